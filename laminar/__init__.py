@@ -1,0 +1,18 @@
+"""laminar: write a workflow once as Python classes, run it locally, compile it anywhere."""
+
+from laminar.configurations.layers import Container, ForEach, Parameter, Parameters, Retry
+from laminar.flow import Flow
+from laminar.layer import Layer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Container",
+    "Flow",
+    "ForEach",
+    "Layer",
+    "Parameter",
+    "Parameters",
+    "Retry",
+    "__version__",
+]

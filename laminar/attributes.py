@@ -1,0 +1,87 @@
+"""Static discovery of the attributes a layer class sets, to check ``Parameter`` names early.
+
+A ``Parameter(layer=Shard, attribute="fo")`` typo would otherwise only fail at run time,
+possibly hours into a deployed workflow. We read the class's source once and collect
+``self.NAME = ...`` and ``self.shard(NAME=...)``. When the class sets attributes in ways we
+cannot see (``setattr``, ``self.shard(**kw)``, ``self.__dict__``) or has no source, we return
+``None`` and leave the check to run time.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import sys
+from typing import Any
+
+from laminar.layer import Layer
+
+
+def assigned_attributes(cls: type[Layer]) -> frozenset[str] | None:
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is Layer or not (isinstance(klass, type) and issubclass(klass, Layer)):
+            continue
+        found = _class_attributes(klass)
+        if found is None:
+            return None
+        names |= found
+    return frozenset(names)
+
+
+def _class_attributes(cls: type) -> frozenset[str] | None:
+    call = cls.__dict__.get("__call__")
+    code = getattr(call, "__code__", None)
+    module = sys.modules.get(cls.__module__)
+    filename = code.co_filename if code is not None else getattr(module, "__file__", None)
+    if not filename:
+        return None
+    tree = _parse(filename)
+    if tree is None:
+        return None
+    node = _find_class(tree, cls.__name__, code.co_firstlineno if code else None)
+    if node is None:
+        return None
+    return _collect(node)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(filename: str) -> ast.Module | None:
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            return ast.parse(handle.read(), filename=filename)
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
+def _find_class(tree: ast.Module, name: str, call_line: int | None) -> ast.ClassDef | None:
+    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name]
+    if call_line is not None:
+        for node in candidates:
+            if node.lineno <= call_line <= (node.end_lineno or node.lineno):
+                return node
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _collect(node: ast.ClassDef) -> frozenset[str] | None:
+    names: set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Attribute) and isinstance(child.ctx, ast.Store):
+            if _is_self(child.value):
+                names.add(child.attr)
+        elif isinstance(child, ast.Call):
+            func = child.func
+            if isinstance(func, ast.Name) and func.id in {"setattr", "vars"}:
+                return None
+            if isinstance(func, ast.Attribute) and func.attr == "shard" and _is_self(func.value):
+                for keyword in child.keywords:
+                    if keyword.arg is None:
+                        return None
+                    names.add(keyword.arg)
+        elif isinstance(child, ast.Attribute) and child.attr == "__dict__":
+            return None
+    return frozenset(names)
+
+
+def _is_self(node: Any) -> bool:
+    return isinstance(node, ast.Name) and node.id == "self"

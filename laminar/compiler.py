@@ -1,0 +1,106 @@
+"""``laminar compile``: common options, the target's own options, output and ``--check``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shlex
+import sys
+
+from laminar.errors import LaminarError
+
+
+def add_compile_arguments(parser: argparse.ArgumentParser) -> None:
+    from laminar.backends import TARGETS, available_targets, backend_class
+
+    parser.add_argument(
+        "--target", required=True, choices=sorted(TARGETS), help="the orchestrator to compile for"
+    )
+    parser.add_argument(
+        "-o", "--output", default="-", metavar="FILE", help="where to write (default: - stdout)"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if FILE differs from what would be generated (for CI)",
+    )
+    parser.add_argument("--image", help="container image with laminar and the flow installed")
+    parser.add_argument("--datastore", metavar="URL", help="datastore URL the tasks use")
+    parser.add_argument(
+        "--flow-path",
+        metavar="PATH",
+        help="path of the flow file where tasks run (default: FLOW as given, relative)",
+    )
+    for target in available_targets():
+        cls = backend_class(target)
+        group = parser.add_argument_group(f"{target} options ({cls.description})")
+        cls.add_arguments(group)
+
+
+def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
+    from laminar.loader import split_reference
+
+    path, _ = split_reference(flow_arg)
+    if flow_path is None:
+        if os.path.isabs(path):
+            with contextlib.suppress(ValueError):  # another drive on Windows
+                path = os.path.relpath(path)
+        path = path.replace(os.sep, "/")
+        if path.startswith("./"):
+            path = path[2:]
+    else:
+        path = flow_path
+    return f"{path}:{flow_name}"
+
+
+def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
+    from laminar.backends import backend_class
+    from laminar.backends.base import CompileOptions
+    from laminar.loader import load_flow
+
+    flow = load_flow(args.flow)
+    ir = flow.ir()
+    shown = [a for a in argv if a != "--check"]
+    options = CompileOptions(
+        flow_ref=flow_reference(args.flow, args.flow_path, ir.name),
+        datastore=args.datastore,
+        image=args.image,
+        command="laminar " + shlex.join(shown),
+        extra={k: v for k, v in vars(args).items() if k.startswith(f"{args.target}_")},
+    )
+    try:
+        backend = backend_class(args.target)()
+    except ImportError as error:
+        raise LaminarError(f"The {args.target} backend is not available: {error}") from error
+    text = backend.render(ir, options)
+    return write_output(text, args.output, args.check, options.command)
+
+
+def write_output(text: str, output: str, check: bool, command: str) -> int:
+    if check:
+        if output == "-":
+            raise LaminarError("--check compares with a file: pass -o FILE.")
+        try:
+            with open(output, encoding="utf-8") as handle:
+                current = handle.read()
+        except FileNotFoundError:
+            current = None
+        if current == text:
+            print(f"laminar: {output} is up to date", file=sys.stderr)
+            return 0
+        state = "missing" if current is None else "stale"
+        print(f"laminar: {output} is {state}; regenerate with: {command}", file=sys.stderr)
+        return 1
+    if output == "-":
+        sys.stdout.write(text)
+        return 0
+    directory = os.path.dirname(output)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    temporary = f"{output}.laminar-tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, output)  # never a half-written workflow file
+    print(f"laminar: wrote {output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,142 @@
+"""Where artifacts live: a local directory by default, any fsspec URL otherwise.
+
+Layout (all paths relative to the datastore root; see docs/datastore.md)::
+
+    <Flow>/<execution>/execution.json            created on first use
+    <Flow>/<execution>/<Layer>/plan.json         ForEach layers: task count and legs
+    <Flow>/<execution>/<Layer>/tasks/<task>.manifest
+    <Flow>/<execution>/<Layer>/data/<task>/<attempt>/...   values and shard chunks
+
+``<task>`` is ``main`` for a layer without ForEach, else the task index. A task's outputs are
+written under a fresh ``<attempt>`` directory first; the manifest, written last and atomically,
+is the commit. A crashed attempt leaves only unreferenced files, which no read ever follows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from laminar.errors import LaminarError
+
+ENV_DATASTORE = "LAMINAR_DATASTORE"
+DEFAULT_DATASTORE = ".laminar"
+_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def resolve_url(url: str | None) -> str:
+    """The datastore URL in force: the argument, then ``$LAMINAR_DATASTORE``, then ``.laminar``."""
+    return url or os.environ.get(ENV_DATASTORE) or DEFAULT_DATASTORE
+
+
+def safe_key(text: str) -> str:
+    """A path component for ``text``; unsafe characters replaced, a hash keeps it unique."""
+    if text and not _SAFE.search(text) and text not in {".", ".."}:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"{_SAFE.sub('_', text)[:80]}-{digest}"
+
+
+class Datastore:
+    """Byte-level access to the store, with a fast path for local directories."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        try:
+            fs, root = fsspec.core.url_to_fs(self.url)
+        except (ImportError, ValueError) as error:
+            hint = ""
+            if self.url.startswith("s3://"):
+                hint = " Install S3 support with: pip install 'laminar[s3]'."
+            raise LaminarError(f"Cannot open datastore {self.url!r}: {error}.{hint}") from error
+        self.fs: fsspec.AbstractFileSystem = fs
+        self.local = isinstance(fs, LocalFileSystem)
+        self.root = os.path.abspath(root) if self.local else root.rstrip("/")
+        self._made: set[str] = set()
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.root, *parts])
+
+    # -- writing ---------------------------------------------------------------------------
+    def write(self, path: str, data: bytes) -> None:
+        """Write a file that nothing reads until a later manifest names it."""
+        if self.local:
+            self._makedirs(os.path.dirname(path))
+            with open(path, "wb") as handle:
+                handle.write(data)
+        else:
+            self.fs.pipe_file(path, data)
+
+    def write_atomic(self, path: str, data: bytes) -> None:
+        """Write so that readers see either nothing or all of ``data`` (commit markers)."""
+        if self.local:
+            directory = os.path.dirname(path)
+            self._makedirs(directory)
+            temporary = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex}")
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        else:
+            # A single PUT is atomic on object stores: the object appears whole or not at all.
+            self.fs.pipe_file(path, data)
+
+    def _makedirs(self, directory: str) -> None:
+        if directory not in self._made:
+            os.makedirs(directory, exist_ok=True)
+            self._made.add(directory)
+
+    # -- reading ---------------------------------------------------------------------------
+    def read(self, path: str) -> bytes:
+        if self.local:
+            with open(path, "rb") as handle:
+                return handle.read()
+        data: bytes = self.fs.cat_file(path)
+        return data
+
+    def read_or_none(self, path: str) -> bytes | None:
+        try:
+            return self.read(path)
+        except FileNotFoundError:
+            return None
+
+    def read_range(self, path: str, start: int, end: int) -> bytes:
+        if self.local:
+            with open(path, "rb") as handle:
+                handle.seek(start)
+                return handle.read(end - start)
+        data: bytes = self.fs.cat_file(path, start=start, end=end)
+        return data
+
+    def read_many(self, paths: Sequence[str]) -> list[bytes | None]:
+        """Read several files; concurrently on remote stores. Missing files give ``None``."""
+        if self.local or len(paths) <= 1:
+            return [self.read_or_none(p) for p in paths]
+        found: dict[str, Any] = self.fs.cat(list(paths), on_error="return")
+        return [v if isinstance(v, bytes) else None for v in (found.get(p) for p in paths)]
+
+    def exists(self, path: str) -> bool:
+        if self.local:
+            return os.path.exists(path)
+        return bool(self.fs.exists(path))
+
+    def list_dirs(self, path: str) -> list[str]:
+        """Names of the directories directly below ``path`` (empty if it does not exist)."""
+        if self.local:
+            try:
+                return sorted(e.name for e in os.scandir(path) if e.is_dir())
+            except FileNotFoundError:
+                return []
+        try:
+            entries = self.fs.ls(path, detail=True)
+        except FileNotFoundError:
+            return []
+        return sorted(
+            e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries if e["type"] == "directory"
+        )

@@ -1,0 +1,32 @@
+"""Errors a user can act on.
+
+Every error laminar raises on purpose is a ``LaminarError``: the CLI prints its message
+without a traceback from laminar's internals, because the message already names the layer,
+the attribute and the fix.
+"""
+
+from __future__ import annotations
+
+
+class LaminarError(Exception):
+    """A problem in the user's flow, command line or datastore, with a message that says the fix."""
+
+
+class FlowDefinitionError(LaminarError):
+    """The flow's classes do not describe a valid graph (cycles, unknown layers, bad parameters)."""
+
+
+class ConfigurationError(LaminarError):
+    """A ``ForEach``, ``Parameter``, ``Retry`` or ``Container`` value is invalid."""
+
+
+class FlowLoadError(LaminarError):
+    """A flow file could not be found, imported, or has no (or several) ``Flow`` subclasses."""
+
+
+class ArtifactError(LaminarError):
+    """A layer read an attribute that its upstream layer never set, or a value cannot be stored."""
+
+
+class ExecutionError(LaminarError):
+    """An execution id or a task is unknown, or a task failed."""

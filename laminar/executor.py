@@ -1,0 +1,184 @@
+"""The local executor: ``laminar run`` and ``python flow.py``.
+
+It runs the layers in dependency order through the same ``Runtime`` the deployed shim uses,
+so every value goes through the datastore. ForEach tasks run in index order, or in ``workers``
+processes. The first failing task stops the run with its layer, index and traceback; running
+again with the same execution id resumes, skipping committed tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from datetime import datetime, timezone
+
+from laminar.artifacts import Execution, PlanRecord
+from laminar.datastore import Datastore
+from laminar.errors import LaminarError
+from laminar.ir import FlowIR, LayerSpec
+from laminar.progress import Progress
+from laminar.runtime import Runtime, TaskFailed
+
+_WORKER: Runtime | None = None
+
+
+def new_execution_id() -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{os.urandom(3).hex()}"
+
+
+def execute(
+    ir: FlowIR,
+    store: Datastore,
+    execution_id: str,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> Execution:
+    """Run every layer of ``ir``; raises ``TaskFailed`` on the first failing task."""
+    progress = progress or Progress(quiet=True)
+    execution = Execution(store, ir.name, execution_id)
+    execution.ensure_created()
+    runtime = Runtime(ir, execution)
+    for position, spec in enumerate(ir.specs(), start=1):
+        started = time.monotonic()
+        label = f"[{position}/{len(ir.order)}] {spec.name}"
+        if spec.is_foreach:
+            plan = runtime.plan(spec.name)
+            ran = _run_tasks(runtime, spec, plan, workers, progress, started)
+            detail = f"{ran} of {plan.count} tasks"
+        else:
+            ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
+            detail = "ran" if ran else "already committed"
+        progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
+    return execution
+
+
+def _run_tasks(
+    runtime: Runtime,
+    spec: LayerSpec,
+    plan: PlanRecord,
+    workers: int,
+    progress: Progress,
+    started: float,
+) -> int:
+    pending = [
+        i for i in range(plan.count) if not runtime.execution.is_committed(spec.name, str(i))
+    ]
+    if workers <= 1 or len(pending) <= 1:
+        for done, index in enumerate(pending, start=1):
+            runtime.run_task(spec, index, plan, retry=True, on_retry=progress.say)
+            progress.tasks(spec.name, done, len(pending), started)
+        return len(pending)
+    return _run_parallel(runtime, spec, plan, pending, workers, progress, started)
+
+
+def _run_parallel(
+    runtime: Runtime,
+    spec: LayerSpec,
+    plan: PlanRecord,
+    pending: list[int],
+    workers: int,
+    progress: Progress,
+    started: float,
+) -> int:
+    global _WORKER
+    _WORKER = runtime  # inherited by forked workers: the flow is already loaded there
+    size = max(1, min(256, len(pending) // (workers * 8)))
+    batches = [pending[i : i + size] for i in range(0, len(pending), size)]
+    context = multiprocessing.get_context("fork")
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures: list[Future[tuple[int, tuple[int, str, str] | None]]] = [
+            pool.submit(_worker_batch, spec.name, batch, plan.to_json()) for batch in batches
+        ]
+        remaining = set(futures)
+        while remaining:
+            finished, remaining = wait(remaining, return_when=FIRST_EXCEPTION, timeout=0.2)
+            for future in finished:
+                count, failure = future.result()
+                done += count
+                if failure is not None:
+                    for other in remaining:
+                        other.cancel()
+                    index, error, user_traceback = failure
+                    raise TaskFailed(spec.name, index, error, user_traceback)
+            progress.tasks(spec.name, done, len(pending), started)
+    return done
+
+
+def _worker_batch(
+    layer: str, indices: list[int], plan_json: bytes
+) -> tuple[int, tuple[int, str, str] | None]:
+    assert _WORKER is not None
+    runtime = _WORKER
+    spec = runtime.ir.spec(layer)
+    plan = PlanRecord.from_json(plan_json)
+    ran = 0
+    for index in indices:
+        try:
+            runtime.run_task(spec, index, plan, retry=True)
+        except TaskFailed as failure:
+            return ran, (index, failure.error, failure.user_traceback)
+        ran += 1
+    sys.stdout.flush()
+    return ran, None
+
+
+def run_flow_cli(
+    flow: type,
+    *,
+    execution: str | None = None,
+    datastore: str | None = None,
+    workers: int = 1,
+    reference: str | None = None,
+    quiet: bool = False,
+) -> str:
+    """Run a flow as ``laminar run`` does, reporting to stderr; returns the execution id.
+
+    Exits the process with status 1 on a failing task (after printing the user's traceback
+    and how to resume), as a command-line run should.
+    """
+    from laminar.flow import Flow
+
+    assert issubclass(flow, Flow)
+    progress = Progress(quiet=quiet)
+    store = Datastore(datastore)
+    ir = flow.ir()
+    execution_id = execution or new_execution_id()
+    resumed = Execution(store, ir.name, execution_id).exists()
+    verb = "resuming" if resumed else "running"
+    progress.say(f"{verb} {ir.name}, execution {execution_id} (datastore {store.url})")
+    reference = reference or _reference(flow)
+    started = time.monotonic()
+    try:
+        execute(ir, store, execution_id, workers=workers, progress=progress)
+    except TaskFailed as failure:
+        sys.stdout.flush()
+        print(failure.user_traceback, file=sys.stderr, end="")
+        progress.say(
+            f"error: {failure}\n  fix it, then resume with: laminar run {reference} "
+            f"--execution {execution_id}" + (f" --datastore {datastore}" if datastore else "")
+        )
+        raise SystemExit(1) from None
+    except LaminarError as error:
+        sys.stdout.flush()
+        progress.say(f"error: {error}")
+        raise SystemExit(2) from None
+    progress.say(
+        f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show {reference} "
+        f"--execution {execution_id}"
+    )
+    return execution_id
+
+
+def _reference(flow: type) -> str:
+    module = sys.modules.get(flow.__module__)
+    path = getattr(module, "__file__", None) or "FLOW"
+    with contextlib.suppress(ValueError):
+        path = os.path.relpath(path)
+    return path

@@ -1,0 +1,85 @@
+"""ForEach arithmetic: how many tasks a layer has, and which elements task ``i`` receives.
+
+Each sharded parameter (a ``shard()`` attribute, an Accessor, or the join of a ForEach layer)
+is one axis of a grid; every ``Parameter(index=None)`` together forms one axis that maps
+1:1 onto the upstream ForEach tasks. Parameters that are not sharded are passed whole and
+add no axis. Task ``i`` decomposes into one position per axis, the first axis varying
+fastest, which is the seed's grid order: (1,"a"), (2,"a"), (3,"a"), (1,"b"), ...
+"""
+
+from __future__ import annotations
+
+import math
+
+from laminar.artifacts import MAIN, REF, SHARD, Execution, PlanRecord
+from laminar.errors import ExecutionError
+from laminar.ir import FlowIR, LayerSpec
+
+
+def plan_fanout(ir: FlowIR, execution: Execution, spec: LayerSpec) -> PlanRecord:
+    """Count ``spec``'s tasks from its upstream artifacts (legs are set by the caller)."""
+    axes: list[tuple[int, tuple[tuple[str, str, bool], ...]]] = []
+    mapped_axis: int | None = None
+    mapped_sizes: dict[str, int] = {}
+    for param in spec.foreach:
+        upstream = ir.spec(param.layer)
+        if param.mapped:
+            size = _task_count(execution, spec, param.layer)
+            mapped_sizes[param.layer] = size
+            entry = (param.layer, param.attribute, True)
+            _require_attribute(execution, spec, param.layer, param.attribute, foreach=True)
+            if mapped_axis is None:
+                mapped_axis = len(axes)
+                axes.append((size, (entry,)))
+            else:
+                old_size, params = axes[mapped_axis]
+                axes[mapped_axis] = (old_size, (*params, entry))
+            continue
+        if upstream.is_foreach:
+            _require_attribute(execution, spec, param.layer, param.attribute, foreach=True)
+            size = _task_count(execution, spec, param.layer)
+            axes.append((size, ((param.layer, param.attribute, False),)))
+            continue
+        stored = execution.entry(param.layer, MAIN, param.attribute, reader=spec.name)
+        if stored[0] in (SHARD, REF):
+            size = len(execution.decode(stored, f"{param.layer}.{param.attribute}"))
+            axes.append((size, ((param.layer, param.attribute, False),)))
+        # A plain value is passed whole to every task: no axis.
+    if len(set(mapped_sizes.values())) > 1:
+        sizes = ", ".join(f"{name} has {n}" for name, n in sorted(mapped_sizes.items()))
+        raise ExecutionError(
+            f"Layer {spec.name} maps 1:1 (index=None) onto ForEach layers with different task "
+            f"counts ({sizes}). Map onto layers with equal counts, or drop index=None."
+        )
+    count = math.prod(size for size, _ in axes)
+    return PlanRecord(count=count, legs=count, axes=tuple(axes))
+
+
+def positions(plan: PlanRecord, index: int) -> dict[tuple[str, str], tuple[int, bool]]:
+    """For task ``index``: (layer, attribute) -> (element position, mapped?)."""
+    if not 0 <= index < plan.count:
+        raise ExecutionError(f"task index {index} is out of range (0..{plan.count - 1}).")
+    out: dict[tuple[str, str], tuple[int, bool]] = {}
+    rest = index
+    for size, params in plan.axes:
+        rest, position = divmod(rest, size)
+        for layer, attribute, mapped in params:
+            out[(layer, attribute)] = (position, mapped)
+    return out
+
+
+def _task_count(execution: Execution, spec: LayerSpec, layer: str) -> int:
+    plan = execution.read_plan(layer)
+    if plan is None:
+        raise ExecutionError(
+            f"Layer {spec.name} fans out over {layer}, which has not been planned in execution "
+            f"{execution.id}. Run {layer} first."
+        )
+    return plan.count
+
+
+def _require_attribute(
+    execution: Execution, spec: LayerSpec, layer: str, attribute: str, *, foreach: bool
+) -> None:
+    # Reading the attribute raises the "never set" error with the fix if it is missing.
+    execution.attribute(layer, attribute, reader=spec.name, foreach=foreach)

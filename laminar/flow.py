@@ -1,0 +1,136 @@
+"""The ``Flow`` base class: a registry of layers plus the ``if flow := MyFlow(): flow()`` idiom."""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+
+from laminar.configurations.layers import Container, ForEach, Retry
+from laminar.errors import ConfigurationError
+from laminar.layer import Layer
+
+if TYPE_CHECKING:
+    from laminar.ir import FlowIR
+    from laminar.results import ExecutionResults
+
+L = TypeVar("L", bound=type[Layer])
+
+#: Set while laminar itself imports a flow file, so that ``MyFlow()`` is falsy there and the
+#: ``if flow := MyFlow(): flow()`` idiom does not start a run during inspection or compiling.
+LOADING: contextvars.ContextVar[bool] = contextvars.ContextVar("laminar_loading", default=False)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A layer class as registered in one flow, with its configuration."""
+
+    layer: type[Layer]
+    foreach: ForEach | None
+    retry: Retry | None
+    container: Container | None
+
+
+class Flow:
+    """A workflow: subclass it, then register layers with ``@MyFlow.register``.
+
+    ``MyFlow()`` is truthy only when the flow's file runs as a script, so
+    ``if flow := MyFlow(): flow()`` runs the flow locally with ``python flow.py`` and does
+    nothing when laminar loads the file to compile or inspect it.
+    """
+
+    _registrations: ClassVar[list[Registration]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._registrations = []
+
+    @overload
+    @classmethod
+    def register(cls, layer: L, /) -> L: ...
+
+    @overload
+    @classmethod
+    def register(
+        cls,
+        layer: None = None,
+        /,
+        *,
+        foreach: ForEach | None = None,
+        retry: Retry | None = None,
+        container: Container | None = None,
+    ) -> Callable[[L], L]: ...
+
+    @classmethod
+    def register(
+        cls,
+        layer: L | None = None,
+        /,
+        *,
+        foreach: ForEach | None = None,
+        retry: Retry | None = None,
+        container: Container | None = None,
+    ) -> L | Callable[[L], L]:
+        """Add a layer to this flow: ``@MyFlow.register`` or ``@MyFlow.register(foreach=...)``."""
+        if cls is Flow:
+            raise ConfigurationError(
+                "Register layers on your own subclass: class MyFlow(Flow): ... then "
+                "@MyFlow.register."
+            )
+        _check_config(foreach, ForEach, "foreach", "ForEach(parameters=[...])")
+        _check_config(retry, Retry, "retry", "Retry(attempts=3)")
+        _check_config(container, Container, "container", "Container(image='...')")
+
+        def decorate(layer_cls: L) -> L:
+            if not (isinstance(layer_cls, type) and issubclass(layer_cls, Layer)):
+                raise ConfigurationError(
+                    f"@{cls.__name__}.register decorates Layer subclasses; "
+                    f"{layer_cls!r} is not one. Write class {getattr(layer_cls, '__name__', 'X')}"
+                    "(Layer): ..."
+                )
+            cls._registrations.append(Registration(layer_cls, foreach, retry, container))
+            return layer_cls
+
+        return decorate(layer) if layer is not None else decorate
+
+    #: ``@MyFlow.layer`` is the same decorator as ``@MyFlow.register``.
+    layer = register
+
+    @classmethod
+    def ir(cls) -> FlowIR:
+        """The flow's validated graph of layer specs (see ``laminar.ir``)."""
+        from laminar.ir import build_ir
+
+        return build_ir(cls)
+
+    @classmethod
+    def results(
+        cls, execution: str | None = None, datastore: str | None = None
+    ) -> ExecutionResults:
+        """Read an execution's artifacts: ``MyFlow.results(id)["Layer"].attribute``."""
+        from laminar.results import open_results
+
+        return open_results(cls, execution=execution, datastore=datastore)
+
+    def __bool__(self) -> bool:
+        module = sys.modules.get(type(self).__module__)
+        return type(self).__module__ == "__main__" and module is not None and not LOADING.get()
+
+    def __call__(
+        self,
+        *,
+        execution: str | None = None,
+        datastore: str | None = None,
+        workers: int = 1,
+    ) -> str:
+        """Run the whole flow on this machine; returns the execution id."""
+        from laminar.executor import run_flow_cli
+
+        return run_flow_cli(type(self), execution=execution, datastore=datastore, workers=workers)
+
+
+def _check_config(value: object, kind: type, name: str, example: str) -> None:
+    if value is not None and not isinstance(value, kind):
+        raise ConfigurationError(f"register({name}={value!r}) takes {example} or None.")

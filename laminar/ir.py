@@ -1,0 +1,267 @@
+"""The intermediate representation: a ``networkx.DiGraph`` of frozen layer specs.
+
+This is the one place where a flow's meaning is decided: which layers exist, what each
+depends on, how each fans out, and its retry and container configuration. Everything
+downstream (the runtime, the local executor, every backend) reads this and decides nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from laminar.attributes import assigned_attributes
+from laminar.configurations.layers import Container, Retry
+from laminar.errors import FlowDefinitionError
+from laminar.layer import Layer
+
+if TYPE_CHECKING:
+    from laminar.flow import Flow, Registration
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One fan-out input: ``layer.attribute``; ``mapped`` is ``Parameter(index=None)``."""
+
+    layer: str
+    attribute: str
+    mapped: bool = False
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Everything about one layer that a runtime or backend needs, and nothing else."""
+
+    name: str
+    #: ``__call__`` argument name -> upstream layer name, in signature order.
+    arguments: tuple[tuple[str, str], ...]
+    #: Upstream layer names, sorted; includes layers named only by a ``Parameter``.
+    dependencies: tuple[str, ...]
+    #: Fan-out inputs in declaration order; empty for a layer that runs once.
+    foreach: tuple[ParameterSpec, ...] = ()
+    retry: Retry | None = None
+    container: Container | None = None
+    #: ``file:line`` of the layer's class, for error messages.
+    source: str = ""
+
+    @property
+    def is_foreach(self) -> bool:
+        return bool(self.foreach)
+
+
+@dataclass
+class FlowIR:
+    """A validated flow: the spec graph plus the classes the runtime instantiates."""
+
+    name: str
+    graph: nx.DiGraph[str]
+    classes: dict[str, type[Layer]] = field(repr=False)
+    #: Layer names in a deterministic topological order (registration order breaks ties).
+    order: tuple[str, ...] = ()
+
+    def spec(self, name: str) -> LayerSpec:
+        try:
+            spec: LayerSpec = self.graph.nodes[name]["spec"]
+        except KeyError:
+            known = ", ".join(self.order) or "none"
+            raise FlowDefinitionError(
+                f"Flow {self.name} has no layer named {name!r} (its layers: {known})."
+            ) from None
+        return spec
+
+    def specs(self) -> Iterator[LayerSpec]:
+        for name in self.order:
+            yield self.spec(name)
+
+    def downstream(self, name: str) -> tuple[str, ...]:
+        return tuple(n for n in self.order if name in self.spec(n).dependencies)
+
+
+def build_ir(flow: type[Flow]) -> FlowIR:
+    """Validate ``flow``'s registrations and build its graph. Raises ``FlowDefinitionError``."""
+    registrations = list(flow._registrations)
+    if not registrations:
+        raise FlowDefinitionError(
+            f"Flow {flow.__name__} has no layers: decorate Layer classes with "
+            f"@{flow.__name__}.register."
+        )
+    by_name: dict[str, Registration] = {}
+    for reg in registrations:
+        name = reg.layer.__name__
+        if name in by_name:
+            first = by_name[name].layer
+            if first is reg.layer:
+                raise FlowDefinitionError(
+                    f"Layer {name} ({_source(reg.layer)}) is registered twice in "
+                    f"{flow.__name__}; remove one of the @{flow.__name__}.register lines."
+                )
+            raise FlowDefinitionError(
+                f"Two layers of {flow.__name__} are named {name}: one at {_source(first)} "
+                f"and one at {_source(reg.layer)}. Layer names must be unique; rename one."
+            )
+        by_name[name] = reg
+
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    position = {name: i for i, name in enumerate(by_name)}
+    for name, reg in by_name.items():
+        spec = _layer_spec(flow, reg, by_name)
+        graph.add_node(name, spec=spec)
+    for name in by_name:
+        for upstream in graph.nodes[name]["spec"].dependencies:
+            graph.add_edge(upstream, name)
+
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        cycle = []
+    if cycle:
+        path = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
+        raise FlowDefinitionError(
+            f"Flow {flow.__name__} has a dependency cycle: {path}. A layer cannot depend, "
+            "directly or through others, on itself; remove one of these dependencies."
+        )
+
+    order = tuple(nx.lexicographical_topological_sort(graph, key=lambda n: position[n]))
+    ir = FlowIR(
+        name=flow.__name__,
+        graph=graph,
+        classes={name: reg.layer for name, reg in by_name.items()},
+        order=order,
+    )
+    for spec in ir.specs():
+        _check_parameters(ir, spec)
+    return ir
+
+
+def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registration]) -> LayerSpec:
+    cls = reg.layer
+    name = cls.__name__
+    arguments = tuple(_call_arguments(flow, cls, by_name))
+    dependencies = {upstream for _, upstream in arguments}
+    parameters: list[ParameterSpec] = []
+    if reg.foreach is not None:
+        for param in reg.foreach.parameters:
+            upstream = param.layer.__name__
+            if upstream == name:
+                raise FlowDefinitionError(
+                    f"Layer {name} ({_source(cls)}) has Parameter(layer={name}, "
+                    f"attribute={param.attribute!r}): a layer cannot fan out over itself. "
+                    "Name an upstream layer."
+                )
+            registered = by_name.get(upstream)
+            if registered is None or registered.layer is not param.layer:
+                raise FlowDefinitionError(
+                    f"Layer {name} ({_source(cls)}) has Parameter(layer={upstream}, ...), but "
+                    f"{upstream} is not registered in {flow.__name__}. Add "
+                    f"@{flow.__name__}.register to {upstream}."
+                )
+            dependencies.add(upstream)
+            parameters.append(ParameterSpec(upstream, param.attribute, param.index is None))
+    return LayerSpec(
+        name=name,
+        arguments=arguments,
+        dependencies=tuple(sorted(dependencies)),
+        foreach=tuple(parameters),
+        retry=reg.retry,
+        container=reg.container,
+        source=_source(cls),
+    )
+
+
+def _call_arguments(
+    flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
+) -> Iterator[tuple[str, str]]:
+    name = cls.__name__
+    call = cls.__call__
+    if call is Layer.__call__:
+        raise FlowDefinitionError(
+            f"Layer {name} ({_source(cls)}) does not define __call__; add "
+            "def __call__(self) -> None: ..."
+        )
+    signature = inspect.signature(call)
+    hints = _resolve_hints(flow, cls, by_name)
+    for index, (arg, param) in enumerate(signature.parameters.items()):
+        if index == 0:
+            continue  # self
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise FlowDefinitionError(
+                f"Layer {name}.__call__ takes *{arg}: declare each upstream layer as its own "
+                "annotated argument, such as def __call__(self, shard: Shard)."
+            )
+        annotation = hints.get(arg, param.annotation)
+        if annotation is inspect.Parameter.empty:
+            raise FlowDefinitionError(
+                f"Layer {name}.__call__ argument {arg!r} has no annotation; annotate it with "
+                f"the upstream layer class, such as {arg}: Shard."
+            )
+        upstream = _annotation_layer(annotation)
+        registered = by_name.get(upstream) if upstream else None
+        if registered is None or (
+            isinstance(annotation, type) and registered.layer is not annotation
+        ):
+            shown = upstream or repr(annotation)
+            raise FlowDefinitionError(
+                f"Layer {name}.__call__ argument {arg!r} is annotated {shown}, which is not a "
+                f"layer registered in {flow.__name__}. Register it with "
+                f"@{flow.__name__}.register, or fix the annotation."
+            )
+        yield arg, registered.layer.__name__
+
+
+def _resolve_hints(
+    flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
+) -> dict[str, Any]:
+    """Resolve ``__call__``'s annotations, string ones included, against the layer's module."""
+    import sys
+
+    module = sys.modules.get(cls.__module__)
+    namespace: dict[str, Any] = dict(vars(module)) if module is not None else {}
+    namespace.update({n: r.layer for n, r in by_name.items()})
+    try:
+        return typing.get_type_hints(cls.__call__, globalns=namespace)
+    except Exception:
+        # An unresolvable name: fall back to the raw annotations, reported per argument.
+        return {}
+
+
+def _annotation_layer(annotation: Any) -> str | None:
+    if isinstance(annotation, type) and issubclass(annotation, Layer):
+        return annotation.__name__
+    if isinstance(annotation, str):
+        return annotation.strip().strip("'\"") or None
+    forward = getattr(annotation, "__forward_arg__", None)
+    return forward if isinstance(forward, str) else None
+
+
+def _check_parameters(ir: FlowIR, spec: LayerSpec) -> None:
+    for param in spec.foreach:
+        upstream = ir.spec(param.layer)
+        if param.mapped and not upstream.is_foreach:
+            raise FlowDefinitionError(
+                f"Layer {spec.name} has Parameter(layer={param.layer}, "
+                f"attribute={param.attribute!r}, index=None), but {param.layer} is not a "
+                "ForEach layer, so there are no tasks to map 1:1 onto. Drop index=None to "
+                f"fan out over the elements of {param.layer}.{param.attribute}."
+            )
+        known = assigned_attributes(ir.classes[param.layer])
+        if known is not None and param.attribute not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise FlowDefinitionError(
+                f"Layer {spec.name} has Parameter(layer={param.layer}, "
+                f"attribute={param.attribute!r}), but {param.layer} never sets "
+                f"self.{param.attribute} (it sets: {listed}). Set it in "
+                f"{param.layer}.__call__ or name one of those attributes."
+            )
+
+
+def _source(cls: type) -> str:
+    """``file:line`` of the layer's ``__call__`` (cheap: no source parsing)."""
+    code = getattr(cls.__dict__.get("__call__"), "__code__", None)
+    if code is None:
+        return cls.__qualname__
+    return f"{code.co_filename}:{code.co_firstlineno}"

@@ -1,0 +1,76 @@
+"""The ``Layer`` base class: what a user subclasses to write one step of a flow.
+
+A layer instance plays two roles. While it runs, the attributes it sets in ``__call__`` are
+its outputs. Passed to a downstream layer, it is a read-only view whose attributes are read
+lazily from the datastore (``__getattr__`` only fires for names not set on the instance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from laminar.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from laminar.accessor import Accessor
+
+
+class LayerRuntime(Protocol):
+    """What a running layer needs from the shim; implemented in ``laminar.runtime``."""
+
+    index: int | None
+
+    def shard(self, layer: Layer, attribute: str, values: Iterable[Any]) -> Accessor: ...
+
+
+class UpstreamReader(Protocol):
+    """What a downstream view needs to read an upstream layer's attributes."""
+
+    def read(self, attribute: str) -> Any: ...
+
+
+class Layer:
+    """One step of a flow. Subclass it, register it with ``@MyFlow.register`` and define
+    ``__call__``; its annotated arguments are the layers it depends on.
+
+    Attributes whose names start with an underscore are private to the run and not stored.
+    """
+
+    _laminar_runtime: LayerRuntime | None = None
+    _laminar_reader: UpstreamReader | None = None
+
+    def __call__(self) -> None:  # pragma: no cover - overridden by every layer
+        raise NotImplementedError(f"{type(self).__name__} must define __call__.")
+
+    @property
+    def index(self) -> int | None:
+        """This task's position in its ForEach fan-out; ``None`` for a layer without ForEach."""
+        runtime = self._laminar_runtime
+        return runtime.index if runtime is not None else None
+
+    def shard(self, **attributes: Iterable[Any]) -> None:
+        """Store each value that ``iter(attribute)`` yields separately.
+
+        Downstream, each attribute reads as an ``Accessor``: lazy, indexable and sliceable.
+        Inside this layer the attribute becomes that Accessor too.
+        """
+        runtime = self._laminar_runtime
+        if runtime is None:
+            raise ArtifactError(
+                f"{type(self).__name__}.shard() can only be called while the layer runs, "
+                "inside its __call__."
+            )
+        for name, values in attributes.items():
+            accessor = runtime.shard(self, name, values)
+            object.__setattr__(self, name, accessor)
+
+    def __getattr__(self, name: str) -> Any:
+        reader = self.__dict__.get("_laminar_reader") if "__dict__" not in name else None
+        if reader is None or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = reader.read(name)
+        return value
+
+    def __repr__(self) -> str:
+        return f"<layer {type(self).__name__}>"

@@ -1,0 +1,94 @@
+"""Turn a FLOW reference (``path/to/flow.py`` or ``path/to/flow.py:FlowName``) into a class.
+
+The file is imported with ``MyFlow()`` made falsy, so ``if flow := MyFlow(): flow()`` does
+not start a run while laminar inspects, compiles or runs the file as a task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+import cloudpickle
+
+from laminar.errors import FlowLoadError
+from laminar.flow import LOADING, Flow
+
+
+def split_reference(reference: str) -> tuple[str, str | None]:
+    path, sep, name = reference.rpartition(":")
+    if sep and path.endswith(".py") and name.isidentifier():
+        return path, name
+    return reference, None
+
+
+def load_flow(reference: str) -> type[Flow]:
+    path, name = split_reference(reference)
+    module = load_module(path)
+    flows = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Flow)
+        and value is not Flow
+        and value.__module__ == module.__name__
+    ]
+    if name is not None:
+        for flow in flows:
+            if flow.__name__ == name:
+                return flow
+        found = ", ".join(f.__name__ for f in flows) or "none"
+        raise FlowLoadError(f"{path} defines no Flow named {name} (it defines: {found}).")
+    if not flows:
+        raise FlowLoadError(
+            f"{path} defines no Flow subclass. Add class MyFlow(Flow): ... and register "
+            "layers on it."
+        )
+    if len(flows) > 1:
+        names = ", ".join(f.__name__ for f in flows)
+        raise FlowLoadError(
+            f"{path} defines several flows ({names}); choose one with {path}:{flows[0].__name__}."
+        )
+    return flows[0]
+
+
+def load_module(path: str) -> ModuleType:
+    file = Path(path)
+    if not file.is_file():
+        raise FlowLoadError(f"No flow file at {path!r} (looked in {os.getcwd()}).")
+    resolved = file.resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
+    stem = "".join(c if c.isalnum() else "_" for c in resolved.stem)
+    module_name = f"laminar_flow_{stem}_{digest}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    directory = str(resolved.parent)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)  # like `python flow.py`: sibling modules import
+    spec = importlib.util.spec_from_file_location(module_name, resolved)
+    if spec is None or spec.loader is None:
+        raise FlowLoadError(f"Cannot import {path}: not a Python file.")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    token = LOADING.set(True)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[module_name]
+        frames = [
+            f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename
+        ]
+        text = "".join(traceback.format_list(frames[1:] or frames))
+        text += "".join(traceback.format_exception_only(type(error), error))
+        raise FlowLoadError(f"Importing {path} failed:\n{text.rstrip()}") from error
+    finally:
+        LOADING.reset(token)
+    # Values of classes defined in the flow file are pickled by value, so a task on another
+    # machine can read them without importing the file under the same module name.
+    cloudpickle.register_pickle_by_value(module)
+    return module

@@ -1,0 +1,240 @@
+"""The runtime shim: plan a ForEach layer, or run one layer / one leg of tasks, and commit.
+
+This is the only code that calls a user's layer. The local executor calls it in-process;
+every backend calls it through ``laminar plan`` / ``laminar task``. Either way each task
+reads its inputs lazily from the datastore and commits its outputs with one atomic manifest,
+so re-running a committed task is a no-op and a resubmitted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from laminar.accessor import Accessor
+from laminar.artifacts import MAIN, Execution, Manifest, PlanRecord
+from laminar.errors import ExecutionError, LaminarError
+from laminar.fanout import plan_fanout, positions
+from laminar.ir import FlowIR, LayerSpec
+from laminar.layer import Layer
+
+
+class TaskFailed(LaminarError):
+    """A user's layer raised; carries the layer, the task index and the user's traceback."""
+
+    def __init__(self, layer: str, index: int | None, error: str, user_traceback: str) -> None:
+        where = layer if index is None else f"{layer}[{index}]"
+        super().__init__(f"{where} failed: {error}")
+        self.layer = layer
+        self.index = index
+        self.error = error
+        self.user_traceback = user_traceback
+
+
+@dataclass
+class _TaskContext:
+    """What a running layer sees as ``self._laminar_runtime``."""
+
+    execution: Execution
+    layer: str
+    index: int | None
+    attempt: str
+    shards: dict[str, tuple[str, Any]]
+
+    def shard(self, layer: Layer, attribute: str, values: Iterable[Any]) -> Accessor:
+        if isinstance(values, (str, bytes)) or not _is_iterable(values):
+            raise LaminarError(
+                f"Layer {self.layer}: self.shard({attribute}=...) got a "
+                f"{type(values).__name__}, which is not iterable. Pass a list, range, "
+                f"generator or other iterable; each element is stored separately."
+            )
+        if attribute.startswith("_"):
+            raise LaminarError(
+                f"Layer {self.layer}: self.shard({attribute}=...): shard names cannot start "
+                "with an underscore (those attributes are private to the run)."
+            )
+        entry = self.execution.write_shard(self.layer, attribute, values, self.attempt)
+        self.shards[attribute] = entry
+        accessor = self.execution.decode(entry, f"{self.layer}.{attribute}")
+        assert isinstance(accessor, Accessor)
+        return accessor
+
+
+class _UpstreamReader:
+    """Reads an upstream layer's attributes for a downstream view, caching on the view."""
+
+    def __init__(self, runtime: Runtime, view: Layer, upstream: LayerSpec, reader: str) -> None:
+        self.runtime = runtime
+        self.view = view
+        self.upstream = upstream
+        self.reader = reader
+
+    def read(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        value = self.runtime.execution.attribute(
+            self.upstream.name, attribute, reader=self.reader, foreach=self.upstream.is_foreach
+        )
+        self.view.__dict__[attribute] = value
+        return value
+
+
+class Runtime:
+    """Plans and runs the layers of one flow for one execution in one datastore."""
+
+    def __init__(self, ir: FlowIR, execution: Execution) -> None:
+        self.ir = ir
+        self.execution = execution
+
+    # -- planning --------------------------------------------------------------------------
+    def plan(self, layer: str, max_legs: int | None = None) -> PlanRecord:
+        """Count a ForEach layer's tasks and commit the plan; an existing plan is reused."""
+        spec = self._foreach_spec(layer)
+        existing = self.execution.read_plan(layer)
+        if existing is not None:
+            return existing
+        record = plan_fanout(self.ir, self.execution, spec)
+        legs = record.count if max_legs is None else min(record.count, max_legs)
+        record = PlanRecord(count=record.count, legs=legs, axes=record.axes)
+        self.execution.ensure_created()
+        self.execution.write_plan(layer, record)
+        return record
+
+    def _foreach_spec(self, layer: str) -> LayerSpec:
+        spec = self.ir.spec(layer)
+        if not spec.is_foreach:
+            raise ExecutionError(
+                f"Layer {layer} has no ForEach, so it has no tasks to plan; run it with "
+                f"laminar task ... --layer {layer} (without --leg)."
+            )
+        return spec
+
+    # -- running ---------------------------------------------------------------------------
+    def run_leg(self, layer: str, leg: int | None, *, retry: bool = False) -> int:
+        """Run a whole layer (``leg`` None) or one leg of a ForEach layer; returns tasks run."""
+        spec = self.ir.spec(layer)
+        if not spec.is_foreach:
+            if leg not in (None, 0):
+                raise ExecutionError(f"Layer {layer} has no ForEach; it takes no --leg.")
+            return int(self.run_task(spec, None, None, retry=retry))
+        plan = self.execution.read_plan(layer)
+        if plan is None:
+            plan = self.plan(layer)
+        if leg is None:
+            indices: Iterable[int] = range(plan.count)
+        else:
+            indices = plan.leg_indices(leg)
+        return sum(int(self.run_task(spec, i, plan, retry=retry)) for i in indices)
+
+    def run_task(
+        self,
+        spec: LayerSpec,
+        index: int | None,
+        plan: PlanRecord | None,
+        *,
+        retry: bool = False,
+        on_retry: Callable[[str], None] | None = None,
+    ) -> bool:
+        """Run one task unless already committed; returns whether it ran."""
+        task = MAIN if index is None else str(index)
+        if self.execution.is_committed(spec.name, task):
+            return False
+        self.execution.ensure_created()
+        attempts = spec.retry.attempts if (retry and spec.retry) else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self._attempt(spec, index, task, plan)
+                return True
+            except TaskFailed as failure:
+                if attempt == attempts:
+                    raise
+                assert spec.retry is not None
+                wait = spec.retry.wait_before(attempt)
+                message = (
+                    f"laminar: {failure} (attempt {attempt} of {attempts}); retrying in {wait:g}s"
+                )
+                (on_retry or _stderr)(message)
+                time.sleep(wait)
+        return True  # pragma: no cover - the loop returns or raises
+
+    def _attempt(
+        self, spec: LayerSpec, index: int | None, task: str, plan: PlanRecord | None
+    ) -> None:
+        cls = self.ir.classes[spec.name]
+        attempt_dir = self.execution.new_attempt_dir(spec.name, task)
+        context = _TaskContext(self.execution, spec.name, index, attempt_dir, {})
+        kwargs = self._arguments(spec, index, plan)
+        layer = cls.__new__(cls)
+        layer.__dict__["_laminar_runtime"] = context
+        try:
+            if cls.__init__ is not object.__init__:
+                cls.__init__(layer)
+            layer(**kwargs)
+        except LaminarError:
+            raise
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            raise TaskFailed(
+                spec.name, index, f"{type(error).__name__}: {error}", _user_traceback(error)
+            ) from error
+        manifest = Manifest(layer=spec.name, task=task)
+        for name, value in vars(layer).items():
+            if name.startswith("_"):
+                continue
+            if name in context.shards:
+                manifest.attributes[name] = context.shards[name]
+            else:
+                manifest.attributes[name] = self.execution.encode(
+                    spec.name, name, value, attempt_dir
+                )
+        self.execution.commit(manifest)
+
+    def _arguments(
+        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None
+    ) -> dict[str, Layer]:
+        elements = positions(plan, index) if (plan is not None and index is not None) else {}
+        views: dict[str, Layer] = {}
+        for upstream_name in spec.dependencies:
+            upstream = self.ir.spec(upstream_name)
+            cls = self.ir.classes[upstream_name]
+            view = cls.__new__(cls)
+            view.__dict__["_laminar_reader"] = _UpstreamReader(self, view, upstream, spec.name)
+            for (layer, attribute), (position, _mapped) in elements.items():
+                if layer == upstream_name:
+                    view.__dict__[attribute] = self._element(upstream, attribute, position)
+            views[upstream_name] = view
+        return {argument: views[upstream] for argument, upstream in spec.arguments}
+
+    def _element(self, upstream: LayerSpec, attribute: str, position: int) -> Any:
+        if upstream.is_foreach:
+            entry = self.execution.entry(upstream.name, str(position), attribute, reader="")
+            return self.execution.decode(entry, f"{upstream.name}.{attribute}[{position}]")
+        whole = self.execution.attribute(upstream.name, attribute, reader="", foreach=False)
+        return whole[position]
+
+
+def _is_iterable(value: Any) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _user_traceback(error: BaseException) -> str:
+    """The traceback from the user's ``__call__`` down, without laminar's own frames."""
+    frames = traceback.extract_tb(error.__traceback__)
+    here = __file__
+    user = [f for f in frames if f.filename != here]
+    lines = traceback.format_list(user)
+    lines += traceback.format_exception_only(type(error), error)
+    return "Traceback (most recent call last):\n" + "".join(lines)

@@ -1,0 +1,64 @@
+"""``laminar show``: list executions, one execution's layers, or one attribute's value."""
+
+from __future__ import annotations
+
+import argparse
+import reprlib
+
+from laminar.accessor import Accessor
+from laminar.datastore import Datastore
+from laminar.errors import LaminarError
+from laminar.flow import Flow
+from laminar.results import ExecutionResults, list_executions, open_execution
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = 80
+_REPR.maxother = 80
+
+
+def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
+    ir = flow.ir()
+    store = Datastore(args.datastore)
+    if args.execution is None and args.target is None:
+        executions = list_executions(store, ir.name)
+        if not executions:
+            print(f"No executions of {ir.name} in {store.url}.")
+        for execution in executions:
+            print(execution)
+        return 0
+    results = ExecutionResults(ir, open_execution(store, ir.name, args.execution))
+    if args.target is None:
+        print(f"{ir.name} execution {results.id} ({store.url})")
+        for name in ir.order:
+            layer = results[name]
+            tasks = layer.tasks()
+            suffix = "" if tasks is None else f" [{tasks} tasks]"
+            print(f"  {name}{suffix}")
+            for attribute in layer.attributes():
+                print(f"    {attribute} = {_summary(getattr(layer, attribute))}")
+        return 0
+    name, _, attribute = args.target.partition(".")
+    layer = results[name]
+    if not attribute:
+        for item in layer.attributes():
+            print(f"{item} = {_summary(getattr(layer, item))}")
+        return 0
+    value = getattr(layer, attribute)
+    if isinstance(value, Accessor):
+        for index, item in enumerate(value):
+            print(f"[{index}] {item!r}")
+    else:
+        print(repr(value))
+    return 0
+
+
+def _summary(value: object) -> str:
+    if isinstance(value, Accessor):
+        head = value[:3]
+        more = ", ..." if len(value) > 3 else ""
+        inner = ", ".join(_REPR.repr(v) for v in head)
+        return f"<{len(value)} items: [{inner}{more}]>"
+    return _REPR.repr(value)
+
+
+__all__ = ["LaminarError", "show_command"]

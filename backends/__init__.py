@@ -19,16 +19,6 @@ TARGETS: dict[str, str] = {
 }
 
 
-def available_targets() -> list[str]:
-    """Targets whose module is present (a backend in progress may not be)."""
-    found = []
-    for name, ref in TARGETS.items():
-        module = ref.split(":")[0]
-        if importlib.util.find_spec(module) is not None:
-            found.append(name)
-    return found
-
-
 def backend_class(target: str) -> type[Backend]:
     module_name, _, class_name = TARGETS[target].partition(":")
     module = importlib.import_module(module_name)

@@ -71,18 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
-    from laminar.compiler import add_compile_arguments
-
-    compile_ = command(
+    # `compile` parses its own arguments (laminar.compiler), because each target adds options.
+    compile_ = commands.add_parser(
         "compile",
-        "Compile the flow for an orchestrator.",
-        "examples:\n"
-        "  laminar compile flow.py --target argo --image ghcr.io/acme/flows:1.4 "
-        "--datastore s3://b/x\n"
-        "  laminar compile flow.py --target airflow -o dags/flow.py\n"
-        "  laminar compile flow.py --target github -o .github/workflows/flow.yml --check",
+        help="Compile the flow for an orchestrator (laminar compile --help for options).",
+        add_help=False,
     )
-    add_compile_arguments(compile_)
+    compile_.add_argument("rest", nargs=argparse.REMAINDER)
 
     graph = command("graph", "Print the flow's graph of layers.")
     graph.add_argument(
@@ -129,9 +124,14 @@ def _positive(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(argv if argv is not None else sys.argv[1:])
     try:
-        return int(_dispatch(args, list(argv if argv is not None else sys.argv[1:])))
+        if arguments[:1] == ["compile"]:
+            from laminar.compiler import compile_main
+
+            return compile_main(arguments[1:])
+        args = build_parser().parse_args(arguments)
+        return int(_dispatch(args))
     except LaminarError as error:
         print(f"laminar: error: {error}", file=sys.stderr)
         return 2
@@ -139,13 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _dispatch(args: argparse.Namespace, argv: list[str]) -> int:
+def _dispatch(args: argparse.Namespace) -> int:
     from laminar.loader import load_flow
 
-    if args.command == "compile":
-        from laminar.compiler import compile_command
-
-        return compile_command(args, argv)
     flow = load_flow(args.flow)
     if args.command == "run":
         from laminar.executor import run_flow_cli

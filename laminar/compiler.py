@@ -1,4 +1,8 @@
-"""``laminar compile``: common options, the target's own options, output and ``--check``."""
+"""``laminar compile``: common options, the target's own options, output and ``--check``.
+
+Each target adds its own options, so the parser is built once the target is known:
+``laminar compile --target argo --help`` lists Argo's.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,26 @@ import sys
 
 from laminar.errors import LaminarError
 
+EPILOG = """\
+examples:
+  laminar compile flow.py --target argo --image ghcr.io/acme/flows:1.4 --datastore s3://b/x
+  laminar compile flow.py --target airflow -o dags/flow.py
+  laminar compile flow.py --target github -o .github/workflows/flow.yml --check
 
-def add_compile_arguments(parser: argparse.ArgumentParser) -> None:
-    from laminar.backends import TARGETS, available_targets, backend_class
+Each target has its own options: laminar compile --target TARGET --help
+"""
 
+
+def build_parser(target: str | None) -> argparse.ArgumentParser:
+    from laminar.backends import TARGETS, backend_class
+
+    parser = argparse.ArgumentParser(
+        prog="laminar compile",
+        description="Compile a flow for an orchestrator.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("flow", metavar="FLOW", help="path/to/flow.py[:FlowName]")
     parser.add_argument(
         "--target", required=True, choices=sorted(TARGETS), help="the orchestrator to compile for"
     )
@@ -32,10 +52,25 @@ def add_compile_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="path of the flow file where tasks run (default: FLOW as given, relative)",
     )
-    for target in available_targets():
+    if target in TARGETS:
         cls = backend_class(target)
         group = parser.add_argument_group(f"{target} options ({cls.description})")
         cls.add_arguments(group)
+    return parser
+
+
+def _target_of(argv: list[str]) -> str | None:
+    for index, arg in enumerate(argv):
+        if arg == "--target" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--target="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def compile_main(argv: list[str]) -> int:
+    args = build_parser(_target_of(argv)).parse_args(argv)
+    return compile_command(args, ["compile", *argv])
 
 
 def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
@@ -69,10 +104,7 @@ def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
         command="laminar " + shlex.join(shown),
         extra={k: v for k, v in vars(args).items() if k.startswith(f"{args.target}_")},
     )
-    try:
-        backend = backend_class(args.target)()
-    except ImportError as error:
-        raise LaminarError(f"The {args.target} backend is not available: {error}") from error
+    backend = backend_class(args.target)()
     text = backend.render(ir, options)
     return write_output(text, args.output, args.check, options.command)
 
@@ -83,7 +115,7 @@ def write_output(text: str, output: str, check: bool, command: str) -> int:
             raise LaminarError("--check compares with a file: pass -o FILE.")
         try:
             with open(output, encoding="utf-8") as handle:
-                current = handle.read()
+                current: str | None = handle.read()
         except FileNotFoundError:
             current = None
         if current == text:

@@ -1,0 +1,60 @@
+"""Shared fixtures: run laminar as a user would, write throwaway flow files, find engines."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def require_engine(variable: str, what: str) -> str:
+    """The engine named by ``$variable``; skip locally without it, fail in CI (CI=true)."""
+    value = os.environ.get(variable)
+    if value:
+        return value
+    message = f"{what} not configured: set {variable} (.ci/run does)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def laminar(
+    *args: str, cwd: Path | str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the laminar command in a subprocess, as a user or an orchestrator would."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("LAMINAR_DATASTORE", None) if env is None else None
+    result = subprocess.run(
+        [sys.executable, "-m", "laminar", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"laminar {' '.join(args)} exited {result.returncode}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture
+def write_flow(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a flow file into tmp_path; returns its path."""
+
+    def write(source: str, name: str = "flow.py") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(source))
+        return path
+
+    return write

@@ -9,6 +9,7 @@ again with the same execution id resumes, skipping committed tasks.
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import os
 import sys
@@ -91,6 +92,8 @@ def _run_parallel(
     size = max(1, min(256, len(pending) // (workers * 8)))
     batches = [pending[i : i + size] for i in range(0, len(pending), size)]
     context = multiprocessing.get_context("fork")
+    sys.stdout.flush()  # a forked child must not inherit (and print again) buffered output
+    sys.stderr.flush()
     done = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures: list[Future[tuple[int, tuple[int, str, str] | None]]] = [
@@ -120,12 +123,17 @@ def _worker_batch(
     plan = PlanRecord.from_json(plan_json)
     ran = 0
     for index in indices:
+        captured = io.StringIO()
         try:
-            runtime.run_task(spec, index, plan, retry=True)
+            with contextlib.redirect_stdout(captured):
+                runtime.run_task(spec, index, plan, retry=True)
         except TaskFailed as failure:
             return ran, (index, failure.error, failure.user_traceback)
+        finally:
+            # One write per task, so lines of concurrent tasks never interleave.
+            sys.stdout.write(captured.getvalue())
+            sys.stdout.flush()
         ran += 1
-    sys.stdout.flush()
     return ran, None
 
 

@@ -154,9 +154,7 @@ class Runtime:
                     raise
                 assert spec.retry is not None
                 wait = spec.retry.wait_before(attempt)
-                message = (
-                    f"laminar: {failure} (attempt {attempt} of {attempts}); retrying in {wait:g}s"
-                )
+                message = f"{failure} (attempt {attempt} of {attempts}); retrying in {wait:g}s"
                 (on_retry or _stderr)(message)
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
@@ -227,7 +225,7 @@ def _is_iterable(value: Any) -> bool:
 
 
 def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(f"laminar: {message}", file=sys.stderr, flush=True)
 
 
 def _user_traceback(error: BaseException) -> str:

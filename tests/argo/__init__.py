@@ -1,0 +1,1 @@
+"""Test infrastructure for the Argo Workflows backend: strict validator, local harness, S3."""

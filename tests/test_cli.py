@@ -1,0 +1,71 @@
+"""The command line as a user meets it: help, graph, show, and the Python results API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, laminar
+
+
+def test_help_shows_examples(tmp_path: Path) -> None:
+    top = laminar("--help", cwd=tmp_path).stdout
+    assert "laminar run examples/grid.py" in top
+    for command in ("run", "compile", "graph", "show", "plan", "task"):
+        assert command in top
+    run = laminar("run", "--help", cwd=tmp_path).stdout
+    assert "--workers" in run and "resumes" in run
+    compile_help = laminar("compile", "--target", "argo", "--help", cwd=tmp_path).stdout
+    assert "argo options" in compile_help and "--kind" in compile_help
+
+
+def test_graph_formats(tmp_path: Path) -> None:
+    flow = str(EXAMPLES / "chained.py")
+    data = json.loads(laminar("graph", flow, "--format", "json", cwd=tmp_path).stdout)
+    assert data["flow"] == "ChainedFlow"
+    second = next(layer for layer in data["layers"] if layer["name"] == "Second")
+    assert second["dependencies"] == ["First"]
+    assert second["foreach"] == [{"layer": "First", "attribute": "foo", "index": None}]
+    dot = laminar("graph", flow, "--format", "dot", cwd=tmp_path).stdout
+    assert '"Shard" -> "First";' in dot
+    mermaid = laminar("graph", flow, "--format", "mermaid", cwd=tmp_path).stdout
+    assert "First --> Second" in mermaid
+
+
+def test_show_lists_and_reads_results(tmp_path: Path) -> None:
+    flow = str(EXAMPLES / "join.py")
+    assert "No executions of JoinFlow" in laminar("show", flow, cwd=tmp_path).stdout
+    laminar("run", flow, "--execution", "first", cwd=tmp_path)
+    laminar("run", flow, "--execution", "second", cwd=tmp_path)
+    assert laminar("show", flow, cwd=tmp_path).stdout == "first\nsecond\n"
+    summary = laminar("show", flow, "--execution", "first", cwd=tmp_path).stdout
+    assert "Process [2 tasks]" in summary
+    assert "foo = <2 items: [1, 2]>" in summary
+    assert laminar("show", flow, "Process.foo", cwd=tmp_path).stdout == "[0] 1\n[1] 2\n"
+    missing = laminar("show", flow, "Process.nope", cwd=tmp_path, check=False)
+    assert missing.returncode == 2 and "never set self.nope" in missing.stderr
+
+
+def test_results_api_and_datastore_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "elsewhere"
+    laminar(
+        "run",
+        str(EXAMPLES / "grid.py"),
+        "--execution",
+        "g1",
+        cwd=tmp_path,
+        env={"LAMINAR_DATASTORE": str(store)},
+    )
+    assert (store / "GridFlow" / "g1" / "execution.json").is_file()
+    from laminar.loader import load_flow
+
+    grid = load_flow(str(EXAMPLES / "grid.py"))
+    results = grid.results("g1", datastore=str(store))
+    assert results["Process"].tasks() == 6
+    assert list(results["Shard"].bar) == ["a", "b"]
+    assert results.snapshot() == {"Shard": {"bar": ["a", "b"], "foo": [1, 2, 3]}, "Process": {}}
+    monkeypatch.setenv("LAMINAR_DATASTORE", str(store))
+    assert grid.results().id == "g1"

@@ -179,7 +179,7 @@ class ArgoBackend(Backend):
             templates.extend(_templates(step, options, env, max_legs))
         context = super().context(plan, options)
         context.update(
-            header=[_comment_text(line) for line in plan.header],
+            header=list(plan.header),
             kind=KINDS[kind],
             name=_name(plan, options, kind),
             generate_name=kind == "workflow",
@@ -407,8 +407,3 @@ def _choice(
     if value is not None and value not in choices:
         raise ConfigurationError(f"{flag} {value!r} must be one of: {', '.join(choices)}.")
     return value
-
-
-def _comment_text(line: str) -> str:
-    """A header line that stays one YAML comment (YAML also breaks lines at these)."""
-    return re.sub("[\r\n\x85\u2028\u2029]", " ", line)

@@ -138,7 +138,9 @@ class Backend:
         ]
         if options.command:
             lines.append(f"Regenerate with: {options.command}")
-        return tuple(line.replace("\n", " ").replace("\r", " ") for line in lines)
+        # A comment line must stay one line in every target's language: YAML and Python also
+        # break lines at \x85, \u2028 and \u2029, which str.splitlines() knows.
+        return tuple(" ".join(line.splitlines()) for line in lines)
 
     def context(self, plan: Plan, options: CompileOptions) -> dict[str, Any]:
         """The template's variables; subclasses add their target's own."""

@@ -66,11 +66,11 @@ class Layer:
             object.__setattr__(self, name, accessor)
 
     def __getattr__(self, name: str) -> Any:
-        reader = self.__dict__.get("_laminar_reader") if "__dict__" not in name else None
-        if reader is None or name.startswith("__"):
+        # Only called for names not found normally: on a downstream view, read the artifact.
+        reader = None if name.startswith("__") else self.__dict__.get("_laminar_reader")
+        if reader is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        value = reader.read(name)
-        return value
+        return reader.read(name)
 
     def __repr__(self) -> str:
         return f"<layer {type(self).__name__}>"

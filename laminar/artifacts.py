@@ -12,7 +12,6 @@ import bisect
 import json
 import pickle
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,7 @@ import cloudpickle
 
 from laminar import chunks
 from laminar.accessor import Accessor
-from laminar.datastore import Datastore, safe_key
+from laminar.datastore import Datastore, safe_key, unique_name
 from laminar.errors import ArtifactError, ExecutionError
 
 #: Values whose pickle is smaller than this live inside the manifest: one write per task.
@@ -78,6 +77,7 @@ class Execution:
         self.id = execution
         self.base = store.path(safe_key(flow), safe_key(execution))
         self._manifests: dict[tuple[str, str], Manifest | None] = {}
+        self._created = False
 
     # -- paths -----------------------------------------------------------------------------
     def _layer(self, layer: str, *parts: str) -> str:
@@ -91,17 +91,20 @@ class Execution:
 
     def new_attempt_dir(self, layer: str, task: str) -> str:
         """A directory private to one attempt, relative to the execution directory."""
-        return f"{safe_key(layer)}/data/{task}/{uuid.uuid4().hex[:12]}"
+        return f"{safe_key(layer)}/data/{task}/{unique_name()}"
 
     def absolute(self, relative: str) -> str:
         return f"{self.base}/{relative}"
 
     # -- the execution record --------------------------------------------------------------
     def ensure_created(self) -> None:
+        if self._created:  # once per process, not once per task
+            return
         path = f"{self.base}/execution.json"
         if not self.store.exists(path):
             record = {"flow": self.flow, "execution": self.id, "created": time.time()}
             self.store.write_atomic(path, json.dumps(record).encode())
+        self._created = True
 
     def exists(self) -> bool:
         return self.store.exists(f"{self.base}/execution.json")
@@ -119,6 +122,12 @@ class Execution:
         if self._manifests.get((layer, task)) is not None:
             return True
         return self.store.exists(self.manifest_path(layer, task))
+
+    def committed_tasks(self, layer: str) -> set[str]:
+        """The tasks of ``layer`` committed now, from one directory listing (not a stat each)."""
+        suffix = ".manifest"
+        names = self.store.list_files(self._layer(layer, "tasks"))
+        return {n[: -len(suffix)] for n in names if n.endswith(suffix) and not n.startswith(".")}
 
     def read_manifest(self, layer: str, task: str) -> Manifest | None:
         key = (layer, task)

@@ -64,12 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  laminar run examples/grid.py --execution nightly-1 --workers 4\n\n"
         "Running again with the same --execution resumes: committed tasks are skipped.",
     )
-    run.add_argument("--execution", metavar="ID", help="execution id (default: a new one)")
-    datastore(run)
-    run.add_argument(
-        "--workers", type=_positive, default=1, metavar="N", help="processes for ForEach tasks"
-    )
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    _run_options(run)
 
     # `compile` parses its own arguments (laminar.compiler), because each target adds options.
     compile_ = commands.add_parser(
@@ -114,6 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
     task.add_argument("--leg", type=int, metavar="K", help="default: $LAMINAR_LEG")
     task.add_argument("--retry", action="store_true", help="honour the layer's Retry in-process")
     return parser
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--execution", metavar="ID", help="execution id (default: a new one)")
+    parser.add_argument(
+        "--datastore",
+        metavar="URL",
+        help="where artifacts live: a directory or any fsspec URL such as s3://bucket/x "
+        "(default: $LAMINAR_DATASTORE, else .laminar)",
+    )
+    parser.add_argument(
+        "--workers", type=_positive, default=1, metavar="N", help="processes for ForEach tasks"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def script_options(argv: Sequence[str]) -> argparse.Namespace:
+    """``laminar run``'s options for ``python flow.py [--execution ID] ...``."""
+    parser = argparse.ArgumentParser(
+        prog=f"python {os.path.basename(sys.argv[0]) or 'flow.py'}",
+        description="Run this flow locally (the same options as laminar run).",
+    )
+    _run_options(parser)
+    return parser.parse_args(list(argv))
 
 
 def _positive(text: str) -> int:

@@ -51,7 +51,8 @@ def execute(
         if spec.is_foreach:
             plan = runtime.plan(spec.name)
             ran = _run_tasks(runtime, spec, plan, workers, progress, started)
-            detail = f"{ran} of {plan.count} tasks"
+            skipped = plan.count - ran
+            detail = f"{plan.count} tasks" + (f", {skipped} already committed" if skipped else "")
         else:
             ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
             detail = "ran" if ran else "already committed"
@@ -67,12 +68,11 @@ def _run_tasks(
     progress: Progress,
     started: float,
 ) -> int:
-    pending = [
-        i for i in range(plan.count) if not runtime.execution.is_committed(spec.name, str(i))
-    ]
+    committed = runtime.execution.committed_tasks(spec.name)
+    pending = [i for i in range(plan.count) if str(i) not in committed]
     if workers <= 1 or len(pending) <= 1:
         for done, index in enumerate(pending, start=1):
-            runtime.run_task(spec, index, plan, retry=True, on_retry=progress.say)
+            runtime.run_task(spec, index, plan, retry=True, on_retry=progress.say, pending=True)
             progress.tasks(spec.name, done, len(pending), started)
         return len(pending)
     return _run_parallel(runtime, spec, plan, pending, workers, progress, started)
@@ -126,7 +126,7 @@ def _worker_batch(
         captured = io.StringIO()
         try:
             with contextlib.redirect_stdout(captured):
-                runtime.run_task(spec, index, plan, retry=True)
+                runtime.run_task(spec, index, plan, retry=True, pending=True)
         except TaskFailed as failure:
             return ran, (index, failure.error, failure.user_traceback)
         finally:

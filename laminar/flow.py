@@ -123,12 +123,24 @@ class Flow:
         *,
         execution: str | None = None,
         datastore: str | None = None,
-        workers: int = 1,
+        workers: int | None = None,
     ) -> str:
-        """Run the whole flow on this machine; returns the execution id."""
+        """Run the whole flow on this machine; returns the execution id.
+
+        Options not given here come from the script's command line, so
+        ``python flow.py --execution ID --workers 4`` works like ``laminar run``.
+        """
+        from laminar.cli import script_options
         from laminar.executor import run_flow_cli
 
-        return run_flow_cli(type(self), execution=execution, datastore=datastore, workers=workers)
+        given = script_options(sys.argv[1:])
+        return run_flow_cli(
+            type(self),
+            execution=execution or given.execution,
+            datastore=datastore or given.datastore,
+            workers=workers or given.workers,
+            quiet=given.quiet,
+        )
 
 
 def _check_config(value: object, kind: type, name: str, example: str) -> None:

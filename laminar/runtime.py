@@ -138,10 +138,15 @@ class Runtime:
         *,
         retry: bool = False,
         on_retry: Callable[[str], None] | None = None,
+        pending: bool = False,
     ) -> bool:
-        """Run one task unless already committed; returns whether it ran."""
+        """Run one task unless already committed; returns whether it ran.
+
+        ``pending`` says the caller has just listed the committed tasks and this one is not
+        among them, which saves a stat per task in a large fan-out.
+        """
         task = MAIN if index is None else str(index)
-        if self.execution.is_committed(spec.name, task):
+        if not pending and self.execution.is_committed(spec.name, task):
             return False
         self.execution.ensure_created()
         attempts = spec.retry.attempts if (retry and spec.retry) else 1

@@ -24,10 +24,11 @@ import itertools
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import boto3  # type: ignore[import-untyped]
 
@@ -99,37 +100,46 @@ class S3Bucket:
 class MotoServer:
     """A `moto.server` process on 127.0.0.1 at a free port."""
 
-    def __init__(self, process: subprocess.Popen[bytes], endpoint_url: str) -> None:
+    def __init__(
+        self, process: subprocess.Popen[bytes], endpoint_url: str, log: IO[bytes] | None = None
+    ) -> None:
         self.process = process
         self.endpoint_url = endpoint_url
+        self.log = log
         self._names = itertools.count()
 
     @classmethod
     @contextlib.contextmanager
     def start(cls, timeout: float = 30.0) -> Iterator[MotoServer]:
         port = _free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        server = cls(process, f"http://127.0.0.1:{port}")
-        try:
-            server._wait_ready(timeout)
-            yield server
-        finally:
-            process.terminate()
+        # The server logs every request on stderr: a file, because a pipe nobody drains
+        # fills up after a few hundred requests and then blocks the server for good.
+        with tempfile.TemporaryFile() as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            server = cls(process, f"http://127.0.0.1:{port}", log)
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                server._wait_ready(timeout)
+                yield server
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                err = ""
+                if self.log is not None:
+                    self.log.seek(0)
+                    err = self.log.read().decode(errors="replace")
                 raise RuntimeError(f"moto server exited ({self.process.returncode}): {err}")
             try:
                 with urllib.request.urlopen(self.endpoint_url + "/moto-api/", timeout=1):

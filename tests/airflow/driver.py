@@ -1,0 +1,73 @@
+"""Runs inside the Airflow venv (not the test's): load generated DAGs in a DagBag, run some.
+
+Usage: python driver.py DAGS_FOLDER OUT.json [DAG_ID ...]
+
+Writes ``{"import_errors": {...}, "dags": {dag_id: [task ids]}, "runs": {dag_id: {...}}}``
+where each run records the DagRun's state and run id and every task instance's state and
+try number. One process runs every DAG, so Airflow's start-up cost is paid once.
+The caller sets AIRFLOW_HOME (with a migrated airflow.db) and AIRFLOW__CORE__DAGS_FOLDER.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def main(folder: str, out: str, dag_ids: list[str]) -> None:
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 2
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
+
+    bag = DagBag(dag_folder=folder)  # examples: off through AIRFLOW__CORE__LOAD_EXAMPLES
+    result: dict[str, Any] = {
+        "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
+        "dags": {d: sorted(t.task_id for t in bag.dags[d].tasks) for d in sorted(bag.dags)},
+        # A generated DAG must not import laminar (nor, through it, the user's flow).
+        "imported_by_parsing": sorted(m for m in sys.modules if m.split(".")[0] == "laminar"),
+        "rendered": {d: rendered(bag.dags[d]) for d in sorted(bag.dags)},
+        "runs": {},
+    }
+    for dag_id in dag_ids:
+        dag = bag.dags[dag_id]
+        run = dag.test()
+        instances = [
+            {
+                "task_id": ti.task_id,
+                "map_index": ti.map_index,
+                "state": str(ti.state.value if hasattr(ti.state, "value") else ti.state),
+                "try_number": ti.try_number,
+            }
+            for ti in run.get_task_instances()
+        ]
+        state = run.state.value if hasattr(run.state, "value") else run.state
+        result["runs"][dag_id] = {
+            "state": str(state),
+            "run_id": run.run_id,
+            "tasks": sorted(instances, key=lambda t: (t["task_id"], t["map_index"])),
+        }
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump(result, handle, indent=1)
+
+
+def rendered(dag: Any) -> dict[str, Any]:
+    """The templated fields of a DAG's unmapped KubernetesPodOperators, as Airflow renders them."""
+    out: dict[str, Any] = {}
+    for task in dag.tasks:
+        if type(task).__name__ != "KubernetesPodOperator":
+            continue
+        task.render_template_fields({"run_id": "manual__rendered"})
+        env = task.env_vars
+        out[task.task_id] = {
+            "image": task.image,
+            "cmds": list(task.cmds),
+            "arguments": list(task.arguments),
+            "env": {e.name: e.value for e in env} if isinstance(env, list) else dict(env),
+        }
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3:])

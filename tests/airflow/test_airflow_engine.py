@@ -1,0 +1,208 @@
+"""Generated DAGs on a real Airflow: they load, they run, and they compute what laminar run does.
+
+Airflow lives in its own venv (.ci/setup-airflow.sh); ``$LAMINAR_AIRFLOW_PYTHON`` is its
+interpreter. Two subprocesses (driver.py) each load every DAG in a DagBag and run half of them
+with ``dag.test()``, so Airflow's start-up is paid twice, not once per DAG. Results are then
+read back from the datastore with laminar's own API and compared with a ``laminar run``.
+
+The Airflow under test has ``[core] max_map_length`` lowered to 8: every example fans out
+less than that, WideFlow (21 tasks) is compiled with ``--max-map-length 8`` and must batch, and
+the same flow compiled with the default 1024 must fail, which shows the limit is real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EXAMPLES, ROOT, laminar, require_engine
+
+from laminar.loader import load_flow
+from laminar.results import open_results
+
+pytestmark = pytest.mark.engine
+
+HERE = Path(__file__).resolve().parent
+FLOWS = HERE / "flows"
+MAX_MAP_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class Case:
+    dag_id: str
+    #: The flow file, relative to the repository root (as a user compiles it).
+    flow: str
+    options: tuple[str, ...] = ()
+    run: bool = True
+    expect: str = "success"
+    compare: bool = True
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def cases() -> list[Case]:
+    found = [
+        Case(f"example_{p.stem}", str(p.relative_to(ROOT))) for p in sorted(EXAMPLES.glob("*.py"))
+    ]
+    return [
+        *found,
+        Case("retry_once", "tests/airflow/flows/retry_once.py"),
+        Case("wide", "tests/airflow/flows/wide.py", ("--max-map-length", str(MAX_MAP_LENGTH))),
+        Case("wide_unbatched", "tests/airflow/flows/wide.py", expect="failed", compare=False),
+        Case("failing", "tests/airflow/flows/failing.py", expect="failed", compare=False),
+        # Loaded only (no cluster here): the Kubernetes variant must import and build.
+        Case(
+            "example_grid_kubernetes",
+            "examples/grid.py",
+            ("--operator", "kubernetes", "--image", "registry.example/flows:{{ 1 }}"),
+            run=False,
+        ),
+    ]
+
+
+CASES = cases()
+
+
+#: Driver processes run side by side, each with its own sqlite database (2 cores here).
+DRIVERS = 2
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Compile every case, run the drivers once; returns their merged report plus paths."""
+    python = require_engine("LAMINAR_AIRFLOW_PYTHON", "Airflow")
+    work = tmp_path_factory.mktemp("airflow")
+    dags, store, markers = work / "dags", work / "store", work / "markers"
+    dags.mkdir()
+    markers.mkdir()
+    flow_cwd = os.path.relpath(ROOT, dags)
+    for case in CASES:
+        datastore = "s3://bucket/flows" if "kubernetes" in case.options else str(store)
+        laminar(
+            "compile", case.flow, "--target", "airflow", "--dag-id", case.dag_id,
+            "--datastore", datastore, "--flow-cwd", flow_cwd, *case.options,
+            "-o", str(dags / f"{case.dag_id}.py"),
+            cwd=ROOT,
+        )  # fmt: skip
+    to_run = [c.dag_id for c in CASES if c.run]
+    started = []
+    for index in range(DRIVERS):
+        home = work / f"home{index}"
+        home.mkdir()
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__MAX_MAP_LENGTH": str(MAX_MAP_LENGTH),
+            "LAMINAR_TEST_MARKERS": str(markers),
+        }
+        env.pop("LAMINAR_DATASTORE", None)
+        migrated_db(python, env, home)
+        report = work / f"report{index}.json"
+        log = (work / f"airflow{index}.log").open("w")
+        command = [python, str(HERE / "driver.py"), str(dags), str(report)]
+        command += to_run[index::DRIVERS]
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        started.append((process, report, log))
+    result: dict[str, Any] = {"runs": {}}
+    for process, report, log in started:
+        code = process.wait(timeout=900)
+        log.close()
+        assert code == 0, f"driver failed: see {log.name}\n{Path(log.name).read_text()[-3000:]}"
+        part = json.loads(report.read_text())
+        result["runs"].update(part.pop("runs"))
+        result.update(part)  # every driver loads all DAGs: same import report
+    result.update(store=str(store), work=work, markers=markers)
+    return result
+
+
+def migrated_db(python: str, env: dict[str, str], home: Path) -> None:
+    """A migrated airflow.db in ``home``: copied from the setup script's, else migrated here."""
+    template = Path(os.environ.get("LAMINAR_AIRFLOW_HOME", "/nonexistent")) / "airflow.db"
+    if template.is_file():
+        shutil.copy(template, home / "airflow.db")
+    else:
+        migrate = [python, "-m", "airflow", "db", "migrate"]
+        subprocess.run(migrate, env=env, check=True, capture_output=True, timeout=300)
+
+
+def test_every_generated_dag_loads_without_import_errors(airflow: dict[str, Any]) -> None:
+    assert airflow["import_errors"] == {}
+    assert sorted(airflow["dags"]) == sorted(c.dag_id for c in CASES)
+    # Parsing the DAG files imported neither laminar nor a user's flow.
+    assert airflow["imported_by_parsing"] == []
+
+
+def test_kubernetes_dag_keeps_user_text_out_of_jinja(airflow: dict[str, Any]) -> None:
+    rendered = airflow["rendered"]["example_grid_kubernetes"]
+    assert set(rendered) == {"Shard", "Process-plan"}  # the mapped task renders per map index
+    shard = rendered["Shard"]
+    assert shard["image"] == "registry.example/flows:{{ 1 }}"
+    assert shard["cmds"] == ["laminar", "task", "examples/grid.py:GridFlow", "--layer", "Shard"]
+    assert shard["env"]["LAMINAR_EXECUTION"] == "manual__rendered"
+    assert shard["env"]["LAMINAR_DATASTORE"] == "s3://bucket/flows"
+    assert rendered["Process-plan"]["cmds"][-2:] == ["--output", "/airflow/xcom/return.json"]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.run], ids=lambda c: c.dag_id)
+def test_dag_runs_end_to_end(case: Case, airflow: dict[str, Any], tmp_path: Path) -> None:
+    run = airflow["runs"][case.dag_id]
+    failed = [t for t in run["tasks"] if t["state"] not in ("success", "skipped")]
+    assert run["state"] == case.expect, f"tasks not successful: {failed}"
+    if not case.compare:
+        return
+    flow = load_flow(str(ROOT / case.flow))
+    local = tmp_path / "local"
+    laminar("run", case.flow, "--datastore", str(local), "--execution", "ref", "-q", cwd=ROOT,
+            env={"LAMINAR_TEST_MARKERS": str(tmp_path)})  # fmt: skip
+    expected = open_results(flow, "ref", str(local)).snapshot()
+    got = open_results(flow, run["run_id"], airflow["store"]).snapshot()
+    assert got == expected
+    assert any(values for values in expected.values()), "the flow produced no results"
+
+
+def tasks(airflow: dict[str, Any], dag_id: str, task_id: str) -> list[dict[str, Any]]:
+    return [t for t in airflow["runs"][dag_id]["tasks"] if t["task_id"] == task_id]
+
+
+def test_empty_fan_out_skips_only_the_mapped_task(airflow: dict[str, Any]) -> None:
+    (process,) = tasks(airflow, "example_empty", "Process")
+    (report,) = tasks(airflow, "example_empty", "Report")
+    assert process["state"] == "skipped"
+    assert report["state"] == "success"
+
+
+def test_a_failure_fails_the_run_and_stops_dependants(airflow: dict[str, Any]) -> None:
+    states = {t["task_id"]: t["state"] for t in airflow["runs"]["failing"]["tasks"]}
+    # The empty fan-out before Boom is skipped, Boom still runs (and fails), After never runs.
+    assert states == {
+        "Shard": "success",
+        "Nothing-plan": "success",
+        "Nothing": "skipped",
+        "Boom": "failed",
+        "After": "upstream_failed",
+    }
+
+
+def test_airflow_retries_a_failed_task(airflow: dict[str, Any]) -> None:
+    flaky = tasks(airflow, "retry_once", "Flaky")
+    assert [(t["map_index"], t["state"]) for t in flaky] == [(i, "success") for i in range(3)]
+    assert [t["try_number"] for t in flaky] == [1, 2, 1]
+    assert (airflow["markers"] / "flaky-1").exists()
+
+
+def test_wide_fan_out_is_batched_under_max_map_length(airflow: dict[str, Any]) -> None:
+    square = tasks(airflow, "wide", "Square")
+    assert len(square) == MAX_MAP_LENGTH
+    assert {t["state"] for t in square} == {"success"}
+
+
+def test_without_batching_max_map_length_fails_the_plan(airflow: dict[str, Any]) -> None:
+    (plan,) = tasks(airflow, "wide_unbatched", "Square-plan")
+    assert plan["state"] == "failed"

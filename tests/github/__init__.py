@@ -1,0 +1,1 @@
+"""Test infrastructure for the GitHub Actions backend: act harness, offline action stand-ins."""

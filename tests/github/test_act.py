@@ -1,0 +1,133 @@
+"""Generated workflows run end to end on a real runner (act, host mode) and compute what
+``laminar run`` computes.
+
+act is slow per job, so one act invocation runs every workflow of one project (each workflow
+is its own run, with its own artifacts); the tests below then check each flow's results.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import EXAMPLES
+
+from github.harness import (
+    FLOWS,
+    ActRun,
+    act,
+    compile_workflow,
+    lint,
+    local_run,
+    python_version,
+    run_act,
+    snapshot,
+)
+from laminar.loader import load_flow
+
+pytestmark = pytest.mark.engine
+
+EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.py"))
+WIDE_LEGS = 20
+#: A file name that is hostile in YAML, in a shell, and to GitHub's ``${{ }}``.
+ODD_FILE = "odd ${{ github.token }} \"q\" 'q' #x: y\nz.py"
+ODD_INSTALL = "printf '%s\\n' 'install saw: ${{ github.token }} \"q\" $HOME'\ncommand -v laminar"
+ODD_NAME = "Escaping \"flow\" 'name' #1: }}"
+
+
+def _common() -> tuple[str, ...]:
+    return ("--python-version", python_version(), "--install", "command -v laminar")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    act()  # skip (or fail in CI) before compiling anything
+    root = tmp_path_factory.mktemp("act") / "project"
+    (root / "examples").mkdir(parents=True)
+    for name in EXAMPLE_NAMES:
+        shutil.copy(EXAMPLES / f"{name}.py", root / "examples" / f"{name}.py")
+        # Two examples share a flow class name: distinct workflow names keep their runs apart.
+        compile_workflow(
+            root, f"examples/{name}.py", f"{name}.yml", *_common(), "--name", f"example {name}"
+        )
+    shutil.copy(FLOWS / "wide.py", root / "wide.py")
+    compile_workflow(root, "wide.py", "wide.yml", *_common(), "--max-legs", str(WIDE_LEGS))
+    shutil.copy(FLOWS / "escaping.py", root / ODD_FILE)
+    compile_workflow(
+        root,
+        ODD_FILE,
+        "escaping.yml",
+        "--python-version",
+        python_version(),
+        "--install",
+        ODD_INSTALL,
+        "--name",
+        ODD_NAME,
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def act_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> ActRun:
+    return run_act(project, tmp_path_factory.mktemp("act-run"))
+
+
+def _results(run: ActRun, project: Path, flow_file: Path, name: str, tmp: Path) -> Any:
+    store = run.datastore(name, tmp / "act-store")
+    return snapshot(flow_file, "1", store)
+
+
+def test_the_workflows_run_here_lint_clean(project: Path) -> None:
+    assert lint(*sorted((project / ".github" / "workflows").glob("*.yml"))) == []
+
+
+def test_act_ran_every_workflow_successfully(act_run: ActRun) -> None:
+    assert act_run.returncode == 0, act_run.tail()
+    assert "Job failed" not in act_run.log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_example_results_equal_laminar_run(
+    name: str, project: Path, act_run: ActRun, tmp_path: Path
+) -> None:
+    flow_file = project / "examples" / f"{name}.py"
+    expected = local_run(flow_file, tmp_path / "local")
+    got = _results(act_run, project, flow_file, f"example {name}", tmp_path)
+    assert got == expected, act_run.tail()
+    # Every layer committed something or legitimately nothing: each one is in the results.
+    assert set(got) == set(expected)
+
+
+def test_empty_fan_out_is_skipped_and_the_layer_after_it_runs(
+    project: Path, act_run: ActRun, tmp_path: Path
+) -> None:
+    flow_file = project / "examples" / "empty.py"
+    got = _results(act_run, project, flow_file, "example empty", tmp_path)
+    assert got["Report"] == {"count": 0}
+    names = act_run.artifact_names("example empty")
+    assert not [n for n in names if n.startswith("laminar.Process.")], names
+    assert "laminar.Report.1" in names
+
+
+def test_300_tasks_run_in_batched_legs(project: Path, act_run: ActRun, tmp_path: Path) -> None:
+    got = _results(act_run, project, project / "wide.py", "WideFlow", tmp_path)
+    assert got["Total"] == {"total": sum(n * n for n in range(300)), "count": 300}
+    assert got["Square"]["square"] == [n * n for n in range(300)]
+    legs = {n for n in act_run.artifact_names("WideFlow") if n.startswith("laminar.Square.")}
+    assert legs == {f"laminar.Square.{k}.1" for k in range(WIDE_LEGS)}
+
+
+def test_hostile_strings_run_as_data(project: Path, act_run: ActRun, tmp_path: Path) -> None:
+    flow = load_flow(str(FLOWS / "escaping.py"))
+    value = sys.modules[flow.__module__].VALUE
+    got = _results(act_run, project, project / ODD_FILE, ODD_NAME, tmp_path)
+    assert got["Source"]["value"] == value
+    assert got["Echo"]["word"] == ["${{ a }}!", "'b'!", '"c"!']
+    # Flaky failed its first attempt inside the job and passed on the retry.
+    assert got["Flaky"]["words"] == got["Echo"]["word"]
+    log = act_run.log.read_text(errors="replace")
+    assert 'install saw: ${{ github.token }} "q" $HOME' in log
+    assert "first attempt fails on purpose" in log

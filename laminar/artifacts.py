@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import json
 import pickle
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,10 @@ INLINE_BYTES = 64 * 1024
 #: How many manifests or chunks a join or iteration fetches in one concurrent batch.
 BATCH = 256
 MAIN = "main"
+#: A TaskGroup commits at most this many tasks, or values, or this much work, at once.
+GROUP_TASKS = 1000
+GROUP_BYTES = 4 * 1024 * 1024
+GROUP_SECONDS = 0.5
 
 # Entry kinds in a manifest.
 VALUE, FILE, SHARD, REF = "value", "file", "shard", "ref"
@@ -76,7 +81,9 @@ class Execution:
         self.flow = flow
         self.id = execution
         self.base = store.path(safe_key(flow), safe_key(execution))
-        self._manifests: dict[tuple[str, str], Manifest | None] = {}
+        self._manifests: dict[tuple[str, str], Manifest] = {}
+        self._listing: dict[str, list[tuple[int, int, str]]] = {}
+        self._group_cache: dict[tuple[str, str], dict[str, Manifest]] = {}
         self._created = False
 
     # -- paths -----------------------------------------------------------------------------
@@ -118,37 +125,97 @@ class Execution:
         self.store.write_atomic(self.plan_path(layer), plan.to_json())
 
     # -- manifests -------------------------------------------------------------------------
+    # A task commits alone with ``tasks/<task>.manifest``, or, when a leg runs many small
+    # tasks, with its neighbours in one ``tasks/<first>-<last>.group`` (see TaskGroup).
+    # Readers look in both: first the task's own manifest, then the groups, found from a
+    # listing of ``tasks/`` that is cached and refreshed when a task is not found.
     def is_committed(self, layer: str, task: str) -> bool:
-        if self._manifests.get((layer, task)) is not None:
-            return True
-        return self.store.exists(self.manifest_path(layer, task))
+        return self.read_manifest(layer, task) is not None
 
     def committed_tasks(self, layer: str) -> set[str]:
         """The tasks of ``layer`` committed now, from one directory listing (not a stat each)."""
-        suffix = ".manifest"
         names = self.store.list_files(self._layer(layer, "tasks"))
-        return {n[: -len(suffix)] for n in names if n.endswith(suffix) and not n.startswith(".")}
+        self._listing[layer] = _groups(names)
+        done = {n[: -len(".manifest")] for n in names if n.endswith(".manifest")}
+        for first, last, _ in self._listing[layer]:
+            done.update(str(i) for i in range(first, last + 1))
+        return {t for t in done if not t.startswith(".")}
 
     def read_manifest(self, layer: str, task: str) -> Manifest | None:
         key = (layer, task)
-        if key not in self._manifests or self._manifests[key] is None:
-            data = self.store.read_or_none(self.manifest_path(layer, task))
-            self._manifests[key] = _load_manifest(data) if data is not None else None
+        if key not in self._manifests:
+            found = self.read_manifests(layer, [task])[0]
+            if found is None:
+                return None
+            self._manifests[key] = found
         return self._manifests[key]
 
     def read_manifests(self, layer: str, tasks: Sequence[str]) -> list[Manifest | None]:
-        paths = [self.manifest_path(layer, t) for t in tasks]
-        found = self.store.read_many(paths)
-        return [_load_manifest(d) if d is not None else None for d in found]
+        found = {t: m for t in tasks if (m := self._manifests.get((layer, t))) is not None}
+        if layer in self._listing:  # groups known from an earlier listing: no listing now
+            self._from_groups(layer, [t for t in tasks if t not in found], found, refresh=False)
+        rest = [t for t in tasks if t not in found]
+        if rest:
+            datas = self.store.read_many([self.manifest_path(layer, t) for t in rest])
+            found.update((t, _load_manifest(d)) for t, d in zip(rest, datas, strict=True) if d)
+            rest = [t for t in rest if t not in found]
+        if rest:
+            self._from_groups(layer, rest, found, refresh=True)
+        return [found.get(t) for t in tasks]
+
+    def _from_groups(
+        self, layer: str, tasks: list[str], found: dict[str, Manifest], *, refresh: bool
+    ) -> None:
+        numbers = [(t, int(t)) for t in tasks if t.isdigit()]
+        if not numbers:
+            return
+        if refresh or layer not in self._listing:
+            self._listing[layer] = _groups(self.store.list_files(self._layer(layer, "tasks")))
+        groups = self._listing[layer]
+        groups.sort()
+        firsts = [first for first, _, _ in groups]
+        wanted: dict[str, list[str]] = {}
+        for task, number in numbers:
+            k = bisect.bisect_right(firsts, number) - 1
+            # The last group starting at or before the task; when groups overlap (two runs
+            # of one execution racing, rare) an earlier one may hold it: look a few back.
+            for first, last, name in groups[max(k - 7, 0) : k + 1][::-1]:
+                if first <= number <= last:
+                    wanted.setdefault(name, []).append(task)
+                    break
+        loaded = {n: g for n in wanted if (g := self._group_cache.get((layer, n))) is not None}
+        todo = [n for n in wanted if n not in loaded]
+        datas = self.store.read_many([self._layer(layer, "tasks", n) for n in todo])
+        for name, data in zip(todo, datas, strict=True):
+            if data is not None:
+                loaded[name] = {raw["task"]: _manifest(raw) for raw in pickle.loads(data)}
+                self._group_cache[(layer, name)] = loaded[name]
+                while len(self._group_cache) > 2:  # bounded memory while iterating a join
+                    del self._group_cache[next(iter(self._group_cache))]
+        for name, group_tasks in wanted.items():
+            group = loaded.get(name, {})
+            found.update((t, group[t]) for t in group_tasks if t in group)
 
     def commit(self, manifest: Manifest) -> None:
         """Write the manifest last and atomically: from now on the task's outputs exist."""
-        data = pickle.dumps(
-            {"layer": manifest.layer, "task": manifest.task, "attributes": manifest.attributes},
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
+        data = pickle.dumps(_raw(manifest), protocol=pickle.HIGHEST_PROTOCOL)
         self.store.write_atomic(self.manifest_path(manifest.layer, manifest.task), data)
         self._manifests[(manifest.layer, manifest.task)] = manifest
+
+    def commit_group(self, manifests: Sequence[Manifest]) -> None:
+        """Commit consecutive tasks of one layer with one atomic write instead of one each."""
+        if len(manifests) == 1:
+            self.commit(manifests[0])
+            return
+        layer, first, last = manifests[0].layer, int(manifests[0].task), int(manifests[-1].task)
+        if [(m.layer, m.task) for m in manifests] != [
+            (layer, str(i)) for i in range(first, last + 1)
+        ]:
+            raise ValueError("a commit group holds consecutive tasks of one layer")
+        data = pickle.dumps([_raw(m) for m in manifests], protocol=pickle.HIGHEST_PROTOCOL)
+        name = f"{first}-{last}.group"
+        self.store.write_atomic(self._layer(layer, "tasks", name), data)
+        self._listing.setdefault(layer, []).append((first, last, name))
 
     # -- encoding values -------------------------------------------------------------------
     def encode(self, layer: str, attribute: str, value: Any, attempt: str) -> tuple[str, Any]:
@@ -242,8 +309,65 @@ class Execution:
 
 
 def _load_manifest(data: bytes) -> Manifest:
-    raw = pickle.loads(data)
+    return _manifest(pickle.loads(data))
+
+
+def _manifest(raw: dict[str, Any]) -> Manifest:
     return Manifest(layer=raw["layer"], task=raw["task"], attributes=raw["attributes"])
+
+
+def _raw(manifest: Manifest) -> dict[str, Any]:
+    return {"layer": manifest.layer, "task": manifest.task, "attributes": manifest.attributes}
+
+
+_GROUP = re.compile(r"(\d+)-(\d+)\.group")
+
+
+def _groups(names: Iterable[str]) -> list[tuple[int, int, str]]:
+    """The commit groups among the file names of a ``tasks/`` directory."""
+    found = [(int(m[1]), int(m[2]), n) for n in names if (m := _GROUP.fullmatch(n))]
+    return sorted(found)
+
+
+class TaskGroup:
+    """Collects the manifests of consecutive tasks and commits them together.
+
+    A fan-out of ten thousand trivial tasks would otherwise spend most of its time creating
+    ten thousand manifest files (about a millisecond each on a busy disk). A group is written
+    when it holds GROUP_TASKS tasks or GROUP_BYTES of values, when GROUP_SECONDS have passed
+    since its first task, before a task that does not follow the previous one, and on
+    ``flush()`` (the end of a leg, or a failing task). Tasks whose group was never written
+    were not committed: a resumed run runs them again, as it would any crashed task.
+    """
+
+    def __init__(self, execution: Execution) -> None:
+        self.execution = execution
+        self.pending: list[Manifest] = []
+        self.size = 0
+        self.started = 0.0
+
+    def add(self, manifest: Manifest) -> None:
+        last = self.pending[-1] if self.pending else None
+        if last is not None and (
+            last.layer != manifest.layer or int(manifest.task) != int(last.task) + 1
+        ):
+            self.flush()
+        if not self.pending:
+            self.started = time.monotonic()
+        self.pending.append(manifest)
+        self.size += sum(len(v) for k, v in manifest.attributes.values() if k == VALUE)
+        if (
+            len(self.pending) >= GROUP_TASKS
+            or self.size >= GROUP_BYTES
+            or time.monotonic() - self.started >= GROUP_SECONDS
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.execution.commit_group(self.pending)
+            self.pending = []
+            self.size = 0
 
 
 class ShardSource:
@@ -283,12 +407,18 @@ class ShardSource:
         if len(indices) <= 8:
             return [self.get(i) for i in indices]
         wanted = set(indices)
+        needed = sorted({bisect.bisect_right(self.starts, i) - 1 for i in wanted})
         found: dict[int, Any] = {}
-        for k, (start, (_, count)) in enumerate(zip(self.starts, self.chunks, strict=True)):
-            if any(start <= i < start + count for i in wanted):
-                for offset, value in enumerate(self._read_chunks([k])[0]):
-                    if start + offset in wanted:
-                        found[start + offset] = value
+        step = 1 if self.execution.store.local else 4  # a few chunks fetched concurrently
+        for first in range(0, len(needed), step):
+            batch = needed[first : first + step]
+            for k, values in zip(batch, self._read_chunks(batch), strict=True):
+                start = self.starts[k]
+                found.update(
+                    (start + offset, value)
+                    for offset, value in enumerate(values)
+                    if start + offset in wanted
+                )
         return [found[i] for i in indices]
 
     def _read_chunks(self, ks: Sequence[int]) -> list[list[Any]]:

@@ -36,10 +36,10 @@ def _class_attributes(cls: type) -> frozenset[str] | None:
     filename = code.co_filename if code is not None else getattr(module, "__file__", None)
     if not filename:
         return None
-    tree = _parse(filename)
-    if tree is None:
+    classes = _classes(filename)
+    if classes is None:
         return None
-    node = _find_class(tree, cls.__name__, code.co_firstlineno if code else None)
+    node = _find_class(classes.get(cls.__name__, []), code.co_firstlineno if code else None)
     if node is None:
         return None
     return _collect(node)
@@ -54,8 +54,20 @@ def _parse(filename: str) -> ast.Module | None:
         return None
 
 
-def _find_class(tree: ast.Module, name: str, call_line: int | None) -> ast.ClassDef | None:
-    candidates = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name]
+@functools.lru_cache(maxsize=64)
+def _classes(filename: str) -> dict[str, list[ast.ClassDef]] | None:
+    """The file's class definitions by name: one walk per file, not one per layer."""
+    tree = _parse(filename)
+    if tree is None:
+        return None
+    index: dict[str, list[ast.ClassDef]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            index.setdefault(node.name, []).append(node)
+    return index
+
+
+def _find_class(candidates: list[ast.ClassDef], call_line: int | None) -> ast.ClassDef | None:
     if call_line is not None:
         for node in candidates:
             if node.lineno <= call_line <= (node.end_lineno or node.lineno):

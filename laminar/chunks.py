@@ -12,6 +12,7 @@ relative to the data section), then the concatenated pickles.
 from __future__ import annotations
 
 import io
+import itertools
 import pickle
 import struct
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +26,8 @@ _HEAD = len(MAGIC) + 8
 #: A chunk is closed when it holds this many elements or bytes, whichever comes first.
 CHUNK_ELEMENTS = 65_536
 CHUNK_BYTES = 8 * 1024 * 1024
+#: Types whose standard pickle is exactly cloudpickle's, pickled without a Pickler per value.
+_PLAIN = frozenset({int, float, str, bytes, bool, type(None)})
 
 
 @dataclass(frozen=True)
@@ -60,15 +63,24 @@ def write_chunks(
         pickler = cloudpickle.CloudPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         offsets = [0]
 
+    # The loop runs once per element (a million times for a large shard): keep it tight.
+    dumps, protocol, plain = pickle.dumps, pickle.HIGHEST_PROTOCOL, _PLAIN
+    max_elements, max_bytes = CHUNK_ELEMENTS, CHUNK_BYTES
+    size = 0
     for position, value in enumerate(values):
-        try:
-            pickler.dump(value)
-        except Exception as error:  # unpicklable element: name it
-            raise on_error(position, error) from error
-        pickler.clear_memo()
-        offsets.append(buffer.tell())
-        if len(offsets) > CHUNK_ELEMENTS or offsets[-1] >= CHUNK_BYTES:
+        if type(value) in plain:
+            size += buffer.write(dumps(value, protocol))
+        else:
+            try:
+                pickler.dump(value)
+            except Exception as error:  # unpicklable element: name it
+                raise on_error(position, error) from error
+            pickler.clear_memo()
+            size = buffer.tell()
+        offsets.append(size)
+        if len(offsets) > max_elements or size >= max_bytes:
             flush()
+            size = 0
     if len(offsets) > 1:
         flush()
     return chunks
@@ -91,7 +103,7 @@ def iter_chunk(data: bytes) -> Iterator[Any]:
         raise ValueError("not a laminar chunk file")
     (count,) = struct.unpack_from("<Q", data, len(MAGIC))
     offsets = struct.unpack_from(f"<{count + 1}Q", data, _HEAD)
-    base = data_start(count)
-    view = memoryview(data)
-    for k in range(count):
-        yield pickle.loads(view[base + offsets[k] : base + offsets[k + 1]])
+    view = memoryview(data)[data_start(count) :]
+    loads = pickle.loads
+    # One comprehension per chunk: a million elements iterate in well under a second.
+    return iter([loads(view[a:b]) for a, b in itertools.pairwise(offsets)])

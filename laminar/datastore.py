@@ -5,11 +5,14 @@ Layout (all paths relative to the datastore root; see docs/datastore.md)::
     <Flow>/<execution>/execution.json            created on first use
     <Flow>/<execution>/<Layer>/plan.json         ForEach layers: task count and legs
     <Flow>/<execution>/<Layer>/tasks/<task>.manifest
+    <Flow>/<execution>/<Layer>/tasks/<first>-<last>.group   manifests of consecutive tasks
     <Flow>/<execution>/<Layer>/data/<task>/<attempt>/...   values and shard chunks
 
 ``<task>`` is ``main`` for a layer without ForEach, else the task index. A task's outputs are
 written under a fresh ``<attempt>`` directory first; the manifest, written last and atomically,
 is the commit. A crashed attempt leaves only unreferenced files, which no read ever follows.
+A leg of many small tasks commits them in groups (one atomic ``.group`` file holding their
+manifests; see ``artifacts.TaskGroup``).
 """
 
 from __future__ import annotations
@@ -158,6 +161,7 @@ class Datastore:
                 return sorted(e.name for e in os.scandir(path) if not e.is_dir())
             except FileNotFoundError:
                 return []
+        self.fs.invalidate_cache(path)  # s3fs caches listings; commits since must show
         try:
             entries = self.fs.ls(path, detail=True)
         except FileNotFoundError:

@@ -17,7 +17,7 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
 
-from laminar.artifacts import Execution, PlanRecord
+from laminar.artifacts import Execution, PlanRecord, TaskGroup
 from laminar.datastore import Datastore
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR, LayerSpec
@@ -71,9 +71,15 @@ def _run_tasks(
     committed = runtime.execution.committed_tasks(spec.name)
     pending = [i for i in range(plan.count) if str(i) not in committed]
     if workers <= 1 or len(pending) <= 1:
-        for done, index in enumerate(pending, start=1):
-            runtime.run_task(spec, index, plan, retry=True, on_retry=progress.say, pending=True)
-            progress.tasks(spec.name, done, len(pending), started)
+        group = TaskGroup(runtime.execution)
+        try:
+            for done, index in enumerate(pending, start=1):
+                runtime.run_task(
+                    spec, index, plan, retry=True, on_retry=progress.say, pending=True, group=group
+                )
+                progress.tasks(spec.name, done, len(pending), started)
+        finally:
+            group.flush()  # the tasks that succeeded stay committed when a later one fails
         return len(pending)
     return _run_parallel(runtime, spec, plan, pending, workers, progress, started)
 
@@ -122,18 +128,22 @@ def _worker_batch(
     spec = runtime.ir.spec(layer)
     plan = PlanRecord.from_json(plan_json)
     ran = 0
-    for index in indices:
-        captured = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(captured):
-                runtime.run_task(spec, index, plan, retry=True, pending=True)
-        except TaskFailed as failure:
-            return ran, (index, failure.error, failure.user_traceback)
-        finally:
-            # One write per task, so lines of concurrent tasks never interleave.
-            sys.stdout.write(captured.getvalue())
-            sys.stdout.flush()
-        ran += 1
+    group = TaskGroup(runtime.execution)
+    try:
+        for index in indices:
+            captured = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(captured):
+                    runtime.run_task(spec, index, plan, retry=True, pending=True, group=group)
+            except TaskFailed as failure:
+                return ran, (index, failure.error, failure.user_traceback)
+            finally:
+                # One write per task, so lines of concurrent tasks never interleave.
+                sys.stdout.write(captured.getvalue())
+                sys.stdout.flush()
+            ran += 1
+    finally:
+        group.flush()
     return ran, None
 
 

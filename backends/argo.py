@@ -142,6 +142,10 @@ class ArgoTask:
 
 class ArgoBackend(Backend):
     target: ClassVar[str] = "argo"
+    # etcd keeps a Workflow object under about 1 MB, its status included; the spec alone
+    # must leave room for that.
+    max_output_bytes: ClassVar[int | None] = 1_000_000
+    output_limit: ClassVar[str] = "the ~1 MB that etcd stores for a Workflow object"
     description: ClassVar[str] = "Argo Workflows: a Workflow, WorkflowTemplate or CronWorkflow"
     # Kubernetes DNS-label style (lowercase kebab, at most 63) keeps pod and node names
     # readable and well under Argo's 128 characters for template and task names.

@@ -19,6 +19,7 @@ import jinja2
 from laminar import __version__
 from laminar.backends import escaping
 from laminar.backends.naming import NameRule, assign_ids
+from laminar.errors import CompileError
 from laminar.ir import FlowIR, LayerSpec
 
 #: Environment variables through which orchestrators hand run-time values to the shim.
@@ -96,6 +97,11 @@ class Backend:
     reserved: ClassVar[tuple[str, ...]] = ()
     #: The comment marker for the header lines.
     comment: ClassVar[str] = "#"
+    #: The largest file the target accepts, and the limit's name for the error message.
+    max_output_bytes: ClassVar[int | None] = None
+    output_limit: ClassVar[str] = ""
+    #: What the user can do about an oversized output, besides splitting the flow.
+    limit_fix: ClassVar[str] = ""
 
     @classmethod
     def add_arguments(cls, group: argparse._ArgumentGroup) -> None:
@@ -145,6 +151,17 @@ class Backend:
     def context(self, plan: Plan, options: CompileOptions) -> dict[str, Any]:
         """The template's variables; subclasses add their target's own."""
         return {"plan": plan, "options": options, "steps": plan.steps}
+
+    def check_limits(self, ir: FlowIR, text: str) -> None:
+        """Refuse output the target would reject at run time (checked by ``laminar compile``)."""
+        size = len(text.encode("utf-8"))
+        if self.max_output_bytes is not None and size > self.max_output_bytes:
+            raise CompileError(
+                f"The {self.target} output for {ir.name} is {size:,} bytes, over "
+                f"{self.output_limit} ({self.max_output_bytes:,} bytes), so {self.target} "
+                f"would reject it. Split the flow into smaller flows or merge small layers"
+                f"{self.limit_fix}."
+            )
 
     def render(self, ir: FlowIR, options: CompileOptions) -> str:
         plan = self.plan(ir, options)

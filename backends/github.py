@@ -58,6 +58,8 @@ DEFAULT_RUNS_ON = "ubuntu-latest"
 #: Where a job keeps its copy of the datastore when artifacts carry the data.
 LOCAL_DATASTORE = "${{ runner.temp }}/laminar-datastore"
 ARTIFACT_PREFIX = "laminar"
+#: At most this many job ids in one download pattern (see ``_pattern``).
+PATTERN_IDS = 32
 _SECRET = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-]+$")
 
@@ -91,6 +93,9 @@ class Job:
 
 class GitHubBackend(Backend):
     target = "github"
+    max_output_bytes = 512_000
+    output_limit = "GitHub's 500 KB limit for a workflow file"
+    limit_fix = ", or use a remote --datastore (its jobs have no artifact steps)"
     description = "GitHub Actions workflow"
     rule = NameRule(allowed="_a-zA-Z0-9-", max_length=100, first="[_a-zA-Z]")
     template = "github.yml.j2"
@@ -305,6 +310,11 @@ def _pattern(ids: tuple[str, ...]) -> str:
     so ``laminar.X.*`` never matches another job's artifacts.
     """
     unique = list(dict.fromkeys(ids))
+    if len(unique) > PATTERN_IDS:
+        # Past this many ancestors, download every laminar artifact of the run (a superset):
+        # listing them all would make a long chain's workflow grow with the square of its
+        # length, past GitHub's 500 KB workflow limit.
+        return f"{ARTIFACT_PREFIX}.*"
     body = unique[0] if len(unique) == 1 else "{" + ",".join(unique) + "}"
     return f"{ARTIFACT_PREFIX}.{body}.*"
 

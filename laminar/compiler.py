@@ -106,6 +106,7 @@ def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
     )
     backend = backend_class(args.target)()
     text = backend.render(ir, options)
+    backend.check_limits(ir, text)
     return write_output(text, args.output, args.check, options.command)
 
 

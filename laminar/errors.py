@@ -28,5 +28,9 @@ class ArtifactError(LaminarError):
     """A layer read an attribute that its upstream layer never set, or a value cannot be stored."""
 
 
+class CompileError(LaminarError):
+    """A flow cannot be expressed within a target's limits or with the given options."""
+
+
 class ExecutionError(LaminarError):
     """An execution id or a task is unknown, or a task failed."""

@@ -175,11 +175,16 @@ class GitHubBackend(Backend):
             needs = _needs(step.upstream, foreach)
             # Artifacts a job reads: every ancestor's (a layer's data may point at its own
             # inputs' files), plus its own from earlier attempts so that a re-run resumes.
-            inputs = [a for up in ancestors[step.id] for a in _artifact_ids(foreach, up)]
+            above = ancestors[step.id]
+            inputs = (
+                None if above is None else [a for u in above for a in _artifact_ids(foreach, u)]
+            )
             task = shell_command((*step.task_argv, "--retry"))
             if step.plan_argv is None or step.plan_id is None:
                 jobs.append(
-                    _job(step, options, settings, step.id, needs, guard, task, (*inputs, step.id))
+                    _job(
+                        step, options, settings, step.id, needs, guard, task, _also(inputs, step.id)
+                    )
                 )
                 continue
             plan_argv = (*step.plan_argv, "--max-legs", str(settings["max_legs"]))
@@ -194,7 +199,7 @@ class GitHubBackend(Backend):
                     needs,
                     guard,
                     plan_command + ' "$GITHUB_OUTPUT"',
-                    (*inputs, step.plan_id),
+                    _also(inputs, step.plan_id),
                     is_plan=True,
                 )
             )
@@ -208,7 +213,7 @@ class GitHubBackend(Backend):
                     (step.plan_id,),
                     f"needs.{step.plan_id}.outputs.legs != '0'",
                     task,
-                    (*inputs, step.plan_id, leg),
+                    _also(inputs, step.plan_id, leg),
                     matrix=f"fromJSON(needs.{step.plan_id}.outputs.matrix)",
                     artifact=leg,
                 )
@@ -240,7 +245,7 @@ def _job(
     needs: tuple[str, ...],
     condition: str | None,
     command: str,
-    inputs: tuple[str, ...],
+    inputs: tuple[str, ...] | None,
     *,
     is_plan: bool = False,
     matrix: str | None = None,
@@ -289,13 +294,26 @@ def _shim_env(
     return tuple(env.items())
 
 
-def _ancestors(plan: Plan) -> dict[str, tuple[str, ...]]:
-    """Each step's transitive upstream ids, in the plan's (topological) order."""
-    order = [s.id for s in plan.steps]
-    found: dict[str, set[str]] = {}
+def _ancestors(plan: Plan) -> dict[str, tuple[str, ...] | None]:
+    """Each step's transitive upstream ids in the plan's (topological) order, or ``None``
+    when there are more than ``PATTERN_IDS`` (the job then downloads every artifact).
+
+    Capping here keeps compiling a long chain linear: no step carries more than a few dozen
+    ancestors, and a step below a capped one is capped too.
+    """
+    position = {s.id: i for i, s in enumerate(plan.steps)}
+    found: dict[str, set[str] | None] = {}
     for step in plan.steps:
-        found[step.id] = set(step.upstream).union(*(found[u] for u in step.upstream))
-    return {sid: tuple(i for i in order if i in found[sid]) for sid in order}
+        parents = [found[u] for u in step.upstream]
+        if any(p is None for p in parents):
+            found[step.id] = None
+            continue
+        union = set(step.upstream).union(*(p for p in parents if p is not None))
+        found[step.id] = union if len(union) <= PATTERN_IDS else None
+    return {
+        sid: None if ids is None else tuple(sorted(ids, key=position.__getitem__))
+        for sid, ids in found.items()
+    }
 
 
 def _artifact_ids(foreach: dict[str, Step], step_id: str) -> tuple[str, ...]:
@@ -303,14 +321,19 @@ def _artifact_ids(foreach: dict[str, Step], step_id: str) -> tuple[str, ...]:
     return (step_id,) if plan_id is None else (plan_id, step_id)
 
 
-def _pattern(ids: tuple[str, ...]) -> str:
+def _also(inputs: list[str] | None, *own: str) -> tuple[str, ...] | None:
+    """The job ids whose artifacts a job downloads: its inputs plus its own (re-runs)."""
+    return None if inputs is None else (*inputs, *own)
+
+
+def _pattern(ids: tuple[str, ...] | None) -> str:
     """A download-artifact ``pattern`` (minimatch) for the artifacts of ``ids``, any attempt.
 
     Artifact names are ``laminar.<job id>[.<leg>].<attempt>``; job ids contain no ``.``,
     so ``laminar.X.*`` never matches another job's artifacts.
     """
-    unique = list(dict.fromkeys(ids))
-    if len(unique) > PATTERN_IDS:
+    unique = list(dict.fromkeys(ids or ()))
+    if ids is None or len(unique) > PATTERN_IDS:
         # Past this many ancestors, download every laminar artifact of the run (a superset):
         # listing them all would make a long chain's workflow grow with the square of its
         # length, past GitHub's 500 KB workflow limit.

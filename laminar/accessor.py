@@ -66,6 +66,14 @@ class Accessor(Sequence[Any]):
     def __iter__(self) -> Iterator[Any]:
         return self._source.iterate()
 
+    def __eq__(self, other: object) -> bool:
+        # Compares like the list it stands for: ``shard.foo == [1, 2, 3]``.
+        if not isinstance(other, (Accessor, list, tuple)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking, like a list
+
     def __repr__(self) -> str:
         return f"<Accessor {self._source.label}: {self._length} items>"
 

@@ -45,6 +45,8 @@ def test_list_behaviour(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="integers or slices, not str"):
         acc["a"]
     assert 30 in acc
+    assert acc == [10, 20, 30, 40] and acc == (10, 20, 30, 40) and acc != [10, 20]
+    assert acc != "not a list"
     assert acc.index(30) == 2
     assert "4 items" in repr(acc)
 

@@ -6,10 +6,11 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argo.s3 import MotoServer, S3Bucket
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -58,3 +59,16 @@ def write_flow(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """A local S3 server (moto) on 127.0.0.1, shared by the whole test session."""
+    with MotoServer.start() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_bucket(moto_server: MotoServer) -> S3Bucket:
+    """A fresh, empty bucket on the local S3 server."""
+    return moto_server.bucket()

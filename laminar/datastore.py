@@ -198,11 +198,9 @@ def _write_file(path: str, data: bytes) -> None:
 
 def _read_all(descriptor: int) -> bytes:
     # Small files (manifests) take one read plus the empty read that confirms the end.
-    parts = [os.read(descriptor, 65536)]
-    if len(parts[0]) == 65536:
-        parts.append(_pread_all(descriptor, os.fstat(descriptor).st_size - 65536, 65536))
-    while parts[-1]:
-        parts.append(os.read(descriptor, 65536))
+    parts = []
+    while part := os.read(descriptor, 1 << 20):
+        parts.append(part)
     return b"".join(parts)
 
 

@@ -131,3 +131,13 @@ def test_accessor_nested_in_a_value_is_stored_as_a_list(tmp_path: Path) -> None:
     execution: Execution = execute(NestFlow.ir(), store, "e")
     got = execution.attribute("B", "got", reader="t", foreach=False)
     assert got == ({"items": [1, 2]}, [1, 2], 2)
+
+
+def test_local_reads_return_files_exactly(tmp_path: Path) -> None:
+    store = Datastore(str(tmp_path))
+    for size in (0, 10, 65_535, 65_536, 65_537, 300_000):
+        data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+        path = store.path(f"f{size}")
+        store.write(path, data)
+        assert store.read(path) == data
+        assert store.read_range(path, 5, size + 10) == data[5:]

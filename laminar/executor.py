@@ -17,7 +17,7 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
 
-from laminar.artifacts import Execution, PlanRecord, TaskGroup
+from laminar.artifacts import Execution, PlanRecord
 from laminar.datastore import Datastore
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR, LayerSpec
@@ -68,18 +68,14 @@ def _run_tasks(
     progress: Progress,
     started: float,
 ) -> int:
-    committed = runtime.execution.committed_tasks(spec.name)
-    pending = [i for i in range(plan.count) if str(i) not in committed]
+    pending = runtime.pending(spec.name, range(plan.count))
     if workers <= 1 or len(pending) <= 1:
-        group = TaskGroup(runtime.execution)
-        try:
+        with runtime.committing() as group:
             for done, index in enumerate(pending, start=1):
                 runtime.run_task(
                     spec, index, plan, retry=True, on_retry=progress.say, pending=True, group=group
                 )
                 progress.tasks(spec.name, done, len(pending), started)
-        finally:
-            group.flush()  # the tasks that succeeded stay committed when a later one fails
         return len(pending)
     return _run_parallel(runtime, spec, plan, pending, workers, progress, started)
 
@@ -128,8 +124,7 @@ def _worker_batch(
     spec = runtime.ir.spec(layer)
     plan = PlanRecord.from_json(plan_json)
     ran = 0
-    group = TaskGroup(runtime.execution)
-    try:
+    with runtime.committing() as group:
         for index in indices:
             captured = io.StringIO()
             try:
@@ -142,8 +137,6 @@ def _worker_batch(
                 sys.stdout.write(captured.getvalue())
                 sys.stdout.flush()
             ran += 1
-    finally:
-        group.flush()
     return ran, None
 
 

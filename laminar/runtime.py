@@ -8,10 +8,11 @@ so re-running a committed task is a no-op and a resubmitted run resumes where it
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,15 +129,26 @@ class Runtime:
             indices: Iterable[int] = range(plan.count)
         else:
             indices = plan.leg_indices(leg)
-        committed = self.execution.committed_tasks(layer)  # one listing, not a read per task
-        pending = [i for i in indices if str(i) not in committed]
-        group = TaskGroup(self.execution)
-        try:
+        pending = self.pending(layer, indices)
+        with self.committing() as group:
             for i in pending:
                 self.run_task(spec, i, plan, retry=retry, pending=True, group=group)
-        finally:
-            group.flush()  # the tasks that succeeded stay committed when a later one fails
         return len(pending)
+
+    def pending(self, layer: str, indices: Iterable[int]) -> list[int]:
+        """The tasks among ``indices`` not committed yet, from one listing (not one read each)."""
+        committed = self.execution.committed_tasks(layer)
+        return [i for i in indices if str(i) not in committed]
+
+    @contextlib.contextmanager
+    def committing(self) -> Iterator[TaskGroup]:
+        """Commit the tasks run inside in groups; on leaving, even by an error, the tasks that
+        succeeded are committed."""
+        group = TaskGroup(self.execution)
+        try:
+            yield group
+        finally:
+            group.flush()
 
     def run_task(
         self,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from laminar.backends.airflow import AirflowBackend
 from laminar.backends.base import CompileOptions
-from laminar.loader import load_flow
+from laminar.model.loader import load_flow
 
 SIZES = (10, 200)
 REPEAT = 7

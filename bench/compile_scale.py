@@ -68,7 +68,7 @@ MEASURE = """
     import json, sys, time
     from laminar.backends import TARGETS, backend_class
     from laminar.backends.base import CompileOptions
-    from laminar.loader import load_flow
+    from laminar.model.loader import load_flow
 
     started = time.perf_counter()
     ir = load_flow("flow.py").ir()

@@ -32,8 +32,8 @@ FLOW = """
 
 JOIN = """
     import json, time
-    from laminar.artifacts import Execution
-    from laminar.datastore import Datastore
+    from laminar.store.execution import Execution
+    from laminar.store.datastore import Datastore
     execution = Execution(Datastore("store"), "FanFlow", "e")
     started = time.perf_counter()
     values = list(execution.attribute("Process", "foo", reader="bench", foreach=True))
@@ -44,9 +44,9 @@ JOIN = """
 
 IN_PROCESS = """
     import json, time
-    from laminar.datastore import Datastore
-    from laminar.executor import execute
-    from laminar.loader import load_flow
+    from laminar.store.datastore import Datastore
+    from laminar.runtime.executor import execute
+    from laminar.model.loader import load_flow
 
     ir = load_flow("flow.py").ir()
     best = float("inf")

@@ -64,10 +64,10 @@ MEASURE = """
     import json, time
     import boto3
     from laminar import artifacts, chunks
-    from laminar.artifacts import Execution
-    from laminar.datastore import Datastore
-    from laminar.executor import execute
-    from laminar.loader import load_flow
+    from laminar.store.execution import Execution
+    from laminar.store.datastore import Datastore
+    from laminar.runtime.executor import execute
+    from laminar.model.loader import load_flow
 
     boto3.client("s3").create_bucket(Bucket="bench")
     url = "s3://bench/store"

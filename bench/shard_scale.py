@@ -26,9 +26,9 @@ FLOW = """
 
 COMMIT = """
     import json, time
-    from laminar.datastore import Datastore
-    from laminar.executor import execute
-    from laminar.loader import load_flow
+    from laminar.store.datastore import Datastore
+    from laminar.runtime.executor import execute
+    from laminar.model.loader import load_flow
     ir = load_flow("flow.py").ir()
     best = float("inf")
     for attempt in ("e", "e-2", "e-3"):  # the best of three: the machine may be shared
@@ -41,8 +41,8 @@ COMMIT = """
 # Counts the bytes every datastore read returns, then times the reads a downstream layer makes.
 COUNTING = """
     import json, random, time, tracemalloc
-    from laminar.artifacts import Execution
-    from laminar.datastore import Datastore
+    from laminar.store.execution import Execution
+    from laminar.store.datastore import Datastore
     counted = [0]
     for name in ("read", "read_range"):
         original = getattr(Datastore, name)

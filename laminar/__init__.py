@@ -1,8 +1,8 @@
 """laminar: write a workflow once as Python classes, run it locally, compile it anywhere."""
 
 from laminar.configurations.layers import Container, ForEach, Parameter, Parameters, Retry
-from laminar.flow import Flow
-from laminar.layer import Layer
+from laminar.model.flow import Flow
+from laminar.model.layer import Layer
 
 __version__ = "0.1.0"
 

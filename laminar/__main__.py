@@ -1,5 +1,5 @@
 """``python -m laminar`` is the ``laminar`` command."""
 
-from laminar.cli import main
+from laminar.cli.main import main
 
 raise SystemExit(main())

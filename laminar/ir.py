@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from laminar.attributes import assigned_attributes
 from laminar.configurations.layers import Container, Retry
 from laminar.errors import FlowDefinitionError
-from laminar.layer import Layer
+from laminar.model.attributes import assigned_attributes
+from laminar.model.layer import Layer
 
 if TYPE_CHECKING:
-    from laminar.flow import Flow, Registration
+    from laminar.model.flow import Flow, Registration
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from laminar.backends import TARGETS
-from laminar.compiler import compile_main
+from laminar.cli.compile import compile_main
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Options each target needs to compile a deployable example; the rest are defaults.

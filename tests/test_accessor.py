@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from laminar import Flow, Layer, chunks
-from laminar.artifacts import Execution
-from laminar.datastore import Datastore
-from laminar.executor import execute
+from laminar import Flow, Layer
+from laminar.runtime.executor import execute
+from laminar.store import chunks
+from laminar.store.datastore import Datastore
+from laminar.store.execution import Execution
 
 
 def run_shard(tmp_path: Path, values: Any) -> Any:

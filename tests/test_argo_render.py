@@ -19,7 +19,7 @@ from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
 from laminar.backends.argo import ArgoBackend
 from laminar.backends.base import CompileOptions
 from laminar.errors import ConfigurationError, LaminarError
-from laminar.loader import load_flow
+from laminar.model.loader import load_flow
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.py"))
 KINDS = {

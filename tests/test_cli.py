@@ -60,7 +60,7 @@ def test_results_api_and_datastore_variable(
         env={"LAMINAR_DATASTORE": str(store)},
     )
     assert (store / "GridFlow" / "g1" / "execution.json").is_file()
-    from laminar.loader import load_flow
+    from laminar.model.loader import load_flow
 
     grid = load_flow(str(EXAMPLES / "grid.py"))
     results = grid.results("g1", datastore=str(store))

@@ -10,9 +10,9 @@ from conftest import laminar
 
 from laminar import Flow, Layer
 from laminar.configurations.layers import Container, ForEach, Parameter, Retry
-from laminar.datastore import Datastore
 from laminar.errors import ArtifactError, ConfigurationError, FlowDefinitionError
-from laminar.executor import execute
+from laminar.runtime.executor import execute
+from laminar.store.datastore import Datastore
 
 
 def test_cycle_is_named() -> None:

@@ -9,10 +9,10 @@ import pytest
 
 from laminar import Flow, Layer
 from laminar.configurations.layers import ForEach, Parameter
-from laminar.datastore import Datastore
 from laminar.errors import ExecutionError
-from laminar.executor import execute
-from laminar.results import ExecutionResults
+from laminar.runtime.executor import execute
+from laminar.runtime.results import ExecutionResults
+from laminar.store.datastore import Datastore
 
 
 def run(flow: type[Flow], tmp_path: Path) -> ExecutionResults:

@@ -8,13 +8,15 @@ from typing import Any
 
 import pytest
 
-from laminar import Flow, Layer, artifacts, chunks
-from laminar.artifacts import Execution
+from laminar import Flow, Layer
 from laminar.configurations.layers import ForEach, Parameter
-from laminar.datastore import Datastore
 from laminar.errors import ExecutionError
-from laminar.executor import execute
-from laminar.runtime import Runtime
+from laminar.runtime.executor import execute
+from laminar.runtime.task import Runtime
+from laminar.store import chunks
+from laminar.store import execution as artifacts
+from laminar.store.datastore import Datastore
+from laminar.store.execution import Execution
 
 N = 200_000
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from laminar.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from laminar.layer import Layer
+    from laminar.model.layer import Layer
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
@@ -37,7 +37,7 @@ class Parameter:
     index: int | None = 0
 
     def __post_init__(self) -> None:
-        from laminar.layer import Layer
+        from laminar.model.layer import Layer
 
         if not (isinstance(self.layer, type) and issubclass(self.layer, Layer)):
             raise ConfigurationError(

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, ROOT, laminar, require_engine
 
-from laminar.loader import load_flow
-from laminar.results import open_results
+from laminar.model.loader import load_flow
+from laminar.runtime.results import open_results
 
 pytestmark = pytest.mark.engine
 

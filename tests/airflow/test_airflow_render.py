@@ -19,7 +19,7 @@ from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
 from laminar.backends.airflow import AirflowBackend
 from laminar.backends.base import CompileOptions
 from laminar.errors import ConfigurationError
-from laminar.loader import load_flow
+from laminar.model.loader import load_flow
 
 AIRFLOW_ID = re.compile(r"^[\w.-]{1,250}$", re.ASCII)
 NASTY = 'it\'s "quoted"\nnew line \\ back {{ run_id }} {% raw %} $HOME \u2028 end'

@@ -25,7 +25,7 @@ import s3fs  # type: ignore[import-untyped]
 import yaml
 from conftest import EXAMPLES, ROOT, laminar
 
-from laminar.loader import load_flow
+from laminar.model.loader import load_flow
 
 from .harness import ArgoHarness
 from .nodes import SKIPPED, SUCCEEDED, WorkflowRun

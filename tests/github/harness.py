@@ -21,7 +21,7 @@ from typing import Any
 
 from conftest import require_engine
 
-from laminar.loader import load_flow
+from laminar.model.loader import load_flow
 
 HERE = Path(__file__).resolve().parent
 ACTIONS = HERE / "actions"

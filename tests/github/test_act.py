@@ -26,7 +26,7 @@ from github.harness import (
     run_act,
     snapshot,
 )
-from laminar.loader import load_flow
+from laminar.model.loader import load_flow
 
 pytestmark = pytest.mark.engine
 

@@ -13,7 +13,7 @@ from conftest import EXAMPLES
 from github.harness import FLOWS, lint
 from laminar.backends.base import CompileOptions
 from laminar.backends.github import GitHubBackend
-from laminar.loader import load_flow
+from laminar.model.loader import load_flow
 
 pytestmark = pytest.mark.engine
 

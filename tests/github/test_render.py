@@ -18,7 +18,7 @@ from laminar import Container, Flow, ForEach, Layer, Parameter
 from laminar.backends.base import CompileOptions
 from laminar.backends.github import GitHubBackend
 from laminar.errors import LaminarError
-from laminar.loader import load_flow
+from laminar.model.loader import load_flow
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.py"))
 JOB_ID = re.compile(r"^[_a-zA-Z][a-zA-Z0-9_-]*$")

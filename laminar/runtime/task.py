@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from laminar.accessor import Accessor
-from laminar.artifacts import MAIN, Execution, Manifest, PlanRecord, TaskGroup
 from laminar.errors import ExecutionError, LaminarError
-from laminar.fanout import plan_fanout, positions
 from laminar.ir import FlowIR, LayerSpec
-from laminar.layer import Layer
+from laminar.model.layer import Layer
+from laminar.runtime.fanout import plan_fanout, positions
+from laminar.store.accessor import Accessor
+from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
 
 
 class TaskFailed(LaminarError):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from laminar.accessor import Accessor
-from laminar.artifacts import MAIN, Execution
-from laminar.datastore import Datastore, safe_key
 from laminar.errors import ExecutionError
+from laminar.store.accessor import Accessor
+from laminar.store.datastore import Datastore, safe_key
+from laminar.store.execution import MAIN, Execution
 
 if TYPE_CHECKING:
-    from laminar.flow import Flow
     from laminar.ir import FlowIR
+    from laminar.model.flow import Flow
 
 
 def list_executions(store: Datastore, flow: str) -> list[str]:

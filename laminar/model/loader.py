@@ -17,7 +17,7 @@ from types import ModuleType
 import cloudpickle
 
 from laminar.errors import FlowLoadError
-from laminar.flow import LOADING, Flow
+from laminar.model.flow import LOADING, Flow
 
 
 def split_reference(reference: str) -> tuple[str, str | None]:

@@ -14,7 +14,7 @@ import functools
 import sys
 from typing import Any
 
-from laminar.layer import Layer
+from laminar.model.layer import Layer
 
 
 def assigned_attributes(cls: type[Layer]) -> frozenset[str] | None:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from laminar.configurations.layers import Container, ForEach, Retry
 from laminar.errors import ConfigurationError
-from laminar.layer import Layer
+from laminar.model.layer import Layer
 
 if TYPE_CHECKING:
     from laminar.ir import FlowIR
-    from laminar.results import ExecutionResults
+    from laminar.runtime.results import ExecutionResults
 
 L = TypeVar("L", bound=type[Layer])
 
@@ -110,7 +110,7 @@ class Flow:
         cls, execution: str | None = None, datastore: str | None = None
     ) -> ExecutionResults:
         """Read an execution's artifacts: ``MyFlow.results(id)["Layer"].attribute``."""
-        from laminar.results import open_results
+        from laminar.runtime.results import open_results
 
         return open_results(cls, execution=execution, datastore=datastore)
 
@@ -127,20 +127,31 @@ class Flow:
     ) -> str:
         """Run the whole flow on this machine; returns the execution id.
 
-        Options not given here come from the script's command line, so
-        ``python flow.py --execution ID --workers 4`` works like ``laminar run``.
+        In a flow file run as a script (``python flow.py``), options not given here come from
+        the command line, as for ``laminar run``, and a failing task exits with status 1 after
+        printing the user's traceback. Called from Python, nothing is read from ``sys.argv``
+        and a failing task raises ``TaskFailed``.
         """
-        from laminar.cli import script_options
-        from laminar.executor import run_flow_cli
+        # The model sits below the runtime: these imports happen only when a flow runs.
+        from laminar.runtime.executor import execute
+        from laminar.runtime.script import run_script
+        from laminar.store.datastore import Datastore
 
-        given = script_options(sys.argv[1:])
-        return run_flow_cli(
-            type(self),
-            execution=execution or given.execution,
-            datastore=datastore or given.datastore,
-            workers=workers or given.workers,
-            quiet=given.quiet,
-        )
+        ir = type(self).ir()
+        if self:
+            module = sys.modules.get(type(self).__module__)
+            return run_script(
+                ir,
+                getattr(module, "__file__", None),
+                execution=execution,
+                datastore=datastore,
+                workers=workers,
+            )
+        from laminar.runtime.executor import new_execution_id
+
+        return execute(
+            ir, Datastore(datastore), execution or new_execution_id(), workers=workers or 1
+        ).id
 
 
 def _check_config(value: object, kind: type, name: str, example: str) -> None:

@@ -74,7 +74,7 @@ def compile_main(argv: list[str]) -> int:
 
 
 def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
-    from laminar.loader import split_reference
+    from laminar.model.loader import split_reference
 
     path, _ = split_reference(flow_arg)
     if flow_path is None:
@@ -92,7 +92,7 @@ def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
 def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
     from laminar.backends import backend_class
     from laminar.backends.base import CompileOptions
-    from laminar.loader import load_flow
+    from laminar.model.loader import load_flow
 
     flow = load_flow(args.flow)
     ir = flow.ir()

@@ -11,11 +11,11 @@ import pickle
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from laminar import chunks
 from laminar.errors import ArtifactError, ExecutionError
+from laminar.store import chunks
 
 if TYPE_CHECKING:
-    from laminar.artifacts import Execution, Manifest
+    from laminar.store.execution import Execution, Manifest
 
 #: How many manifests or chunks a join or iteration fetches in one concurrent batch.
 BATCH = 256

@@ -19,11 +19,11 @@ from typing import Any
 
 import cloudpickle
 
-from laminar import chunks
-from laminar.accessor import Accessor
-from laminar.datastore import Datastore, safe_key, unique_name
 from laminar.errors import ArtifactError, ExecutionError
-from laminar.sources import SHARD, JoinSource, ShardSource
+from laminar.store import chunks
+from laminar.store.accessor import Accessor
+from laminar.store.datastore import Datastore, safe_key, unique_name
+from laminar.store.sources import SHARD, JoinSource, ShardSource
 
 #: Values whose pickle is smaller than this live inside the manifest: one write per task.
 INLINE_BYTES = 64 * 1024
@@ -34,7 +34,7 @@ GROUP_BYTES = 4 * 1024 * 1024
 GROUP_SECONDS = 0.5
 
 # Entry kinds in a manifest.
-VALUE, FILE, REF = "value", "file", "ref"  # and SHARD, shared with laminar.sources
+VALUE, FILE, REF = "value", "file", "ref"  # and SHARD, shared with laminar.store.sources
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import reprlib
 
-from laminar.accessor import Accessor
-from laminar.datastore import Datastore
 from laminar.errors import LaminarError
-from laminar.flow import Flow
-from laminar.results import ExecutionResults, list_executions, open_execution
+from laminar.model.flow import Flow
+from laminar.runtime.results import ExecutionResults, list_executions, open_execution
+from laminar.store.accessor import Accessor
+from laminar.store.datastore import Datastore
 
 _REPR = reprlib.Repr()
 _REPR.maxstring = 80

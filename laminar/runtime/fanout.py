@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 
-from laminar.artifacts import MAIN, REF, Execution, PlanRecord
 from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
-from laminar.sources import SHARD
+from laminar.store.execution import MAIN, REF, Execution, PlanRecord
+from laminar.store.sources import SHARD
 
 
 def plan_fanout(ir: FlowIR, execution: Execution, spec: LayerSpec) -> PlanRecord:

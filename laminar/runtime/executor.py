@@ -17,12 +17,11 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
 
-from laminar.artifacts import Execution, PlanRecord
-from laminar.datastore import Datastore
-from laminar.errors import LaminarError
 from laminar.ir import FlowIR, LayerSpec
-from laminar.progress import Progress
-from laminar.runtime import Runtime, TaskFailed
+from laminar.runtime.progress import Progress
+from laminar.runtime.task import Runtime, TaskFailed
+from laminar.store.datastore import Datastore
+from laminar.store.execution import Execution, PlanRecord
 
 _WORKER: Runtime | None = None
 
@@ -138,58 +137,3 @@ def _worker_batch(
                 sys.stdout.flush()
             ran += 1
     return ran, None
-
-
-def run_flow_cli(
-    flow: type,
-    *,
-    execution: str | None = None,
-    datastore: str | None = None,
-    workers: int = 1,
-    reference: str | None = None,
-    quiet: bool = False,
-) -> str:
-    """Run a flow as ``laminar run`` does, reporting to stderr; returns the execution id.
-
-    Exits the process with status 1 on a failing task (after printing the user's traceback
-    and how to resume), as a command-line run should.
-    """
-    from laminar.flow import Flow
-
-    assert issubclass(flow, Flow)
-    progress = Progress(quiet=quiet)
-    store = Datastore(datastore)
-    ir = flow.ir()
-    execution_id = execution or new_execution_id()
-    resumed = Execution(store, ir.name, execution_id).exists()
-    verb = "resuming" if resumed else "running"
-    progress.say(f"{verb} {ir.name}, execution {execution_id} (datastore {store.url})")
-    reference = reference or _reference(flow)
-    started = time.monotonic()
-    try:
-        execute(ir, store, execution_id, workers=workers, progress=progress)
-    except TaskFailed as failure:
-        sys.stdout.flush()
-        print(failure.user_traceback, file=sys.stderr, end="")
-        progress.say(
-            f"error: {failure}\n  fix it, then resume with: laminar run {reference} "
-            f"--execution {execution_id}" + (f" --datastore {datastore}" if datastore else "")
-        )
-        raise SystemExit(1) from None
-    except LaminarError as error:
-        sys.stdout.flush()
-        progress.say(f"error: {error}")
-        raise SystemExit(2) from None
-    progress.say(
-        f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show {reference} "
-        f"--execution {execution_id}"
-    )
-    return execution_id
-
-
-def _reference(flow: type) -> str:
-    module = sys.modules.get(flow.__module__)
-    path = getattr(module, "__file__", None) or "FLOW"
-    with contextlib.suppress(ValueError):
-        path = os.path.relpath(path)
-    return path

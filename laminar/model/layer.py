@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from laminar.errors import ArtifactError
 
 if TYPE_CHECKING:
-    from laminar.accessor import Accessor
+    from laminar.store.accessor import Accessor
 
 
 class LayerRuntime(Protocol):
-    """What a running layer needs from the shim; implemented in ``laminar.runtime``."""
+    """What a running layer needs from the shim; implemented in ``laminar.runtime.task``."""
 
     index: int | None
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections.abc import Sequence
 
 from laminar import __version__
+from laminar.contract import PlanFormat
 from laminar.errors import LaminarError
+from laminar.runtime.script import add_run_options, positive, run_and_report
 
 EXAMPLES = """\
 examples:
@@ -64,9 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         "  laminar run examples/grid.py --execution nightly-1 --workers 4\n\n"
         "Running again with the same --execution resumes: committed tasks are skipped.",
     )
-    _run_options(run)
+    add_run_options(run)
 
-    # `compile` parses its own arguments (laminar.compiler), because each target adds options.
+    # `compile` parses its own arguments (laminar.cli.compile), because each target adds options.
     compile_ = commands.add_parser(
         "compile",
         help="Compile the flow for an orchestrator (laminar compile --help for options).",
@@ -97,10 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--layer", required=True, help="the layer's name")
         sub.add_argument("--execution", metavar="ID", help="default: $LAMINAR_EXECUTION")
         datastore(sub)
-    plan.add_argument("--max-legs", type=_positive, metavar="N", help="batch tasks into N legs")
+    plan.add_argument("--max-legs", type=positive, metavar="N", help="batch tasks into N legs")
     plan.add_argument(
         "--format",
-        choices=["count", "list", "github", "json"],
+        choices=[f.value for f in PlanFormat],
         default="json",
         help="count: legs as a number; list: JSON list of legs; github: legs= and matrix= "
         "lines for $GITHUB_OUTPUT; json: the whole plan",
@@ -111,42 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--execution", metavar="ID", help="execution id (default: a new one)")
-    parser.add_argument(
-        "--datastore",
-        metavar="URL",
-        help="where artifacts live: a directory or any fsspec URL such as s3://bucket/x "
-        "(default: $LAMINAR_DATASTORE, else .laminar)",
-    )
-    parser.add_argument(
-        "--workers", type=_positive, default=1, metavar="N", help="processes for ForEach tasks"
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-
-
-def script_options(argv: Sequence[str]) -> argparse.Namespace:
-    """``laminar run``'s options for ``python flow.py [--execution ID] ...``."""
-    parser = argparse.ArgumentParser(
-        prog=f"python {os.path.basename(sys.argv[0]) or 'flow.py'}",
-        description="Run this flow locally (the same options as laminar run).",
-    )
-    _run_options(parser)
-    return parser.parse_args(list(argv))
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(argv if argv is not None else sys.argv[1:])
     try:
         if arguments[:1] == ["compile"]:
-            from laminar.compiler import compile_main
+            from laminar.cli.compile import compile_main
 
             return compile_main(arguments[1:])
         args = build_parser().parse_args(arguments)
@@ -159,87 +128,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from laminar.loader import load_flow
+    from laminar.model.loader import load_flow
 
     flow = load_flow(args.flow)
     if args.command == "run":
-        from laminar.executor import run_flow_cli
-
-        run_flow_cli(
-            flow,
+        status, _ = run_and_report(
+            flow.ir(),
             execution=args.execution,
             datastore=args.datastore,
             workers=args.workers,
             reference=args.flow,
             quiet=args.quiet,
         )
-        return 0
+        return status
     if args.command == "graph":
-        from laminar.graph import FORMATS
+        from laminar.cli.graph import FORMATS
 
         sys.stdout.write(FORMATS[args.format](flow.ir()))
         return 0
     if args.command == "show":
-        from laminar.show import show_command
+        from laminar.cli.show import show_command
 
         return show_command(flow, args)
-    return _shim(flow, args)
+    from laminar.runtime import shim
 
-
-def _shim(flow: type, args: argparse.Namespace) -> int:
-    from laminar.artifacts import Execution
-    from laminar.datastore import Datastore
-    from laminar.flow import Flow
-    from laminar.runtime import Runtime, TaskFailed
-
-    assert issubclass(flow, Flow)
-    execution_id = args.execution or os.environ.get("LAMINAR_EXECUTION")
-    if not execution_id:
-        raise LaminarError(
-            f"laminar {args.command} needs an execution id: pass --execution ID or set "
-            "LAMINAR_EXECUTION."
-        )
-    ir = flow.ir()
-    runtime = Runtime(ir, Execution(Datastore(args.datastore), ir.name, execution_id))
     if args.command == "plan":
-        record = runtime.plan(args.layer, max_legs=args.max_legs)
-        _emit_plan(record.count, record.legs, args.format, args.output)
-        return 0
-    leg = args.leg
-    if leg is None and os.environ.get("LAMINAR_LEG", "") != "":
-        leg = int(os.environ["LAMINAR_LEG"])
-    if ir.spec(args.layer).is_foreach and leg is None:
-        raise LaminarError(
-            f"Layer {args.layer} is a ForEach layer: pass --leg K (or LAMINAR_LEG) to run one "
-            "leg of its tasks."
+        shim.plan(
+            flow.ir(),
+            args.layer,
+            execution=args.execution,
+            datastore=args.datastore,
+            max_legs=args.max_legs,
+            fmt=PlanFormat(args.format),
+            output=args.output,
         )
-    try:
-        runtime.run_leg(args.layer, leg, retry=args.retry)
-    except TaskFailed as failure:
-        print(failure.user_traceback, file=sys.stderr, end="")
-        print(f"laminar: error: {failure}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _emit_plan(count: int, legs: int, style: str, output: str | None) -> None:
-    if style == "count":
-        text = f"{legs}\n"
-    elif style == "list":
-        text = json.dumps(list(range(legs))) + "\n"
-    elif style == "github":
-        matrix = json.dumps({"leg": list(range(legs))}, separators=(",", ":"))
-        text = f"legs={legs}\ncount={count}\nmatrix={matrix}\n"
-    else:
-        text = json.dumps({"count": count, "legs": legs}) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        return
-    directory = os.path.dirname(output)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    with open(output, "a" if style == "github" else "w", encoding="utf-8") as handle:
-        handle.write(text)
+        return 0
+    return shim.task(
+        flow.ir(),
+        args.layer,
+        execution=args.execution,
+        datastore=args.datastore,
+        leg=args.leg,
+        retry=args.retry,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

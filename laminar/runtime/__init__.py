@@ -1,0 +1,1 @@
+"""Running flows: fan-out arithmetic, running one task, the shim commands, the local executor."""

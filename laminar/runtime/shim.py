@@ -1,0 +1,95 @@
+"""The runtime shim's commands, as functions: what ``laminar plan`` and ``laminar task`` do.
+
+Every generated task runs one of these (see ``laminar.contract`` for the contract with the
+workflows). Run-time values arrive as arguments or, when an argument is ``None``, from the
+environment variables of the contract. Errors are ``LaminarError``s; the CLI turns them into
+exit statuses.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from laminar.contract import ENV_EXECUTION, ENV_LEG, PlanFormat, render_plan
+from laminar.errors import LaminarError
+from laminar.ir import FlowIR
+from laminar.runtime.task import Runtime, TaskFailed
+from laminar.store.datastore import Datastore
+from laminar.store.execution import Execution
+
+
+def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str | None) -> Runtime:
+    """The runtime of one execution, its id from the argument or ``$LAMINAR_EXECUTION``."""
+    execution_id = execution or os.environ.get(ENV_EXECUTION)
+    if not execution_id:
+        raise LaminarError(
+            f"laminar {command} needs an execution id: pass --execution ID or set {ENV_EXECUTION}."
+        )
+    return Runtime(ir, Execution(Datastore(datastore), ir.name, execution_id))
+
+
+def plan(
+    ir: FlowIR,
+    layer: str,
+    *,
+    execution: str | None = None,
+    datastore: str | None = None,
+    max_legs: int | None = None,
+    fmt: PlanFormat = PlanFormat.JSON,
+    output: str | None = None,
+) -> None:
+    """Count ForEach layer ``layer``'s tasks, commit the plan and print its legs as ``fmt``."""
+    runtime = open_runtime(ir, "plan", execution, datastore)
+    record = runtime.plan(layer, max_legs=max_legs)
+    text = render_plan(record.count, record.legs, fmt)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    directory = os.path.dirname(output)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    with open(output, "a" if fmt.appends else "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def task(
+    ir: FlowIR,
+    layer: str,
+    *,
+    execution: str | None = None,
+    datastore: str | None = None,
+    leg: int | None = None,
+    retry: bool = False,
+) -> int:
+    """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed.
+
+    A failing layer prints the user's traceback and the error on stderr.
+    """
+    runtime = open_runtime(ir, "task", execution, datastore)
+    if leg is None:
+        leg = leg_from_environment()
+    if ir.spec(layer).is_foreach and leg is None:
+        raise LaminarError(
+            f"Layer {layer} is a ForEach layer: pass --leg K (or {ENV_LEG}) to run one "
+            "leg of its tasks."
+        )
+    try:
+        runtime.run_leg(layer, leg, retry=retry)
+    except TaskFailed as failure:
+        print(failure.user_traceback, file=sys.stderr, end="")
+        print(f"laminar: error: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def leg_from_environment() -> int | None:
+    text = os.environ.get(ENV_LEG, "")
+    if text == "":
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise LaminarError(
+            f"{ENV_LEG}={text!r} is not a leg number: it must be a whole number >= 0, "
+            "as the planning task printed."
+        )
+    return int(text)

@@ -25,7 +25,7 @@ Each target has its own options: laminar compile --target TARGET --help
 
 
 def build_parser(target: str | None) -> argparse.ArgumentParser:
-    from laminar.backends import TARGETS, backend_class
+    from laminar.backends import TARGETS, dialect_class
 
     parser = argparse.ArgumentParser(
         prog="laminar compile",
@@ -53,7 +53,7 @@ def build_parser(target: str | None) -> argparse.ArgumentParser:
         help="path of the flow file where tasks run (default: FLOW as given, relative)",
     )
     if target in TARGETS:
-        cls = backend_class(target)
+        cls = dialect_class(target)
         group = parser.add_argument_group(f"{target} options ({cls.description})")
         cls.add_arguments(group)
     return parser
@@ -90,23 +90,22 @@ def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
 
 
 def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
-    from laminar.backends import backend_class
-    from laminar.backends.base import CompileOptions
+    from laminar.backends import dialect_class
+    from laminar.backends.lowering import CompileOptions
     from laminar.model.loader import load_flow
 
     flow = load_flow(args.flow)
     ir = flow.ir()
+    cls = dialect_class(args.target)
     shown = [a for a in argv if a != "--check"]
     options = CompileOptions(
         flow_ref=flow_reference(args.flow, args.flow_path, ir.name),
         datastore=args.datastore,
         image=args.image,
         command="laminar " + shlex.join(shown),
-        extra={k: v for k, v in vars(args).items() if k.startswith(f"{args.target}_")},
+        target=cls.options_from(args),
     )
-    backend = backend_class(args.target)()
-    text = backend.render(ir, options)
-    backend.check_limits(ir, text)
+    text = cls(options).generate(ir)
     return write_output(text, args.output, args.check, options.command)
 
 

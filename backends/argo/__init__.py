@@ -1,0 +1,268 @@
+"""Argo Workflows: one DAG template, one task and one container template per job.
+
+A ``RUN`` job is a DAG task; a ``PLAN`` job's pod writes its leg count to a file Argo reads as
+the output parameter ``legs``; the ``MAPPED`` job fans out with ``withSequence.count`` over it,
+each pod getting its leg as the input parameter ``leg`` (the plan of a fan-out of any size is a
+number, far under Argo's 256 KB output limit). Argo retries pods itself (``retryStrategy``).
+
+Two template languages read a container's strings, and user text must stay inert in both
+(see ``container_text``):
+
+* Argo substitutes ``{{...}}`` anywhere in a template, in several passes, and has no escape
+  for a literal ``{{`` (argoproj/argo-workflows#8253, #12634);
+* Kubernetes expands ``$(VAR)`` and reduces ``$$`` to ``$`` in ``command``, ``args`` and
+  ``env`` values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from laminar.backends.argo import spec as argo
+from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
+from laminar.backends.dialect import Dialect
+from laminar.backends.document import Expression, to_yaml
+from laminar.backends.lowering import Job, JobGraph
+from laminar.backends.naming import NameRule, assign_ids
+from laminar.contract import ENV_DATASTORE, ENV_EXECUTION, ENV_LEG, PlanFormat
+from laminar.errors import CompileError
+
+#: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
+ENTRYPOINT = "main"
+#: Where a planning pod writes its leg count; Argo reads it as an output parameter.
+LEGS_PATH = "/tmp/laminar/legs"
+#: Name of the env var that holds ``{`` (see ``container_text``).
+ENV_LBRACE = "LAMINAR_LBRACE"
+VOLUME = "laminar-datastore"
+#: Keys of the ``--s3-secret`` secret, each exposed as the env var of the same name.
+S3_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+
+def container_text(value: str) -> str:
+    """``value`` for a container's command or env, arriving in the process unchanged.
+
+    ``$`` is doubled (Kubernetes turns ``$$`` back into ``$``, so ``$(HOME)`` stays literal).
+    Argo cannot escape ``{{``, so the second brace of each pair is written as
+    ``$(LAMINAR_LBRACE)``, an env var holding ``{`` that Kubernetes expands after Argo has
+    finished: the text Argo sees has no ``{{`` and the process sees the original.
+    """
+    text = value.replace("$", "$$")
+    return re.sub(r"(?<=\{)\{", f"$({ENV_LBRACE})", text)
+
+
+def argo_text(value: str) -> str:
+    """Every plain string of the output: Argo would evaluate a ``{{`` in it, so none may hold
+    one (container strings were made inert by ``container_text`` before)."""
+    if "{{" in value:
+        raise CompileError(
+            f"{value!r} contains '{{{{', which Argo would evaluate as an expression and cannot "
+            "escape outside a container's command and env; remove it."
+        )
+    return value
+
+
+class ArgoDialect(Dialect):
+    target = "argo"
+    description = "Argo Workflows: a Workflow, WorkflowTemplate or CronWorkflow"
+    options_class = ArgoOptions
+    # Kubernetes DNS-label style (lowercase kebab, at most 63) keeps pod and node names
+    # readable and well under Argo's 128 characters for template and task names.
+    name_rule = NameRule(allowed="a-z0-9-", max_length=63, lowercase=True, first="[a-z]")
+    reserved = (ENTRYPOINT,)
+    plan_format = PlanFormat.COUNT
+    # etcd keeps a Workflow object under about 1 MB, its status included.
+    max_output_bytes: ClassVar[int | None] = 1_000_000
+    output_limit = "the ~1 MB that etcd stores for a Workflow object"
+    settings: ArgoOptions
+
+    def max_legs(self) -> int | None:
+        return self.settings.max_legs
+
+    def plan_output(self) -> str | None:
+        return LEGS_PATH
+
+    def needs_image(self) -> bool:
+        return True
+
+    # -- one method per kind of job: (DAG task, template) ----------------------------------
+    def run_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
+        task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)))
+        return task, self.template(job)
+
+    def plan_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
+        task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)))
+        legs = argo.Parameter("legs", value_from=argo.ValueFrom(LEGS_PATH))
+        return task, self.template(job, outputs=argo.Outputs((legs,)))
+
+    def mapped_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
+        count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.legs}}}}")
+        task = argo.DAGTask(
+            job.id,
+            job.id,
+            dependencies=job.after,
+            with_sequence=argo.Sequence(count),
+            arguments=argo.Arguments((argo.Parameter("leg", Expression("{{item}}")),)),
+        )
+        leg = argo.EnvVar(ENV_LEG, Expression("{{inputs.parameters.leg}}"))
+        inputs = argo.Inputs((argo.Parameter("leg"),))
+        return task, self.template(job, inputs=inputs, extra_env=(leg,))
+
+    def template(
+        self,
+        job: Job,
+        *,
+        inputs: argo.Inputs | None = None,
+        outputs: argo.Outputs | None = None,
+        extra_env: tuple[argo.EnvVar, ...] = (),
+    ) -> argo.Template:
+        assert job.image is not None  # needs_image(): lowering refused jobs without one
+        command = tuple(container_text(part) for part in job.argv)
+        env = (
+            *(argo.EnvVar(key, container_text(value)) for key, value in job.env),
+            *self.datastore_env(),
+            *extra_env,
+        )
+        clash = sorted({key for key, _ in job.env} & {v.name for v in env[len(job.env) :]})
+        if clash or any(key == ENV_LBRACE for key, _ in job.env):
+            raise CompileError(
+                f"Layer {job.layer} sets {', '.join(clash) or ENV_LBRACE} in "
+                "Container(env=...), which laminar sets itself on Argo; remove it."
+            )
+        texts = [*command, *(v.value or "" for v in env)]
+        if any(f"$({ENV_LBRACE})" in text for text in texts):
+            env = (argo.EnvVar(ENV_LBRACE, "{"), *env)  # Kubernetes expands in list order
+        resources = None
+        if job.resources is not None:
+            quantities = dict(job.resources.items())
+            resources = argo.ResourceRequirements(requests=quantities, limits=quantities)
+        mounts = ()
+        if self.settings.volume_claim is not None:
+            mounts = (argo.VolumeMount(VOLUME, self.settings.mount_path.rstrip("/") or "/"),)
+        return argo.Template(
+            name=job.id,
+            inputs=inputs,
+            outputs=outputs,
+            retry_strategy=retry_strategy(job),
+            container=argo.Container(
+                image=job.image,
+                image_pull_policy=self.settings.image_pull_policy,
+                command=command,
+                env=env,
+                resources=resources,
+                volume_mounts=mounts,
+            ),
+        )
+
+    def datastore_env(self) -> tuple[argo.EnvVar, ...]:
+        """The env every pod gets: the execution id, the datastore and its credentials."""
+        env = [
+            argo.EnvVar(ENV_EXECUTION, Expression("{{workflow.name}}")),
+            argo.EnvVar(ENV_DATASTORE, container_text(self.datastore_url())),
+        ]
+        if self.settings.s3_endpoint:
+            env.append(argo.EnvVar("AWS_ENDPOINT_URL", container_text(self.settings.s3_endpoint)))
+        secret = self.settings.s3_secret
+        if secret:
+            env += [
+                argo.EnvVar(key, value_from=argo.EnvVarSource(argo.SecretKeySelector(secret, key)))
+                for key in S3_SECRET_KEYS
+            ]
+        return tuple(env)
+
+    def datastore_url(self) -> str:
+        """The datastore every pod reaches: ``s3://...``, or a path on ``--volume-claim``."""
+        settings = self.settings
+        url = self.options.datastore
+        scheme = url.split("://", 1)[0] if url and "://" in url else None
+        if (settings.s3_secret or settings.s3_endpoint) and scheme != "s3":
+            raise CompileError("--s3-secret and --s3-endpoint need an s3:// --datastore.")
+        if settings.volume_claim is not None:
+            mount = settings.mount_path.rstrip("/") or "/"
+            path = url[len("file://") :] if url and scheme == "file" else url
+            path = mount if path is None else path
+            if scheme not in (None, "file") or not (path == mount or path.startswith(mount + "/")):
+                raise CompileError(
+                    f"--volume-claim {settings.volume_claim} is mounted at {mount}, so "
+                    f"--datastore must be a path under it, such as file://{mount}/store "
+                    f"(got {url!r})."
+                )
+            return f"file://{path}"
+        if url is None:
+            raise CompileError(
+                "Argo pods need a datastore they can all reach: pass --datastore "
+                "s3://BUCKET/PREFIX (with --s3-secret SECRET), or --volume-claim PVC for a "
+                "file:// datastore."
+            )
+        if scheme in (None, "file"):
+            raise CompileError(
+                f"--datastore {url!r} is a local path, which Argo pods cannot see: use "
+                "s3://BUCKET/PREFIX, or mount a volume with --volume-claim PVC."
+            )
+        return url
+
+    # -- the resource -----------------------------------------------------------------------
+    def render(self, graph: JobGraph) -> str:
+        tasks, templates = [], []
+        for job in graph.jobs:
+            task, template = self.translate(graph, job)
+            tasks.append(task)
+            templates.append(template)
+        settings = self.settings
+        claim = settings.volume_claim
+        labels = settings.labels()
+        workflow = argo.WorkflowSpec(
+            entrypoint=ENTRYPOINT,
+            workflow_metadata=None
+            if settings.kind == "workflow"
+            else argo.WorkflowMetadata(labels),
+            service_account_name=settings.service_account,
+            parallelism=settings.parallelism,
+            volumes=()
+            if claim is None
+            else (argo.Volume(VOLUME, argo.PersistentVolumeClaimVolumeSource(claim)),),
+            templates=(
+                argo.Template(ENTRYPOINT, dag=argo.DAGTemplate(tuple(tasks))),
+                *templates,
+            ),
+        )
+        name = self.resource_name(graph)
+        generated = settings.kind == "workflow"
+        resource = argo.Resource(
+            kind=KINDS[settings.kind],
+            metadata=argo.ObjectMeta(
+                name=None if generated else name,
+                generate_name=f"{name}-" if generated else None,
+                namespace=settings.namespace,
+                labels=labels,
+            ),
+            spec=argo.CronWorkflowSpec(settings.schedule, workflow)
+            if settings.kind == "cron-workflow"
+            else workflow,
+        )
+        return to_yaml(resource, comments=graph.header, text=argo_text)
+
+    def resource_name(self, graph: JobGraph) -> str:
+        if self.settings.name is not None:
+            return str(self.settings.name)
+        limit = NAME_LIMITS[self.settings.kind]
+        rule = NameRule(allowed="a-z0-9-", max_length=limit, lowercase=True, first="[a-z]")
+        return assign_ids([graph.flow], rule)[graph.flow]
+
+
+def retry_strategy(job: Job) -> argo.RetryStrategy | None:
+    """``Retry`` in Argo's terms: ``limit`` counts retries, not attempts."""
+    retry = job.retry
+    if retry is None:
+        return None
+    if float(retry.backoff) != int(retry.backoff):
+        raise CompileError(
+            f"Layer {job.layer} has Retry(backoff={retry.backoff!r}), but Argo's backoff "
+            "factor is a whole number; use backoff=1 (a fixed delay) or 2, 3, ..."
+        )
+    delay = float(retry.delay)
+    backoff = None
+    if delay > 0:
+        duration = f"{int(delay)}s" if delay == int(delay) else f"{max(1, round(delay * 1000))}ms"
+        backoff = argo.Backoff(duration, str(int(retry.backoff)))
+    return argo.RetryStrategy(str(retry.attempts - 1), backoff=backoff)

@@ -1,0 +1,115 @@
+"""The dialect base: what a target declares, and the one way every target is generated.
+
+A dialect is a few flags (its name rule, plan format, whether the shim or the orchestrator
+retries, its size limit, ...), its options dataclass, and one method per kind of job in the
+lowered graph (``run_job``, ``plan_job``, ``mapped_job``) plus ``document`` to assemble them.
+``generate`` is the same for every target: lower the IR once, let the dialect translate each
+job, then check the target's size limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, ClassVar
+
+from laminar.backends import options as opts
+from laminar.backends.lowering import CompileOptions, Job, JobGraph, JobKind, lower
+from laminar.backends.naming import NameRule
+from laminar.contract import PlanFormat
+from laminar.errors import CompileError
+from laminar.ir import FlowIR
+
+
+class Dialect:
+    """Base of every target. Subclasses set the flags and override the job methods."""
+
+    #: ``--target`` name, and a line describing what is generated.
+    target: ClassVar[str]
+    description: ClassVar[str]
+    #: The target's options dataclass (fields made with ``backends.options.option``).
+    options_class: ClassVar[type[Any]]
+    #: How ids are spelled, which are taken, and the suffix naming a planning job.
+    name_rule: ClassVar[NameRule]
+    reserved: ClassVar[tuple[str, ...]] = ()
+    plan_suffix: ClassVar[str] = "-plan"
+    #: How ``laminar plan`` prints legs for this target's fan-out syntax.
+    plan_format: ClassVar[PlanFormat]
+    #: True when the target cannot retry a job: the shim honours ``Retry`` (``--retry``).
+    shim_retries: ClassVar[bool] = False
+    #: The largest file the target accepts, its name, and what else the user can do.
+    max_output_bytes: ClassVar[int | None] = None
+    output_limit: ClassVar[str] = ""
+    limit_fix: ClassVar[str] = ""
+
+    def __init__(self, options: CompileOptions) -> None:
+        self.options = options
+        given = options.target
+        if given is not None and not isinstance(given, self.options_class):
+            raise CompileError(
+                f"{type(given).__name__} are not {self.target} options; "
+                f"use {self.options_class.__name__}."
+            )
+        #: This target's own options, validated when they were built.
+        self.settings: Any = given if given is not None else self.options_class()
+
+    # -- flags that depend on the options (overridden where they do) ----------------------
+    def max_legs(self) -> int | None:
+        """At most this many legs per ForEach layer; ``None``: one leg per task."""
+        return None
+
+    def plan_output(self) -> str | None:
+        """Where a planning job writes its legs (``--output``); ``None``: stdout."""
+        return None
+
+    def needs_image(self) -> bool:
+        """Whether every job must name a container image."""
+        return False
+
+    # -- command-line options ---------------------------------------------------------------
+    @classmethod
+    def add_arguments(cls, group: argparse._ArgumentGroup) -> None:
+        opts.add_arguments(group, cls.options_class, f"{cls.target}_")
+
+    @classmethod
+    def options_from(cls, arguments: argparse.Namespace) -> Any:
+        return opts.from_arguments(cls.options_class, arguments, f"{cls.target}_")
+
+    # -- generating -------------------------------------------------------------------------
+    def generate(self, ir: FlowIR) -> str:
+        """The target's file for ``ir``; raises ``CompileError`` when it cannot be made."""
+        graph = lower(ir, self.options, self)
+        text = self.render(graph)
+        self.check_size(graph, text)
+        return text
+
+    def render(self, graph: JobGraph) -> str:
+        raise NotImplementedError
+
+    def translate(self, graph: JobGraph, job: Job) -> Any:
+        """The target's object(s) for one job: dispatches on the job's kind."""
+        method = {
+            JobKind.RUN: self.run_job,
+            JobKind.PLAN: self.plan_job,
+            JobKind.MAPPED: self.mapped_job,
+        }[job.kind]
+        return method(graph, job)
+
+    def run_job(self, graph: JobGraph, job: Job) -> Any:
+        raise NotImplementedError
+
+    def plan_job(self, graph: JobGraph, job: Job) -> Any:
+        raise NotImplementedError
+
+    def mapped_job(self, graph: JobGraph, job: Job) -> Any:
+        raise NotImplementedError
+
+    def check_size(self, graph: JobGraph, text: str) -> None:
+        """Refuse output the target would reject at run time."""
+        size = len(text.encode("utf-8"))
+        if self.max_output_bytes is not None and size > self.max_output_bytes:
+            raise CompileError(
+                f"The {self.target} output for {graph.flow} is {size:,} bytes, over "
+                f"{self.output_limit} ({self.max_output_bytes:,} bytes), so {self.target} "
+                f"would reject it. Split the flow into smaller flows or merge small layers"
+                f"{self.limit_fix}."
+            )

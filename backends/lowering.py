@@ -1,0 +1,255 @@
+"""Lowering: the IR becomes the graph of jobs that every target runs, built once.
+
+A layer that runs once becomes one ``RUN`` job. A ForEach layer becomes a ``PLAN`` job, which
+counts its tasks from the datastore and prints how many legs to start, and a ``MAPPED`` job
+fanned out over those legs. Everything a target needs is decided here, the same way for every
+target: ids legal for the target's name rule, the shim command of each job, the image (with
+the error when there is none), the layer's environment (laminar's own variables refused),
+retries (in the orchestrator, or in the shim for targets without retries) and resources.
+
+A dialect (``backends/dialect.py`` and one sub-package per target) only translates this graph
+into its target's syntax. It reads what a ``Target`` declares (name rule, plan format, ...)
+and never re-decides what a job means.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from laminar import __version__
+from laminar.backends.naming import NameRule, assign_ids
+from laminar.configurations.layers import Retry
+from laminar.contract import PLAN, RESERVED_ENV, TASK, PlanFormat, shim_argv
+from laminar.errors import CompileError
+from laminar.ir import FlowIR, LayerSpec
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """What every target is compiled with; ``target`` holds the target's own options."""
+
+    #: How generated commands name the flow: ``path/to/flow.py:FlowName``, relative.
+    flow_ref: str
+    datastore: str | None = None
+    image: str | None = None
+    #: The command that regenerates the output; shown in the generated file's header.
+    command: str = ""
+    #: The laminar executable inside tasks.
+    laminar: tuple[str, ...] = ("laminar",)
+    #: The target's options dataclass (``ArgoOptions``...); ``None`` means its defaults.
+    target: Any = None
+
+
+class Target(Protocol):
+    """What lowering needs to know about a target; every dialect provides it."""
+
+    target: str
+    name_rule: NameRule
+    reserved: tuple[str, ...]
+    plan_suffix: str
+    plan_format: PlanFormat
+    #: True when the target has no retries of its own: the shim retries (``--retry``).
+    shim_retries: bool
+
+    def max_legs(self) -> int | None: ...
+
+    def plan_output(self) -> str | None: ...
+
+    def needs_image(self) -> bool: ...
+
+
+class JobKind(enum.Enum):
+    #: Runs a layer without ForEach: ``laminar task FLOW --layer=L``.
+    RUN = "run"
+    #: Plans a ForEach layer: ``laminar plan FLOW --layer=L --format F``; prints its legs.
+    PLAN = "plan"
+    #: One leg of a ForEach layer, fanned out over its plan's legs (``LAMINAR_LEG``).
+    MAPPED = "mapped"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Kubernetes quantities (``"500m"``, ``"2Gi"``) requested and limited for a job."""
+
+    cpu: str | None
+    memory: str | None
+
+    def items(self) -> tuple[tuple[str, str], ...]:
+        found = (("cpu", self.cpu), ("memory", self.memory))
+        return tuple((key, value) for key, value in found if value is not None)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of the lowered graph, with everything resolved and validated."""
+
+    id: str
+    kind: JobKind
+    spec: LayerSpec
+    #: Ids of the jobs this one waits for, in the graph's order.
+    after: tuple[str, ...]
+    #: The shim command, complete (run-time values come from the contract's env vars).
+    argv: tuple[str, ...]
+    #: For a ``MAPPED`` job: the id of the ``PLAN`` job whose legs it fans out over.
+    plan: str | None = None
+    image: str | None = None
+    #: The layer's own environment (``Container(env=...)``), sorted by name.
+    env: tuple[tuple[str, str], ...] = ()
+    #: The orchestrator's retries; ``None`` when the layer has none or the shim retries.
+    retry: Retry | None = None
+    resources: Resources | None = None
+
+    @property
+    def layer(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True)
+class JobGraph:
+    """The lowered flow: its jobs in a topological order, and the file's header lines."""
+
+    flow: str
+    flow_ref: str
+    datastore: str | None
+    jobs: tuple[Job, ...]
+    header: tuple[str, ...]
+
+    def job(self, job_id: str) -> Job:
+        return self._by_id()[job_id]
+
+    def _by_id(self) -> dict[str, Job]:
+        cached: dict[str, Job] | None = self.__dict__.get("_index")
+        if cached is None:
+            cached = {job.id: job for job in self.jobs}
+            object.__setattr__(self, "_index", cached)
+        return cached
+
+    def skippable(self, job_id: str) -> bool:
+        """Whether ``job_id`` may end skipped on a successful run (a fan-out with no legs)."""
+        return self.job(job_id).kind is JobKind.MAPPED
+
+
+def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
+    """Build the job graph of ``ir`` for ``target``. Raises ``CompileError``."""
+    layers = list(ir.order)
+    ids = assign_ids(layers, target.name_rule, reserved=target.reserved)
+    foreach = [name for name in layers if ir.spec(name).is_foreach]
+    plan_ids = assign_ids(
+        foreach,
+        target.name_rule,
+        reserved=[*target.reserved, *ids.values()],
+        suffix=target.plan_suffix,
+    )
+    jobs: list[Job] = []
+    for spec in ir.specs():
+        after = tuple(ids[dependency] for dependency in spec.dependencies)
+        common: dict[str, Any] = {
+            "spec": spec,
+            "image": _image(spec, options, target),
+            "env": _env(spec),
+            "retry": None if target.shim_retries else _retry(spec),
+        }
+        task = _task_argv(spec, options, target)
+        resources = _resources(spec)
+        if not spec.is_foreach:
+            jobs.append(
+                Job(
+                    ids[spec.name],
+                    JobKind.RUN,
+                    after=after,
+                    argv=task,
+                    resources=resources,
+                    **common,
+                )
+            )
+            continue
+        # The planning job only counts, so it keeps the cluster's default resources.
+        plan_id = plan_ids[spec.name]
+        plan = _plan_argv(spec, options, target)
+        jobs.append(Job(plan_id, JobKind.PLAN, after=after, argv=plan, **common))
+        jobs.append(
+            Job(
+                ids[spec.name],
+                JobKind.MAPPED,
+                after=(plan_id,),
+                argv=task,
+                plan=plan_id,
+                resources=resources,
+                **common,
+            )
+        )
+    return JobGraph(
+        flow=ir.name,
+        flow_ref=options.flow_ref,
+        datastore=options.datastore,
+        jobs=tuple(jobs),
+        header=_header(ir, options, target),
+    )
+
+
+def _task_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tuple[str, ...]:
+    extra = ("--retry",) if target.shim_retries and spec.retry is not None else ()
+    return shim_argv(options.laminar, TASK, options.flow_ref, spec.name, *extra)
+
+
+def _plan_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tuple[str, ...]:
+    extra = ["--format", target.plan_format.value]
+    max_legs = target.max_legs()
+    if max_legs is not None:
+        extra += ["--max-legs", str(max_legs)]
+    output = target.plan_output()
+    if output is not None:
+        extra += ["--output", output]
+    return shim_argv(options.laminar, PLAN, options.flow_ref, spec.name, *extra)
+
+
+def _image(spec: LayerSpec, options: CompileOptions, target: Target) -> str | None:
+    container = spec.container
+    image = (container.image if container is not None else None) or options.image
+    if image is None and target.needs_image():
+        raise CompileError(
+            f"Layer {spec.name} has no image to run in: pass --image IMAGE, or set "
+            f"Container(image=...) on the layer ({spec.source})."
+        )
+    if image is not None and (not image.isprintable() or any(c.isspace() for c in image)):
+        raise CompileError(
+            f"Layer {spec.name}: {image!r} is not an image reference such as "
+            "ghcr.io/acme/flows:1.4 (no spaces or control characters)."
+        )
+    return image
+
+
+def _env(spec: LayerSpec) -> tuple[tuple[str, str], ...]:
+    env = dict(spec.container.env) if spec.container is not None else {}
+    clash = sorted(set(env) & set(RESERVED_ENV))
+    if clash:
+        raise CompileError(
+            f"Layer {spec.name} sets {', '.join(clash)} in Container(env=...), which laminar "
+            f"sets itself on every target; remove it from the layer ({spec.source})."
+        )
+    return tuple(sorted(env.items()))
+
+
+def _retry(spec: LayerSpec) -> Retry | None:
+    retry = spec.retry
+    return None if retry is None or retry.attempts == 1 else retry
+
+
+def _resources(spec: LayerSpec) -> Resources | None:
+    container = spec.container
+    if container is None or (container.cpu_quantity is None and container.memory is None):
+        return None
+    return Resources(container.cpu_quantity, container.memory)
+
+
+def _header(ir: FlowIR, options: CompileOptions, target: Target) -> tuple[str, ...]:
+    """The generated file's header lines (the dialect escapes them as comments)."""
+    lines = [
+        f"Generated by laminar {__version__} from {options.flow_ref} "
+        f"(target: {target.target}). Do not edit by hand.",
+    ]
+    if options.command:
+        lines.append(f"Regenerate with: {options.command}")
+    return tuple(lines)

@@ -61,7 +61,7 @@ def _key(name: str, style: str) -> str:
 
 #: Keys a YAML 1.1 parser reads as booleans or null when plain.
 _YAML11_SPECIAL = frozenset(
-    ["y", "yes", "n", "no", "true", "false", "on", "off", "null", "~"] + ["<<", "="]
+    ["y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "<<", "="]
 )  # fmt: skip
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 

@@ -45,13 +45,24 @@ class CompileOptions:
 class Target(Protocol):
     """What lowering needs to know about a target; every dialect provides it."""
 
-    target: str
-    name_rule: NameRule
-    reserved: tuple[str, ...]
-    plan_suffix: str
-    plan_format: PlanFormat
-    #: True when the target has no retries of its own: the shim retries (``--retry``).
-    shim_retries: bool
+    @property
+    def target(self) -> str: ...
+
+    @property
+    def name_rule(self) -> NameRule: ...
+
+    @property
+    def reserved(self) -> tuple[str, ...]: ...
+
+    @property
+    def plan_suffix(self) -> str: ...
+
+    @property
+    def plan_format(self) -> PlanFormat: ...
+
+    @property
+    def shim_retries(self) -> bool:
+        """True when the target has no retries of its own: the shim retries (``--retry``)."""
 
     def max_legs(self) -> int | None: ...
 

@@ -91,12 +91,18 @@ def flag_of(options: Any, name: str) -> str:
 # -- validation helpers shared by every target's options -----------------------------------
 
 
-def require_text(value: str | None, flag: str) -> str | None:
-    """One non-empty line of printable text (or ``None``)."""
+def require_text(value: str | None, flag: str, *, one_line: bool = True) -> str | None:
+    """Non-empty text (or ``None``); ``one_line``: printable, without line breaks.
+
+    Targets whose output language round-trips any string (Python literals) take any text;
+    the rest refuse what cannot be a single value.
+    """
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() or not value.isprintable():
-        raise CompileError(f"{flag} {value!r} must be one non-empty line of printable text.")
+    if not isinstance(value, str) or not value.strip():
+        raise CompileError(f"{flag} {value!r} must not be empty.")
+    if one_line and not value.isprintable():
+        raise CompileError(f"{flag} {value!r} must be one line of printable text.")
     return value
 
 

@@ -20,8 +20,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from laminar.backends.airflow import AirflowBackend
-from laminar.backends.base import CompileOptions
+from laminar.backends import generate
 from laminar.model.loader import load_flow
 
 SIZES = (10, 200)
@@ -97,14 +96,16 @@ def main() -> int:
             source.write_text(flow_source(layers))
             ir = load_flow(str(source)).ir()
             for operator in ("python", "kubernetes"):
-                options = CompileOptions(
+                text = generate(
+                    "airflow",
+                    ir,
                     flow_ref=f"flows/chain{layers}.py:Chain{layers}",
                     datastore="s3://bucket/runs",
                     image="registry.example/flows:1",
-                    extra={"airflow_operator": operator},
+                    operator=operator,
                 )
                 dag = work / f"dag_{layers}_{operator}.py"
-                dag.write_text(AirflowBackend().render(ir, options))
+                dag.write_text(text)
                 files[str(dag)] = (layers, operator)
         env = {**os.environ, "AIRFLOW_HOME": str(work / "home"), "PYTHONDONTWRITEBYTECODE": "1"}
         env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"

@@ -66,8 +66,7 @@ def fan_in(n: int) -> str:
 
 MEASURE = """
     import json, sys, time
-    from laminar.backends import TARGETS, backend_class
-    from laminar.backends.base import CompileOptions
+    from laminar.backends import TARGETS, generate
     from laminar.model.loader import load_flow
 
     started = time.perf_counter()
@@ -75,21 +74,13 @@ MEASURE = """
     load = time.perf_counter() - started
     out = {"load": load, "targets": {}, "skipped": {}}
     for target in sorted(TARGETS):
-        try:
-            backend = backend_class(target)()
-        except Exception as error:  # a target still being written
-            out["skipped"][target] = f"{type(error).__name__}: {error}"
-            continue
-        options = CompileOptions(
-            flow_ref="flow.py:Big",
-            datastore="s3://bench/flows",
-            image="example/flows:1",
-            command="laminar compile flow.py",
-            extra={"argo_s3_secret": "s3-credentials"},
-        )
+        extra = {"s3_secret": "s3-credentials"} if target == "argo" else {}
         started = time.perf_counter()
         try:
-            text = backend.render(ir, options)
+            text = generate(
+                target, ir, flow_ref="flow.py:Big", datastore="s3://bench/flows",
+                image="example/flows:1", command="laminar compile flow.py", **extra,
+            )
         except Exception as error:
             out["skipped"][target] = f"render failed: {type(error).__name__}: {error}"
             continue

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 import yaml
+from argo.pods import kubernetes_expand
 from argo.schema import validate_workflow
 from argo.templating import tags
 
 from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
-from laminar.backends.argo import ArgoBackend
-from laminar.backends.base import CompileOptions
-from laminar.errors import ConfigurationError, LaminarError
+from laminar.backends import generate
+from laminar.errors import CompileError, LaminarError
 from laminar.model.loader import load_flow
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.py"))
@@ -31,14 +31,22 @@ TASK_NAME = re.compile(r"^[a-z][-a-z0-9]*$")
 
 
 def render(flow: type[Flow], datastore: str | None = "s3://bucket/runs", **extra: Any) -> str:
-    options = CompileOptions(
+    """Compile through the Python API; ``argo_X=...`` is the target option ``X``."""
+    image = extra.pop("image", "ghcr.io/acme/flows:1.4")
+    command = extra.pop("command", "laminar compile flow.py --target argo")
+    options = {
+        key.removeprefix("argo_"): tuple(value) if isinstance(value, list) else value
+        for key, value in extra.items()
+    }
+    return generate(
+        "argo",
+        flow.ir(),
         flow_ref=f"flows/{flow.__name__}.py:{flow.__name__}",
         datastore=datastore,
-        image=extra.pop("image", "ghcr.io/acme/flows:1.4"),
-        command=extra.pop("command", "laminar compile flow.py --target argo"),
-        extra=extra,
+        image=image,
+        command=command,
+        **options,
     )
-    return ArgoBackend().render(flow.ir(), options)
 
 
 def load(text: str) -> dict[str, Any]:
@@ -64,26 +72,6 @@ def templates(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def env_of(template: dict[str, Any]) -> dict[str, Any]:
     return {e["name"]: e.get("value", e.get("valueFrom")) for e in template["container"]["env"]}
-
-
-def kubernetes_expand(text: str, env: dict[str, str]) -> str:
-    """What the kubelet makes of a command or env value: ``$(VAR)`` expanded, ``$$`` -> ``$``."""
-    out, i = [], 0
-    while i < len(text):
-        if text[i] == "$" and i + 1 < len(text):
-            if text[i + 1] == "$":
-                out.append("$")
-                i += 2
-                continue
-            if text[i + 1] == "(" and ")" in text[i:]:
-                end = text.index(")", i)
-                name = text[i + 2 : end]
-                out.append(env.get(name, text[i : end + 1]))
-                i = end + 1
-                continue
-        out.append(text[i])
-        i += 1
-    return "".join(out)
 
 
 def make_flow(name: str, *layers: tuple[str, dict[str, Any]]) -> type[Flow]:
@@ -132,7 +120,9 @@ def test_examples_pass_the_strict_schema(example: Path, kind: str) -> None:
     assert all(TASK_NAME.match(n) and len(n) <= 63 for n in names)
     layers = {spec.name for spec in flow.ir().specs()}
     commands = [t["container"]["command"] for t in templates(doc).values()]
-    assert {c[c.index("--layer") + 1] for c in commands} == layers
+    assert {
+        next(a[len("--layer=") :] for a in c if a.startswith("--layer=")) for c in commands
+    } == layers
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -177,7 +167,7 @@ def test_dependencies_and_foreach_fan_out() -> None:
 
     plan = templates(doc)["fan-plan"]
     command = plan["container"]["command"]
-    assert command[:5] == ["laminar", "plan", "flows/FanFlow.py:FanFlow", "--layer", "Fan"]
+    assert command[:4] == ["laminar", "plan", "flows/FanFlow.py:FanFlow", "--layer=Fan"]
     assert command[command.index("--format") + 1] == "count"
     assert command[command.index("--max-legs") + 1] == "16"
     (output,) = plan["outputs"]["parameters"]
@@ -191,8 +181,7 @@ def test_dependencies_and_foreach_fan_out() -> None:
         "laminar",
         "task",
         "flows/FanFlow.py:FanFlow",
-        "--layer",
-        "Fan",
+        "--layer=Fan",
     ]
     for template in templates(doc).values():
         env = env_of(template)
@@ -221,7 +210,7 @@ def test_layer_names_become_legal_unique_task_names() -> None:
     )
     doc = load(render(flow))
     commands = {
-        t["container"]["command"][-1]: name
+        t["container"]["command"][-1].removeprefix("--layer="): name
         for name, t in templates(doc).items()
         if t["container"]["command"][1] == "task"
     }
@@ -305,13 +294,14 @@ def test_user_strings_stay_data(value: str) -> None:
     """Env values, the datastore URL and the flow path arrive in the container unchanged."""
     flow = make_flow("EscapeFlow", ("Start", {"container": Container(env={"USER_VALUE": value})}))
     datastore = "s3://bucket/" + value.replace("\n", "")
-    options = CompileOptions(
+    text = generate(
+        "argo",
+        flow.ir(),
         flow_ref=f"flows/{value}.py:EscapeFlow",
         datastore=datastore,
         image="python:3.11",
-        extra={"argo_s3_endpoint": "http://minio:9000/" + value},
+        s3_endpoint="http://minio:9000/" + value.replace("\n", ""),
     )
-    text = ArgoBackend().render(flow.ir(), options)
     doc = load(text)
     template = templates(doc)["start"]
     container = template["container"]
@@ -329,7 +319,7 @@ def test_user_strings_stay_data(value: str) -> None:
         env[var["name"]] = kubernetes_expand(var["value"], env)
     assert env["USER_VALUE"] == value
     assert env["LAMINAR_DATASTORE"] == datastore
-    assert env["AWS_ENDPOINT_URL"] == "http://minio:9000/" + value
+    assert env["AWS_ENDPOINT_URL"] == "http://minio:9000/" + value.replace("\n", "")
     command = [kubernetes_expand(part, env) for part in container["command"]]
     assert command[2] == f"flows/{value}.py:EscapeFlow"
 
@@ -429,6 +419,13 @@ def test_volume_claim_datastore() -> None:
         ({"argo_max_legs": -1}, "--max-legs -1 must be"),
         ({"argo_image_pull_policy": "Sometimes"}, "--image-pull-policy 'Sometimes'"),
         ({"argo_s3_secret": "has space"}, "--s3-secret 'has space'"),
+        # A trailing newline passes Python's `$`; Kubernetes would reject the name later.
+        ({"argo_name": "nightly\n"}, "--name 'nightly\\n'"),
+        ({"argo_namespace": "data\n"}, "--namespace 'data\\n'"),
+        ({"argo_service_account": "runner\n"}, "--service-account 'runner\\n'"),
+        ({"argo_s3_secret": "creds\n"}, "--s3-secret 'creds\\n'"),
+        ({"argo_label": ["team=ml\n"]}, "--label 'team=ml\\n'"),
+        ({"argo_s3_endpoint": "http://minio\n:9000"}, "--s3-endpoint"),
         ({"argo_volume_claim": "v"}, "must be a path under it"),
         ({"image": None}, "Layer Start has no image"),
         ({"image": "bad {{image}}"}, "is not an image reference"),
@@ -436,7 +433,7 @@ def test_volume_claim_datastore() -> None:
 )
 def test_bad_options_fail_with_a_clear_message(extra: dict[str, Any], message: str) -> None:
     flow = make_flow("BadFlow", ("Start", {}))
-    with pytest.raises(ConfigurationError) as error:
+    with pytest.raises(CompileError) as error:
         render(flow, **extra)
     assert message in str(error.value)
 
@@ -457,14 +454,14 @@ def test_datastore_must_be_reachable_from_pods(datastore: str | None, message: s
 
 def test_s3_options_need_an_s3_datastore() -> None:
     flow = make_flow("StoreFlow", ("Start", {}))
-    with pytest.raises(ConfigurationError, match="need an s3:// --datastore"):
+    with pytest.raises(CompileError, match="need an s3:// --datastore"):
         render(flow, datastore="gs://bucket/x", argo_s3_secret="creds")
 
 
 def test_unexpressible_retry_and_env_clash_are_errors() -> None:
     flow = make_flow("RetryFlow", ("Start", {"retry": Retry(attempts=2, backoff=1.5)}))
-    with pytest.raises(ConfigurationError, match=r"Layer Start has Retry\(backoff=1.5\)"):
+    with pytest.raises(CompileError, match=r"Layer Start has Retry\(backoff=1.5\)"):
         render(flow)
     flow = make_flow("EnvFlow", ("Start", {"container": Container(env={"LAMINAR_LEG": "1"})}))
-    with pytest.raises(ConfigurationError, match="Layer Start sets LAMINAR_LEG"):
+    with pytest.raises(CompileError, match="Layer Start sets LAMINAR_LEG"):
         render(flow)

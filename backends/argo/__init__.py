@@ -136,7 +136,7 @@ class ArgoDialect(Dialect):
         if job.resources is not None:
             quantities = dict(job.resources.items())
             resources = argo.ResourceRequirements(requests=quantities, limits=quantities)
-        mounts = ()
+        mounts: tuple[argo.VolumeMount, ...] = ()
         if self.settings.volume_claim is not None:
             mounts = (argo.VolumeMount(VOLUME, self.settings.mount_path.rstrip("/") or "/"),)
         return argo.Template(

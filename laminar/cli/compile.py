@@ -12,7 +12,7 @@ import os
 import shlex
 import sys
 
-from laminar.errors import LaminarError
+from laminar.errors import CompileError, LaminarError
 
 EPILOG = """\
 examples:
@@ -86,7 +86,19 @@ def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
             path = path[2:]
     else:
         path = flow_path
-    return f"{path}:{flow_name}"
+    if flow_name.isidentifier():
+        return f"{path}:{flow_name}"
+    # A class named by configuration (type(name, (Flow,), {})) cannot be selected by name:
+    # the task loads the file's only flow.
+    from laminar.model.loader import flows_in
+
+    if len(flows_in(path)) > 1:
+        raise CompileError(
+            f"Flow {flow_name!r} is not named by a Python identifier, so tasks cannot select "
+            f"it among the flows of {path}; give it an identifier name, or move it to a file "
+            "of its own."
+        )
+    return path
 
 
 def compile_command(args: argparse.Namespace, argv: list[str]) -> int:

@@ -27,10 +27,10 @@ def split_reference(reference: str) -> tuple[str, str | None]:
     return reference, None
 
 
-def load_flow(reference: str) -> type[Flow]:
-    path, name = split_reference(reference)
+def flows_in(path: str) -> list[type[Flow]]:
+    """The ``Flow`` subclasses a flow file defines, each once (an alias is not a second flow)."""
     module = load_module(path)
-    flows = [
+    found = [
         value
         for value in vars(module).values()
         if isinstance(value, type)
@@ -38,6 +38,12 @@ def load_flow(reference: str) -> type[Flow]:
         and value is not Flow
         and value.__module__ == module.__name__
     ]
+    return list(dict.fromkeys(found))
+
+
+def load_flow(reference: str) -> type[Flow]:
+    path, name = split_reference(reference)
+    flows = flows_in(path)
     if name is not None:
         for flow in flows:
             if flow.__name__ == name:

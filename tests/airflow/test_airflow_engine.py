@@ -6,8 +6,9 @@ with ``dag.test()``, so Airflow's start-up is paid twice, not once per DAG. Resu
 read back from the datastore with laminar's own API and compared with a ``laminar run``.
 
 The Airflow under test has ``[core] max_map_length`` lowered to 8: every example fans out
-less than that, WideFlow (21 tasks) is compiled with ``--max-map-length 8`` and must batch, and
-the same flow compiled with the default 1024 must fail, which shows the limit is real.
+less than that; WideFlow (21 tasks), compiled without options, must batch into 8 legs because
+its planning task reads the setting where it runs; compiled with ``--max-map-length 100`` it
+must fail, which shows the limit is real and the override is honoured.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from conftest import EXAMPLES, ROOT, laminar, require_engine
 from laminar.model.loader import load_flow
 from laminar.runtime.results import open_results
 
-pytestmark = pytest.mark.engine
+pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).resolve().parent
 FLOWS = HERE / "flows"
@@ -52,14 +53,23 @@ def cases() -> list[Case]:
     return [
         *found,
         Case("retry_once", "tests/airflow/flows/retry_once.py"),
-        Case("wide", "tests/airflow/flows/wide.py", ("--max-map-length", str(MAX_MAP_LENGTH))),
-        Case("wide_unbatched", "tests/airflow/flows/wide.py", expect="failed", compare=False),
+        # Batched under the deployment's [core] max_map_length, read where the DAG runs.
+        Case("wide", "tests/airflow/flows/wide.py"),
+        # --max-map-length overrides it; over the deployment's limit, the plan fails.
+        Case(
+            "wide_override",
+            "tests/airflow/flows/wide.py",
+            ("--max-map-length", "100"),
+            expect="failed",
+            compare=False,
+        ),  # fmt: skip
+        Case("hostile", "tests/flows/hostile.py"),
         Case("failing", "tests/airflow/flows/failing.py", expect="failed", compare=False),
         # Loaded only (no cluster here): the Kubernetes variant must import and build.
         Case(
             "example_grid_kubernetes",
             "examples/grid.py",
-            ("--operator", "kubernetes", "--image", "registry.example/flows:{{ 1 }}"),
+            ("--operator", "kubernetes", "--image", "registry.example/flows:{{1}}"),
             run=False,
         ),
     ]
@@ -143,8 +153,8 @@ def test_kubernetes_dag_keeps_user_text_out_of_jinja(airflow: dict[str, Any]) ->
     rendered = airflow["rendered"]["example_grid_kubernetes"]
     assert set(rendered) == {"Shard", "Process-plan"}  # the mapped task renders per map index
     shard = rendered["Shard"]
-    assert shard["image"] == "registry.example/flows:{{ 1 }}"
-    assert shard["cmds"] == ["laminar", "task", "examples/grid.py:GridFlow", "--layer", "Shard"]
+    assert shard["image"] == "registry.example/flows:{{1}}"
+    assert shard["cmds"] == ["laminar", "task", "examples/grid.py:GridFlow", "--layer=Shard"]
     assert shard["env"]["LAMINAR_EXECUTION"] == "manual__rendered"
     assert shard["env"]["LAMINAR_DATASTORE"] == "s3://bucket/flows"
     assert rendered["Process-plan"]["cmds"][-2:] == ["--output", "/airflow/xcom/return.json"]
@@ -203,6 +213,15 @@ def test_wide_fan_out_is_batched_under_max_map_length(airflow: dict[str, Any]) -
     assert {t["state"] for t in square} == {"success"}
 
 
-def test_without_batching_max_map_length_fails_the_plan(airflow: dict[str, Any]) -> None:
-    (plan,) = tasks(airflow, "wide_unbatched", "Square-plan")
+def test_an_override_over_max_map_length_fails_the_plan(airflow: dict[str, Any]) -> None:
+    (plan,) = tasks(airflow, "wide_override", "Square-plan")
     assert plan["state"] == "failed"
+
+
+def test_hostile_names_stay_names(airflow: dict[str, Any]) -> None:
+    """Keywords, builtins and options as layer names, code in the flow's name: the DAG
+    parses, runs every task, and no line of the flow's name ran as code."""
+    states = {t["task_id"]: t["state"] for t in airflow["runs"]["hostile"]["tasks"]}
+    assert set(states) == {"x_--help", "Items", "dict", "if-plan", "if", "match", "print"}
+    assert set(states.values()) == {"success"}
+    assert not Path("/tmp/laminar-pwned").exists()

@@ -16,9 +16,8 @@ import pytest
 from conftest import EXAMPLES, ROOT, laminar
 
 from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
-from laminar.backends.airflow import AirflowBackend
-from laminar.backends.base import CompileOptions
-from laminar.errors import ConfigurationError
+from laminar.backends import generate
+from laminar.errors import CompileError
 from laminar.model.loader import load_flow
 
 AIRFLOW_ID = re.compile(r"^[\w.-]{1,250}$", re.ASCII)
@@ -26,14 +25,15 @@ NASTY = 'it\'s "quoted"\nnew line \\ back {{ run_id }} {% raw %} $HOME \u2028 en
 
 
 def render(flow: type[Flow], **extra: Any) -> str:
-    options = CompileOptions(
+    return generate(
+        "airflow",
+        flow.ir(),
         flow_ref=extra.pop("flow_ref", f"flows/{flow.__name__}.py:{flow.__name__}"),
         datastore=extra.pop("datastore", "s3://bucket/runs"),
         image=extra.pop("image", None),
         command=extra.pop("command", "laminar compile flow.py --target airflow"),
-        extra={f"airflow_{k}": v for k, v in extra.items()},
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in extra.items()},
     )
-    return AirflowBackend().render(flow.ir(), options)
 
 
 def dag_call(text: str) -> dict[str, Any]:
@@ -149,8 +149,7 @@ def test_user_strings_survive_as_python_literals() -> None:
     assert constant(text, "COMMANDS")["Shard"] == [
         "task",
         f"{NASTY}.py:GridFlow",
-        "--layer",
-        "Shard",
+        "--layer=Shard",
     ]
     # The header stays comments: the regenerate command cannot add a statement.
     header = [line for line in text.splitlines() if "Regenerate with" in line]
@@ -165,7 +164,8 @@ def test_kubernetes_wraps_user_strings_in_literal() -> None:
         def __call__(self) -> None:
             pass
 
-    text = render(EnvFlow, operator="kubernetes", image=NASTY, datastore=NASTY)
+    image = "registry/{{run_id}}/x:1"
+    text = render(EnvFlow, operator="kubernetes", image=image, datastore=NASTY)
     call = task_calls(text)["Only"]
     for key in ("image", "cmds"):
         assert call[key].startswith("literal(")
@@ -177,7 +177,7 @@ def test_kubernetes_wraps_user_strings_in_literal() -> None:
         and n.args
         and not isinstance(n.args[0], ast.Name)
     ]
-    assert NASTY in literal_args  # the image and the env value
+    assert NASTY in literal_args and image in literal_args  # the env value and the image
     assert "'MODE': literal(" in call["env_vars"]
     assert call["container_resources"] == (
         "k8s.V1ResourceRequirements(requests={'cpu': '500m', 'memory': '1Gi'}, "
@@ -227,9 +227,10 @@ def test_options_reach_the_dag() -> None:
     assert default["dag_id"] == "ForeachFlow"
     assert default["schedule"] is None and default["catchup"] is False
     assert default["start_date"].startswith("datetime.datetime(2024, 1, 1,")
-    text = render(flow, max_map_length=50)
-    assert constant(text, "COMMANDS")["Process-plan"][-2:] == ["--max-legs", "50"]
-    assert "--max-legs 50" in text  # the comment tells the reader about the batching
+    # By default the planning task reads [core] max_map_length where the DAG runs.
+    assert constant(render(flow), "MAX_LEGS") is None
+    assert "--max-legs" not in constant(render(flow), "COMMANDS")["Process-plan"]
+    assert constant(render(flow, max_map_length=50), "MAX_LEGS") == 50
 
 
 @pytest.mark.parametrize(
@@ -246,7 +247,7 @@ def test_options_reach_the_dag() -> None:
     ],
 )
 def test_bad_options_fail_at_compile_time(extra: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(CompileError, match=message):
         render(load_flow(str(EXAMPLES / "grid.py")), **extra)
 
 
@@ -280,5 +281,5 @@ def test_a_layer_cannot_override_the_shim_environment() -> None:
         def __call__(self) -> None:
             pass
 
-    with pytest.raises(ConfigurationError, match="LAMINAR_LEG"):
+    with pytest.raises(CompileError, match="LAMINAR_LEG"):
         render(ClashFlow)

@@ -131,9 +131,11 @@ def _env(
             raise LookupError(f"{kind} {ref['name']!r} not found")
         for key, value in store.get(ref["name"], {}).items():
             env[source.get("prefix", "") + key] = value
+    defined: dict[str, str] = {}  # Kubernetes expands $(VAR) only with the container's own env
     for var in container.get("env", []):
         if "valueFrom" not in var:
-            env[var["name"]] = rewrite(var.get("value", ""))
+            value = kubernetes_expand(var.get("value", ""), defined)
+            env[var["name"]] = defined[var["name"]] = rewrite(value)
             continue
         value_from = var["valueFrom"]
         if "fieldRef" in value_from:
@@ -141,7 +143,7 @@ def _env(
             fields = {"metadata.name": pod_name, "metadata.namespace": settings.namespace}
             if field not in fields:
                 raise NotImplementedError(f"env fieldRef {field!r}")
-            env[var["name"]] = fields[field]
+            env[var["name"]] = defined[var["name"]] = fields[field]
             continue
         kind = "secretKeyRef" if "secretKeyRef" in value_from else "configMapKeyRef"
         if kind not in value_from:
@@ -153,8 +155,31 @@ def _env(
             if ref.get("optional"):
                 continue
             raise LookupError(f"{kind}: key {ref['key']!r} of {ref['name']!r} not found")
-        env[var["name"]] = secret
+        env[var["name"]] = defined[var["name"]] = secret
     return env
+
+
+def kubernetes_expand(text: str, env: Mapping[str, str]) -> str:
+    """What the kubelet makes of a command or env value: ``$(VAR)`` expanded, ``$$`` -> ``$``.
+
+    An unknown ``$(VAR)`` stays as it is, as in Kubernetes.
+    """
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "$" and i + 1 < len(text):
+            if text[i + 1] == "$":
+                out.append("$")
+                i += 2
+                continue
+            if text[i + 1] == "(" and ")" in text[i:]:
+                end = text.index(")", i)
+                name = text[i + 2 : end]
+                out.append(env.get(name, text[i : end + 1]))
+                i = end + 1
+                continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
 
 
 def prepare(
@@ -187,9 +212,13 @@ def prepare(
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     if "command" not in container:
         raise NotImplementedError("a container without `command` runs the image entrypoint")
-    argv = [rewrite(a) for a in [*container["command"], *container.get("args", [])]]
     pod_name = f"{scope['workflow.name']}-{template['name']}-{_safe(node)[-8:]}"
     env = _env(container, settings, pod_name, rewrite)
+    own = {var["name"]: env[var["name"]] for var in container.get("env", []) if var["name"] in env}
+    argv = [
+        rewrite(kubernetes_expand(a, own))
+        for a in [*container["command"], *container.get("args", [])]
+    ]
     cwd = rewrite(container.get("workingDir", ""))
     if not cwd and settings.image_workdir is not None:
         cwd = str(settings.image_workdir)

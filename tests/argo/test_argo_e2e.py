@@ -390,3 +390,21 @@ def test_rerun_with_the_same_name_reuses_committed_results(
     local = run_locally(flow, tmp_path / "local", app, env=env)
     assert local.snapshot["Report"] == {"total": 5}
     assert s3_snapshot(flow, "resume-e2e01", s3_bucket) == local.snapshot
+
+
+def test_hostile_names_and_values_run_on_argo(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    """Keywords, builtins and options as layer names, code and line breaks of every kind in
+    the flow's name, and an env value full of quotes, braces, DEL, C1 and U+2028: the manifest
+    passes the strict schema, every pod gets the exact value, the results equal a local run."""
+    flow = ROOT / "tests" / "flows" / "hostile.py"
+    manifest = compile_argo(str(flow.relative_to(ROOT)), ROOT, s3_bucket)
+    run = harness(tmp_path, s3_bucket, ROOT).run(manifest, name="hostile-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    local = run_locally(flow, tmp_path / "local", ROOT)
+    snapshot = s3_snapshot(flow, "hostile-e2e", s3_bucket)
+    # Container(env=...) is the pod's environment; a local run does not set it.
+    from flows.hostile import VALUE
+
+    assert snapshot["--help"].pop("env") == VALUE
+    assert local.snapshot["--help"].pop("env") == ""
+    assert snapshot == local.snapshot

@@ -28,7 +28,7 @@ from github.harness import (
 )
 from laminar.model.loader import load_flow
 
-pytestmark = pytest.mark.engine
+pytestmark = pytest.mark.e2e
 
 EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.py"))
 WIDE_LEGS = 20

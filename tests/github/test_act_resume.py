@@ -15,7 +15,7 @@ import pytest
 
 from github.harness import FLOWS, ActRun, act, compile_workflow, python_version, run_act, snapshot
 
-pytestmark = pytest.mark.engine
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from laminar.backends.base import CompileOptions
 from laminar.backends.github import GitHubBackend
 from laminar.model.loader import load_flow
 
-pytestmark = pytest.mark.engine
+pytestmark = pytest.mark.e2e
 
 FILES = [*sorted(EXAMPLES.glob("*.py")), FLOWS / "wide.py", FLOWS / "escaping.py"]
 HOSTILE = "${{ github.token }} \"double\" 'single' $HOME `id` }}\nsecond ${{"

@@ -29,35 +29,34 @@ except ImportError:  # Airflow 2.10
 
     AIRFLOW_2 = True
 
-# The datastore of the flow GridFlow (None: the worker's $LAMINAR_DATASTORE, else .laminar).
+# The datastore of the flow GridFlow (None: the worker's $LAMINAR_DATASTORE,
+# else .laminar).
 DATASTORE = 's3://acme-flows/laminar'
 # Working directory of the shim on workers, where the flow's path below is valid (relative to
 # this file's folder); None: the worker's own working directory.
 FLOW_CWD = None
+# At most this many mapped tasks per ForEach layer (None: [core] max_map_length, read when
+# the layer is planned).
+MAX_LEGS = None
 
 # What each task runs: `python -m laminar <arguments>`.
-# Fan-out: each ForEach layer runs at most 1024 mapped tasks, within Airflow's
-# [core] max_map_length; `laminar plan --max-legs 1024` batches a larger fan-out
-# into that many legs, each running a contiguous range of the layer's tasks.
 COMMANDS = {
-    'Shard': ['task', 'examples/grid.py:GridFlow', '--layer', 'Shard'],
-    'Process-plan': ['plan', 'examples/grid.py:GridFlow', '--layer', 'Process', '--format', 'list', '--max-legs', '1024'],
-    'Process': ['task', 'examples/grid.py:GridFlow', '--layer', 'Process'],
+    'Shard': ['task', 'examples/grid.py:GridFlow', '--layer=Shard'],
+    'Process-plan': ['plan', 'examples/grid.py:GridFlow', '--layer=Process', '--format', 'list'],
+    'Process': ['task', 'examples/grid.py:GridFlow', '--layer=Process'],
 }
 # Extra environment of a layer's tasks (Container(env=...)).
 ENV = {}
 
 
-def shim(task_id, run_id, leg=None, output=None):
+def shim(task_id, run_id, leg=None, extra=()):
     """Run the laminar command of ``task_id`` with the worker's Python; raise if it fails."""
     env = dict(os.environ, LAMINAR_EXECUTION=run_id, **ENV.get(task_id, {}))
     if DATASTORE is not None:
         env["LAMINAR_DATASTORE"] = DATASTORE
     if leg is not None:
         env["LAMINAR_LEG"] = str(leg)
-    argv = [sys.executable, "-m", "laminar", *COMMANDS[task_id]]
-    if output is not None:
-        argv += ["--output", output]
+    argv = [sys.executable, "-m", "laminar", *COMMANDS[task_id], *extra]
     cwd = None
     if FLOW_CWD is not None:
         cwd = os.path.join(os.path.dirname(os.path.abspath(__file__)), FLOW_CWD)
@@ -72,10 +71,20 @@ def run_layer(leg=None, ti=None, run_id=None):
 
 
 def plan_layer(ti=None, run_id=None):
-    """Plan a ForEach layer; return its leg numbers (small integers, never data) as XCom."""
+    """Plan a ForEach layer; return its leg numbers (small integers, never data) as XCom.
+
+    The legs are capped by this deployment's [core] max_map_length, read now, where the
+    DAG runs: a longer list would fail the mapped task.
+    """
+    if MAX_LEGS is None:
+        from airflow.configuration import conf
+
+        max_legs = conf.getint("core", "max_map_length", fallback=1024)
+    else:
+        max_legs = MAX_LEGS
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "legs.json")
-        shim(ti.task_id, run_id, output=path)
+        shim(ti.task_id, run_id, extra=("--max-legs", str(max_legs), "--output", path))
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
 

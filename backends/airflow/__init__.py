@@ -1,0 +1,195 @@
+"""Apache Airflow: one DAG file per flow, one task per job, dynamic task mapping for ForEach.
+
+What differs from the other targets, and why:
+
+* Airflow imports every DAG file again and again (scheduler, DAG processor, each task), so the
+  generated file imports only Airflow and the standard library: never laminar or the user's
+  flow. Each task runs the runtime shim.
+* ``--operator python`` (the default) makes each task a ``PythonOperator`` whose callable runs
+  ``python -m laminar ...`` with the worker's own interpreter (``sys.executable``), where
+  laminar and the flow's code are installed. A Python callable rather than a ``BashOperator``:
+  a planning task returns a real list through XCom; run-time values (run id, leg) travel as
+  environment variables without any shell quoting; and the shim commands sit in a module-level
+  table that Airflow never renders with Jinja, so a ``{{`` in a path or an env value stays
+  literal. ``--operator kubernetes`` makes each task a ``KubernetesPodOperator`` running the
+  shim in ``--image``; its templated fields get user strings wrapped in ``literal()``.
+  Each operator kind has its own template (``templates/airflow/``).
+* A ``PLAN`` job returns the leg numbers (small integers) and the ``MAPPED`` job is expanded
+  over them. The number of legs is capped by ``[core] max_map_length`` read where the DAG runs
+  (``--max-map-length`` overrides it), the shim batching tasks into legs, so a fan-out of any
+  size runs on any deployment.
+* An empty mapped input marks the mapped task *skipped*, and Airflow's default trigger rule
+  (``all_success``) would skip everything downstream. Every task uses ``none_failed`` instead:
+  it runs when no upstream failed, so an empty fan-out lets the flow go on, while a failure
+  still marks dependants ``upstream_failed`` and fails the run.
+* The Airflow run id is the execution id: clearing a failed task and re-running it resumes
+  from the committed results.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+
+import jinja2
+
+from laminar.backends.airflow.options import AirflowOptions
+from laminar.backends.dialect import Dialect
+from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
+from laminar.backends.lowering import Job, JobGraph, JobKind
+from laminar.backends.naming import NameRule, assign_ids
+from laminar.contract import PlanFormat
+from laminar.errors import CompileError
+
+#: Where a KubernetesPodOperator's container writes its XCom (read by the xcom sidecar).
+K8S_XCOM_PATH = "/airflow/xcom/return.json"
+
+
+@dataclass(frozen=True)
+class AirflowTask:
+    """One task of the DAG file, as the templates write it."""
+
+    id: str
+    #: The Python variable holding the operator.
+    var: str
+    #: ``run``, ``plan`` or ``mapped`` (the job's kind).
+    kind: str
+    #: The shim's arguments after the laminar executable.
+    args: tuple[str, ...]
+    #: Variables of the tasks this one waits for (a mapped task: none, it expands over its plan).
+    upstream: tuple[str, ...]
+    #: A mapped task's planning task variable.
+    expand_over: str | None
+    #: ``(retries, retry_delay seconds, exponential backoff factor or None)``.
+    retry: tuple[int, float, float | None] | None
+    env: dict[str, str]
+    image: str | None
+    resources: dict[str, str]
+
+
+class AirflowDialect(Dialect):
+    target = "airflow"
+    description = "Apache Airflow DAG file (Airflow 3; 2.10 imports as fallback)"
+    options_class = AirflowOptions
+    # Airflow's KEY_REGEX ^[\w.-]+$ and 250 characters; ASCII only, so ids read the same
+    # everywhere (logs, URLs, the CLI).
+    name_rule = NameRule(
+        allowed="A-Za-z0-9_.-", max_length=250, separator="_", first="[A-Za-z0-9_]"
+    )
+    plan_format = PlanFormat.LIST
+    settings: AirflowOptions
+
+    def needs_image(self) -> bool:
+        return self.kubernetes
+
+    @property
+    def kubernetes(self) -> bool:
+        return self.settings.operator == "kubernetes"
+
+    # -- one method per kind of job ---------------------------------------------------------
+    def run_job(self, graph: JobGraph, job: Job) -> AirflowTask:
+        return self.task(job, upstream=job.after)
+
+    def plan_job(self, graph: JobGraph, job: Job) -> AirflowTask:
+        return self.task(job, upstream=job.after, resources=False)
+
+    def mapped_job(self, graph: JobGraph, job: Job) -> AirflowTask:
+        assert job.plan is not None
+        return self.task(job, upstream=(), expand_over=job.plan)
+
+    def task(
+        self,
+        job: Job,
+        *,
+        upstream: tuple[str, ...],
+        expand_over: str | None = None,
+        resources: bool = True,
+    ) -> AirflowTask:
+        retry = None
+        if job.retry is not None:
+            backoff = float(job.retry.backoff)
+            retry = (
+                job.retry.attempts - 1,
+                float(job.retry.delay),
+                backoff if backoff != 1.0 else None,
+            )
+        return AirflowTask(
+            id=job.id,
+            var=self.variables[job.id],
+            kind=job.kind.value,
+            args=job.argv[len(self.options.laminar) :],
+            upstream=tuple(self.variables[u] for u in upstream),
+            expand_over=self.variables[expand_over] if expand_over else None,
+            retry=retry,
+            env=dict(job.env),
+            image=job.image,
+            resources=dict(job.resources.items()) if (resources and job.resources) else {},
+        )
+
+    # -- the DAG file -----------------------------------------------------------------------
+    def render(self, graph: JobGraph) -> str:
+        self.variables = _variables(graph)
+        tasks = [self.translate(graph, job) for job in graph.jobs]
+        if self.kubernetes and not graph.datastore:
+            raise CompileError(
+                "Kubernetes pods need a datastore they can all reach: pass --datastore, such "
+                "as s3://BUCKET/PREFIX."
+            )
+        settings = self.settings
+        template = _environment().get_template(f"airflow/{settings.operator}.py.j2")
+        text = template.render(
+            header=graph.header,
+            flow=graph.flow,
+            dag_id=settings.dag_id or assign_ids([graph.flow], self.name_rule)[graph.flow],
+            schedule=settings.schedule,
+            start_date=settings.start(),
+            catchup=bool(settings.catchup),
+            tags=settings.tags(),
+            default_args=settings.default_args(),
+            tasks=tasks,
+            has_foreach=any(job.kind is JobKind.PLAN for job in graph.jobs),
+            flow_cwd=settings.flow_cwd,
+            datastore=graph.datastore,
+            max_map_length=settings.max_map_length,
+            executable=list(self.options.laminar),
+            xcom_path=K8S_XCOM_PATH,
+        )
+        return text if text.endswith("\n") else text + "\n"
+
+
+def _variables(graph: JobGraph) -> dict[str, str]:
+    """A readable, unique Python variable name for each task id: never a keyword, a soft
+    keyword, a builtin or a name the file itself defines."""
+    rule = NameRule(allowed="A-Za-z0-9_", max_length=60, separator="_", first="[A-Za-z]")
+    reserved = (*_NAMES_IN_FILE, *PYTHON_RESERVED)
+    return assign_ids([job.id for job in graph.jobs], rule, reserved=reserved)
+
+
+#: Names the generated files define or import; no task variable may shadow them.
+_NAMES_IN_FILE = (
+    "DAG", "AIRFLOW_2", "FLOW_CWD", "DATASTORE", "COMMANDS", "ENV", "ENV_VARS", "MAX_LEGS",
+    "annotations", "conf", "datetime", "json", "os", "subprocess", "sys", "tempfile", "dag",
+    "k8s", "literal", "KubernetesPodOperator", "PythonOperator", "run_layer", "plan_layer",
+    "shim", "max_legs", "leg_arguments", "leg_kwargs",
+)  # fmt: skip
+
+_ENV: jinja2.Environment | None = None
+
+
+def _environment() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        root = importlib.resources.files("laminar.templates")
+        _ENV = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(root)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        _ENV.filters.update(py=python_literal, comment=comment_text)
+    return _ENV
+
+
+__all__ = ["AirflowDialect", "AirflowOptions"]

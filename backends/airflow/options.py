@@ -1,0 +1,111 @@
+"""``laminar compile --target airflow`` options, validated against Airflow's rules."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from laminar.backends.options import (
+    option,
+    require_choice,
+    require_pattern,
+    require_positive,
+    require_text,
+)
+from laminar.errors import CompileError
+
+OPERATORS = ("python", "kubernetes")
+DEFAULT_START_DATE = "2024-01-01"
+_TAG_LIMIT = 100  # Airflow's DagTag.name column
+#: Airflow's KEY_REGEX; Airflow 3 also rejects ".." unless [core] allow_double_dot_in_ids.
+DAG_ID = r"(?!.*\.\.)[A-Za-z0-9_.-]{1,250}"
+
+
+@dataclass(frozen=True)
+class AirflowOptions:
+    dag_id: str | None = option("--dag-id", "the DAG's id (default: the flow's class name)")
+    schedule: str | None = option(
+        "--schedule",
+        "cron expression or preset such as @daily "
+        "(default: none, runs are triggered by hand or API)",
+        metavar="CRON",
+    )
+    start_date: str = option(
+        "--start-date",
+        f"the DAG's start_date, UTC (default: {DEFAULT_START_DATE})",
+        default=DEFAULT_START_DATE,
+        metavar="YYYY-MM-DD",
+    )
+    catchup: bool = option(
+        "--catchup", "run the schedule's missed intervals", default=False, switch=True
+    )
+    tag: tuple[str, ...] = option(
+        "--tag",
+        "DAG tag (repeatable; the tag 'laminar' is always added)",
+        metavar="TAG",
+        repeat=True,
+    )
+    owner: str | None = option("--owner", "the tasks' owner")
+    pool: str | None = option("--pool", "the Airflow pool the tasks run in")
+    operator: str = option(
+        "--operator",
+        "python: a task running the shim in the worker's "
+        "Python (default); kubernetes: a KubernetesPodOperator running it "
+        "in --image",
+        default="python",
+        choices=OPERATORS,
+    )
+    max_map_length: int | None = option(
+        "--max-map-length",
+        "batch each ForEach layer into "
+        "at most N mapped tasks (default: the deployment's "
+        "[core] max_map_length, read where the DAG runs)",
+        kind=int,
+        metavar="N",
+    )
+    flow_cwd: str | None = option("--flow-cwd", "working directory of the shim on workers, "
+                                  "where FLOW's path is valid; relative paths are relative "
+                                  "to the DAG file's folder (default: the worker's working "
+                                  "directory)", metavar="DIR")  # fmt: skip
+
+    def __post_init__(self) -> None:
+        require_choice(self.operator, "--operator", OPERATORS)
+        require_pattern(self.dag_id, "--dag-id", DAG_ID, "an Airflow DAG id: letters, "
+                        "digits, '_', '.' and '-' (no '..'), at most 250 characters")  # fmt: skip
+        # Python literals round-trip any text: only empty values are refused.
+        for flag, value in (
+            ("--schedule", self.schedule),
+            ("--owner", self.owner),
+            ("--pool", self.pool),
+            ("--flow-cwd", self.flow_cwd),
+        ):
+            require_text(value, flag, one_line=False)
+        require_positive(self.max_map_length, "--max-map-length")
+        for tag in self.tag:
+            if not tag or len(tag) > _TAG_LIMIT:
+                raise CompileError(f"--tag {tag!r} must be 1 to {_TAG_LIMIT} characters.")
+        self.start()
+
+    def start(self) -> tuple[int, ...]:
+        """``start_date`` as (year, month, day, hour, minute, second) in UTC."""
+        try:
+            when = datetime.datetime.fromisoformat(str(self.start_date))
+        except ValueError:
+            raise CompileError(
+                f"--start-date {self.start_date!r} is not a date such as 2024-01-01 or "
+                "2024-01-01T06:00."
+            ) from None
+        if when.tzinfo is not None:
+            when = when.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return (when.year, when.month, when.day, when.hour, when.minute, when.second)
+
+    def tags(self) -> list[str]:
+        return list(dict.fromkeys(["laminar", *self.tag]))
+
+    def default_args(self) -> dict[str, str]:
+        args = {"trigger_rule": "none_failed"}
+        if self.owner is not None:
+            args["owner"] = self.owner
+        if self.pool is not None:
+            args["pool"] = self.pool
+        return args

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import yaml
+from argo.pods import kubernetes_expand
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from argo.pods import kubernetes_expand
 
 from laminar.backends.argo import ENV_LBRACE, container_text
 from laminar.backends.document import Expression, to_yaml, yaml_string

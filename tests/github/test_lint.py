@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLES
+from laminar.backends.base import CompileOptions
 
 from github.harness import FLOWS, lint
-from laminar.backends.base import CompileOptions
 from laminar.backends.github import GitHubBackend
 from laminar.model.loader import load_flow
 

@@ -62,7 +62,7 @@ def cases() -> list[Case]:
             ("--max-map-length", "100"),
             expect="failed",
             compare=False,
-        ),  # fmt: skip
+        ),
         Case("hostile", "tests/flows/hostile.py"),
         Case("failing", "tests/airflow/flows/failing.py", expect="failed", compare=False),
         # Loaded only (no cluster here): the Kubernetes variant must import and build.

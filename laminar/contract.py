@@ -24,8 +24,13 @@ ENV_EXECUTION = "LAMINAR_EXECUTION"
 ENV_DATASTORE = "LAMINAR_DATASTORE"
 #: Which leg of a ForEach layer a mapped task runs (0-based).
 ENV_LEG = "LAMINAR_LEG"
+#: The execution's inputs as one JSON object (targets that can build one: Airflow, GitHub).
+ENV_INPUTS = "LAMINAR_INPUTS"
+#: One input per variable, its text base64-encoded (Argo: the only encoding that neither
+#: Kubernetes' ``$(VAR)`` expansion nor Argo's repeated ``{{`` substitution can alter).
+ENV_INPUT_PREFIX = "LAMINAR_INPUT_"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them.
-RESERVED_ENV = (ENV_EXECUTION, ENV_DATASTORE, ENV_LEG)
+RESERVED_ENV = (ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS)
 
 #: The shim's commands.
 PLAN, TASK, SYNC = "plan", "task", "sync"

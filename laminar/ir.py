@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from laminar.configurations.layers import Container, Retry
-from laminar.errors import FlowDefinitionError
+from laminar.errors import ConfigurationError, FlowDefinitionError
 from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
+from laminar.model.parameters import PARAMETERS, InputSpec, Parameters, declared_inputs
 
 if TYPE_CHECKING:
     from laminar.model.flow import Flow, Registration
@@ -53,6 +54,11 @@ class LayerSpec:
     def is_foreach(self) -> bool:
         return bool(self.foreach)
 
+    @property
+    def reads_inputs(self) -> bool:
+        """Whether ``__call__`` takes the built-in ``Parameters`` layer (the flow's inputs)."""
+        return any(upstream == PARAMETERS for _, upstream in self.arguments)
+
 
 @dataclass
 class FlowIR:
@@ -63,6 +69,8 @@ class FlowIR:
     classes: dict[str, type[Layer]] = field(repr=False)
     #: Layer names in a deterministic topological order (registration order breaks ties).
     order: tuple[str, ...] = ()
+    #: The inputs the flow declares (annotations on its class), in declaration order.
+    inputs: tuple[InputSpec, ...] = ()
 
     def spec(self, name: str) -> LayerSpec:
         try:
@@ -93,6 +101,12 @@ def build_ir(flow: type[Flow]) -> FlowIR:
     by_name: dict[str, Registration] = {}
     for reg in registrations:
         name = reg.layer.__name__
+        if name == PARAMETERS:
+            raise FlowDefinitionError(
+                f"Layer {name} ({_source(reg.layer)}) takes the name of the built-in layer that "
+                f"holds the flow's inputs; rename it (and read inputs with "
+                "def __call__(self, parameters: Parameters))."
+            )
         if name in by_name:
             first = by_name[name].layer
             if first is reg.layer:
@@ -132,6 +146,7 @@ def build_ir(flow: type[Flow]) -> FlowIR:
         graph=graph,
         classes={name: reg.layer for name, reg in by_name.items()},
         order=order,
+        inputs=_inputs(flow),
     )
     for spec in ir.specs():
         _check_parameters(ir, spec)
@@ -142,7 +157,8 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
     cls = reg.layer
     name = cls.__name__
     arguments = tuple(_call_arguments(flow, cls, by_name))
-    dependencies = {upstream for _, upstream in arguments}
+    # The built-in Parameters layer is read from the execution's inputs: it runs no task.
+    dependencies = {upstream for _, upstream in arguments if upstream != PARAMETERS}
     parameters: list[ParameterSpec] = []
     if reg.foreach is not None:
         for param in reg.foreach.parameters:
@@ -200,6 +216,9 @@ def _call_arguments(
                 f"the upstream layer class, such as {arg}: Shard."
             )
         upstream = _annotation_layer(annotation)
+        if upstream == PARAMETERS and annotation in (Parameters, PARAMETERS):
+            yield arg, PARAMETERS
+            continue
         registered = by_name.get(upstream) if upstream else None
         if registered is None or (
             isinstance(annotation, type) and registered.layer is not annotation
@@ -238,6 +257,8 @@ class _LayerClasses(Mapping[str, Any]):
         self._by_name = by_name
 
     def __getitem__(self, name: str) -> Any:
+        if name == PARAMETERS:
+            return Parameters
         return self._by_name[name].layer
 
     def __iter__(self) -> Iterator[str]:
@@ -275,6 +296,13 @@ def _check_parameters(ir: FlowIR, spec: LayerSpec) -> None:
                 f"self.{param.attribute} (it sets: {listed}). Set it in "
                 f"{param.layer}.__call__ or name one of those attributes."
             )
+
+
+def _inputs(flow: type[Flow]) -> tuple[InputSpec, ...]:
+    try:
+        return declared_inputs(flow)
+    except ConfigurationError as error:
+        raise FlowDefinitionError(str(error)) from None
 
 
 def _source(cls: type) -> str:

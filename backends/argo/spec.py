@@ -64,6 +64,8 @@ class Parameter(Spec):
     name: str
     value: str | None = None
     value_from: ValueFrom | None = None
+    #: The allowed values (Argo's UI offers them as a list).
+    enum: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ class WorkflowMetadata(Spec):
 @dataclass(frozen=True)
 class WorkflowSpec(Spec):
     entrypoint: str
+    arguments: Arguments | None = None
     workflow_metadata: WorkflowMetadata | None = None
     service_account_name: str | None = None
     parallelism: int | None = None

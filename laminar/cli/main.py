@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from laminar import __version__
 from laminar.contract import PlanFormat
 from laminar.errors import LaminarError
-from laminar.runtime.script import add_run_options, positive, run_and_report
+from laminar.runtime.script import add_run_options, parse_params, positive, run_and_report
 
 EXAMPLES = """\
 examples:
@@ -139,6 +139,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             workers=args.workers,
             reference=args.flow,
             quiet=args.quiet,
+            inputs=parse_params(args.param),
         )
         return status
     if args.command == "graph":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from laminar.errors import ConfigurationError
+from laminar.model.parameters import Parameters as _Parameters
 
 if TYPE_CHECKING:
     from laminar.model.layer import Layer
@@ -57,8 +58,9 @@ class Parameter:
             )
 
 
-#: The seed's import line spells it ``Parameters``; both names refer to the same class.
-Parameters = Parameter
+#: The built-in layer of a flow's inputs (``def __call__(self, parameters: Parameters)``).
+#: The seed imports it from here, as the original library's users did.
+Parameters = _Parameters
 
 
 @dataclass(frozen=True)

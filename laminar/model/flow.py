@@ -124,33 +124,37 @@ class Flow:
         execution: str | None = None,
         datastore: str | None = None,
         workers: int | None = None,
+        **inputs: Any,
     ) -> str:
-        """Run the whole flow on this machine; returns the execution id.
+        """Run the whole flow on this machine with ``inputs``; returns the execution id.
 
-        In a flow file run as a script (``python flow.py``), options not given here come from
-        the command line, as for ``laminar run``, and a failing task exits with status 1 after
-        printing the user's traceback. Called from Python, nothing is read from ``sys.argv``
-        and a failing task raises ``TaskFailed``.
+        Inputs are read by layers that take ``parameters: Parameters``. In a flow file run as
+        a script (``python flow.py``), options not given here come from the command line, as
+        for ``laminar run``, and a failing task exits with status 1 after printing the user's
+        traceback. Called from Python, nothing is read from ``sys.argv`` and a failing task
+        raises ``TaskFailed``.
         """
         # The model sits below the runtime: these imports happen only when a flow runs.
-        from laminar.runtime.executor import execute
+        from laminar.runtime.executor import execute, new_execution_id
         from laminar.runtime.script import run_script
         from laminar.store.datastore import Datastore
 
-        ir = type(self).ir()
         if self:
             module = sys.modules.get(type(self).__module__)
             return run_script(
-                ir,
+                type(self).ir,
                 getattr(module, "__file__", None),
                 execution=execution,
                 datastore=datastore,
                 workers=workers,
+                inputs=inputs,
             )
-        from laminar.runtime.executor import new_execution_id
-
         return execute(
-            ir, Datastore(datastore), execution or new_execution_id(), workers=workers or 1
+            type(self).ir(),
+            Datastore(datastore),
+            execution or new_execution_id(),
+            workers=workers or 1,
+            inputs=inputs,
         ).id
 
 

@@ -16,6 +16,7 @@ import sys
 import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
+from typing import Any
 
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.progress import Progress
@@ -38,12 +39,15 @@ def execute(
     *,
     workers: int = 1,
     progress: Progress | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> Execution:
-    """Run every layer of ``ir``; raises ``TaskFailed`` on the first failing task."""
+    """Run every layer of ``ir`` with ``inputs``; raises ``TaskFailed`` on the first failing
+    task. The inputs are committed first (a resumed execution keeps its own)."""
     progress = progress or Progress(quiet=True)
     execution = Execution(store, ir.name, execution_id)
     execution.ensure_created()
     runtime = Runtime(ir, execution)
+    runtime.start(inputs)
     for position, spec in enumerate(ir.specs(), start=1):
         started = time.monotonic()
         label = f"[{position}/{len(ir.order)}] {spec.name}"

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from laminar.errors import LaminarError
+from laminar.errors import ConfigurationError, LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime.executor import execute, new_execution_id
 from laminar.runtime.progress import Progress
@@ -36,6 +38,45 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--workers", type=positive, default=1, metavar="N", help="processes for ForEach tasks"
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an input of the flow (repeatable); NAME=@FILE reads the value from FILE "
+        "(parsed as JSON when FILE ends in .json)",
+    )
+
+
+def parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """``-p NAME=VALUE`` options as inputs: VALUE is text (converted by the input's declared
+    type when the run starts); ``NAME=@FILE`` reads FILE, as JSON when it ends in ``.json``."""
+    given: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ConfigurationError(f"-p {item!r} must be NAME=VALUE, such as -p sample=100.")
+        if name in given:
+            raise ConfigurationError(f"-p {name}=... is given twice; give each input once.")
+        if value.startswith("@"):
+            path = value[1:]
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+            except OSError as error:
+                raise ConfigurationError(
+                    f"-p {name}=@{path}: cannot read {path}: {error}."
+                ) from None
+            if path.endswith(".json"):
+                try:
+                    given[name] = json.loads(text)
+                except ValueError as error:
+                    raise ConfigurationError(f"-p {name}=@{path} is not JSON: {error}.") from None
+                continue
+            value = text
+        given[name] = value
+    return given
 
 
 def positive(text: str) -> int:
@@ -67,6 +108,7 @@ def run_and_report(
     workers: int,
     reference: str,
     quiet: bool,
+    inputs: dict[str, Any] | None = None,
 ) -> tuple[int, str]:
     """Run a flow as a command: progress on stderr; returns (exit status, execution id).
 
@@ -81,7 +123,7 @@ def run_and_report(
     progress.say(f"{verb} {ir.name}, execution {execution_id} (datastore {store.url})")
     started = time.monotonic()
     try:
-        execute(ir, store, execution_id, workers=workers, progress=progress)
+        execute(ir, store, execution_id, workers=workers, progress=progress, inputs=inputs)
     except TaskFailed as failure:
         sys.stdout.flush()
         print(failure.user_traceback, file=sys.stderr, end="")
@@ -102,15 +144,25 @@ def run_and_report(
 
 
 def run_script(
-    ir: FlowIR,
+    build: Callable[[], FlowIR],
     module_file: str | None,
     *,
     execution: str | None = None,
     datastore: str | None = None,
     workers: int | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> str:
-    """``python flow.py``: options from the script's command line; exits on failure."""
+    """``python flow.py``: options from the script's command line; exits on failure.
+
+    Inputs given to ``flow(...)`` come first; ``--param`` adds to them.
+    """
     given = script_options(sys.argv[1:])
+    try:
+        ir = build()
+        merged = {**parse_params(given.param), **(inputs or {})}
+    except LaminarError as error:
+        print(f"laminar: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     reference = module_file or "FLOW"
     with contextlib.suppress(ValueError):
         reference = os.path.relpath(reference)
@@ -121,6 +173,7 @@ def run_script(
         workers=workers or given.workers,
         reference=reference,
         quiet=given.quiet,
+        inputs=merged,
     )
     if status:
         raise SystemExit(status)

@@ -14,6 +14,7 @@ import sys
 from laminar.contract import ENV_EXECUTION, ENV_LEG, PlanFormat, render_plan
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
+from laminar.runtime import inputs
 from laminar.runtime.task import Runtime, TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
@@ -41,6 +42,7 @@ def plan(
 ) -> None:
     """Count ForEach layer ``layer``'s tasks, commit the plan and print its legs as ``fmt``."""
     runtime = open_runtime(ir, "plan", execution, datastore)
+    runtime.start(inputs.from_environment())
     record = runtime.plan(layer, max_legs=max_legs)
     text = render_plan(record.count, record.legs, fmt)
     if output is None:
@@ -67,6 +69,7 @@ def task(
     A failing layer prints the user's traceback and the error on stderr.
     """
     runtime = open_runtime(ir, "task", execution, datastore)
+    runtime.start(inputs.from_environment())
     if leg is None:
         leg = leg_from_environment()
     if ir.spec(layer).is_foreach and leg is None:

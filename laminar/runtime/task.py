@@ -19,7 +19,9 @@ from typing import Any
 from laminar.errors import ExecutionError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.model.layer import Layer
+from laminar.model.parameters import PARAMETERS
 from laminar.runtime.fanout import plan_fanout, positions
+from laminar.runtime.inputs import parameters_view, start
 from laminar.store.accessor import Accessor
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
 
@@ -90,6 +92,18 @@ class Runtime:
     def __init__(self, ir: FlowIR, execution: Execution) -> None:
         self.ir = ir
         self.execution = execution
+        self._inputs: dict[str, Any] | None = None
+
+    def start(self, given: dict[str, Any] | None) -> dict[str, Any]:
+        """Commit the execution's inputs, or check ``given`` against the committed ones."""
+        self._inputs = start(self.ir, self.execution, given)
+        return self._inputs
+
+    def inputs(self) -> dict[str, Any]:
+        """The execution's committed inputs (its defaults when none were committed)."""
+        if self._inputs is None:
+            self._inputs = start(self.ir, self.execution, None)
+        return self._inputs
 
     # -- planning --------------------------------------------------------------------------
     def plan(self, layer: str, max_legs: int | None = None) -> PlanRecord:
@@ -233,6 +247,8 @@ class Runtime:
     ) -> dict[str, Layer]:
         elements = positions(plan, index) if (plan is not None and index is not None) else {}
         views: dict[str, Layer] = {}
+        if spec.reads_inputs:
+            views[PARAMETERS] = parameters_view(self.inputs(), spec.name)
         for upstream_name in spec.dependencies:
             upstream = self.ir.spec(upstream_name)
             cls = self.ir.classes[upstream_name]

@@ -7,6 +7,7 @@ harness (which needs values), so both read Argo strings the same way.
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -128,6 +129,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sprig.lower": lambda s: str(s).lower(),
     "sprig.upper": lambda s: str(s).upper(),
     "sprig.quote": lambda s: json.dumps(str(s)),
+    "sprig.b64enc": lambda s: base64.b64encode(str(s).encode("utf-8")).decode("ascii"),
     "sprig.until": lambda n: list(range(_as_int(n))),
 }
 

@@ -1,0 +1,230 @@
+"""Flow inputs: the built-in ``Parameters`` layer and the inputs a flow declares.
+
+A flow declares its inputs as annotations on its class, with defaults where it has them::
+
+    class Nightly(Flow):
+        date: str
+        sample: int = 100
+
+A layer reads them by taking the built-in layer as an argument, as in the original laminar
+library: ``def __call__(self, parameters: Parameters)`` then ``parameters.sample``. The values
+are given when an execution starts (``flow(sample=5)``, ``laminar run -p sample=5``, or the
+orchestrator's own "run with inputs"), checked and converted here, committed once to the
+datastore, and read back by every task.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from laminar.errors import ConfigurationError
+from laminar.model.layer import Layer
+
+#: The built-in layer's name: a user layer may not take it.
+PARAMETERS = "Parameters"
+
+#: JSON Schema type names, which Airflow's ``Param`` and GitHub's inputs also use.
+STRING, INTEGER, NUMBER, BOOLEAN, ARRAY, OBJECT = (
+    "string", "integer", "number", "boolean", "array", "object",
+)  # fmt: skip
+_TYPES: dict[Any, str] = {
+    str: STRING, int: INTEGER, float: NUMBER, bool: BOOLEAN, list: ARRAY, dict: OBJECT,
+}  # fmt: skip
+#: Names an input may not take: ``flow(...)``'s own keywords and what a layer view defines.
+RESERVED = frozenset({"execution", "datastore", "workers", "quiet", "shard", "index", "name"})
+
+
+class Parameters(Layer):
+    """The execution's inputs, as a layer every flow has: ``parameters.sample``.
+
+    Take it as an argument of ``__call__`` (``def __call__(self, parameters: Parameters)``);
+    each attribute is one input, as given when the execution started.
+    """
+
+    def __call__(self) -> None:  # pragma: no cover - never run: its values are the inputs
+        return None
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One declared input: its name, JSON type, allowed values, and default (JSON value)."""
+
+    name: str
+    type: str
+    #: For ``Literal[...]`` declarations: the allowed values, in declaration order.
+    choices: tuple[Any, ...] = ()
+    required: bool = True
+    default: Any = None
+
+    def convert(self, value: Any) -> Any:
+        """``value`` as this input's type; strings from an orchestrator are parsed
+        (``"100"`` -> ``100``). Raises ``ConfigurationError`` naming the input."""
+        converted = _convert(self.name, self.type, value)
+        if self.choices and converted not in self.choices:
+            allowed = ", ".join(json.dumps(c) for c in self.choices)
+            raise ConfigurationError(
+                f"Input {self.name!r} is {json.dumps(converted)}, which is not one of: {allowed}."
+            )
+        return converted
+
+
+def declared_inputs(flow: type) -> tuple[InputSpec, ...]:
+    """The inputs a ``Flow`` subclass declares as class annotations (inherited ones first)."""
+    found: dict[str, InputSpec] = {}
+    for klass in reversed(flow.__mro__):
+        if klass.__module__.startswith("laminar.") or klass is object:
+            continue
+        try:
+            hints = typing.get_type_hints(klass, include_extras=False)
+        except Exception as error:
+            raise ConfigurationError(
+                f"Flow {flow.__name__}: cannot read the type of an input ({error}); annotate "
+                "inputs with str, int, float, bool, list, dict or Literal[...]."
+            ) from None
+        own = inspect.get_annotations(klass)
+        for name in own:
+            annotation = hints.get(name, own[name])
+            if name.startswith("_") or typing.get_origin(annotation) is typing.ClassVar:
+                continue
+            found[name] = _input(flow, klass, name, annotation)
+    return tuple(found.values())
+
+
+def _input(flow: type, klass: type, name: str, annotation: Any) -> InputSpec:
+    if name in RESERVED:
+        raise ConfigurationError(
+            f"Flow {flow.__name__} declares an input named {name!r}, which laminar uses itself "
+            f"(flow({name}=...) or a layer attribute); rename the input."
+        )
+    origin = typing.get_origin(annotation)
+    choices: tuple[Any, ...] = ()
+    if origin is Literal:
+        choices = typing.get_args(annotation)
+        kinds = {_TYPES.get(type(c)) for c in choices}
+        if len(kinds) != 1 or None in kinds:
+            raise ConfigurationError(
+                f"Flow {flow.__name__} input {name!r}: Literal[...] takes values of one type "
+                "(all strings, or all numbers)."
+            )
+        kind = kinds.pop()
+        assert kind is not None
+    else:
+        kind = _TYPES.get(origin or annotation)
+        if kind is None:
+            raise ConfigurationError(
+                f"Flow {flow.__name__} input {name!r} is annotated {annotation!r}; inputs are "
+                "str, int, float, bool, list, dict or Literal[...] (JSON values), so that "
+                "every orchestrator can pass them."
+            )
+    spec = InputSpec(name, kind, choices)
+    if name in klass.__dict__:
+        default = klass.__dict__[name]
+        try:
+            checked = spec.convert(default)
+            json_value(name, checked)
+        except ConfigurationError as error:
+            raise ConfigurationError(f"Flow {flow.__name__}: default of {error}") from None
+        return InputSpec(name, kind, choices, required=False, default=checked)
+    return spec
+
+
+def _convert(name: str, kind: str, value: Any) -> Any:
+    text = value if isinstance(value, str) else None
+    if kind == STRING:
+        if text is None:
+            raise _wrong(name, kind, value)
+        return text
+    if text is not None:  # an orchestrator passes text: parse it as JSON for the other types
+        try:
+            value = json.loads(text)
+        except ValueError:
+            if kind == BOOLEAN and text.lower() in ("true", "false"):
+                value = text.lower() == "true"
+            else:
+                raise _wrong(name, kind, text) from None
+    if kind == BOOLEAN and isinstance(value, bool):
+        return value
+    if kind == INTEGER and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == INTEGER and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == NUMBER and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise _wrong(name, kind, value)
+        return value
+    if kind == ARRAY and isinstance(value, (list, tuple)):
+        return json_value(name, list(value))
+    if kind == OBJECT and isinstance(value, dict):
+        return json_value(name, value)
+    raise _wrong(name, kind, value)
+
+
+def _wrong(name: str, kind: str, value: Any) -> ConfigurationError:
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return ConfigurationError(f"Input {name!r} must be {_ARTICLE[kind]}, not {shown}.")
+
+
+_ARTICLE = {
+    STRING: "a string", INTEGER: "an integer", NUMBER: "a number", BOOLEAN: "true or false",
+    ARRAY: "a list", OBJECT: "a dict",
+}  # fmt: skip
+
+
+def json_value(name: str, value: Any) -> Any:
+    """``value`` if it is JSON-compatible (str, int, float, bool, None, lists and dicts of
+    those with string keys); a ``ConfigurationError`` naming the input otherwise."""
+    try:
+        text = json.dumps(value, allow_nan=False, sort_keys=True)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"Input {name!r} is {type(value).__name__} {value!r:.60}, which is not a JSON "
+            "value: inputs are str, int, float, bool, lists and dicts of those, so that every "
+            "orchestrator can pass them. Pass a path or a name and load the data in a layer."
+        ) from None
+    if json.loads(text) != value:
+        raise ConfigurationError(
+            f"Input {name!r} does not survive JSON unchanged (dict keys must be strings, "
+            "tuples become lists); pass plain lists and dicts with string keys."
+        )
+    return value
+
+
+def resolve_inputs(declared: tuple[InputSpec, ...], given: dict[str, Any]) -> dict[str, Any]:
+    """The execution's inputs: ``given`` checked against the declaration, defaults filled in.
+
+    A flow that declares no inputs takes any JSON values (as the original library did);
+    one that declares them refuses unknown names and requires those without defaults.
+    """
+    for name in given:
+        if name in RESERVED or name.startswith("_") or not name.isidentifier():
+            raise ConfigurationError(
+                f"{name!r} cannot be an input name: inputs are identifiers that are not "
+                f"{', '.join(sorted(RESERVED))} and do not start with '_'."
+            )
+    if not declared:
+        return {name: json_value(name, value) for name, value in sorted(given.items())}
+    known = {spec.name: spec for spec in declared}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ConfigurationError(
+            f"Unknown input {unknown[0]!r}: this flow's inputs are "
+            f"{', '.join(known)}. Declare it on the Flow class ({unknown[0]}: str = ...)."
+        )
+    out: dict[str, Any] = {}
+    for spec in declared:
+        if spec.name in given:
+            out[spec.name] = spec.convert(given[spec.name])
+        elif spec.required:
+            raise ConfigurationError(
+                f"Input {spec.name!r} is required: pass it, for example "
+                f"-p {spec.name}=VALUE (or flow({spec.name}=...)), or give it a default on the "
+                "Flow class."
+            )
+        else:
+            out[spec.name] = spec.default
+    return out

@@ -1,0 +1,99 @@
+"""Starting an execution with inputs, and the ``Parameters`` view layers read them through.
+
+The first thing an execution does is commit its inputs; every task after that reads them from
+the datastore. A resumed execution reuses them; one given different inputs is refused, so the
+results of one execution always come from one set of inputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from typing import Any
+
+from laminar.contract import ENV_INPUT_PREFIX, ENV_INPUTS
+from laminar.errors import ArtifactError, ConfigurationError, ExecutionError
+from laminar.ir import FlowIR
+from laminar.model.parameters import Parameters, resolve_inputs
+from laminar.store.execution import Execution
+from laminar.store.inputs import commit_inputs, read_inputs
+
+
+def start(ir: FlowIR, execution: Execution, given: dict[str, Any] | None) -> dict[str, Any]:
+    """Commit the execution's inputs (``given`` checked, defaults filled), or check ``given``
+    against those already committed; returns the inputs in force."""
+    if not given and not ir.inputs:
+        return read_inputs(execution) or {}  # nothing declared, nothing given: no write
+    committed = read_inputs(execution)
+    if committed is not None and not given:
+        return committed
+    resolved = resolve_inputs(ir.inputs, dict(given or {}))
+    if committed is None:
+        execution.ensure_created()
+        commit_inputs(execution, resolved)
+        return resolved
+    if committed != resolved:
+        changed = sorted(k for k in {*committed, *resolved} if committed.get(k) != resolved.get(k))
+        name = changed[0]
+        raise ExecutionError(
+            f"Execution {execution.id} started with input {name}={json.dumps(committed.get(name))}"
+            f", not {json.dumps(resolved.get(name))}: a resumed execution keeps its inputs. "
+            "Resume without -p, or start a new execution (another --execution) for new inputs."
+        )
+    return committed
+
+
+def from_environment() -> dict[str, Any]:
+    """Inputs handed over by an orchestrator (see ``laminar.contract``): a JSON object in
+    ``LAMINAR_INPUTS``, and/or one base64-encoded text per ``LAMINAR_INPUT_<name>``."""
+    given: dict[str, Any] = {}
+    text = os.environ.get(ENV_INPUTS, "")
+    if text.strip():
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise ConfigurationError(
+                f"{ENV_INPUTS} must hold a JSON object of the flow's inputs, not {text[:60]!r}."
+            )
+        given.update(value)
+    for key, encoded in sorted(os.environ.items()):
+        if key.startswith(ENV_INPUT_PREFIX):
+            name = key[len(ENV_INPUT_PREFIX) :]
+            try:
+                given[name] = base64.b64decode(encoded, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise ConfigurationError(
+                    f"{key} must hold the input's text in base64, as the generated workflow "
+                    "writes it."
+                ) from None
+    return given
+
+
+class InputsReader:
+    """What a ``Parameters`` view reads: the committed inputs, with errors that say the fix."""
+
+    def __init__(self, inputs: dict[str, Any], reader: str) -> None:
+        self.inputs = inputs
+        self.reader = reader
+
+    def read(self, attribute: str) -> Any:
+        if attribute.startswith("_"):
+            raise AttributeError(attribute)
+        if attribute not in self.inputs:
+            known = ", ".join(sorted(self.inputs)) or "none"
+            raise ArtifactError(
+                f"Layer {self.reader} read parameters.{attribute}, but this execution has no "
+                f"input named {attribute!r} (its inputs: {known}). Pass it with "
+                f"-p {attribute}=VALUE, or declare it on the Flow class."
+            )
+        return self.inputs[attribute]
+
+
+def parameters_view(inputs: dict[str, Any], reader: str) -> Parameters:
+    view = Parameters.__new__(Parameters)
+    view.__dict__["_laminar_reader"] = InputsReader(inputs, reader)
+    return view

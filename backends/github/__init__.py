@@ -72,6 +72,7 @@ class GitHubDialect(Dialect):
     output_limit = "GitHub's 500 KB limit for a workflow file"
     limit_fix = ", or use a remote --datastore (its jobs have no artifact steps)"
     settings: GitHubOptions
+    _inputs: tuple[JobGraph, dict[str, Inputs | None]] | None = None
 
     def max_legs(self) -> int | None:
         return self.settings.max_legs
@@ -185,11 +186,9 @@ class GitHubDialect(Dialect):
     def downloads(self, graph: JobGraph, job: Job) -> Expression:
         """The ``pattern`` of the artifacts a job reads: its ancestors' (a layer's data may
         point at its inputs' files) and its own from earlier attempts (so a re-run resumes)."""
-        cached = self.__dict__.get("_inputs")
-        if cached is None or cached[0] is not graph:
-            cached = (graph, download_ids(graph))
-            self.__dict__["_inputs"] = cached
-        return gh.artifacts(cached[1][job.id])
+        if self._inputs is None or self._inputs[0] is not graph:
+            self._inputs = (graph, download_ids(graph))  # once per graph, not per job
+        return gh.artifacts(self._inputs[1][job.id])
 
     # -- the workflow -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:

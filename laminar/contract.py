@@ -34,6 +34,9 @@ RESERVED_ENV = (ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS)
 
 #: The shim's commands.
 PLAN, TASK, SYNC = "plan", "task", "sync"
+#: ``laminar sync``'s actions: record a local datastore's files, then copy out the ones a job
+#: added or changed since (for orchestrators that carry data as artifacts: GitHub Actions).
+SYNC_SNAPSHOT, SYNC_CHANGED = "snapshot", "changed"
 
 
 class PlanFormat(str, enum.Enum):
@@ -72,3 +75,8 @@ def shim_argv(
     """A shim command line. ``--layer=NAME`` is one word, so a layer named like an option
     (``--help``) is still read as the layer's name."""
     return (*laminar, command, flow_ref, f"--layer={layer}", *options)
+
+
+def sync_argv(laminar: tuple[str, ...], action: str, *options: str) -> tuple[str, ...]:
+    """A ``laminar sync`` command line: it takes no flow, only files and directories."""
+    return (*laminar, SYNC, action, *options)

@@ -1,4 +1,4 @@
-"""The ``laminar`` command: run, compile, graph, show, and the runtime shim (plan, task)."""
+"""The ``laminar`` command: run, compile, graph, show, and the runtime shim (plan, task, sync)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from laminar import __version__
-from laminar.contract import PlanFormat
+from laminar.contract import SYNC, SYNC_CHANGED, SYNC_SNAPSHOT, PlanFormat
 from laminar.errors import LaminarError
 from laminar.runtime.script import add_run_options, parse_params, positive, run_and_report
 
@@ -108,7 +108,32 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--output", metavar="FILE", help="write there (github: append) not stdout")
     task.add_argument("--leg", type=int, metavar="K", help="default: $LAMINAR_LEG")
     task.add_argument("--retry", action="store_true", help="honour the layer's Retry in-process")
+    add_sync(commands, shim_help)
     return parser
+
+
+def add_sync(commands: argparse._SubParsersAction[argparse.ArgumentParser], shim_help: str) -> None:
+    """``laminar sync``: the one shim command without a FLOW (it sees only files)."""
+    sync = commands.add_parser(
+        SYNC,
+        help=f"Carry a local datastore between jobs as artifacts {shim_help}.",
+        description="Record a local datastore's files, then copy out the ones a job added or "
+        "changed (GitHub Actions uploads them as the job's artifact).",
+    )
+    actions = sync.add_subparsers(dest="sync_action", metavar="ACTION", required=True)
+    snapshot = actions.add_parser(
+        SYNC_SNAPSHOT, help="record the path and SHA-256 of every file in the datastore"
+    )
+    snapshot.add_argument("--to", required=True, metavar="FILE", help="where to write it")
+    since = actions.add_parser(
+        SYNC_CHANGED, help="copy the files new or changed since a snapshot, keeping their paths"
+    )
+    since.add_argument("--since", required=True, metavar="FILE", help="the snapshot")
+    since.add_argument("--into", required=True, metavar="DIR", help="where to copy them")
+    for sub in (snapshot, since):
+        sub.add_argument(
+            "--datastore", metavar="DIR", help="the local datastore (default: $LAMINAR_DATASTORE)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == SYNC:
+        return _sync(args)
     from laminar.model.loader import load_flow
 
     flow = load_flow(args.flow)
@@ -172,6 +199,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         leg=args.leg,
         retry=args.retry,
     )
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from laminar.runtime import sync
+
+    if args.sync_action == SYNC_SNAPSHOT:
+        count = sync.snapshot(args.datastore, args.to)
+        print(f"laminar sync: recorded {count} file(s) in {args.to}", file=sys.stderr)
+        return 0
+    copied = sync.changed(args.datastore, args.since, args.into)
+    print(f"laminar sync: {len(copied)} new or changed file(s) in {args.into}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -55,6 +55,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     shutil.copy(FLOWS / "wide.py", root / "wide.py")
     compile_workflow(root, "wide.py", "wide.yml", *_common(), "--max-legs", str(WIDE_LEGS))
+    shutil.copy(FLOWS / "skips.py", root / "skips.py")
+    compile_workflow(root, "skips.py", "skips.yml", *_common())
     shutil.copy(FLOWS / "escaping.py", root / ODD_FILE)
     compile_workflow(
         root,
@@ -110,6 +112,20 @@ def test_empty_fan_out_is_skipped_and_the_layer_after_it_runs(
     names = act_run.artifact_names("example empty")
     assert not [n for n in names if n.startswith("laminar.Process.")], names
     assert "laminar.Report.1" in names
+
+
+def test_three_layers_after_an_empty_fan_out_all_run(
+    project: Path, act_run: ActRun, tmp_path: Path
+) -> None:
+    """GitHub's (and act's) transitive skip would drop every job two or more layers after the
+    skipped fan-out; each job's explicit ``if:`` keeps them (actions/runner#2205)."""
+    flow_file = project / "skips.py"
+    got = _results(act_run, project, flow_file, "SkipsFlow", tmp_path)
+    assert got == local_run(flow_file, tmp_path / "local")
+    assert got["Third"] == {"total": 1 + 4 + 9, "count": 0}
+    names = act_run.artifact_names("SkipsFlow")
+    assert not [n for n in names if n.startswith("laminar.Empty.")], names
+    assert {"laminar.First.1", "laminar.Second.0.1", "laminar.Third.1"} <= set(names), names
 
 
 def test_300_tasks_run_in_batched_legs(project: Path, act_run: ActRun, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ test_lint.py. These tests need no engine.
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ import pytest
 import yaml
 from conftest import EXAMPLES
 
-from laminar import Container, Flow, ForEach, Layer, Parameter
-from laminar.backends.base import CompileOptions
-from laminar.backends.github import GitHubBackend
-from laminar.errors import LaminarError
+from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
+from laminar.backends import generate
+from laminar.backends.github import GitHubDialect
+from laminar.backends.github.options import GitHubOptions
+from laminar.backends.lowering import CompileOptions
+from laminar.errors import CompileError
 from laminar.model.loader import load_flow
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.py"))
@@ -26,14 +29,13 @@ HOSTILE = "${{ github.token }} \"double\" 'single' $HOME `id` }}\nsecond ${{"
 
 
 def render(flow: type[Flow], flow_ref: str = "flow.py:F", **extra: Any) -> str:
-    datastore = extra.pop("datastore", None)
-    options = CompileOptions(
+    return generate(
+        "github",
+        flow.ir(),
         flow_ref=flow_ref,
-        datastore=datastore,
         command="laminar compile flow.py --target github",
-        extra={f"github_{k}": v for k, v in extra.items()},
+        **extra,
     )
-    return GitHubBackend().render(flow.ir(), options)
 
 
 def load(text: str) -> dict[Any, Any]:
@@ -67,7 +69,7 @@ class Fan(Layer):
         self.m = source.n
 
 
-@Chain.register(container=Container(env={"HOSTILE": HOSTILE}))
+@Chain.register(container=Container(env={"HOSTILE": HOSTILE}), retry=Retry(attempts=2))
 class After(Layer):
     def __call__(self, fan: Fan, source: Source) -> None:
         self.total = sum(fan.m)
@@ -112,18 +114,28 @@ def test_a_foreach_layer_gets_a_planning_job_and_a_guarded_dynamic_matrix() -> N
     }
     shim = next(s for s in plan["steps"] if s.get("id") == "shim")
     assert shim["run"] == (
-        "laminar plan flow.py:F --layer Fan --max-legs 256 --format github "
+        "laminar plan flow.py:F --layer=Fan --format github --max-legs 256 "
         '--output "$GITHUB_OUTPUT"'
     )
     assert fan["needs"] == ["Fan-plan"]
-    assert fan["if"] == "${{ needs.Fan-plan.outputs.legs != '0' }}"
+    # Runs only when its plan succeeded with legs, even if a job further up was skipped.
+    assert fan["if"] == (
+        "${{ !cancelled() && needs.Fan-plan.result == 'success' "
+        "&& needs.Fan-plan.outputs.legs != '0' }}"
+    )
     assert fan["strategy"] == {
         "fail-fast": False,
         "matrix": "${{ fromJSON(needs.Fan-plan.outputs.matrix) }}",
     }
     leg = next(s for s in fan["steps"] if s.get("id") == "shim")
     assert leg["env"]["LAMINAR_LEG"] == "${{ matrix.leg }}"
-    assert leg["run"] == "laminar task flow.py:F --layer Fan --retry"
+    assert leg["run"] == "laminar task flow.py:F --layer=Fan"
+
+
+def test_the_shim_retries_a_layer_with_retry_since_github_cannot() -> None:
+    jobs = load(render(Chain))["jobs"]
+    shim = next(s for s in jobs["After"]["steps"] if s.get("id") == "shim")
+    assert shim["run"] == "laminar task flow.py:F --layer=After --retry"
 
 
 def test_a_job_after_a_foreach_layer_runs_after_an_empty_fan_out_but_not_a_failure() -> None:
@@ -134,6 +146,40 @@ def test_a_job_after_a_foreach_layer_runs_after_an_empty_fan_out_but_not_a_failu
         "&& needs.Fan-plan.result == 'success' && needs.Fan-plan.outputs.legs == '0')) "
         "&& needs.Source.result == 'success' }}"
     )
+
+
+def test_every_job_with_needs_breaks_githubs_transitive_skip() -> None:
+    """GitHub skips a job with the implicit ``success()`` when ANY job up its ``needs`` chain
+    was skipped (actions/runner#2205): a job two layers after an empty fan-out would never run.
+    So every job with needs has a status function and checks its direct needs itself."""
+
+    class Deep(Flow): ...
+
+    @Deep.register
+    class Nothing(Layer):
+        def __call__(self) -> None:
+            self.shard(x=[])
+
+    @Deep.register(foreach=ForEach(parameters=[Parameter(layer=Nothing, attribute="x")]))
+    class Empty(Layer):
+        def __call__(self, nothing: Nothing) -> None: ...
+
+    @Deep.register
+    class First(Layer):
+        def __call__(self, empty: Empty) -> None: ...
+
+    @Deep.register
+    class Second(Layer):
+        def __call__(self, first: First) -> None: ...
+
+    jobs = load(render(Deep))["jobs"]
+    assert "if" not in jobs["Nothing"]
+    for job_id, job in jobs.items():
+        if job.get("needs"):
+            assert job["if"].startswith("${{ !cancelled() && "), job_id
+    # A plain need must have succeeded: skipped for a failure upstream stops this job too.
+    assert jobs["Second"]["if"] == "${{ !cancelled() && needs.First.result == 'success' }}"
+    assert jobs["Empty-plan"]["if"] == "${{ !cancelled() && needs.Nothing.result == 'success' }}"
 
 
 def test_each_job_uploads_under_a_unique_name_and_downloads_its_ancestors() -> None:
@@ -150,6 +196,14 @@ def test_each_job_uploads_under_a_unique_name_and_downloads_its_ancestors() -> N
         "laminar.After.${{ github.run_attempt }}",
     ]
     patterns = {j: step(j, "actions/download-artifact@v4")["with"]["pattern"] for j in jobs}
+    # Whatever their names, the datastore's files are listed and copied by `laminar sync`.
+    for job in jobs.values():
+        runs = [s["run"] for s in job["steps"] if s.get("name", "").startswith(("List", "Coll"))]
+        assert runs == [
+            'laminar sync snapshot --to "$RUNNER_TEMP/laminar-snapshot.json"',
+            'laminar sync changed --since "$RUNNER_TEMP/laminar-snapshot.json" '
+            '--into "$RUNNER_TEMP/laminar-upload"',
+        ]
     assert patterns == {
         "Source": "laminar.Source.*",
         "Fan-plan": "laminar.{Source,Fan-plan}.*",
@@ -248,6 +302,7 @@ def test_hostile_values_stay_data_in_yaml_and_in_expressions() -> None:
     # The flow path is one shell word, whatever it holds.
     run = github_evaluates(steps["Run After"]["run"])
     assert run.startswith("laminar task 'dir/${{ github.token }} \"double\" '\"'\"'single")
+    assert shlex.split(run)[2] == f"dir/{HOSTILE}.py:Chain"
     # Outside the escape, no expression survives that GitHub would evaluate.
     for value in (steps["Install"]["run"], steps["Run After"]["env"]["HOSTILE"]):
         assert "${{" not in value.replace("${{ '${{' }}", "")
@@ -266,11 +321,45 @@ def test_hostile_values_stay_data_in_yaml_and_in_expressions() -> None:
         ({"name": "x ${{ github.sha }}"}, "without '${{'"),
         ({"name": "two\nlines"}, "one non-empty line"),
         ({"install": "  "}, "--install must not be empty"),
+        ({"schedule": ["0 3 * * *\n"]}, "5-field cron"),
+        ({"secret": ["AWS_KEY\n"], "datastore": "s3://b"}, "'AWS_KEY\\n'"),
+        ({"on": ["pull_request_target"]}, "--on 'pull_request_target'"),
+        ({"secret": ["LAMINAR_LEG"], "datastore": "s3://b"}, "set by laminar itself"),
     ],
 )
 def test_bad_options_fail_at_compile_time(extra: dict[str, Any], message: str) -> None:
-    with pytest.raises(LaminarError, match=re.escape(message)):
+    with pytest.raises(CompileError, match=re.escape(message)):
         render(Chain, **extra)
+
+
+def test_options_are_validated_when_built_from_python() -> None:
+    with pytest.raises(CompileError, match="--max-legs 300"):
+        GitHubOptions(max_legs=300)
+    options = GitHubOptions(on=["push", "push"], secret=["A", "A"])
+    assert options.on == ("push",) and options.secret == ("A",)
+
+
+def test_a_secret_cannot_override_a_layers_env() -> None:
+    class Clash(Flow): ...
+
+    @Clash.register(container=Container(env={"TOKEN": "x"}))
+    class Only(Layer):
+        def __call__(self) -> None: ...
+
+    with pytest.raises(CompileError, match="--secret TOKEN: layer Only already sets TOKEN"):
+        render(Clash, datastore="s3://b", secret=["TOKEN"])
+
+
+def test_a_flow_name_github_would_refuse_needs_name() -> None:
+    hostile = type("x ${{ github.token }}", (Flow,), {})
+
+    @hostile.register
+    class Only(Layer):
+        def __call__(self) -> None: ...
+
+    with pytest.raises(CompileError, match=re.escape("without '${{' (pass --name NAME)")):
+        render(hostile)
+    assert load(render(hostile, name="Safe"))["name"] == "Safe"
 
 
 def test_a_container_env_cannot_override_laminar_variables() -> None:
@@ -280,7 +369,7 @@ def test_a_container_env_cannot_override_laminar_variables() -> None:
     class Only(Layer):
         def __call__(self) -> None: ...
 
-    with pytest.raises(LaminarError, match="LAMINAR_LEG"):
+    with pytest.raises(CompileError, match="LAMINAR_LEG"):
         render(Clash)
 
 
@@ -299,8 +388,10 @@ def test_long_and_clashing_layer_names_get_legal_unique_job_ids() -> None:
 
 
 def test_an_image_runs_the_job_in_that_container_without_setup_python() -> None:
-    options = CompileOptions(flow_ref="flow.py:Chain", image="ghcr.io/acme/flows:1.4")
-    document = load(GitHubBackend().render(Chain.ir(), options))
+    options = CompileOptions(
+        flow_ref="flow.py:Chain", image="ghcr.io/acme/flows:1.4", target=GitHubOptions()
+    )
+    document = load(GitHubDialect(options).generate(Chain.ir()))
     for job in document["jobs"].values():
         assert job["container"] == {"image": "ghcr.io/acme/flows:1.4"}
         assert not [s for s in job["steps"] if "setup-python" in s.get("uses", "")]

@@ -1,7 +1,8 @@
 """A run that fails, then resumes: task 3 of Work fails in attempt 1 only.
 
 Each task records the attempt that computed it, so the results show which tasks a re-run
-reused. ``AfterEmpty`` follows an empty fan-out and must run even while ``Work`` fails.
+reused. ``AfterEmpty`` follows an empty fan-out and must run even while ``Work`` fails;
+``Final`` comes after ``Report``, which a failure skips, and must be skipped too.
 """
 
 import os
@@ -31,6 +32,12 @@ class Work(Layer):
 class Report(Layer):
     def __call__(self, work: Work) -> None:
         self.results = list(work.result)
+
+
+@ResumeFlow.register
+class Final(Layer):
+    def __call__(self, report: Report) -> None:
+        self.count = len(report.results)
 
 
 @ResumeFlow.register

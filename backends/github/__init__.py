@@ -1,0 +1,243 @@
+"""GitHub Actions: one job per job of the lowered graph, a dynamic matrix per ForEach layer.
+
+What differs from the other targets, and why:
+
+* A ``PLAN`` job runs ``laminar plan --format github`` into ``$GITHUB_OUTPUT``; its
+  ``MAPPED`` job takes ``strategy.matrix`` from it with ``fromJSON``. The shim batches tasks
+  into at most ``--max-legs`` legs (GitHub allows 256 jobs per matrix), so any fan-out fits.
+* A dynamic matrix with no entries fails the whole run, so the ``MAPPED`` job runs only when
+  its plan has legs; with none, GitHub marks it *skipped*. GitHub then skips every job with
+  the implicit ``success()`` that has a skipped job ANYWHERE up its ``needs`` chain
+  (actions/runner#2205), so every job that has needs states its own condition instead: each
+  direct need succeeded, or is a fan-out skipped because its plan succeeded with zero legs
+  (``spec.needs_succeeded``). A failure anywhere upstream still stops every dependant.
+* GitHub has no step retry: the shim honours ``Retry`` itself (``shim_retries``).
+* Data travels between jobs as workflow artifacts unless ``--datastore`` names a remote store.
+  Each job downloads its ancestors' artifacts (and its own from earlier attempts) into a local
+  datastore, snapshots it (``laminar sync snapshot``), runs the shim, and uploads the files
+  that are new or changed (``laminar sync changed``) under a name unique to the job, leg and
+  attempt; a leg never downloads its siblings', which keeps a wide fan-out linear. Downloads
+  go through the REST API (``github-token`` + ``run-id``, hence ``actions: read``) because
+  only that path sees earlier attempts' artifacts: "Re-run failed jobs" keeps
+  ``github.run_id``, the execution id, so a re-run resumes from every committed task.
+* Nothing from user code or from another job is pasted into a ``run:`` script: run-time values
+  reach the shim through ``env:``; every expression is built in ``spec.py`` from legal ids and
+  every other string is escaped for ``${{`` (``github_text``) and for YAML when written.
+* A layer with ``Container(image=...)`` (or ``--image``) runs in that image (``container:``);
+  the image provides Python, so setup-python is skipped. cpu/memory have no meaning here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from laminar.backends.dialect import Dialect
+from laminar.backends.document import Expression, to_yaml
+from laminar.backends.escaping import github_text, shell_command
+from laminar.backends.github import spec as gh
+from laminar.backends.github.options import GitHubOptions, workflow_name
+from laminar.backends.lowering import Job, JobGraph, JobKind
+from laminar.backends.naming import NameRule
+from laminar.contract import (
+    ENV_DATASTORE,
+    ENV_EXECUTION,
+    ENV_LEG,
+    SYNC_CHANGED,
+    SYNC_SNAPSHOT,
+    PlanFormat,
+    sync_argv,
+)
+from laminar.errors import CompileError
+
+#: Where a job keeps its copy of the datastore when artifacts carry the data.
+LOCAL_DATASTORE = gh.in_temp("laminar-datastore")
+UPLOAD = "laminar-upload"
+#: At most this many job ids in one download pattern (see ``download_ids``).
+PATTERN_IDS = 32
+#: The shim step's id (a planning job's outputs read it) and the snapshot step's.
+SHIM, BEFORE = "shim", "before"
+
+Inputs = list[tuple[str, bool]]
+
+
+class GitHubDialect(Dialect):
+    target = "github"
+    description = "GitHub Actions workflow"
+    options_class = GitHubOptions
+    name_rule = NameRule(allowed="_a-zA-Z0-9-", max_length=100, first="[_a-zA-Z]")
+    plan_format = PlanFormat.GITHUB
+    shim_retries = True
+    max_output_bytes: ClassVar[int | None] = 512_000
+    output_limit = "GitHub's 500 KB limit for a workflow file"
+    limit_fix = ", or use a remote --datastore (its jobs have no artifact steps)"
+    settings: GitHubOptions
+    _inputs: tuple[JobGraph, dict[str, Inputs | None]] | None = None
+
+    def max_legs(self) -> int | None:
+        return self.settings.max_legs
+
+    # -- one method per kind of job: (job id, Job) -----------------------------------------
+    def run_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
+        return job.id, self.job(graph, job, job.layer, f"Run {job.layer}", shell_command(job.argv))
+
+    def plan_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
+        # "$GITHUB_OUTPUT" stays outside the quoting: the shell expands it.
+        command = shell_command(job.argv) + ' --output "$GITHUB_OUTPUT"'
+        outputs = {name: gh.step_output(SHIM, name) for name in ("legs", "matrix")}
+        built = self.job(graph, job, f"{job.layer} (plan)", f"Plan {job.layer}", command)
+        return job.id, replace(built, outputs=outputs)
+
+    def mapped_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
+        assert job.plan is not None  # lowering gives every MAPPED job its plan
+        built = self.job(graph, job, job.layer, f"Run {job.layer}", shell_command(job.argv))
+        strategy = gh.Strategy(
+            max_parallel=self.settings.max_parallel, matrix=gh.plan_matrix(job.plan)
+        )
+        return job.id, replace(built, if_=gh.has_legs(job.plan), strategy=strategy)
+
+    def job(self, graph: JobGraph, job: Job, title: str, step: str, command: str) -> gh.Job:
+        """The job every kind shares: needs, condition, runner, container and steps."""
+        needs: list[str] = []
+        checks: list[tuple[str, str | None]] = []
+        for need in job.after:
+            plan = graph.job(need).plan if graph.skippable(need) else None
+            needs += [plan, need] if plan is not None else [need]
+            checks.append((need, plan))
+        return gh.Job(
+            name=title,
+            needs=tuple(needs),
+            if_=gh.needs_succeeded(checks) if checks else None,
+            runs_on=self.settings.runs_on,
+            container=None if job.image is None else gh.Container(job.image),
+            steps=self.steps(graph, job, step, command),
+        )
+
+    def steps(self, graph: JobGraph, job: Job, name: str, command: str) -> tuple[gh.Step, ...]:
+        setup = [gh.Step(uses="actions/checkout@v4", with_={"persist-credentials": False})]
+        if job.image is None:
+            version = {"python-version": self.settings.python_version}
+            setup.append(gh.Step(uses="actions/setup-python@v5", with_=version))
+        setup.append(gh.Step(name="Install", run=self.settings.install))
+        shim = gh.Step(name=name, id=SHIM, env=self.shim_env(graph, job), run=command)
+        if graph.datastore is not None:
+            return (*setup, shim)
+        local: dict[str, str] = {ENV_DATASTORE: LOCAL_DATASTORE}
+        snapshot = '"$RUNNER_TEMP/laminar-snapshot.json"'
+        laminar = self.options.laminar
+        after = gh.step_succeeded(BEFORE)
+        mapped = job.kind is JobKind.MAPPED
+        return (
+            *setup,
+            gh.Step(
+                name="Download the run's results so far",
+                uses="actions/download-artifact@v4",
+                with_={
+                    "pattern": self.downloads(graph, job),
+                    "path": LOCAL_DATASTORE,
+                    "merge-multiple": True,
+                    "github-token": gh.token(),
+                    "run-id": gh.run_id(),
+                },
+            ),
+            gh.Step(
+                name="List the datastore's files",
+                id=BEFORE,
+                env=local,
+                run=f"{shell_command(sync_argv(laminar, SYNC_SNAPSHOT, '--to'))} {snapshot}",
+            ),
+            shim,
+            gh.Step(
+                name="Collect the files this job wrote",
+                if_=after,
+                env=local,
+                run=f"{shell_command(sync_argv(laminar, SYNC_CHANGED, '--since'))} {snapshot} "
+                f'--into "$RUNNER_TEMP/{UPLOAD}"',
+            ),
+            gh.Step(
+                name="Upload them",
+                if_=after,
+                uses="actions/upload-artifact@v4",
+                with_={
+                    "name": gh.artifact(job.id, leg=mapped),
+                    "path": gh.in_temp(UPLOAD),
+                    "if-no-files-found": "ignore",
+                    "include-hidden-files": True,
+                },
+            ),
+        )
+
+    def shim_env(self, graph: JobGraph, job: Job) -> dict[str, str]:
+        """The shim step's environment: the layer's own (escaped as data when written), the
+        secrets, and what laminar hands over at run time."""
+        env: dict[str, str] = dict(job.env)
+        for name in self.settings.secret:
+            if name in env:
+                raise CompileError(
+                    f"--secret {name}: layer {job.layer} already sets {name} in Container(env=...)."
+                )
+            env[name] = gh.secret(name)
+        if graph.datastore is None:
+            env[ENV_DATASTORE] = LOCAL_DATASTORE
+        if job.kind is JobKind.MAPPED:
+            env[ENV_LEG] = gh.matrix_leg()
+        return env
+
+    def downloads(self, graph: JobGraph, job: Job) -> Expression:
+        """The ``pattern`` of the artifacts a job reads: its ancestors' (a layer's data may
+        point at its inputs' files) and its own from earlier attempts (so a re-run resumes)."""
+        if self._inputs is None or self._inputs[0] is not graph:
+            self._inputs = (graph, download_ids(graph))  # once per graph, not per job
+        return gh.artifacts(self._inputs[1][job.id])
+
+    # -- the workflow -----------------------------------------------------------------------
+    def render(self, graph: JobGraph) -> str:
+        settings = self.settings
+        artifacts = graph.datastore is None
+        if settings.secret and artifacts:
+            raise CompileError(
+                "--secret passes credentials to a remote datastore; add --datastore URL "
+                "(without it, data travels as workflow artifacts and needs no secret)."
+            )
+        on: dict[str, object] = dict.fromkeys(settings.on)
+        if settings.schedule:
+            on["schedule"] = [{"cron": cron} for cron in settings.schedule]
+        env: dict[str, str] = {ENV_EXECUTION: gh.run_id()}
+        if graph.datastore is not None:
+            env[ENV_DATASTORE] = graph.datastore
+        workflow = gh.Workflow(
+            name=settings.name or workflow_name(graph.flow, "The flow's class name"),
+            on=on,
+            permissions=gh.Permissions(actions="read" if artifacts else None),
+            defaults=gh.Defaults(gh.RunDefaults("bash")),
+            env=env,
+            jobs=dict(self.translate(graph, job) for job in graph.jobs),
+        )
+        return to_yaml(
+            workflow, comments=graph.header, text=github_text, plain_keys=frozenset({"on"})
+        )
+
+
+def download_ids(graph: JobGraph) -> dict[str, Inputs | None]:
+    """Per job, the (job id, own leg only) pairs whose artifacts it downloads, in the graph's
+    order; ``None`` past ``PATTERN_IDS`` ids: the job then downloads every artifact.
+
+    Capping the ancestors keeps compiling a long chain linear (and its workflow under GitHub's
+    500 KB): no job carries more than a few dozen, and a job below a capped one is capped too.
+    """
+    position = {job.id: index for index, job in enumerate(graph.jobs)}
+    above: dict[str, set[str] | None] = {}
+    found: dict[str, Inputs | None] = {}
+    for job in graph.jobs:
+        parents = [above[need] for need in job.after]
+        union: set[str] | None = None
+        if all(parent is not None for parent in parents):
+            union = set(job.after).union(*(p for p in parents if p is not None))
+            union = union if len(union) < PATTERN_IDS else None
+        above[job.id] = union
+        if union is None:
+            found[job.id] = None
+            continue
+        ancestors = [(need, False) for need in sorted(union, key=position.__getitem__)]
+        found[job.id] = [*ancestors, (job.id, job.kind is JobKind.MAPPED)]
+    return found

@@ -1,0 +1,193 @@
+"""GitHub Actions' workflow syntax as typed objects, named after GitHub's own keys.
+
+Only the keys laminar writes are declared. Field names are GitHub's in snake_case
+(``runs_on`` is written ``runs-on``; ``if_`` and ``with_`` are ``if`` and ``with``); a reader
+who knows the workflow syntax recognises every one. ``backends/document.py`` serialises them.
+
+Every ``${{ }}`` expression of a workflow is built here, by the small functions at the end,
+from ids laminar made legal (``_id`` checks each one again); everything else is a plain
+``str`` that ``github_text`` escapes when it is written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from laminar.backends.document import Expression, Spec
+
+
+@dataclass(frozen=True)
+class GitHubSpec(Spec):
+    key_style: ClassVar[str] = "kebab"
+
+
+@dataclass(frozen=True)
+class Step(GitHubSpec):
+    name: str | None = None
+    id: str | None = None
+    if_: Expression | None = None
+    uses: str | None = None
+    with_: dict[str, Any] | None = None
+    env: dict[str, str] | None = None
+    run: str | None = None
+
+
+@dataclass(frozen=True)
+class Container(GitHubSpec):
+    image: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Strategy(GitHubSpec):
+    #: Let the other legs finish and commit: a re-run then only redoes what failed.
+    fail_fast: bool = False
+    max_parallel: int | None = None
+    matrix: Expression
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job(GitHubSpec):
+    name: str
+    needs: tuple[str, ...] = ()
+    if_: Expression | None = None
+    runs_on: str
+    container: Container | None = None
+    outputs: dict[str, Expression] | None = None
+    strategy: Strategy | None = None
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Permissions(GitHubSpec):
+    contents: str = "read"
+    #: ``read`` to download artifacts through the REST API (earlier attempts' included).
+    actions: str | None = None
+
+
+@dataclass(frozen=True)
+class RunDefaults(GitHubSpec):
+    shell: str
+
+
+@dataclass(frozen=True)
+class Defaults(GitHubSpec):
+    run: RunDefaults
+
+
+@dataclass(frozen=True)
+class Workflow(GitHubSpec):
+    name: str
+    #: Event name -> its settings (``None`` for none); ``schedule`` -> ``[{"cron": ...}]``.
+    on: dict[str, Any]
+    permissions: Permissions
+    defaults: Defaults
+    env: dict[str, str]
+    jobs: dict[str, Job]
+
+
+# -- expressions ----------------------------------------------------------------------------
+_ID = re.compile(r"[_A-Za-z][A-Za-z0-9_-]*")
+
+
+def _id(text: str) -> str:
+    """An id laminar made legal (job, step, output, secret); anything else is a bug."""
+    if _ID.fullmatch(text) is None:
+        raise AssertionError(f"not a legal GitHub id: {text!r}")  # pragma: no cover
+    return text
+
+
+def expression(body: str) -> Expression:
+    """``${{ body }}``: ``body`` is built by the functions below from legal ids only."""
+    return Expression(f"${{{{ {body} }}}}")
+
+
+def run_id() -> Expression:
+    return expression("github.run_id")
+
+
+def run_attempt() -> Expression:
+    return expression("github.run_attempt")
+
+
+def token() -> Expression:
+    return expression("github.token")
+
+
+def runner_temp() -> Expression:
+    return expression("runner.temp")
+
+
+def matrix_leg() -> Expression:
+    return expression("matrix.leg")
+
+
+def secret(name: str) -> Expression:
+    return expression(f"secrets.{_id(name)}")
+
+
+def step_output(step: str, output: str) -> Expression:
+    return expression(f"steps.{_id(step)}.outputs.{_id(output)}")
+
+
+def plan_matrix(plan: str) -> Expression:
+    return expression(f"fromJSON(needs.{_id(plan)}.outputs.matrix)")
+
+
+def in_temp(name: str) -> Expression:
+    """A path under the runner's temporary directory."""
+    return Expression(f"{runner_temp()}/{_id(name)}")
+
+
+def artifact(job: str, leg: bool) -> Expression:
+    """``laminar.<job>[.<leg>].<attempt>``: unique per job, leg and attempt (v4 artifacts are
+    immutable); job ids hold no ``.``, so ``laminar.<job>.*`` matches that job's only."""
+    parts = ["laminar", _id(job), *([matrix_leg()] if leg else []), run_attempt()]
+    return Expression(".".join(parts))
+
+
+def artifacts(ids: list[tuple[str, bool]] | None) -> Expression:
+    """A download ``pattern`` for every attempt's artifacts of ``ids`` (job id, own leg only);
+    ``None``: every laminar artifact of the run."""
+    if ids is None:
+        return Expression("laminar.*")
+    names = [_id(job) + (f".{matrix_leg()}" if leg else "") for job, leg in ids]
+    body = names[0] if len(names) == 1 else "{" + ",".join(names) + "}"
+    return Expression(f"laminar.{body}.*")
+
+
+def step_succeeded(step: str) -> Expression:
+    """For the steps after the shim: run even when it failed, once the snapshot exists."""
+    return expression(f"always() && steps.{_id(step)}.outcome == 'success'")
+
+
+def needs_succeeded(checks: list[tuple[str, str | None]]) -> Expression:
+    """A job's ``if:`` that breaks GitHub's transitive skip (actions/runner#2205).
+
+    Without a status function GitHub adds ``success()``, which is false when ANY job up the
+    ``needs`` chain was skipped. ``!cancelled()`` replaces it, and each direct need is checked
+    instead: ``(job, None)`` must have succeeded; ``(job, plan)``, a fan-out, must have
+    succeeded or been skipped because ``plan`` succeeded with zero legs. A failed need, or one
+    skipped because something failed, still stops the job.
+    """
+    terms = ["!cancelled()"]
+    for job, plan in checks:
+        succeeded = f"needs.{_id(job)}.result == 'success'"
+        if plan is None:
+            terms.append(succeeded)
+        else:
+            terms.append(
+                f"({succeeded} || (needs.{job}.result == 'skipped' && "
+                f"needs.{_id(plan)}.result == 'success' && needs.{plan}.outputs.legs == '0'))"
+            )
+    return expression(" && ".join(terms))
+
+
+def has_legs(plan: str) -> Expression:
+    """A fan-out's ``if:``: its plan succeeded with legs (an empty dynamic matrix would fail
+    the run), whatever was skipped further up."""
+    plan = _id(plan)
+    return expression(
+        f"!cancelled() && needs.{plan}.result == 'success' && needs.{plan}.outputs.legs != '0'"
+    )

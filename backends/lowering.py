@@ -15,6 +15,7 @@ and never re-decides what a job means.
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ from laminar.configurations.layers import Retry
 from laminar.contract import PLAN, RESERVED_ENV, TASK, PlanFormat, shim_argv
 from laminar.errors import CompileError
 from laminar.ir import FlowIR, LayerSpec
+from laminar.model.parameters import InputSpec
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ class Job:
         return self.spec.name
 
 
+def input_text(value: Any) -> str:
+    """An input's value as the text an orchestrator's form holds (the shim converts it back
+    by the input's declared type): strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
 @dataclass(frozen=True)
 class JobGraph:
     """The lowered flow: its jobs in a topological order, and the file's header lines."""
@@ -126,6 +134,8 @@ class JobGraph:
     datastore: str | None
     jobs: tuple[Job, ...]
     header: tuple[str, ...]
+    #: The flow's declared inputs: every job receives them (the first one commits them).
+    inputs: tuple[InputSpec, ...] = ()
 
     def job(self, job_id: str) -> Job:
         return self._by_id()[job_id]
@@ -197,6 +207,7 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
         datastore=options.datastore,
         jobs=tuple(jobs),
         header=_header(ir, options, target),
+        inputs=ir.inputs,
     )
 
 

@@ -23,9 +23,9 @@ from laminar.backends.argo import spec as argo
 from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
-from laminar.backends.lowering import Job, JobGraph
+from laminar.backends.lowering import Job, JobGraph, input_text
 from laminar.backends.naming import NameRule, assign_ids
-from laminar.contract import ENV_DATASTORE, ENV_EXECUTION, ENV_LEG, PlanFormat
+from laminar.contract import ENV_DATASTORE, ENV_EXECUTION, ENV_INPUT_PREFIX, ENV_LEG, PlanFormat
 from laminar.errors import CompileError
 
 #: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
@@ -88,12 +88,12 @@ class ArgoDialect(Dialect):
     # -- one method per kind of job: (DAG task, template) ----------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
         task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)))
-        return task, self.template(job)
+        return task, self.template(graph, job)
 
     def plan_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
         task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)))
         legs = argo.Parameter("legs", value_from=argo.ValueFrom(LEGS_PATH))
-        return task, self.template(job, outputs=argo.Outputs((legs,)))
+        return task, self.template(graph, job, outputs=argo.Outputs((legs,)))
 
     def mapped_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
         count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.legs}}}}")
@@ -106,10 +106,11 @@ class ArgoDialect(Dialect):
         )
         leg = argo.EnvVar(ENV_LEG, Expression("{{inputs.parameters.leg}}"))
         inputs = argo.Inputs((argo.Parameter("leg"),))
-        return task, self.template(job, inputs=inputs, extra_env=(leg,))
+        return task, self.template(graph, job, inputs=inputs, extra_env=(leg,))
 
     def template(
         self,
+        graph: JobGraph,
         job: Job,
         *,
         inputs: argo.Inputs | None = None,
@@ -120,7 +121,7 @@ class ArgoDialect(Dialect):
         command = tuple(container_text(part) for part in job.argv)
         env = (
             *(argo.EnvVar(key, container_text(value)) for key, value in job.env),
-            *self.datastore_env(),
+            *self.datastore_env(graph),
             *extra_env,
         )
         clash = sorted({key for key, _ in job.env} & {v.name for v in env[len(job.env) :]})
@@ -154,12 +155,18 @@ class ArgoDialect(Dialect):
             ),
         )
 
-    def datastore_env(self) -> tuple[argo.EnvVar, ...]:
-        """The env every pod gets: the execution id, the datastore and its credentials."""
+    def datastore_env(self, graph: JobGraph) -> tuple[argo.EnvVar, ...]:
+        """The env every pod gets: the execution id, the inputs, the datastore and its
+        credentials."""
         env = [
             argo.EnvVar(ENV_EXECUTION, Expression("{{workflow.name}}")),
             argo.EnvVar(ENV_DATASTORE, container_text(self.datastore_url())),
         ]
+        # Inputs travel base64-encoded: neither Kubernetes' $(VAR) expansion nor Argo's
+        # repeated {{ }} substitution can then alter a value.
+        for spec in graph.inputs:
+            value = Expression(f"{{{{=sprig.b64enc(workflow.parameters.{spec.name})}}}}")
+            env.append(argo.EnvVar(f"{ENV_INPUT_PREFIX}{spec.name}", value))
         if self.settings.s3_endpoint:
             env.append(argo.EnvVar("AWS_ENDPOINT_URL", container_text(self.settings.s3_endpoint)))
         secret = self.settings.s3_secret
@@ -202,6 +209,24 @@ class ArgoDialect(Dialect):
         return url
 
     # -- the resource -----------------------------------------------------------------------
+    def arguments(self, graph: JobGraph) -> argo.Arguments | None:
+        """The flow's inputs as the workflow's parameters (``argo submit -p sample=500``)."""
+        parameters = []
+        for spec in graph.inputs:
+            if re.fullmatch(r"[-a-zA-Z0-9_]+", spec.name) is None:
+                raise CompileError(
+                    f"Input {spec.name!r} cannot be an Argo parameter name (letters, digits, "
+                    "'-' and '_'); rename it."
+                )
+            parameters.append(
+                argo.Parameter(
+                    spec.name,
+                    value=None if spec.required else input_text(spec.default),
+                    enum=tuple(input_text(choice) for choice in spec.choices),
+                )
+            )
+        return argo.Arguments(tuple(parameters)) if parameters else None
+
     def render(self, graph: JobGraph) -> str:
         tasks, templates = [], []
         for job in graph.jobs:
@@ -213,6 +238,7 @@ class ArgoDialect(Dialect):
         labels = settings.labels()
         workflow = argo.WorkflowSpec(
             entrypoint=ENTRYPOINT,
+            arguments=self.arguments(graph),
             workflow_metadata=None
             if settings.kind == "workflow"
             else argo.WorkflowMetadata(labels),

@@ -37,11 +37,12 @@ from laminar.backends.document import Expression, to_yaml
 from laminar.backends.escaping import github_text, shell_command
 from laminar.backends.github import spec as gh
 from laminar.backends.github.options import GitHubOptions, workflow_name
-from laminar.backends.lowering import Job, JobGraph, JobKind
+from laminar.backends.lowering import Job, JobGraph, JobKind, input_text
 from laminar.backends.naming import NameRule
 from laminar.contract import (
     ENV_DATASTORE,
     ENV_EXECUTION,
+    ENV_INPUTS,
     ENV_LEG,
     SYNC_CHANGED,
     SYNC_SNAPSHOT,
@@ -200,9 +201,14 @@ class GitHubDialect(Dialect):
                 "(without it, data travels as workflow artifacts and needs no secret)."
             )
         on: dict[str, object] = dict.fromkeys(settings.on)
+        if graph.inputs and "workflow_dispatch" in on:
+            on["workflow_dispatch"] = {"inputs": dispatch_inputs(graph)}
         if settings.schedule:
             on["schedule"] = [{"cron": cron} for cron in settings.schedule]
         env: dict[str, str] = {ENV_EXECUTION: gh.run_id()}
+        if graph.inputs:
+            # Typed values of a manual run; other events give {} and the shim uses defaults.
+            env[ENV_INPUTS] = gh.all_inputs()
         if graph.datastore is not None:
             env[ENV_DATASTORE] = graph.datastore
         workflow = gh.Workflow(
@@ -216,6 +222,37 @@ class GitHubDialect(Dialect):
         return to_yaml(
             workflow, comments=graph.header, text=github_text, plain_keys=frozenset({"on"})
         )
+
+
+#: GitHub's limit on the inputs of one ``workflow_dispatch``.
+MAX_INPUTS = 25
+#: Declared input types as GitHub's input types (lists and dicts travel as JSON text).
+INPUT_TYPES = {"string": "string", "integer": "number", "number": "number",
+               "boolean": "boolean", "array": "string", "object": "string"}  # fmt: skip
+
+
+def dispatch_inputs(graph: JobGraph) -> dict[str, dict[str, object]]:
+    """The flow's inputs as ``workflow_dispatch`` inputs: GitHub's "Run workflow" form."""
+    if len(graph.inputs) > MAX_INPUTS:
+        raise CompileError(
+            f"Flow {graph.flow} declares {len(graph.inputs)} inputs; a GitHub workflow takes "
+            f"at most {MAX_INPUTS}. Group some into one dict input."
+        )
+    found: dict[str, dict[str, object]] = {}
+    for spec in graph.inputs:
+        entry: dict[str, object] = {"description": f"{spec.type} input of {graph.flow}"}
+        entry["required"] = spec.required
+        if spec.choices:
+            entry["type"] = "choice"
+            entry["options"] = [input_text(choice) for choice in spec.choices]
+        else:
+            entry["type"] = INPUT_TYPES[spec.type]
+        if not spec.required:
+            default = spec.default
+            kept = spec.type in ("integer", "number", "boolean") and not spec.choices
+            entry["default"] = default if kept else input_text(default)
+        found[spec.name] = entry
+    return found
 
 
 def download_ids(graph: JobGraph) -> dict[str, Inputs | None]:

@@ -107,6 +107,11 @@ def run_id() -> Expression:
     return expression("github.run_id")
 
 
+def all_inputs() -> Expression:
+    """Every ``workflow_dispatch`` input as one JSON object (empty for other events)."""
+    return expression("toJSON(inputs)")
+
+
 def run_attempt() -> Expression:
     return expression("github.run_attempt")
 

@@ -45,9 +45,9 @@ def execute(
     task. The inputs are committed first (a resumed execution keeps its own)."""
     progress = progress or Progress(quiet=True)
     execution = Execution(store, ir.name, execution_id)
-    execution.ensure_created()
     runtime = Runtime(ir, execution)
-    runtime.start(inputs)
+    runtime.start(inputs)  # bad inputs fail here, before the execution exists
+    execution.ensure_created()
     for position, spec in enumerate(ir.specs(), start=1):
         started = time.monotonic()
         label = f"[{position}/{len(ir.order)}] {spec.name}"

@@ -23,6 +23,11 @@ class Progress:
             self._clear()
             print(f"laminar: {message}", file=self.stream, flush=True)
 
+    def error(self, message: str) -> None:
+        """An error: shown even when quiet, since it says why the run stopped."""
+        self._clear()
+        print(f"laminar: error: {message}", file=self.stream, flush=True)
+
     def tasks(self, layer: str, done: int, total: int, started: float) -> None:
         """Redraw ``layer: done/total`` at most ten times a second, on terminals only."""
         now = time.monotonic()

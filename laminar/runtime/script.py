@@ -127,14 +127,14 @@ def run_and_report(
     except TaskFailed as failure:
         sys.stdout.flush()
         print(failure.user_traceback, file=sys.stderr, end="")
-        progress.say(
-            f"error: {failure}\n  fix it, then resume with: laminar run {reference} "
+        progress.error(
+            f"{failure}\n  fix it, then resume with: laminar run {reference} "
             f"--execution {execution_id}" + (f" --datastore {datastore}" if datastore else "")
         )
         return 1, execution_id
     except LaminarError as error:
         sys.stdout.flush()
-        progress.say(f"error: {error}")
+        progress.error(str(error))
         return 2, execution_id
     progress.say(
         f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show {reference} "

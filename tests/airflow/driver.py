@@ -5,12 +5,14 @@ Usage: python driver.py DAGS_FOLDER OUT.json [DAG_ID ...]
 Writes ``{"import_errors": {...}, "dags": {dag_id: [task ids]}, "runs": {dag_id: {...}}}``
 where each run records the DagRun's state and run id and every task instance's state and
 try number. One process runs every DAG, so Airflow's start-up cost is paid once.
-The caller sets AIRFLOW_HOME (with a migrated airflow.db) and AIRFLOW__CORE__DAGS_FOLDER.
+The caller sets AIRFLOW_HOME (with a migrated airflow.db) and AIRFLOW__CORE__DAGS_FOLDER, and
+LAMINAR_TEST_CONF to a JSON object {dag_id: conf} for runs triggered with a conf.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -30,9 +32,10 @@ def main(folder: str, out: str, dag_ids: list[str]) -> None:
         "rendered": {d: rendered(bag.dags[d]) for d in sorted(bag.dags)},
         "runs": {},
     }
+    confs = json.loads(os.environ.get("LAMINAR_TEST_CONF", "{}"))
     for dag_id in dag_ids:
         dag = bag.dags[dag_id]
-        run = dag.test()
+        run = dag.test(run_conf=confs[dag_id]) if dag_id in confs else dag.test()
         instances = [
             {
                 "task_id": ti.task_id,

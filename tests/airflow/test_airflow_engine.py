@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLES, ROOT, laminar, require_engine
+from flows.inputs import NASTY
 
 from laminar.model.loader import load_flow
 from laminar.runtime.results import open_results
@@ -44,6 +45,8 @@ class Case:
     expect: str = "success"
     compare: bool = True
     env: dict[str, str] = field(default_factory=dict)
+    #: ``dag.test(run_conf=...)``: the run's inputs, as `airflow dags trigger --conf` gives them.
+    conf: dict[str, Any] = field(default_factory=dict)
 
 
 def cases() -> list[Case]:
@@ -63,8 +66,10 @@ def cases() -> list[Case]:
             expect="failed",
             compare=False,
         ),
-        Case("hostile", "tests/flows/hostile.py"),
+        # Compared in test_hostile_names_stay_names: its env value exists only on workers.
+        Case("hostile", "tests/flows/hostile.py", compare=False),
         Case("failing", "tests/airflow/flows/failing.py", expect="failed", compare=False),
+        Case("inputs", "tests/flows/inputs.py", conf=INPUTS_CONF),
         # Loaded only (no cluster here): the Kubernetes variant must import and build.
         Case(
             "example_grid_kubernetes",
@@ -75,6 +80,15 @@ def cases() -> list[Case]:
     ]
 
 
+#: Non-default inputs of tests/flows/inputs.py, typed as Airflow's params validate them.
+INPUTS_CONF = {
+    "date": NASTY,
+    "sample": 3,
+    "ratio": 0.25,
+    "full": True,
+    "mode": "full",
+    "tags": ["x", "y"],
+}
 CASES = cases()
 
 
@@ -111,6 +125,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__MAX_MAP_LENGTH": str(MAX_MAP_LENGTH),
             "LAMINAR_TEST_MARKERS": str(markers),
+            "LAMINAR_TEST_CONF": json.dumps({c.dag_id: c.conf for c in CASES if c.conf}),
         }
         env.pop("LAMINAR_DATASTORE", None)
         migrated_db(python, env, home)
@@ -169,8 +184,12 @@ def test_dag_runs_end_to_end(case: Case, airflow: dict[str, Any], tmp_path: Path
         return
     flow = load_flow(str(ROOT / case.flow))
     local = tmp_path / "local"
-    laminar("run", case.flow, "--datastore", str(local), "--execution", "ref", "-q", cwd=ROOT,
-            env={"LAMINAR_TEST_MARKERS": str(tmp_path)})  # fmt: skip
+    params = [
+        f"-p{name}={value if isinstance(value, str) else json.dumps(value)}"
+        for name, value in case.conf.items()
+    ]
+    laminar("run", case.flow, "--datastore", str(local), "--execution", "ref", "-q", *params,
+            cwd=ROOT, env={"LAMINAR_TEST_MARKERS": str(tmp_path)})  # fmt: skip
     expected = open_results(flow, "ref", str(local)).snapshot()
     got = open_results(flow, run["run_id"], airflow["store"]).snapshot()
     assert got == expected
@@ -218,6 +237,15 @@ def test_an_override_over_max_map_length_fails_the_plan(airflow: dict[str, Any])
     assert plan["state"] == "failed"
 
 
+def test_inputs_reach_every_task_unchanged(airflow: dict[str, Any]) -> None:
+    """The run's conf reaches every task (plain, planning and mapped) exactly; the results
+    equal a local run with the same inputs (checked in test_dag_runs_end_to_end)."""
+    flow = load_flow(str(ROOT / "tests" / "flows" / "inputs.py"))
+    got = open_results(flow, airflow["runs"]["inputs"]["run_id"], airflow["store"]).snapshot()
+    assert got["Source"]["seen"] == INPUTS_CONF
+    assert got["Report"]["outs"] == ["full:0.0", "full:0.25", "full:0.5"]
+
+
 def test_hostile_names_stay_names(airflow: dict[str, Any]) -> None:
     """Keywords, builtins and options as layer names, code in the flow's name: the DAG
     parses, runs every task, and no line of the flow's name ran as code."""
@@ -225,3 +253,10 @@ def test_hostile_names_stay_names(airflow: dict[str, Any]) -> None:
     assert set(states) == {"x_--help", "Items", "dict", "if-plan", "if", "match", "print"}
     assert set(states.values()) == {"success"}
     assert not Path("/tmp/laminar-pwned").exists()
+    flow = load_flow(str(ROOT / "tests" / "flows" / "hostile.py"))
+    got = open_results(flow, airflow["runs"]["hostile"]["run_id"], airflow["store"]).snapshot()
+    from flows.hostile import VALUE
+
+    assert got["--help"]["env"] == VALUE  # Container(env=...) arrived exactly
+    assert got["print"]["seen"] == ["u0", "u1"]
+    assert got["Items"]["n"] == [1, 2, 3]

@@ -408,3 +408,28 @@ def test_hostile_names_and_values_run_on_argo(s3_bucket: S3Bucket, tmp_path: Pat
     assert snapshot["--help"].pop("env") == VALUE
     assert local.snapshot["--help"].pop("env") == ""
     assert snapshot == local.snapshot
+
+
+def test_inputs_reach_every_pod_unchanged(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    """Workflow parameters, given as `argo submit -p` would, reach every pod exactly (quotes,
+    $(VAR), $$, {{ }}, ${{ }} and line breaks included) and the results equal a local run."""
+    from flows.inputs import GIVEN
+
+    flow = ROOT / "tests" / "flows" / "inputs.py"
+    manifest = compile_argo(str(flow.relative_to(ROOT)), ROOT, s3_bucket)
+    declared = yaml.safe_load(manifest)["spec"]["arguments"]["parameters"]
+    assert declared[0] == {"name": "date"}  # required: no default
+    assert {"name": "mode", "value": "fast", "enum": ["fast", "full"]} in declared
+    run = harness(tmp_path, s3_bucket, ROOT).run(manifest, name="inputs-e2e", parameters=GIVEN)
+    assert run.phase == SUCCEEDED, run.describe()
+    options = [f"-p{name}={value}" for name, value in GIVEN.items()]
+    result = laminar(
+        "run", str(flow), "--datastore", str(tmp_path / "local"), "--execution", "local", "-q",
+        *options, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 0
+    local = load_flow(str(flow)).results("local", datastore=str(tmp_path / "local")).snapshot()
+    snapshot = s3_snapshot(flow, "inputs-e2e", s3_bucket)
+    assert snapshot == local
+    assert snapshot["Source"]["seen"]["date"] == GIVEN["date"]
+    assert snapshot["Report"]["outs"] == ["full:0.0", "full:0.25", "full:0.5"]

@@ -11,6 +11,7 @@ The engines come from environment variables set by .ci/run (see .ci/setup-github
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -126,8 +127,18 @@ class ActRun:
         return sorted(p.name for p in run.iterdir()) if run.is_dir() else []
 
 
-def run_act(project: Path, work: Path, *, attempt: int = 1, timeout: float = 900) -> ActRun:
+def run_act(
+    project: Path,
+    work: Path,
+    *,
+    attempt: int = 1,
+    timeout: float = 900,
+    inputs: dict[str, str] | None = None,
+) -> ActRun:
     """Run every workflow_dispatch workflow of ``project`` under act, once.
+
+    ``inputs`` are the dispatch event's inputs, as GitHub's "Run workflow" form sends them
+    (workflows that declare none ignore them).
 
     Artifacts live in ``work`` across calls: a call with ``attempt=2`` is a re-run of the same
     workflow run (same run id, next ``github.run_attempt``) that sees attempt 1's artifacts.
@@ -153,6 +164,10 @@ def run_act(project: Path, work: Path, *, attempt: int = 1, timeout: float = 900
     ]
     for action, folder in STAND_INS.items():
         argv += ["--local-repository", f"{action}={folder}"]
+    if inputs is not None:
+        event = work / "event.json"
+        event.write_text(json.dumps({"inputs": inputs}), encoding="utf-8")
+        argv += ["--eventpath", str(event)]
     env = {
         "HOME": str(home),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),

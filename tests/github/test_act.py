@@ -8,12 +8,14 @@ is its own run, with its own artifacts); the tests below then check each flow's 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import EXAMPLES
+from flows.inputs import GIVEN
 
 from github.harness import (
     FLOWS,
@@ -31,6 +33,8 @@ from laminar.model.loader import load_flow
 pytestmark = pytest.mark.e2e
 
 EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.py"))
+#: Flows every target's tests run (tests/flows/).
+SHARED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 WIDE_LEGS = 20
 #: A file name that is hostile in YAML, in a shell, and to GitHub's ``${{ }}``.
 ODD_FILE = "odd ${{ github.token }} \"q\" 'q' #x: y\nz.py"
@@ -57,6 +61,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     compile_workflow(root, "wide.py", "wide.yml", *_common(), "--max-legs", str(WIDE_LEGS))
     shutil.copy(FLOWS / "skips.py", root / "skips.py")
     compile_workflow(root, "skips.py", "skips.yml", *_common())
+    for name in ("inputs", "hostile"):
+        shutil.copy(SHARED_FLOWS / f"{name}.py", root / f"{name}.py")
+        compile_workflow(root, f"{name}.py", f"{name}.yml", *_common(), "--name", name)
     shutil.copy(FLOWS / "escaping.py", root / ODD_FILE)
     compile_workflow(
         root,
@@ -74,7 +81,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def act_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> ActRun:
-    return run_act(project, tmp_path_factory.mktemp("act-run"))
+    return run_act(project, tmp_path_factory.mktemp("act-run"), inputs=GIVEN)
 
 
 def _results(run: ActRun, project: Path, flow_file: Path, name: str, tmp: Path) -> Any:
@@ -147,3 +154,35 @@ def test_hostile_strings_run_as_data(project: Path, act_run: ActRun, tmp_path: P
     log = act_run.log.read_text(errors="replace")
     assert 'install saw: ${{ github.token }} "q" $HOME' in log
     assert "first attempt fails on purpose" in log
+
+
+def test_dispatch_inputs_reach_every_job_unchanged(
+    project: Path, act_run: ActRun, tmp_path: Path
+) -> None:
+    """``workflow_dispatch`` inputs (quotes, ``${{ }}``, ``$(...)``, line breaks) reach every
+    job through ``env:`` exactly, never through a script; results equal a local run."""
+    flow_file = project / "inputs.py"
+    got = _results(act_run, project, flow_file, "inputs", tmp_path)
+    local = tmp_path / "local"
+    options = [f"-p{name}={value}" for name, value in GIVEN.items()]
+    subprocess.run(
+        [sys.executable, "-m", "laminar", "run", str(flow_file), "--execution", "local",
+         "--datastore", str(local / "store"), "-q", *options],
+        check=True, cwd=project, capture_output=True,
+    )  # fmt: skip
+    assert got == snapshot(flow_file, "local", local / "store")
+    assert got["Source"]["seen"]["date"] == GIVEN["date"]
+    assert got["Report"]["outs"] == ["full:0.0", "full:0.25", "full:0.5"]
+
+
+def test_hostile_names_run_as_names(project: Path, act_run: ActRun, tmp_path: Path) -> None:
+    """Layers named like keywords, builtins and options, a flow named with code and line
+    breaks: every job runs, and the results equal a local run but for the pod-only env."""
+    flow_file = project / "hostile.py"
+    got = _results(act_run, project, flow_file, "hostile", tmp_path)
+    expected = local_run(flow_file, tmp_path / "local")
+    from flows.hostile import VALUE
+
+    assert got["--help"].pop("env") == VALUE
+    assert expected["--help"].pop("env") == ""
+    assert got == expected

@@ -51,7 +51,7 @@ COMMANDS = {
 ENV = {}
 
 
-def shim(task_id, run_id, leg=None, extra=()):
+def shim(task_id, run_id, params, leg=None, extra=()):
     """Run the laminar command of ``task_id`` with the worker's Python; raise if it fails."""
     env = dict(os.environ, LAMINAR_EXECUTION=run_id, **ENV.get(task_id, {}))
     if DATASTORE is not None:
@@ -67,12 +67,12 @@ def shim(task_id, run_id, leg=None, extra=()):
         raise RuntimeError(f"laminar exited with status {status}: {argv}")
 
 
-def run_layer(leg=None, ti=None, run_id=None):
+def run_layer(leg=None, ti=None, run_id=None, params=None):
     """Run one layer, or one leg of a ForEach layer."""
-    shim(ti.task_id, run_id, leg=leg)
+    shim(ti.task_id, run_id, params or {}, leg=leg)
 
 
-def plan_layer(ti=None, run_id=None):
+def plan_layer(ti=None, run_id=None, params=None):
     """Plan a ForEach layer; return its leg numbers (small integers, never data) as XCom.
 
     The legs are capped by this deployment's [core] max_map_length, read now, where the
@@ -86,7 +86,8 @@ def plan_layer(ti=None, run_id=None):
         max_legs = MAX_LEGS
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "legs.json")
-        shim(ti.task_id, run_id, extra=("--max-legs", str(max_legs), "--output", path))
+        extra = ("--max-legs", str(max_legs), "--output", path)
+        shim(ti.task_id, run_id, params or {}, extra=extra)
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
 

@@ -217,7 +217,7 @@ def test_choices_and_types_convert_from_text() -> None:
         x: float = 0.5
         on: bool = False
         mode: Literal["a", "b"] = "a"
-        config: dict = {}  # noqa: RUF012
+        config: dict = {}
 
     got = resolve_inputs(
         declared_inputs(Typed),

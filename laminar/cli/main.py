@@ -35,7 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"laminar {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"laminar {__version__} (the laminar-compiler distribution: Python flows run "
+        "locally or compiled to Argo Workflows, Apache Airflow and GitHub Actions)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, help: str, epilog: str = "") -> argparse.ArgumentParser:

@@ -135,6 +135,8 @@ class _Writer:
             return "true" if value else "false"
         if isinstance(value, int):
             return str(value)
+        if isinstance(value, float):
+            return json.dumps(value, allow_nan=False)  # finite: inputs are checked JSON
         if _is_mapping(value):
             return "{}"
         if isinstance(value, (list, tuple)):

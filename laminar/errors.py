@@ -34,3 +34,7 @@ class CompileError(LaminarError):
 
 class ExecutionError(LaminarError):
     """An execution id or a task is unknown, or a task failed."""
+
+
+class LaminarWarning(UserWarning):
+    """Something laminar could not check for sure; it is checked again when the flow runs."""

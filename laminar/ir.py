@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from laminar.configurations.layers import Container, Retry
-from laminar.errors import ConfigurationError, FlowDefinitionError
+from laminar.errors import ConfigurationError, FlowDefinitionError, LaminarWarning
 from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
 from laminar.model.parameters import PARAMETERS, InputSpec, Parameters, declared_inputs
@@ -288,14 +289,26 @@ def _check_parameters(ir: FlowIR, spec: LayerSpec) -> None:
                 f"fan out over the elements of {param.layer}.{param.attribute}."
             )
         known = assigned_attributes(ir.classes[param.layer])
-        if known is not None and param.attribute not in known:
-            listed = ", ".join(sorted(known)) or "none"
-            raise FlowDefinitionError(
-                f"Layer {spec.name} has Parameter(layer={param.layer}, "
-                f"attribute={param.attribute!r}), but {param.layer} never sets "
-                f"self.{param.attribute} (it sets: {listed}). Set it in "
-                f"{param.layer}.__call__ or name one of those attributes."
+        if known is None or param.attribute in known.names:
+            continue
+        listed = ", ".join(sorted(known.names)) or "none"
+        where = (
+            f"Layer {spec.name} has Parameter(layer={param.layer}, "
+            f"attribute={param.attribute!r}), but {param.layer}"
+        )
+        if not known.sure:
+            # A mixin or a helper may set it where the source check does not look.
+            warnings.warn(
+                f"{where} does not visibly set self.{param.attribute} (it visibly sets: "
+                f"{listed}); this is checked again when the flow runs.",
+                LaminarWarning,
+                stacklevel=2,
             )
+            continue
+        raise FlowDefinitionError(
+            f"{where} never sets self.{param.attribute} (it sets: {listed}). Set it in "
+            f"{param.layer}.__call__ or name one of those attributes."
+        )
 
 
 def _inputs(flow: type[Flow]) -> tuple[InputSpec, ...]:

@@ -29,6 +29,9 @@ class UpstreamReader(Protocol):
 
     def read(self, attribute: str) -> Any: ...
 
+    def stores(self, attribute: str) -> bool:
+        """Whether the upstream layer stored ``attribute`` (then it wins over the class's)."""
+
 
 class Layer:
     """One step of a flow. Subclass it, register it with ``@MyFlow.register`` and define
@@ -64,6 +67,18 @@ class Layer:
         for name, values in attributes.items():
             accessor = runtime.shard(self, name, values)
             object.__setattr__(self, name, accessor)
+
+    def __getattribute__(self, name: str) -> Any:
+        # On a downstream view, what the layer stored wins over the class's own attribute,
+        # property or method of the same name (a class default ``threshold = 0.5`` must not
+        # hide the 0.9 the layer stored). Private and dunder names never read the store.
+        if name[:1] != "_":
+            own = object.__getattribute__(self, "__dict__")
+            if name not in own:
+                reader = own.get("_laminar_reader")
+                if reader is not None and reader.stores(name):
+                    return reader.read(name)
+        return object.__getattribute__(self, name)
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names not found normally: on a downstream view, read the artifact.

@@ -80,6 +80,9 @@ class InputsReader:
         self.inputs = inputs
         self.reader = reader
 
+    def stores(self, attribute: str) -> bool:
+        return attribute in self.inputs
+
     def read(self, attribute: str) -> Any:
         if attribute.startswith("_"):
             raise AttributeError(attribute)

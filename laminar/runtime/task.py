@@ -75,6 +75,14 @@ class _UpstreamReader:
         self.view = view
         self.upstream = upstream
         self.reader = reader
+        self.names: frozenset[str] | None = None
+
+    def stores(self, attribute: str) -> bool:
+        if self.names is None:
+            self.names = self.runtime.execution.stored_names(
+                self.upstream.name, foreach=self.upstream.is_foreach
+            )
+        return attribute in self.names
 
     def read(self, attribute: str) -> Any:
         if attribute.startswith("_"):

@@ -288,6 +288,17 @@ class Execution:
             self.entry(layer, MAIN, attribute, reader=reader), f"{layer}.{attribute}"
         )
 
+    def stored_names(self, layer: str, *, foreach: bool) -> frozenset[str]:
+        """The attributes ``layer`` stored (a ForEach layer's, from its first task)."""
+        if foreach:
+            plan = self.read_plan(layer)
+            if plan is None or plan.count == 0:
+                return frozenset()
+            manifest = self.read_manifest(layer, "0")
+        else:
+            manifest = self.read_manifest(layer, MAIN)
+        return frozenset(manifest.attributes) if manifest is not None else frozenset()
+
     def entry(self, layer: str, task: str, attribute: str, *, reader: str) -> tuple[str, Any]:
         manifest = self.read_manifest(layer, task)
         if manifest is None:

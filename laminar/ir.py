@@ -93,7 +93,7 @@ class FlowIR:
 
 def build_ir(flow: type[Flow]) -> FlowIR:
     """Validate ``flow``'s registrations and build its graph. Raises ``FlowDefinitionError``."""
-    registrations = list(flow._registrations)
+    registrations = flow.registrations()
     if not registrations:
         raise FlowDefinitionError(
             f"Flow {flow.__name__} has no layers: decorate Layer classes with "
@@ -195,11 +195,6 @@ def _call_arguments(
 ) -> Iterator[tuple[str, str]]:
     name = cls.__name__
     call = cls.__call__
-    if call is Layer.__call__:
-        raise FlowDefinitionError(
-            f"Layer {name} ({_source(cls)}) does not define __call__; add "
-            "def __call__(self) -> None: ..."
-        )
     signature = inspect.signature(call)
     hints = _resolve_hints(flow, cls, by_name)
     for index, (arg, param) in enumerate(signature.parameters.items()):

@@ -47,6 +47,19 @@ class Flow:
         super().__init_subclass__(**kwargs)
         cls._registrations = []
 
+    @classmethod
+    def registrations(cls) -> list[Registration]:
+        """This flow's layers: those of the flows it inherits from (composition:
+        ``class Combined(Flow1, Flow2)``), then its own, each layer once."""
+        found: list[Registration] = []
+        earlier: set[type[Layer]] = set()  # layers of flows already merged in
+        for klass in reversed(cls.__mro__):
+            if isinstance(klass, type) and issubclass(klass, Flow):
+                own = klass.__dict__.get("_registrations", [])
+                found += [r for r in own if r.layer not in earlier]
+                earlier.update(r.layer for r in own)
+        return found
+
     @overload
     @classmethod
     def register(cls, layer: L, /) -> L: ...
@@ -149,13 +162,30 @@ class Flow:
                 workers=workers,
                 inputs=inputs,
             )
-        return execute(
-            type(self).ir(),
-            Datastore(datastore),
-            execution or new_execution_id(),
-            workers=workers or 1,
-            inputs=inputs,
-        ).id
+        from laminar.runtime.task import TaskFailed
+
+        execution_id = execution or new_execution_id()
+        try:
+            return execute(
+                type(self).ir(),
+                Datastore(datastore),
+                execution_id,
+                workers=workers or 1,
+                inputs=inputs,
+            ).id
+        except TaskFailed as failure:
+            # The user's own exception, with where it happened; a worker process's failure
+            # arrives as text only, so it stays a TaskFailed.
+            cause = failure.__cause__
+            if not isinstance(cause, Exception):
+                raise
+            where = failure.layer if failure.index is None else f"{failure.layer}[{failure.index}]"
+            if hasattr(cause, "add_note"):
+                cause.add_note(
+                    f"laminar: raised by {where} in execution {execution_id}; fix it, then "
+                    f"resume with {type(self).__name__}()(execution={execution_id!r})."
+                )
+            raise cause from None
 
 
 def _check_config(value: object, kind: type, name: str, example: str) -> None:

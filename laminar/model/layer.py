@@ -20,6 +20,12 @@ class LayerRuntime(Protocol):
     """What a running layer needs from the shim; implemented in ``laminar.runtime.task``."""
 
     index: int | None
+    #: How many tasks the layer's ForEach has (1 without ForEach).
+    splits: int
+    #: Which attempt this is (1 first, 2 the first retry, ...).
+    attempt_number: int
+    #: The layer's configuration: ``container``, ``retry`` and ``foreach``.
+    configuration: Any
 
     def shard(self, layer: Layer, attribute: str, values: Iterable[Any]) -> Accessor: ...
 
@@ -33,6 +39,18 @@ class UpstreamReader(Protocol):
         """Whether the upstream layer stored ``attribute`` (then it wins over the class's)."""
 
 
+class _runtime_value:
+    """A read-only computed attribute that an instance attribute of the same name overrides
+    (unlike ``property``, which would make ``self.name = ...`` in a layer fail)."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self if instance is None else self.function(instance)
+
+
 class Layer:
     """One step of a flow. Subclass it, register it with ``@MyFlow.register`` and define
     ``__call__``; its annotated arguments are the layers it depends on.
@@ -43,14 +61,44 @@ class Layer:
     _laminar_runtime: LayerRuntime | None = None
     _laminar_reader: UpstreamReader | None = None
 
-    def __call__(self) -> None:  # pragma: no cover - overridden by every layer
-        raise NotImplementedError(f"{type(self).__name__} must define __call__.")
+    def __init__(self, **attributes: Any) -> None:
+        """``Layer(**attributes)``: a layer holding ``attributes``, as a downstream layer would
+        see it; for unit tests (``Process()(shard=Shard(foo=[1, 2]))``)."""
+        self.__dict__.update(attributes)
 
-    @property
-    def index(self) -> int | None:
-        """This task's position in its ForEach fan-out; ``None`` for a layer without ForEach."""
+    def __call__(self) -> None:
+        """A layer without ``__call__`` does nothing (it may still group dependencies)."""
+
+    # The conveniences below are non-data descriptors: a layer may still set (and so store)
+    # an attribute of the same name, which then wins, as any stored attribute does.
+    @_runtime_value
+    def name(self) -> str:
+        """The layer's name (its class name)."""
+        return type(self).__name__
+
+    @_runtime_value
+    def index(self) -> int:
+        """This task's position in its ForEach fan-out; 0 for a layer without ForEach."""
         runtime = self._laminar_runtime
-        return runtime.index if runtime is not None else None
+        return runtime.index or 0 if runtime is not None else 0
+
+    @_runtime_value
+    def splits(self) -> int:
+        """How many tasks this layer's ForEach has; 1 for a layer without ForEach."""
+        runtime = self._laminar_runtime
+        return runtime.splits if runtime is not None else 1
+
+    @_runtime_value
+    def attempt(self) -> int:
+        """Which attempt of this task is running: 1, then 2 for the first retry, ..."""
+        runtime = self._laminar_runtime
+        return runtime.attempt_number if runtime is not None else 1
+
+    @_runtime_value
+    def configuration(self) -> Any:
+        """The layer's configuration as registered: ``.container``, ``.retry``, ``.foreach``."""
+        runtime = self._laminar_runtime
+        return runtime.configuration if runtime is not None else None
 
     def shard(self, **attributes: Iterable[Any]) -> None:
         """Store each value that ``iter(attribute)`` yields separately.

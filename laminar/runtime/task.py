@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from laminar.configurations.layers import Container, Retry
 from laminar.errors import ExecutionError, LaminarError
-from laminar.ir import FlowIR, LayerSpec
+from laminar.ir import FlowIR, LayerSpec, ParameterSpec
 from laminar.model.layer import Layer
 from laminar.model.parameters import PARAMETERS
 from laminar.runtime.fanout import plan_fanout, positions
@@ -47,6 +48,9 @@ class _TaskContext:
     index: int | None
     attempt: str
     shards: dict[str, tuple[str, Any]]
+    splits: int = 1
+    attempt_number: int = 1
+    configuration: Any = None
 
     def shard(self, layer: Layer, attribute: str, values: Iterable[Any]) -> Accessor:
         if isinstance(values, (str, bytes)) or not _is_iterable(values):
@@ -92,6 +96,16 @@ class _UpstreamReader:
         )
         self.view.__dict__[attribute] = value
         return value
+
+
+@dataclass(frozen=True)
+class LayerConfiguration:
+    """``self.configuration`` of a running layer: how it was registered."""
+
+    container: Container | None
+    retry: Retry | None
+    #: The ForEach parameters: ``(layer, attribute, mapped)`` each; empty without ForEach.
+    foreach: tuple[ParameterSpec, ...]
 
 
 class Runtime:
@@ -197,7 +211,7 @@ class Runtime:
         attempts = spec.retry.attempts if (retry and spec.retry) else 1
         for attempt in range(1, attempts + 1):
             try:
-                self._attempt(spec, index, task, plan, group)
+                self._attempt(spec, index, task, plan, group, attempt)
                 return True
             except TaskFailed as failure:
                 if attempt == attempts:
@@ -216,10 +230,20 @@ class Runtime:
         task: str,
         plan: PlanRecord | None,
         group: TaskGroup | None,
+        number: int = 1,
     ) -> None:
         cls = self.ir.classes[spec.name]
         attempt_dir = self.execution.new_attempt_dir(spec.name, task)
-        context = _TaskContext(self.execution, spec.name, index, attempt_dir, {})
+        context = _TaskContext(
+            self.execution,
+            spec.name,
+            index,
+            attempt_dir,
+            {},
+            splits=plan.count if plan is not None else 1,
+            attempt_number=number,
+            configuration=LayerConfiguration(spec.container, spec.retry, spec.foreach),
+        )
         kwargs = self._arguments(spec, index, plan)
         layer = cls.__new__(cls)
         layer.__dict__["_laminar_runtime"] = context

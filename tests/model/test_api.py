@@ -1,0 +1,123 @@
+"""The Python API the original laminar library's users know: layer conveniences, unit-testing
+a layer, composing flows by inheritance, failures raising the user's own exception."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
+
+
+def test_layer_conveniences_while_running(tmp_path: Path) -> None:
+    class Conveniences(Flow): ...
+
+    @Conveniences.register(retry=Retry(attempts=2, delay=0), container=Container(cpu="1"))
+    class Source(Layer):
+        def __call__(self) -> None:
+            if self.attempt == 1:
+                raise RuntimeError("first attempt fails")
+            self.seen = (self.name, self.index, self.splits, self.attempt)
+            self.cpu = self.configuration.container.cpu
+            self.shard(items=[10, 20, 30])
+
+    @Conveniences.register(foreach=ForEach(parameters=[Parameter(layer=Source, attribute="items")]))
+    class Each(Layer):
+        def __call__(self, source: Source) -> None:
+            self.seen = (self.name, self.index, self.splits, source.items)
+
+    execution = Conveniences()(datastore=str(tmp_path))
+    results = Conveniences.results(execution, str(tmp_path))
+    assert results["Source"].seen == ("Source", 0, 1, 2)
+    assert results["Source"].cpu == "1"
+    assert list(results["Each"].seen) == [("Each", i, 3, 10 * (i + 1)) for i in range(3)]
+
+
+def test_a_layer_may_store_attributes_named_like_conveniences(tmp_path: Path) -> None:
+    class Named(Flow): ...
+
+    @Named.register
+    class Source(Layer):
+        def __call__(self) -> None:
+            self.name = "custom"
+            self.index = 42
+
+    @Named.register
+    class After(Layer):
+        def __call__(self, source: Source) -> None:
+            self.got = (source.name, source.index)
+
+    execution = Named()(datastore=str(tmp_path))
+    assert Named.results(execution, str(tmp_path))["After"].got == ("custom", 42)
+
+
+def test_a_layer_is_unit_testable_with_layer_attributes() -> None:
+    class Shard(Layer):
+        pass
+
+    class Process(Layer):
+        def __call__(self, shard: Shard) -> None:
+            self.total = sum(shard.foo)
+
+    process = Process()
+    process(shard=Shard(foo=[1, 2, 3]))
+    assert process.total == 6
+
+
+def test_a_layer_without_call_is_a_no_op(tmp_path: Path) -> None:
+    class Grouping(Flow): ...
+
+    @Grouping.register
+    class Marker(Layer):
+        pass
+
+    @Grouping.register
+    class After(Layer):
+        def __call__(self, marker: Marker) -> None:
+            self.ran = True
+
+    execution = Grouping()(datastore=str(tmp_path))
+    assert Grouping.results(execution, str(tmp_path))["After"].ran is True
+
+
+def test_flows_compose_by_inheritance(tmp_path: Path) -> None:
+    class First(Flow): ...
+
+    class Second(Flow): ...
+
+    @First.register
+    class A(Layer):
+        def __call__(self) -> None:
+            self.value = 1
+
+    @Second.register
+    class B(Layer):
+        def __call__(self, a: A) -> None:
+            self.value = a.value + 1
+
+    class Combined(First, Second): ...
+
+    assert Combined.ir().order == ("A", "B")
+    execution = Combined()(datastore=str(tmp_path))
+    assert Combined.results(execution, str(tmp_path))["B"].value == 2
+    assert First.ir().order == ("A",)
+
+
+def test_a_failing_layer_raises_the_users_own_exception(tmp_path: Path) -> None:
+    class Failing(Flow): ...
+
+    class Boom(ValueError):
+        pass
+
+    @Failing.register
+    class Explode(Layer):
+        def __call__(self) -> None:
+            raise Boom("no good")
+
+    with pytest.raises(Boom, match="no good") as info:
+        Failing()(datastore=str(tmp_path), execution="e1")
+    notes = getattr(info.value, "__notes__", [])
+    assert any("raised by Explode in execution e1" in note for note in notes) or not hasattr(
+        info.value, "add_note"
+    )

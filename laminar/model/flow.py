@@ -14,6 +14,7 @@ from laminar.model.layer import Layer
 
 if TYPE_CHECKING:
     from laminar.ir import FlowIR
+    from laminar.runtime.handle import Execution
     from laminar.runtime.results import ExecutionResults
 
 L = TypeVar("L", bound=type[Layer])
@@ -120,12 +121,24 @@ class Flow:
 
     @classmethod
     def results(
-        cls, execution: str | None = None, datastore: str | None = None
+        cls, execution: str | Execution | None = None, datastore: str | None = None
     ) -> ExecutionResults:
         """Read an execution's artifacts: ``MyFlow.results(id)["Layer"].attribute``."""
         from laminar.runtime.results import open_results
 
-        return open_results(cls, execution=execution, datastore=datastore)
+        given = None if execution is None else str(execution)
+        return open_results(cls, execution=given, datastore=datastore)
+
+    def __init__(self, *, datastore: str | None = None) -> None:
+        """``MyFlow(datastore=URL)``: where this flow object runs and reads executions
+        (default: ``$LAMINAR_DATASTORE``, else ``.laminar``)."""
+        self.datastore = datastore
+
+    def execution(self, id: str | Execution) -> Execution:
+        """Reopen an execution of this flow: ``flow.execution(id).layer(A).foo``."""
+        from laminar.runtime.handle import Execution
+
+        return Execution(type(self), str(id), self.datastore)
 
     def __bool__(self) -> bool:
         module = sys.modules.get(type(self).__module__)
@@ -134,12 +147,12 @@ class Flow:
     def __call__(
         self,
         *,
-        execution: str | None = None,
+        execution: str | Execution | None = None,
         datastore: str | None = None,
         workers: int | None = None,
         **inputs: Any,
-    ) -> str:
-        """Run the whole flow on this machine with ``inputs``; returns the execution id.
+    ) -> Execution:
+        """Run the whole flow on this machine with ``inputs``; returns the ``Execution``.
 
         Inputs are read by layers that take ``parameters: Parameters``. In a flow file run as
         a script (``python flow.py``), options not given here come from the command line, as
@@ -149,30 +162,33 @@ class Flow:
         """
         # The model sits below the runtime: these imports happen only when a flow runs.
         from laminar.runtime.executor import execute, new_execution_id
+        from laminar.runtime.handle import Execution
         from laminar.runtime.script import run_script
         from laminar.store.datastore import Datastore
 
+        datastore = datastore or self.datastore
         if self:
             module = sys.modules.get(type(self).__module__)
-            return run_script(
+            ran = run_script(
                 type(self).ir,
                 getattr(module, "__file__", None),
-                execution=execution,
+                execution=str(execution) if execution else None,
                 datastore=datastore,
                 workers=workers,
                 inputs=inputs,
             )
+            return Execution(type(self), ran, datastore)
         from laminar.runtime.task import TaskFailed
 
-        execution_id = execution or new_execution_id()
+        execution_id = str(execution) if execution else new_execution_id()
         try:
-            return execute(
+            execute(
                 type(self).ir(),
                 Datastore(datastore),
                 execution_id,
                 workers=workers or 1,
                 inputs=inputs,
-            ).id
+            )
         except TaskFailed as failure:
             # The user's own exception, with where it happened; a worker process's failure
             # arrives as text only, so it stays a TaskFailed.
@@ -186,6 +202,7 @@ class Flow:
                     f"resume with {type(self).__name__}()(execution={execution_id!r})."
                 )
             raise cause from None
+        return Execution(type(self), execution_id, datastore)
 
 
 def _check_config(value: object, kind: type, name: str, example: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
+from laminar import Container, Flow, ForEach, Layer, Parameter, Parameters, Retry
 
 
 def test_layer_conveniences_while_running(tmp_path: Path) -> None:
@@ -121,3 +121,25 @@ def test_a_failing_layer_raises_the_users_own_exception(tmp_path: Path) -> None:
     assert any("raised by Explode in execution e1" in note for note in notes) or not hasattr(
         info.value, "add_note"
     )
+
+
+def test_executions_are_objects(tmp_path: Path) -> None:
+    class Handles(Flow):
+        sample: int = 2
+
+    @Handles.register
+    class A(Layer):
+        def __call__(self, parameters: Parameters) -> None:
+            self.foo = "bar" * parameters.sample
+
+    flow = Handles(datastore=str(tmp_path))
+    execution = flow(sample=1)
+    assert execution.layer(A).foo == "bar"
+    assert execution.layer("A").foo == "bar"
+    assert execution.layer(Parameters).sample == 1
+    reopened = flow.execution(execution.id)
+    assert reopened == execution and str(reopened) == execution.id
+    assert reopened.layer(A).foo == "bar"
+    assert Handles.results(execution, str(tmp_path))["A"].foo == "bar"  # where an id went
+    assert execution.resume().layer(A).foo == "bar"  # committed: nothing runs again
+    assert repr(execution) == f"Execution(flow=Handles, id={execution.id!r})"

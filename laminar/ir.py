@@ -315,7 +315,8 @@ def _inputs(flow: type[Flow]) -> tuple[InputSpec, ...]:
 
 def _source(cls: type) -> str:
     """``file:line`` of the layer's ``__call__`` (cheap: no source parsing)."""
-    code = getattr(cls.__dict__.get("__call__"), "__code__", None)
+    call = cls.__dict__.get("__call__")
+    code = getattr(inspect.unwrap(call), "__code__", None) if call is not None else None
     if code is None:
         return cls.__qualname__
     return f"{code.co_filename}:{code.co_firstlineno}"

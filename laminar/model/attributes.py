@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import inspect
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,7 @@ class _Found:
 
 def _class_attributes(cls: type) -> _Found | None:
     call = cls.__dict__.get("__call__")
+    call = inspect.unwrap(call) if call is not None else None
     code = getattr(call, "__code__", None)
     module = sys.modules.get(cls.__module__)
     filename = code.co_filename if code is not None else getattr(module, "__file__", None)

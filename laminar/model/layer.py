@@ -7,6 +7,7 @@ lazily from the datastore (``__getattr__`` only fires for names not set on the i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,6 +52,18 @@ class _runtime_value:
         return self if instance is None else self.function(instance)
 
 
+def _returning_self(call: Any) -> Any:
+    """``layer(...)`` returns the layer when ``__call__`` returns nothing, so a unit test can
+    write ``assert A()().foo == "bar"``, as with the original laminar library."""
+
+    @functools.wraps(call)
+    def __call__(self: Layer, *args: Any, **kwargs: Any) -> Any:
+        result = call(self, *args, **kwargs)
+        return self if result is None else result
+
+    return __call__
+
+
 class Layer:
     """One step of a flow. Subclass it, register it with ``@MyFlow.register`` and define
     ``__call__``; its annotated arguments are the layers it depends on.
@@ -60,6 +73,12 @@ class Layer:
 
     _laminar_runtime: LayerRuntime | None = None
     _laminar_reader: UpstreamReader | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get("__call__")
+        if call is not None and not hasattr(call, "__wrapped__"):
+            cls.__call__ = _returning_self(call)  # type: ignore[method-assign]
 
     def __init__(self, **attributes: Any) -> None:
         """``Layer(**attributes)``: a layer holding ``attributes``, as a downstream layer would

@@ -7,6 +7,7 @@ Wherever an execution id is accepted, an ``Execution`` is too (``str(execution)`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from laminar.model.parameters import PARAMETERS, Parameters
@@ -49,6 +50,14 @@ class Execution:
         self._results = None
         resumed: Execution = self.flow(datastore=self.datastore)(execution=self.id, workers=workers)
         return resumed
+
+    def next(self, flow: Flow, linker: Callable[[Execution], Layer]) -> Execution:
+        """Run ``flow`` with inputs taken from this execution (composition by chaining):
+        ``execution.next(flow=Flow2(), linker=lambda e: Parameters(foo=e.layer(A).foo))``."""
+        linked = linker(self)
+        inputs = {k: v for k, v in vars(linked).items() if not k.startswith("_")}
+        following: Execution = flow(**inputs)
+        return following
 
     def __str__(self) -> str:
         return self.id

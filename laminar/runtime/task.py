@@ -19,6 +19,7 @@ from typing import Any
 from laminar.configurations.layers import Container, Retry
 from laminar.errors import ExecutionError, LaminarError
 from laminar.ir import FlowIR, LayerSpec, ParameterSpec
+from laminar.model import layer as layer_module
 from laminar.model.layer import Layer
 from laminar.model.parameters import PARAMETERS
 from laminar.runtime.fanout import plan_fanout, positions
@@ -315,8 +316,8 @@ def _stderr(message: str) -> None:
 def _user_traceback(error: BaseException) -> str:
     """The traceback from the user's ``__call__`` down, without laminar's own frames."""
     frames = traceback.extract_tb(error.__traceback__)
-    here = __file__
-    user = [f for f in frames if f.filename != here]
+    laminar = {__file__, layer_module.__file__}
+    user = [f for f in frames if f.filename not in laminar]
     lines = traceback.format_list(user)
     lines += traceback.format_exception_only(type(error), error)
     return "Traceback (most recent call last):\n" + "".join(lines)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from laminar import Container, Flow, ForEach, Layer, Parameter, Parameters, Retry
+from laminar.types import unwrap
 
 
 def test_layer_conveniences_while_running(tmp_path: Path) -> None:
@@ -143,3 +144,39 @@ def test_executions_are_objects(tmp_path: Path) -> None:
     assert Handles.results(execution, str(tmp_path))["A"].foo == "bar"  # where an id went
     assert execution.resume().layer(A).foo == "bar"  # committed: nothing runs again
     assert repr(execution) == f"Execution(flow=Handles, id={execution.id!r})"
+
+
+def test_layers_are_tested_as_the_original_library_teaches() -> None:
+    class A(Layer):
+        def __call__(self) -> None:
+            self.foo = "bar"
+
+    class B(Layer):
+        def __call__(self, a: A) -> None:
+            self.foo = a.foo
+
+    assert A()().foo == "bar"
+    assert B()(A(foo="baz")).foo == "baz"
+
+
+def test_flows_chain_with_next(tmp_path: Path) -> None:
+    class Flow1(Flow): ...
+
+    class Flow2(Flow): ...
+
+    @Flow1.register()
+    class A(Layer):
+        def __call__(self) -> None:
+            self.foo = "bar"
+
+    @Flow2.register()
+    class B(Layer):
+        def __call__(self, parameters: Parameters) -> None:
+            self.foo = parameters.foo
+
+    store = str(tmp_path)
+    second = Flow1(datastore=store)().next(
+        flow=Flow2(datastore=store), linker=lambda e: Parameters(foo=e.layer(A).foo)
+    )
+    assert second.layer(B).foo == "bar"
+    assert unwrap(second) is second

@@ -13,6 +13,8 @@ from laminar.errors import ConfigurationError
 from laminar.model.layer import Layer
 
 if TYPE_CHECKING:
+    from laminar.configurations.datastores import Datastore as DatastoreConfig
+    from laminar.configurations.executors import Executor
     from laminar.ir import FlowIR
     from laminar.runtime.handle import Execution
     from laminar.runtime.results import ExecutionResults
@@ -129,10 +131,32 @@ class Flow:
         given = None if execution is None else str(execution)
         return open_results(cls, execution=given, datastore=datastore)
 
-    def __init__(self, *, datastore: str | None = None) -> None:
-        """``MyFlow(datastore=URL)``: where this flow object runs and reads executions
-        (default: ``$LAMINAR_DATASTORE``, else ``.laminar``)."""
-        self.datastore = datastore
+    def __new__(cls, name: str | None = None, **_: Any) -> Flow:
+        # ``Flow("Name", ...)``, the original library's spelling, is a subclass named Name.
+        if cls is Flow:
+            if not isinstance(name, str) or not name:
+                raise ConfigurationError(
+                    "Flow() needs a name, as in Flow('MyFlow'), or subclass it: "
+                    "class MyFlow(Flow): ..."
+                )
+            module = sys._getframe(1).f_globals.get("__name__", __name__)
+            cls = type(name, (Flow,), {"__module__": module})
+        return super().__new__(cls)
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        datastore: str | DatastoreConfig | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        """``MyFlow(datastore=..., executor=...)``: where this flow object runs and reads
+        executions (a URL or ``datastores.Local/Memory/AWS.S3``; default
+        ``$LAMINAR_DATASTORE``, else ``.laminar``) and how it runs locally."""
+        from laminar.configurations.datastores import datastore_url
+
+        self.datastore = datastore_url(datastore)
+        self.executor = executor
 
     def execution(self, id: str | Execution) -> Execution:
         """Reopen an execution of this flow: ``flow.execution(id).layer(A).foo``."""
@@ -167,6 +191,13 @@ class Flow:
         from laminar.store.datastore import Datastore
 
         datastore = datastore or self.datastore
+        if workers is None and self.executor is not None:
+            from laminar.configurations.executors import announce
+
+            announce(self.executor)
+            workers = self.executor.workers
+        if datastore is not None and datastore.startswith("memory://"):
+            workers = 1  # an in-memory store lives in this process only
         if self:
             module = sys.modules.get(type(self).__module__)
             ran = run_script(

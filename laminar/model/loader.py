@@ -31,14 +31,12 @@ def flows_in(path: str) -> list[type[Flow]]:
     """The ``Flow`` subclasses a flow file defines, each once (an alias is not a second flow)."""
     module = load_module(path)
     found = [
-        value
+        # A flow object (``flow = Flow("Name")``, the original library's spelling) is its class.
+        type(value) if isinstance(value, Flow) else value
         for value in vars(module).values()
-        if isinstance(value, type)
-        and issubclass(value, Flow)
-        and value is not Flow
-        and value.__module__ == module.__name__
+        if isinstance(value, Flow) or (isinstance(value, type) and issubclass(value, Flow))
     ]
-    return list(dict.fromkeys(found))
+    return [f for f in dict.fromkeys(found) if f is not Flow and f.__module__ == module.__name__]
 
 
 def load_flow(reference: str) -> type[Flow]:

@@ -226,8 +226,9 @@ class GitHubDialect(Dialect):
 
 #: GitHub's limit on the inputs of one ``workflow_dispatch``.
 MAX_INPUTS = 25
-#: Declared input types as GitHub's input types (lists and dicts travel as JSON text).
-INPUT_TYPES = {"string": "string", "integer": "number", "number": "number",
+#: Declared input types as GitHub's: numbers, lists and dicts are text (the shim converts them
+#: by the declared type; actionlint and older GitHub Enterprise know no "number" input).
+INPUT_TYPES = {"string": "string", "integer": "string", "number": "string",
                "boolean": "boolean", "array": "string", "object": "string"}  # fmt: skip
 
 
@@ -240,19 +241,31 @@ def dispatch_inputs(graph: JobGraph) -> dict[str, dict[str, object]]:
         )
     found: dict[str, dict[str, object]] = {}
     for spec in graph.inputs:
-        entry: dict[str, object] = {"description": f"{spec.type} input of {graph.flow}"}
-        entry["required"] = spec.required
+        entry: dict[str, object] = {"description": f"{spec.type} input", "required": spec.required}
         if spec.choices:
             entry["type"] = "choice"
-            entry["options"] = [input_text(choice) for choice in spec.choices]
+            entry["options"] = [_form_text(spec.name, choice) for choice in spec.choices]
         else:
             entry["type"] = INPUT_TYPES[spec.type]
         if not spec.required:
             default = spec.default
-            kept = spec.type in ("integer", "number", "boolean") and not spec.choices
-            entry["default"] = default if kept else input_text(default)
+            entry["default"] = (
+                default if entry["type"] == "boolean" else _form_text(spec.name, default)
+            )
         found[spec.name] = entry
     return found
+
+
+def _form_text(name: str, value: object) -> str:
+    """A default or option of the "Run workflow" form: GitHub shows it as written, so a
+    ``${{``, which it cannot show, is refused rather than escaped."""
+    text = input_text(value)
+    if "${{" in text:
+        raise CompileError(
+            f"Input {name!r}: the value {text!r} holds '${{{{', which a GitHub workflow_dispatch "
+            "form cannot show; choose another default or option."
+        )
+    return text
 
 
 def download_ids(graph: JobGraph) -> dict[str, Inputs | None]:

@@ -395,3 +395,35 @@ def test_an_image_runs_the_job_in_that_container_without_setup_python() -> None:
     for job in document["jobs"].values():
         assert job["container"] == {"image": "ghcr.io/acme/flows:1.4"}
         assert not [s for s in job["steps"] if "setup-python" in s.get("uses", "")]
+
+
+def test_inputs_become_dispatch_inputs_and_reach_jobs_only_through_env() -> None:
+    flow = load_flow(str(Path(__file__).resolve().parent.parent / "flows" / "inputs.py"))
+    text = render(flow)
+    document = load(text)
+    inputs = document["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["date"] == {"description": "string input", "required": True, "type": "string"}
+    assert inputs["sample"]["default"] == "2" and inputs["sample"]["type"] == "string"
+    assert inputs["full"] == {
+        "description": "boolean input", "required": False, "type": "boolean", "default": False,
+    }  # fmt: skip
+    assert inputs["mode"]["type"] == "choice" and inputs["mode"]["options"] == ["fast", "full"]
+    assert document["env"]["LAMINAR_INPUTS"] == "${{ toJSON(inputs) }}"
+    # No script, no other field, ever names an input: values travel only as env data.
+    assert "inputs." not in text
+    for job in document["jobs"].values():
+        for step in job["steps"]:
+            assert "inputs" not in step.get("run", "")
+
+
+def test_a_default_github_cannot_show_is_refused() -> None:
+    class Odd(Flow):
+        note: str = "${{ github.token }}"
+
+    @Odd.register
+    class Only(Layer):
+        def __call__(self) -> None:
+            pass
+
+    with pytest.raises(CompileError, match="Input 'note': the value .* holds"):
+        render(Odd)

@@ -425,5 +425,5 @@ def test_a_default_github_cannot_show_is_refused() -> None:
         def __call__(self) -> None:
             pass
 
-    with pytest.raises(CompileError, match="Input 'note': the value .* holds"):
+    with pytest.raises(CompileError, match=r"Input 'note': the value .* holds"):
         render(Odd)

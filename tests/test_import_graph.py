@@ -20,6 +20,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "laminar.contract": ("laminar.errors",),
     "laminar.configurations": ("laminar.configurations", "laminar.model.layer"),
     "laminar.model": ("laminar.model", "laminar.configurations"),
+    "laminar.components": ("laminar.model",),
     "laminar.ir": ("laminar.ir", "laminar.model", "laminar.configurations"),
     "laminar.store": ("laminar.store",),
     "laminar.runtime": (

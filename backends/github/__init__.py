@@ -29,6 +29,7 @@ What differs from the other targets, and why:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import ClassVar
 
@@ -119,6 +120,7 @@ class GitHubDialect(Dialect):
         if job.image is None:
             version = {"python-version": self.settings.python_version}
             setup.append(gh.Step(uses="actions/setup-python@v5", with_=version))
+        setup.append(self.pip_cache())
         setup.append(gh.Step(name="Install", run=self.settings.install))
         shim = gh.Step(name=name, id=SHIM, env=self.shim_env(graph, job), run=command)
         if graph.datastore is not None:
@@ -166,6 +168,20 @@ class GitHubDialect(Dialect):
                     "include-hidden-files": True,
                 },
             ),
+        )
+
+    def pip_cache(self) -> gh.Step:
+        """Reuse pip's downloads across runs: keyed on the install command, the Python
+        version and the lock files, so a change to any of them starts a new cache."""
+        settings = self.settings
+        fingerprint = hashlib.sha256(
+            f"{settings.install}\0{settings.python_version}".encode()
+        ).hexdigest()[:12]
+        key, prefix = gh.pip_cache_key(fingerprint)
+        return gh.Step(
+            name="Cache pip's downloads",
+            uses="actions/cache@v4",
+            with_={"path": "~/.cache/pip", "key": key, "restore-keys": prefix},
         )
 
     def shim_env(self, graph: JobGraph, job: Job) -> dict[str, str]:

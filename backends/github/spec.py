@@ -107,6 +107,23 @@ def run_id() -> Expression:
     return expression("github.run_id")
 
 
+#: Files whose content decides what the install step installs.
+LOCK_FILES = (
+    "**/requirements*.txt", "**/pyproject.toml", "**/setup.py", "**/setup.cfg",
+    "**/poetry.lock", "**/uv.lock", "**/Pipfile.lock",
+)  # fmt: skip
+
+
+def pip_cache_key(fingerprint: str) -> tuple[Expression, Expression]:
+    """The pip cache's key and restore prefix: the runner's OS, a fingerprint of the install
+    command and Python version (hex), and the hash of the lock files."""
+    if re.fullmatch(r"[0-9a-f]+", fingerprint) is None:
+        raise AssertionError(f"not a fingerprint: {fingerprint!r}")  # pragma: no cover
+    prefix = f"laminar-pip-${{{{ runner.os }}}}-{fingerprint}-"
+    files = ", ".join(f"'{pattern}'" for pattern in LOCK_FILES)
+    return Expression(f"{prefix}${{{{ hashFiles({files}) }}}}"), Expression(prefix)
+
+
 def all_inputs() -> Expression:
     """Every ``workflow_dispatch`` input as one JSON object (empty for other events)."""
     return expression("toJSON(inputs)")

@@ -31,6 +31,7 @@ FLOWS = HERE / "flows"
 ACT_RUN_ID = "1"
 STAND_INS = {
     "actions/setup-python@v5": ACTIONS / "setup-python",
+    "actions/cache@v4": ACTIONS / "cache",
     "actions/upload-artifact@v4": ACTIONS / "upload-artifact",
     "actions/download-artifact@v4": ACTIONS / "download-artifact",
 }

@@ -244,7 +244,7 @@ def test_options_reach_the_workflow() -> None:
     assert fan["strategy"]["max-parallel"] == 4
     steps = fan["steps"]
     assert steps[1] == {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}}
-    assert steps[2] == {"name": "Install", "run": "pip install -r requirements.txt"}
+    assert steps[3] == {"name": "Install", "run": "pip install -r requirements.txt"}
     plan = next(s for s in document["jobs"]["Fan-plan"]["steps"] if s.get("id") == "shim")
     assert "--max-legs 16 " in plan["run"]
 
@@ -257,7 +257,30 @@ def test_defaults() -> None:
     steps = document["jobs"]["Source"]["steps"]
     assert steps[0] == {"uses": "actions/checkout@v4", "with": {"persist-credentials": False}}
     assert steps[1]["with"] == {"python-version": "3.12"}
-    assert steps[2]["run"] == "python -m pip install ."
+    assert steps[3]["run"] == "python -m pip install ."
+
+
+def test_pip_downloads_are_cached_per_install_command_python_and_lock_files() -> None:
+    def cache(**options: Any) -> dict[str, Any]:
+        steps = load(render(Chain, **options))["jobs"]["Source"]["steps"]
+        (step,) = [s for s in steps if s.get("uses") == "actions/cache@v4"]
+        assert steps.index(step) < [s.get("name") for s in steps].index("Install")
+        with_: dict[str, Any] = step["with"]
+        return with_
+
+    default = cache()
+    assert default["path"] == "~/.cache/pip"
+    assert default["key"].startswith(default["restore-keys"])
+    assert default["key"].endswith(
+        "${{ hashFiles('**/requirements*.txt', '**/pyproject.toml', "
+        "'**/setup.py', '**/setup.cfg', '**/poetry.lock', '**/uv.lock', '**/Pipfile.lock') }}"
+    )
+    assert cache()["key"] == default["key"]  # deterministic
+    # Another install command or Python is another cache; user text never enters the key.
+    other = cache(install="pip install -r requirements.txt ${{ github.token }}")
+    assert other["restore-keys"] != default["restore-keys"]
+    assert "github.token" not in other["key"]
+    assert cache(python_version="3.11")["restore-keys"] != default["restore-keys"]
 
 
 def test_a_remote_datastore_skips_artifacts_and_passes_secrets_to_the_shim_only() -> None:

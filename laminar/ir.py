@@ -19,6 +19,7 @@ from laminar.configurations.layers import Container, Retry
 from laminar.errors import FlowDefinitionError
 from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
+from laminar.text import describe_bytes, invalid_utf8, printable
 
 if TYPE_CHECKING:
     from laminar.model.flow import Flow, Registration
@@ -68,9 +69,10 @@ class FlowIR:
         try:
             spec: LayerSpec = self.graph.nodes[name]["spec"]
         except KeyError:
-            known = ", ".join(self.order) or "none"
+            known = ", ".join(printable(n) for n in self.order) or "none"
             raise FlowDefinitionError(
-                f"Flow {self.name} has no layer named {name!r} (its layers: {known})."
+                f"Flow {printable(self.name)} has no layer named {describe_bytes(name)} "
+                f"(its layers: {known})."
             ) from None
         return spec
 
@@ -84,6 +86,7 @@ class FlowIR:
 
 def build_ir(flow: type[Flow]) -> FlowIR:
     """Validate ``flow``'s registrations and build its graph. Raises ``FlowDefinitionError``."""
+    check_name("Flow", flow.__name__)
     registrations = list(flow._registrations)
     if not registrations:
         raise FlowDefinitionError(
@@ -93,6 +96,7 @@ def build_ir(flow: type[Flow]) -> FlowIR:
     by_name: dict[str, Registration] = {}
     for reg in registrations:
         name = reg.layer.__name__
+        check_name("Layer", name, _source(reg.layer))
         if name in by_name:
             first = by_name[name].layer
             if first is reg.layer:
@@ -275,6 +279,34 @@ def _check_parameters(ir: FlowIR, spec: LayerSpec) -> None:
                 f"self.{param.attribute} (it sets: {listed}). Set it in "
                 f"{param.layer}.__call__ or name one of those attributes."
             )
+
+
+#: Longest flow or layer name: each is a directory name in the datastore (255 bytes at most on
+#: common file systems), and no orchestrator shows more.
+MAX_NAME = 200
+
+
+def check_name(kind: str, name: str, source: str = "") -> None:
+    """Refuse a class name that no datastore path, command line or generated file can carry.
+
+    Any other name is accepted, spaces, dots, ``--help`` and non-ASCII letters included
+    (classes made with ``type(name, ...)``): the datastore sanitises paths, the shim takes
+    ``--layer=NAME`` and every output escapes it.
+    """
+    where = f" ({source})" if source else ""
+    problem = ""
+    if not name:
+        problem = "is empty"
+    elif invalid_utf8(name):
+        problem = "is not valid UTF-8"
+    elif "\x00" in name:
+        problem = "contains a NUL character, which no command line can carry"
+    elif len(name) > MAX_NAME:
+        problem = f"is {len(name)} characters long; at most {MAX_NAME} are allowed"
+    if problem:
+        raise FlowDefinitionError(
+            f"{kind} class name {describe_bytes(name[:60])}{where} {problem}: rename the class."
+        )
 
 
 def _source(cls: type) -> str:

@@ -5,11 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from laminar import __version__
-from laminar.contract import PlanFormat
+from laminar.contract import PlanFormat, check_datastore_url, check_execution_id
 from laminar.errors import LaminarError
 from laminar.runtime.script import add_run_options, positive, run_and_report
+from laminar.text import describe_bytes, invalid_utf8, printable_lines
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 EXAMPLES = """\
 examples:
@@ -27,8 +32,15 @@ The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working dire
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the arguments it echoes in its errors shown escaped."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        super()._print_message(printable_lines(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="laminar",
         description="Write a workflow once as Python classes; run it locally or compile it "
         "to Argo Workflows, Apache Airflow or GitHub Actions.",
@@ -36,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"laminar {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
 
     def command(name: str, help: str, epilog: str = "") -> argparse.ArgumentParser:
         sub = commands.add_parser(
@@ -114,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(argv if argv is not None else sys.argv[1:])
     try:
+        check_arguments(arguments)
         if arguments[:1] == ["compile"]:
             from laminar.cli.compile import compile_main
 
@@ -121,10 +136,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(arguments)
         return int(_dispatch(args))
     except LaminarError as error:
-        print(f"laminar: error: {error}", file=sys.stderr)
+        print(f"laminar: error: {printable_lines(str(error))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `laminar show ... | head`
         return 0
+
+
+#: Options whose values are checked before any command runs: a datastore URL must hold no
+#: credentials, and an execution id must be one a datastore and an orchestrator can carry.
+_CHECKED = {"--datastore": check_datastore_url, "--execution": check_execution_id}
+
+
+def check_arguments(arguments: list[str]) -> None:
+    """Refuse arguments no command can use, naming the option, before argparse sees them.
+
+    Bytes that are not UTF-8 arrive as lone surrogates, which would fail much later (writing
+    a manifest or a generated file) with a traceback. ``--datastore`` and ``--execution`` are
+    checked here for every command, ``compile`` included, so a secret in a URL is refused
+    before anything can print it.
+    """
+    for index, argument in enumerate(arguments):
+        option, value = _option_and_value(arguments, index)
+        if invalid_utf8(argument):
+            raise LaminarError(
+                f"{option} {describe_bytes(argument)} is not valid UTF-8 text; pass it as UTF-8."
+            )
+        name = _long_option(option)
+        if name is not None and value is not None:
+            _CHECKED[name](value, name)
+
+
+def _option_and_value(arguments: list[str], index: int) -> tuple[str, str | None]:
+    """Which option ``arguments[index]`` belongs to, and the option's value if it is one."""
+    argument = arguments[index]
+    if argument.startswith("--") and "=" in argument:
+        option, _, value = argument.partition("=")
+        return option, value
+    if argument.startswith("-") and argument != "-":
+        return argument, None
+    previous = arguments[index - 1] if index else ""
+    if previous.startswith("--") and "=" not in previous:
+        return previous, argument
+    if index == 0:
+        return "COMMAND", None
+    return "FLOW" if index == 1 else f"argument {index + 1}", None
+
+
+def _long_option(option: str) -> str | None:
+    """The checked option that ``option`` spells, abbreviations included (argparse allows them)."""
+    if len(option) < 4 or not option.startswith("--"):
+        return None
+    matches = [name for name in _CHECKED if name.startswith(option)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -18,11 +18,19 @@ import cloudpickle
 
 from laminar.errors import FlowLoadError
 from laminar.model.flow import LOADING, Flow
+from laminar.text import printable, shell_word
 
 
 def split_reference(reference: str) -> tuple[str, str | None]:
+    """``path.py:Name`` as (path, name); a reference that is an existing file is a path.
+
+    The name is any text after the last ``:``, not only an identifier: a flow class made with
+    ``type("Nightly run", (Flow,), {})`` is addressed as ``flow.py:Nightly run``, as compiled
+    workflows do. A path that holds ``:`` itself (``C:\\flows\\x.py``, ``a:b/flow.py``) is
+    read whole, since the part before the last ``:`` does not end in ``.py``.
+    """
     path, sep, name = reference.rpartition(":")
-    if sep and path.endswith(".py") and name.isidentifier():
+    if sep and path.endswith(".py") and name and not os.path.isfile(reference):
         return path, name
     return reference, None
 
@@ -42,18 +50,19 @@ def load_flow(reference: str) -> type[Flow]:
         for flow in flows:
             if flow.__name__ == name:
                 return flow
-        found = ", ".join(f.__name__ for f in flows) or "none"
-        raise FlowLoadError(f"{path} defines no Flow named {name} (it defines: {found}).")
+        found = ", ".join(printable(f.__name__) for f in flows) or "none"
+        raise FlowLoadError(
+            f"{printable(path)} defines no Flow named {printable(name)} (it defines: {found})."
+        )
     if not flows:
         raise FlowLoadError(
             f"{path} defines no Flow subclass. Add class MyFlow(Flow): ... and register "
             "layers on it."
         )
     if len(flows) > 1:
-        names = ", ".join(f.__name__ for f in flows)
-        raise FlowLoadError(
-            f"{path} defines several flows ({names}); choose one with {path}:{flows[0].__name__}."
-        )
+        names = ", ".join(printable(f.__name__) for f in flows)
+        example = shell_word(f"{path}:{flows[0].__name__}")
+        raise FlowLoadError(f"{path} defines several flows ({names}); choose one with {example}.")
     return flows[0]
 
 

@@ -17,11 +17,13 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
 
+from laminar.contract import check_execution_id
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.progress import Progress
 from laminar.runtime.task import Runtime, TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution, PlanRecord
+from laminar.text import printable
 
 _WORKER: Runtime | None = None
 
@@ -41,12 +43,13 @@ def execute(
 ) -> Execution:
     """Run every layer of ``ir``; raises ``TaskFailed`` on the first failing task."""
     progress = progress or Progress(quiet=True)
+    check_execution_id(execution_id, "execution")
     execution = Execution(store, ir.name, execution_id)
     execution.ensure_created()
     runtime = Runtime(ir, execution)
     for position, spec in enumerate(ir.specs(), start=1):
         started = time.monotonic()
-        label = f"[{position}/{len(ir.order)}] {spec.name}"
+        label = f"[{position}/{len(ir.order)}] {printable(spec.name)}"
         if spec.is_foreach:
             plan = runtime.plan(spec.name)
             ran = _run_tasks(runtime, spec, plan, workers, progress, started)

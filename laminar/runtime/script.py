@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from laminar.contract import check_execution_id
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime.executor import execute, new_execution_id
@@ -21,6 +22,7 @@ from laminar.runtime.progress import Progress
 from laminar.runtime.task import TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
+from laminar.text import printable, printable_lines, shell_word
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -75,19 +77,26 @@ def run_and_report(
     """
     progress = Progress(quiet=quiet)
     store = Datastore(datastore)
-    execution_id = execution or new_execution_id()
+    if execution is None:
+        execution_id = new_execution_id()
+    else:
+        execution_id = check_execution_id(execution, "--execution")
     resumed = Execution(store, ir.name, execution_id).exists()
     verb = "resuming" if resumed else "running"
-    progress.say(f"{verb} {ir.name}, execution {execution_id} (datastore {store.url})")
+    shown = shell_word(execution_id)
+    progress.say(
+        f"{verb} {printable(ir.name)}, execution {shown} (datastore {printable(store.url)})"
+    )
     started = time.monotonic()
     try:
         execute(ir, store, execution_id, workers=workers, progress=progress)
     except TaskFailed as failure:
         sys.stdout.flush()
-        print(failure.user_traceback, file=sys.stderr, end="")
+        print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
+        again = f" --datastore {shell_word(datastore)}" if datastore else ""
         progress.say(
-            f"error: {failure}\n  fix it, then resume with: laminar run {reference} "
-            f"--execution {execution_id}" + (f" --datastore {datastore}" if datastore else "")
+            f"error: {failure}\n  fix it, then resume with: laminar run {shell_word(reference)} "
+            f"--execution {shown}{again}"
         )
         return 1, execution_id
     except LaminarError as error:
@@ -95,8 +104,8 @@ def run_and_report(
         progress.say(f"error: {error}")
         return 2, execution_id
     progress.say(
-        f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show {reference} "
-        f"--execution {execution_id}"
+        f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show "
+        f"{shell_word(reference)} --execution {shown}"
     )
     return 0, execution_id
 

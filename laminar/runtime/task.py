@@ -16,12 +16,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from laminar.errors import ExecutionError, LaminarError
+from laminar.errors import ArtifactError, ExecutionError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.model.layer import Layer
 from laminar.runtime.fanout import plan_fanout, positions
 from laminar.store.accessor import Accessor
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
+from laminar.text import describe_bytes, invalid_utf8, printable_lines
 
 
 class TaskFailed(LaminarError):
@@ -217,6 +218,11 @@ class Runtime:
         for name, value in vars(layer).items():
             if name.startswith("_"):
                 continue
+            if invalid_utf8(name):
+                raise ArtifactError(
+                    f"Layer {spec.name} set an attribute named {describe_bytes(name)}, which is "
+                    "not valid UTF-8 and cannot be stored; give it a UTF-8 name."
+                )
             if name in context.shards:
                 manifest.attributes[name] = context.shards[name]
             else:
@@ -261,7 +267,7 @@ def _is_iterable(value: Any) -> bool:
 
 
 def _stderr(message: str) -> None:
-    print(f"laminar: {message}", file=sys.stderr, flush=True)
+    print(f"laminar: {printable_lines(message)}", file=sys.stderr, flush=True)
 
 
 def _user_traceback(error: BaseException) -> str:

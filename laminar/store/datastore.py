@@ -27,6 +27,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from laminar.contract import check_datastore_url
 from laminar.errors import LaminarError
 
 ENV_DATASTORE = "LAMINAR_DATASTORE"
@@ -73,7 +74,10 @@ class Datastore:
     """Byte-level access to the store, with a fast path for local directories."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.url = resolve_url(url)
+        # Credentials and control characters never reach a path, a message or a child task.
+        self.url = check_datastore_url(
+            resolve_url(url), "datastore" if url else f"${ENV_DATASTORE}"
+        )
         try:
             fs, root = fsspec.core.url_to_fs(self.url)
         except (ImportError, ValueError) as error:

@@ -159,11 +159,18 @@ def check_arguments(arguments: list[str]) -> None:
         option, value = _option_and_value(arguments, index)
         if invalid_utf8(argument):
             raise LaminarError(
-                f"{option} {describe_bytes(argument)} is not valid UTF-8 text; pass it as UTF-8."
+                f"{option} {describe_bytes(argument if value is None else value)} is not "
+                "valid UTF-8 text; pass it as UTF-8."
             )
         name = _long_option(option)
         if name is not None and value is not None:
             _CHECKED[name](value, name)
+
+
+#: Options that take no value, so the argument after one is not its value.
+_FLAGS = frozenset(
+    {"-h", "--help", "--version", "-q", "--quiet", "--retry", "--check", "--catchup"}
+)
 
 
 def _option_and_value(arguments: list[str], index: int) -> tuple[str, str | None]:
@@ -175,7 +182,7 @@ def _option_and_value(arguments: list[str], index: int) -> tuple[str, str | None
     if argument.startswith("-") and argument != "-":
         return argument, None
     previous = arguments[index - 1] if index else ""
-    if previous.startswith("--") and "=" not in previous:
+    if previous.startswith("-") and "=" not in previous and previous not in _FLAGS:
         return previous, argument
     if index == 0:
         return "COMMAND", None

@@ -152,6 +152,8 @@ class Retry:
 
     def wait_before(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 is the first retry)."""
+        if not self.delay:
+            return 0.0  # 0 * backoff ** k, without computing a power that may overflow
         return float(self.delay) * float(self.backoff) ** (retry_number - 1)
 
 

@@ -16,7 +16,7 @@ from types import ModuleType
 
 import cloudpickle
 
-from laminar.errors import FlowLoadError
+from laminar.errors import FlowLoadError, LaminarError
 from laminar.model.flow import LOADING, Flow
 from laminar.text import printable, shell_word
 
@@ -66,6 +66,17 @@ def load_flow(reference: str) -> type[Flow]:
     return flows[0]
 
 
+_PACKAGE = str(Path(__file__).resolve().parent.parent)
+
+
+def _laminar_frame(error: BaseException, filename: str) -> bool:
+    """A frame of laminar's own validation: a ``LaminarError``'s message already says what is
+    wrong, so its traceback ends on the user's line (``Retry(delay=inf)``), not inside laminar."""
+    if not isinstance(error, LaminarError):
+        return False
+    return filename == "<string>" or filename.startswith(_PACKAGE + os.sep)
+
+
 def load_module(path: str) -> ModuleType:
     file = Path(path)
     if not file.is_file():
@@ -90,7 +101,9 @@ def load_module(path: str) -> ModuleType:
     except Exception as error:
         del sys.modules[module_name]
         frames = [
-            f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename
+            f
+            for f in traceback.extract_tb(error.__traceback__)
+            if "importlib" not in f.filename and not _laminar_frame(error, f.filename)
         ]
         text = "".join(traceback.format_list(frames[1:] or frames))
         text += "".join(traceback.format_exception_only(type(error), error))

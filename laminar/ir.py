@@ -19,7 +19,7 @@ from laminar.configurations.layers import Container, Retry
 from laminar.errors import FlowDefinitionError
 from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
-from laminar.text import describe_bytes, invalid_utf8, printable
+from laminar.text import describe_bytes, printable
 
 if TYPE_CHECKING:
     from laminar.model.flow import Flow, Registration
@@ -289,7 +289,8 @@ MAX_NAME = 200
 def check_name(kind: str, name: str, source: str = "") -> None:
     """Refuse a class name that no datastore path, command line or generated file can carry.
 
-    Any other name is accepted, spaces, dots, ``--help`` and non-ASCII letters included
+    (Python itself refuses NUL and text that is not UTF-8 in class names.) Any other name is
+    accepted, spaces, dots, ``--help`` and non-ASCII letters included
     (classes made with ``type(name, ...)``): the datastore sanitises paths, the shim takes
     ``--layer=NAME`` and every output escapes it.
     """
@@ -297,10 +298,6 @@ def check_name(kind: str, name: str, source: str = "") -> None:
     problem = ""
     if not name:
         problem = "is empty"
-    elif invalid_utf8(name):
-        problem = "is not valid UTF-8"
-    elif "\x00" in name:
-        problem = "contains a NUL character, which no command line can carry"
     elif len(name) > MAX_NAME:
         problem = f"is {len(name)} characters long; at most {MAX_NAME} are allowed"
     if problem:

@@ -33,7 +33,25 @@ The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working dire
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with the arguments it echoes in its errors shown escaped."""
+    """argparse, with the arguments it echoes in its errors shown escaped.
+
+    With ``intermixed`` a positional may follow options (``laminar show FLOW --execution ID
+    LAYER.ATTR``, as documented); plain argparse only takes positionals before them.
+    """
+
+    intermixed = False
+    _parsing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if not self.intermixed or self._parsing:
+            return super().parse_known_args(args, namespace)
+        self._parsing = True  # parse_known_intermixed_args calls back here
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._parsing = False
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         super()._print_message(printable_lines(message), file)
@@ -100,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  laminar show flow.py --execution ID     layers and attributes of one\n"
         "  laminar show flow.py Process.foo        one attribute of the latest run",
     )
+    assert isinstance(show, _Parser)
+    show.intermixed = True
     show.add_argument("target", nargs="?", metavar="LAYER[.ATTR]", help="what to show")
     show.add_argument("--execution", metavar="ID", help="execution id (default: the latest)")
     datastore(show)

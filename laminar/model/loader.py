@@ -22,12 +22,12 @@ from laminar.text import printable, shell_word
 
 
 def split_reference(reference: str) -> tuple[str, str | None]:
-    """``path.py:Name`` as (path, name); a reference that is an existing file is a path.
+    """``path.py:Name`` as (path, name), else (reference, None).
 
     The name is any text after the last ``:``, not only an identifier: a flow class made with
     ``type("Nightly run", (Flow,), {})`` is addressed as ``flow.py:Nightly run``, as compiled
-    workflows do. A path that holds ``:`` itself (``C:\\flows\\x.py``, ``a:b/flow.py``) is
-    read whole, since the part before the last ``:`` does not end in ``.py``.
+    workflows do. A path that holds ``:`` itself is read whole: ``C:\\flows\\x.py`` since the
+    part before the last ``:`` does not end in ``.py``, ``dir.py:x/flow.py`` since it is a file.
     """
     path, sep, name = reference.rpartition(":")
     if sep and path.endswith(".py") and name and not os.path.isfile(reference):

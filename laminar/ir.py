@@ -281,29 +281,17 @@ def _check_parameters(ir: FlowIR, spec: LayerSpec) -> None:
             )
 
 
-#: Longest flow or layer name: each is a directory name in the datastore (255 bytes at most on
-#: common file systems), and no orchestrator shows more.
-MAX_NAME = 200
-
-
 def check_name(kind: str, name: str, source: str = "") -> None:
-    """Refuse a class name that no datastore path, command line or generated file can carry.
+    """Refuse an empty class name (``type("", ...)``): it cannot be shown, selected with
+    ``--layer`` or told apart in a message.
 
-    (Python itself refuses NUL and text that is not UTF-8 in class names.) Any other name is
-    accepted, spaces, dots, ``--help`` and non-ASCII letters included
-    (classes made with ``type(name, ...)``): the datastore sanitises paths, the shim takes
-    ``--layer=NAME`` and every output escapes it.
+    Any other name is accepted, spaces, dots, ``--help``, escape codes and non-ASCII letters
+    included: the datastore sanitises paths, the shim takes ``--layer=NAME`` and every output
+    escapes it. (Python itself refuses NUL and text that is not UTF-8 in class names.)
     """
-    where = f" ({source})" if source else ""
-    problem = ""
     if not name:
-        problem = "is empty"
-    elif len(name) > MAX_NAME:
-        problem = f"is {len(name)} characters long; at most {MAX_NAME} are allowed"
-    if problem:
-        raise FlowDefinitionError(
-            f"{kind} class name {describe_bytes(name[:60])}{where} {problem}: rename the class."
-        )
+        where = f" ({source})" if source else ""
+        raise FlowDefinitionError(f"{kind} class name is empty{where}: name the class.")
 
 
 def _source(cls: type) -> str:

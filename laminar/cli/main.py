@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from laminar import __version__
 from laminar.contract import PlanFormat, check_datastore_url, check_execution_id
 from laminar.errors import LaminarError
-from laminar.runtime.script import add_run_options, positive, run_and_report
+from laminar.runtime.script import add_run_options, positive, run_and_report, whole
 from laminar.text import describe_bytes, invalid_utf8, printable_lines
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
         "lines for $GITHUB_OUTPUT; json: the whole plan",
     )
     plan.add_argument("--output", metavar="FILE", help="write there (github: append) not stdout")
-    task.add_argument("--leg", type=int, metavar="K", help="default: $LAMINAR_LEG")
+    task.add_argument("--leg", type=whole, metavar="K", help="default: $LAMINAR_LEG")
     task.add_argument("--retry", action="store_true", help="honour the layer's Retry in-process")
     return parser
 

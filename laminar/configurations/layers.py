@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from laminar.contract import RESERVED_ENV
 from laminar.errors import ConfigurationError
 from laminar.text import invalid_utf8
 
@@ -206,11 +205,6 @@ class Container:
                 raise ConfigurationError(
                     f"Container(env={{{key!r}: ...}}): variable names are letters, digits "
                     "and underscores, not starting with a digit."
-                )
-            if key in RESERVED_ENV:
-                raise ConfigurationError(
-                    f"Container(env={{{key!r}: ...}}): laminar sets {key} itself for every "
-                    f"task; choose another name (reserved: {', '.join(RESERVED_ENV)})."
                 )
             if not isinstance(value, str):
                 raise ConfigurationError(

@@ -40,12 +40,20 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
+def whole(text: str) -> int:
+    """An argparse type: a whole number >= 0 in ASCII digits only.
+
+    ``int()`` also takes ``" 4\\n"``, ``"1_000"`` and other scripts' digits (``"٤"``): a
+    value that passes here is one every orchestrator reads back the same way.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise argparse.ArgumentTypeError(f"must be a whole number such as 4, not {text!r}")
+    return int(text)
+
+
 def positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    value = whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value

@@ -17,7 +17,7 @@ from laminar.ir import FlowIR
 from laminar.runtime.task import Runtime, TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
-from laminar.text import printable_lines
+from laminar.text import printable, printable_lines
 
 
 def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str | None) -> Runtime:
@@ -48,11 +48,17 @@ def plan(
     if output is None:
         sys.stdout.write(text)
         return
-    directory = os.path.dirname(output)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    with open(output, "a" if fmt.appends else "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        directory = os.path.dirname(output)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        with open(output, "a" if fmt.appends else "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:  # a directory, a read-only mount: say so, not a traceback
+        raise LaminarError(
+            f"laminar plan cannot write --output {printable(output)}: "
+            f"{error.strerror or error}; the plan is committed, so run it again with a file."
+        ) from None
 
 
 def task(

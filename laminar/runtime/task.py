@@ -22,7 +22,7 @@ from laminar.model.layer import Layer
 from laminar.runtime.fanout import plan_fanout, positions
 from laminar.store.accessor import Accessor
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
-from laminar.text import describe_bytes, invalid_utf8, printable_lines
+from laminar.text import describe_bytes, invalid_utf8, printable_lines, shell_word
 
 
 class TaskFailed(LaminarError):
@@ -111,7 +111,7 @@ class Runtime:
         if not spec.is_foreach:
             raise ExecutionError(
                 f"Layer {layer} has no ForEach, so it has no tasks to plan; run it with "
-                f"laminar task ... --layer {layer} (without --leg)."
+                f"laminar task ... {shell_word('--layer=' + layer)} (without --leg)."
             )
         return spec
 

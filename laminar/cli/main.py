@@ -164,7 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: Options whose values are checked before any command runs: a datastore URL must hold no
 #: credentials, and an execution id must be one a datastore and an orchestrator can carry.
-_CHECKED = {"--datastore": check_datastore_url, "--execution": check_execution_id}
+_CHECKED = {
+    "--datastore": check_datastore_url,
+    "--s3-endpoint": check_datastore_url,  # laminar compile --target argo
+    "--execution": check_execution_id,
+}
 
 
 def check_arguments(arguments: list[str]) -> None:

@@ -101,3 +101,15 @@ def test_credentials_in_the_environment(tmp_path: Path, command: tuple[str, ...]
     assert SECRET not in result.stdout + result.stderr
     assert "$LAMINAR_DATASTORE 's3://***@bucket/prefix' holds credentials" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_s3_endpoint_with_a_password_is_refused(tmp_path: Path) -> None:
+    result = laminar(
+        "compile", str(EXAMPLES / "diamond.py"), "--target", "argo", "--image", "img:1",
+        "--datastore", "s3://bucket/p", "--s3-endpoint", f"http://minio:{SECRET}@minio:9000",
+        "-o", "wf.yaml", cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--s3-endpoint 'http://***@minio:9000' holds credentials" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    assert list(tmp_path.iterdir()) == []

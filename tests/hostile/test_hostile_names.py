@@ -295,3 +295,54 @@ def test_execution_ids_refused(tmp_path: Path, execution: str, message: str) -> 
     )
     assert result.returncode == 2 and re.search(message, result.stderr), result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("execution", "message"),
+    [
+        ("", r"^execution is empty"),
+        ("a\x00b", r"^execution 'a\\x00b' contains a NUL character"),
+        ("caf\udce9", r"^execution 'caf\\xe9' is not valid UTF-8"),
+        ("x" * 251, r"^execution is 251 characters long"),
+    ],
+)
+def test_execution_ids_refused_from_python(execution: str, message: str) -> None:
+    from laminar.contract import check_execution_id
+    from laminar.errors import LaminarError
+
+    class F(Flow): ...
+
+    @F.register
+    class A(Layer):
+        def __call__(self) -> None: ...
+
+    with pytest.raises(LaminarError, match=message):
+        check_execution_id(execution, "execution")
+    if execution:  # F()(execution="") starts a new execution, as execution=None does
+        with pytest.raises(LaminarError, match=message):
+            F()(execution=execution, datastore="memory://hostile-ids")
+    with pytest.raises(LaminarError, match=message):
+        F.results(execution=execution, datastore="memory://hostile-ids")
+
+
+def test_an_attribute_name_that_is_not_utf8_is_an_error_not_a_traceback(
+    write_flow: Callable[[str], Path], tmp_path: Path
+) -> None:
+    source = """
+    from laminar import Flow, Layer
+
+    class F(Flow): ...
+
+    @F.register
+    class A(Layer):
+        def __call__(self) -> None:
+            setattr(self, "caf\\udce9", 1)
+    """
+    flow = str(write_flow(source))
+    for args in (("run", flow), ("task", flow, "--layer=A", "--execution=e")):
+        result = laminar(*args, cwd=tmp_path, check=False)
+        assert result.returncode == 2
+        assert "Layer A set an attribute named 'caf\\xe9', which is not valid UTF-8" in (
+            result.stderr
+        )
+        assert "Traceback" not in result.stderr

@@ -154,3 +154,33 @@ def test_invalid_utf8_in_the_environment(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "$LAMINAR_EXECUTION 'caf\\xe9' is not valid UTF-8" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+class _Terminal:
+    """A stream that says it is a terminal, as the live task counter needs."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None: ...
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_lines_and_live_counter_escape_names() -> None:
+    from typing import TextIO, cast
+
+    from laminar.runtime.progress import Progress
+
+    terminal = _Terminal()
+    progress = Progress(stream=cast(TextIO, terminal))
+    progress.tasks(f"{ANSI}\rX", 1, 1, 0.0)
+    progress.say(f"layer {ANSI} done\n  next line")
+    # Only laminar's own codes remain: the counter's carriage return and line clear.
+    assert terminal.text.startswith("\r  \\x1b[31mred\\x1b[0m\\rX: 1/1 tasks")
+    assert terminal.text.endswith("\r\x1b[Klaminar: layer \\x1b[31mred\\x1b[0m done\n  next line\n")

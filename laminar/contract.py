@@ -9,13 +9,21 @@ sides (``laminar.runtime.shim`` runs the commands; ``laminar.backends`` writes t
 * the output formats of ``laminar plan``: the only thing an orchestrator reads back from a
   task is the number of legs of a ForEach layer, in the shape its fan-out syntax needs.
 
-This module imports nothing from laminar: it is the bottom of both the runtime and the backends.
+It also holds the checks both sides apply to the run-time values they hand over (datastore
+URLs, execution ids), so that a local run, the shim and every compiler refuse the same values.
+
+This module imports only ``laminar.errors`` and ``laminar.text``: it is the bottom of both
+the runtime and the backends.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+from urllib.parse import urlsplit
+
+from laminar.errors import LaminarError
+from laminar.text import describe_bytes, invalid_utf8, printable
 
 #: The execution id: the orchestrator's own run id (Argo workflow name, Airflow run id,
 #: GitHub run id), so re-running a failed run resumes it.
@@ -80,3 +88,93 @@ def shim_argv(
 def sync_argv(laminar: tuple[str, ...], action: str, *options: str) -> tuple[str, ...]:
     """A ``laminar sync`` command line: it takes no flow, only files and directories."""
     return (*laminar, SYNC, action, *options)
+
+
+#: Where credentials go instead of a URL, by where the flow runs.
+CREDENTIALS_HELP = (
+    "Credentials never go in a URL, which is copied into generated files, logs and messages. "
+    "Locally, use the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) or an AWS "
+    "profile (AWS_PROFILE); on Argo, name a Kubernetes secret with --s3-secret; on GitHub, "
+    "pass repository secrets with --secret; on Airflow, use an Airflow connection or the "
+    "workers' environment."
+)
+
+#: Longest execution id: Airflow's run_id column holds 250 characters, and an id is a
+#: directory name in the datastore (at most 255 bytes on common file systems).
+MAX_EXECUTION_ID = 250
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``***@``, each part of a chained URL."""
+    return "::".join(_redact_part(part) for part in url.split("::"))
+
+
+def _redact_part(part: str) -> str:
+    scheme, sep, rest = part.partition("://")
+    if not sep:
+        return part
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return part
+    return f"{scheme}://***@{authority.rpartition('@')[2]}{slash}{path}"
+
+
+def check_datastore_url(url: str, option: str) -> str:
+    """``url`` unchanged if it can be handed to every task; else a ``LaminarError``.
+
+    Refused: a password in the URL (``s3://KEY:SECRET@bucket/p``; the message never shows it),
+    bytes that are not UTF-8, and control characters (a URL travels in environment variables
+    and generated files). ``option`` names where the URL came from (``--datastore``).
+    """
+    redacted = redact_url(url)
+    shown = describe_bytes(redacted)
+    if invalid_utf8(url):
+        raise LaminarError(
+            f"{option} {shown} is not valid UTF-8; name the datastore with a UTF-8 path or URL."
+        )
+    for part in url.split("::"):  # fsspec chains URLs: simplecache::s3://bucket/p
+        if "://" not in part:
+            continue
+        try:
+            password = urlsplit(part).password
+        except ValueError:
+            password = None
+        if password is not None or _has_userinfo_password(part):
+            raise LaminarError(f"{option} {shown} holds credentials. {CREDENTIALS_HELP}")
+    if not url.strip() or printable(url) != url:
+        raise LaminarError(
+            f"{option} {shown} is not a usable datastore URL: it must not be empty or "
+            "contain control characters. Use a path or a URL such as s3://bucket/prefix."
+        )
+    return url
+
+
+def _has_userinfo_password(part: str) -> bool:
+    authority = part.partition("://")[2].partition("/")[0]
+    userinfo, at, _ = authority.rpartition("@")
+    return bool(at) and ":" in userinfo
+
+
+def check_execution_id(execution: str, option: str) -> str:
+    """``execution`` unchanged if it can name an execution; else a ``LaminarError``.
+
+    Any text an orchestrator uses as a run id is accepted (the datastore path is sanitised),
+    except what no file name or environment variable can hold.
+    """
+    if not execution:
+        raise LaminarError(f"{option} is empty: an execution id is at least one character.")
+    if invalid_utf8(execution):
+        raise LaminarError(
+            f"{option} {describe_bytes(execution)} is not valid UTF-8; use a UTF-8 id."
+        )
+    if "\x00" in execution:
+        raise LaminarError(
+            f"{option} {describe_bytes(execution)} contains a NUL character, which no "
+            "environment variable or command line can carry; use another id."
+        )
+    if len(execution) > MAX_EXECUTION_ID:
+        raise LaminarError(
+            f"{option} is {len(execution)} characters long ({describe_bytes(execution[:20])}...); "
+            f"an execution id has at most {MAX_EXECUTION_ID}."
+        )
+    return execution

@@ -21,6 +21,7 @@ from laminar.errors import ConfigurationError, FlowDefinitionError, LaminarWarni
 from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
 from laminar.model.parameters import PARAMETERS, InputSpec, Parameters, declared_inputs
+from laminar.text import describe_bytes, printable
 
 if TYPE_CHECKING:
     from laminar.model.flow import Flow, Registration
@@ -77,9 +78,10 @@ class FlowIR:
         try:
             spec: LayerSpec = self.graph.nodes[name]["spec"]
         except KeyError:
-            known = ", ".join(self.order) or "none"
+            known = ", ".join(printable(n) for n in self.order) or "none"
             raise FlowDefinitionError(
-                f"Flow {self.name} has no layer named {name!r} (its layers: {known})."
+                f"Flow {printable(self.name)} has no layer named {describe_bytes(name)} "
+                f"(its layers: {known})."
             ) from None
         return spec
 
@@ -93,6 +95,7 @@ class FlowIR:
 
 def build_ir(flow: type[Flow]) -> FlowIR:
     """Validate ``flow``'s registrations and build its graph. Raises ``FlowDefinitionError``."""
+    check_name("Flow", flow.__name__)
     registrations = flow.registrations()
     if not registrations:
         raise FlowDefinitionError(
@@ -102,6 +105,7 @@ def build_ir(flow: type[Flow]) -> FlowIR:
     by_name: dict[str, Registration] = {}
     for reg in registrations:
         name = reg.layer.__name__
+        check_name("Layer", name, _source(reg.layer))
         if name == PARAMETERS:
             raise FlowDefinitionError(
                 f"Layer {name} ({_source(reg.layer)}) takes the name of the built-in layer that "
@@ -311,6 +315,19 @@ def _inputs(flow: type[Flow]) -> tuple[InputSpec, ...]:
         return declared_inputs(flow)
     except ConfigurationError as error:
         raise FlowDefinitionError(str(error)) from None
+
+
+def check_name(kind: str, name: str, source: str = "") -> None:
+    """Refuse an empty class name (``type("", ...)``): it cannot be shown, selected with
+    ``--layer`` or told apart in a message.
+
+    Any other name is accepted, spaces, dots, ``--help``, escape codes and non-ASCII letters
+    included: the datastore sanitises paths, the shim takes ``--layer=NAME`` and every output
+    escapes it. (Python itself refuses NUL and text that is not UTF-8 in class names.)
+    """
+    if not name:
+        where = f" ({source})" if source else ""
+        raise FlowDefinitionError(f"{kind} class name is empty{where}: name the class.")
 
 
 def _source(cls: type) -> str:

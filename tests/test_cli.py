@@ -28,9 +28,9 @@ def test_graph_formats(tmp_path: Path) -> None:
     assert second["dependencies"] == ["First"]
     assert second["foreach"] == [{"layer": "First", "attribute": "foo", "index": None}]
     dot = laminar("graph", flow, "--format", "dot", cwd=tmp_path).stdout
-    assert '"Shard" -> "First";' in dot
+    assert 'n0 [label="Shard", shape=box];' in dot and "n0 -> n1;" in dot
     mermaid = laminar("graph", flow, "--format", "mermaid", cwd=tmp_path).stdout
-    assert "First --> Second" in mermaid
+    assert 'n1[["First (foreach Shard.foo)"]]' in mermaid and "n1 --> n2" in mermaid
 
 
 def test_show_lists_and_reads_results(tmp_path: Path) -> None:

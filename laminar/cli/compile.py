@@ -122,6 +122,19 @@ def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
 
 
 def write_output(text: str, output: str, check: bool, command: str) -> int:
+    """Write the generated file to ``output`` (``-``: stdout), or with ``check`` compare.
+
+    A write is atomic (a temporary file beside ``output``, then a rename), never replaces a
+    directory or a Python module the compile just imported (the flow file itself: ``-o
+    flow.py``), and leaves nothing behind when it fails.
+    """
+    import tempfile
+
+    from laminar.text import printable
+
+    shown = printable(output)
+    if output != "-":
+        _check_output_path(output)
     if check:
         if output == "-":
             raise LaminarError("--check compares with a file: pass -o FILE.")
@@ -130,21 +143,93 @@ def write_output(text: str, output: str, check: bool, command: str) -> int:
                 current: str | None = handle.read()
         except FileNotFoundError:
             current = None
+        except (OSError, UnicodeDecodeError) as error:
+            raise LaminarError(f"--check cannot read -o {shown}: {_reason(error)}.") from None
         if current == text:
-            print(f"laminar: {output} is up to date", file=sys.stderr)
+            print(f"laminar: {shown} is up to date", file=sys.stderr)
             return 0
         state = "missing" if current is None else "stale"
-        print(f"laminar: {output} is {state}; regenerate with: {command}", file=sys.stderr)
+        print(
+            f"laminar: {shown} is {state}; regenerate with: {printable(command)}", file=sys.stderr
+        )
         return 1
     if output == "-":
         sys.stdout.write(text)
         return 0
-    directory = os.path.dirname(output)
-    if directory:
+    directory = os.path.dirname(output) or "."
+    try:
         os.makedirs(directory, exist_ok=True)
-    temporary = f"{output}.laminar-tmp"
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, output)  # never a half-written workflow file
-    print(f"laminar: wrote {output}", file=sys.stderr)
+    except OSError as error:
+        raise LaminarError(
+            f"Cannot write -o {shown}: its directory cannot be made ({_reason(error)})."
+        ) from None
+    temporary: str | None = None
+    try:
+        handle_fd, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{os.path.basename(output)}.", suffix=".laminar-tmp"
+        )
+        with os.fdopen(handle_fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temporary, _mode_for(output))
+        os.replace(temporary, output)  # never a half-written workflow file
+        temporary = None
+    except OSError as error:
+        raise LaminarError(f"Cannot write -o {shown}: {_reason(error)}.") from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    print(f"laminar: wrote {shown}", file=sys.stderr)
     return 0
+
+
+def _check_output_path(output: str) -> None:
+    """Refuse an output that is a directory, or the source of a module loaded now (the flow
+    file, or a module it imports): compiling must never overwrite the user's code."""
+    from laminar.text import printable
+
+    shown = printable(output)
+    if output == "" or output.endswith(("/", os.sep)) or os.path.isdir(output):
+        raise LaminarError(
+            f"-o {shown} is a directory; name the file to write, such as "
+            f"-o {printable(os.path.join(output or '.', 'workflow.yaml'))}."
+        )
+    try:
+        target = os.stat(output)
+    except OSError:
+        return  # nothing there yet: nothing to overwrite
+    for module in list(sys.modules.values()):
+        source = getattr(module, "__file__", None)
+        if not isinstance(source, str):
+            continue
+        try:
+            same = os.path.samestat(os.stat(source), target)
+        except OSError:
+            continue
+        if same:
+            what = (
+                "the flow file itself"
+                if module.__name__.startswith("laminar_flow_")
+                else f"the source of Python module {module.__name__}"
+            )
+            raise LaminarError(
+                f"-o {shown} is {what}: compiling would overwrite your code. Write the "
+                "generated file elsewhere, such as -o dags/flow_dag.py."
+            )
+
+
+def _mode_for(output: str) -> int:
+    """The permissions of the file being replaced, else the umask's default for a new file
+    (``mkstemp`` makes it owner-only, which an orchestrator's other user could not read)."""
+    try:
+        return os.stat(output).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)

@@ -1,10 +1,16 @@
-"""``laminar graph``: the IR as Mermaid, Graphviz dot, JSON or plain text."""
+"""``laminar graph``: the IR as Mermaid, Graphviz dot, JSON or plain text.
+
+Layer names are any text (``type(name, ...)``), so each format escapes them for its place:
+Mermaid and dot name nodes ``n0``, ``n1``... and carry names in quoted labels; text shows
+control codes escaped; JSON escapes by construction.
+"""
 
 from __future__ import annotations
 
 import json
 
 from laminar.ir import FlowIR, LayerSpec
+from laminar.text import printable
 
 
 def _label(spec: LayerSpec) -> str:
@@ -16,28 +22,54 @@ def _label(spec: LayerSpec) -> str:
     return f"{spec.name} (foreach {over})"
 
 
+def _node_ids(ir: FlowIR) -> dict[str, str]:
+    """Layer name -> ``n0``, ``n1``...: a node id never holds the user's text, so no name
+    (``end``, ``--help``, ``a b``, a newline) can become syntax; names live in labels only."""
+    return {name: f"n{index}" for index, name in enumerate(ir.order)}
+
+
+#: Characters a Mermaid label keeps as they are; everything else becomes an entity code
+#: (``#34;``), so no quote, bracket, ``<`` or backtick can end the label or become markup.
+_MERMAID_PLAIN = frozenset(" _-.,:()+*/=!?'")
+
+
+def mermaid_label(text: str) -> str:
+    """``text`` as a quoted Mermaid label: control codes shown escaped, the rest as entities."""
+    inner = "".join(
+        c if c.isalnum() or c in _MERMAID_PLAIN else f"#{ord(c)};" for c in printable(text)
+    )
+    return f'"{inner}"'
+
+
+def dot_string(text: str) -> str:
+    """``text`` as a Graphviz quoted string: control codes shown escaped (``\\n`` shows as
+    the two characters, not a line break), backslashes and quotes escaped."""
+    inner = printable(text).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{inner}"'
+
+
 def to_mermaid(ir: FlowIR) -> str:
+    ids = _node_ids(ir)
     lines = ["flowchart TD"]
     for spec in ir.specs():
-        text = json.dumps(_label(spec))
+        text = mermaid_label(_label(spec))
         shape = f"[[{text}]]" if spec.is_foreach else f"[{text}]"
-        lines.append(f"    {spec.name}{shape}")
+        lines.append(f"    {ids[spec.name]}{shape}")
     for spec in ir.specs():
         for upstream in spec.dependencies:
-            lines.append(f"    {upstream} --> {spec.name}")
+            lines.append(f"    {ids[upstream]} --> {ids[spec.name]}")
     return "\n".join(lines) + "\n"
 
 
 def to_dot(ir: FlowIR) -> str:
-    lines = [f"digraph {json.dumps(ir.name)} {{", "    rankdir=TB;"]
+    ids = _node_ids(ir)
+    lines = [f"digraph {dot_string(ir.name)} {{", "    rankdir=TB;"]
     for spec in ir.specs():
         shape = "box3d" if spec.is_foreach else "box"
-        lines.append(
-            f"    {json.dumps(spec.name)} [label={json.dumps(_label(spec))}, shape={shape}];"
-        )
+        lines.append(f"    {ids[spec.name]} [label={dot_string(_label(spec))}, shape={shape}];")
     for spec in ir.specs():
         for upstream in spec.dependencies:
-            lines.append(f"    {json.dumps(upstream)} -> {json.dumps(spec.name)};")
+            lines.append(f"    {ids[upstream]} -> {ids[spec.name]};")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -75,10 +107,11 @@ def to_json(ir: FlowIR) -> str:
 
 
 def to_text(ir: FlowIR) -> str:
-    lines = [ir.name]
+    lines = [printable(ir.name)]
     for spec in ir.specs():
-        after = f"  <- {', '.join(spec.dependencies)}" if spec.dependencies else ""
-        lines.append(f"  {_label(spec)}{after}")
+        upstream = ", ".join(printable(name) for name in spec.dependencies)
+        after = f"  <- {upstream}" if upstream else ""
+        lines.append(f"  {printable(_label(spec))}{after}")
     return "\n".join(lines) + "\n"
 
 

@@ -5,11 +5,23 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from laminar import __version__
-from laminar.contract import SYNC, SYNC_CHANGED, SYNC_SNAPSHOT, PlanFormat
+from laminar.contract import (
+    SYNC,
+    SYNC_CHANGED,
+    SYNC_SNAPSHOT,
+    PlanFormat,
+    check_datastore_url,
+    check_execution_id,
+)
 from laminar.errors import LaminarError
-from laminar.runtime.script import add_run_options, parse_params, positive, run_and_report
+from laminar.runtime.script import add_run_options, parse_params, positive, run_and_report, whole
+from laminar.text import describe_bytes, invalid_utf8, printable_lines
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 EXAMPLES = """\
 examples:
@@ -27,8 +39,33 @@ The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working dire
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with the arguments it echoes in its errors shown escaped.
+
+    With ``intermixed`` a positional may follow options (``laminar show FLOW --execution ID
+    LAYER.ATTR``, as documented); plain argparse only takes positionals before them.
+    """
+
+    intermixed = False
+    _parsing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if not self.intermixed or self._parsing:
+            return super().parse_known_args(args, namespace)
+        self._parsing = True  # parse_known_intermixed_args calls back here
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._parsing = False
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        super()._print_message(printable_lines(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="laminar",
         description="Write a workflow once as Python classes; run it locally or compile it "
         "to Argo Workflows, Apache Airflow or GitHub Actions.",
@@ -41,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         version=f"laminar {__version__} (the laminar-compiler distribution: Python flows run "
         "locally or compiled to Argo Workflows, Apache Airflow and GitHub Actions)",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
 
     def command(name: str, help: str, epilog: str = "") -> argparse.ArgumentParser:
         sub = commands.add_parser(
@@ -91,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
         "  laminar show flow.py --execution ID     layers and attributes of one\n"
         "  laminar show flow.py Process.foo        one attribute of the latest run",
     )
+    assert isinstance(show, _Parser)
+    show.intermixed = True
     show.add_argument("target", nargs="?", metavar="LAYER[.ATTR]", help="what to show")
     show.add_argument("--execution", metavar="ID", help="execution id (default: the latest)")
     datastore(show)
@@ -111,13 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
         "lines for $GITHUB_OUTPUT; json: the whole plan",
     )
     plan.add_argument("--output", metavar="FILE", help="write there (github: append) not stdout")
-    task.add_argument("--leg", type=int, metavar="K", help="default: $LAMINAR_LEG")
+    task.add_argument("--leg", type=whole, metavar="K", help="default: $LAMINAR_LEG")
     task.add_argument("--retry", action="store_true", help="honour the layer's Retry in-process")
     add_sync(commands, shim_help)
     return parser
 
 
-def add_sync(commands: argparse._SubParsersAction[argparse.ArgumentParser], shim_help: str) -> None:
+def add_sync(commands: argparse._SubParsersAction[_Parser], shim_help: str) -> None:
     """``laminar sync``: the one shim command without a FLOW (it sees only files)."""
     sync = commands.add_parser(
         SYNC,
@@ -144,6 +185,7 @@ def add_sync(commands: argparse._SubParsersAction[argparse.ArgumentParser], shim
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(argv if argv is not None else sys.argv[1:])
     try:
+        check_arguments(arguments)
         if arguments[:1] == ["compile"]:
             from laminar.cli.compile import compile_main
 
@@ -151,10 +193,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(arguments)
         return int(_dispatch(args))
     except LaminarError as error:
-        print(f"laminar: error: {error}", file=sys.stderr)
+        print(f"laminar: error: {printable_lines(str(error))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `laminar show ... | head`
         return 0
+
+
+#: Options whose values are checked before any command runs: a datastore URL must hold no
+#: credentials, and an execution id must be one a datastore and an orchestrator can carry.
+_CHECKED = {
+    "--datastore": check_datastore_url,
+    "--s3-endpoint": check_datastore_url,  # laminar compile --target argo
+    "--execution": check_execution_id,
+}
+
+
+def check_arguments(arguments: list[str]) -> None:
+    """Refuse arguments no command can use, naming the option, before argparse sees them.
+
+    Bytes that are not UTF-8 arrive as lone surrogates, which would fail much later (writing
+    a manifest or a generated file) with a traceback. ``--datastore`` and ``--execution`` are
+    checked here for every command, ``compile`` included, so a secret in a URL is refused
+    before anything can print it.
+    """
+    for index, argument in enumerate(arguments):
+        option, value = _option_and_value(arguments, index)
+        if invalid_utf8(argument):
+            raise LaminarError(
+                f"{option} {describe_bytes(argument if value is None else value)} is not "
+                "valid UTF-8 text; pass it as UTF-8."
+            )
+        name = _long_option(option)
+        if name is not None and value is not None:
+            _CHECKED[name](value, name)
+
+
+#: Options that take no value, so the argument after one is not its value.
+_FLAGS = frozenset(
+    {"-h", "--help", "--version", "-q", "--quiet", "--retry", "--check", "--catchup"}
+)
+
+
+def _option_and_value(arguments: list[str], index: int) -> tuple[str, str | None]:
+    """Which option ``arguments[index]`` belongs to, and the option's value if it is one."""
+    argument = arguments[index]
+    if argument.startswith("--") and "=" in argument:
+        option, _, value = argument.partition("=")
+        return option, value
+    if argument.startswith("-") and argument != "-":
+        return argument, None
+    previous = arguments[index - 1] if index else ""
+    if previous.startswith("-") and "=" not in previous and previous not in _FLAGS:
+        return previous, argument
+    if index == 0:
+        return "COMMAND", None
+    return "FLOW" if index == 1 else f"argument {index + 1}", None
+
+
+def _long_option(option: str) -> str | None:
+    """The checked option that ``option`` spells, abbreviations included (argparse allows them)."""
+    if len(option) < 4 or not option.startswith("--"):
+        return None
+    matches = [name for name in _CHECKED if name.startswith(option)]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _dispatch(args: argparse.Namespace) -> int:

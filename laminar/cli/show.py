@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import reprlib
+from collections.abc import Sequence
 
 from laminar.errors import LaminarError
 from laminar.model.flow import Flow
 from laminar.runtime.results import ExecutionResults, list_executions, open_execution
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore
+from laminar.text import printable, printable_lines
 
 _REPR = reprlib.Repr()
 _REPR.maxstring = 80
@@ -22,34 +24,56 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
     if args.execution is None and args.target is None:
         executions = list_executions(store, ir.name)
         if not executions:
-            print(f"No executions of {ir.name} in {store.url}.")
+            _say(f"No executions of {printable(ir.name)} in {printable(store.url)}.")
         for execution in executions:
-            print(execution)
+            _say(printable(execution))
         return 0
     results = ExecutionResults(ir, open_execution(store, ir.name, args.execution))
     if args.target is None:
-        print(f"{ir.name} execution {results.id} ({store.url})")
+        _say(f"{printable(ir.name)} execution {printable(results.id)} ({printable(store.url)})")
         for name in ir.order:
             layer = results[name]
             tasks = layer.tasks()
             suffix = "" if tasks is None else f" [{tasks} tasks]"
-            print(f"  {name}{suffix}")
+            _say(f"  {printable(name)}{suffix}")
             for attribute in layer.attributes():
-                print(f"    {attribute} = {_summary(getattr(layer, attribute))}")
+                _say(f"    {printable(attribute)} = {_summary(getattr(layer, attribute))}")
         return 0
-    name, _, attribute = args.target.partition(".")
+    name, attribute = split_target(ir.order, args.target)
     layer = results[name]
     if not attribute:
         for item in layer.attributes():
-            print(f"{item} = {_summary(getattr(layer, item))}")
+            _say(f"{printable(item)} = {_summary(getattr(layer, item))}")
         return 0
     value = getattr(layer, attribute)
     if isinstance(value, Accessor):
         for index, item in enumerate(value):
-            print(f"[{index}] {item!r}")
+            _say(f"[{index}] {item!r}")
     else:
-        print(repr(value))
+        _say(repr(value))
     return 0
+
+
+def split_target(layers: Sequence[str], target: str) -> tuple[str, str]:
+    """``LAYER[.ATTR]`` as (layer, attribute); a layer whose name holds a dot is matched whole.
+
+    The longest layer name that ``target`` equals, or starts with followed by a dot, wins;
+    otherwise the text before the first dot is the layer (and is reported as unknown).
+    """
+    if target in layers:
+        return target, ""
+    prefixes = [name for name in layers if target.startswith(name + ".")]
+    if prefixes:
+        name = max(prefixes, key=len)
+        return name, target[len(name) + 1 :]
+    name, _, attribute = target.partition(".")
+    return name, attribute
+
+
+def _say(line: str) -> None:
+    """One line of output. Names in it are escaped by the caller with ``printable``; values
+    are reprs, whose control codes are escaped here (a repr spanning lines keeps them)."""
+    print(printable_lines(line))
 
 
 def _summary(value: object) -> str:

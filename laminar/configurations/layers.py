@@ -1,11 +1,14 @@
 """Layer configurations: fan-out (``ForEach``/``Parameter``), ``Retry`` and ``Container``.
 
 They are plain frozen values, validated when they are created so that a typo fails on the
-user's own line rather than inside a backend.
+user's own line rather than inside a backend. Patterns are matched whole (``re.fullmatch``:
+``$`` would accept a trailing newline) and numbers must be finite, so every value a backend
+receives is one every target can carry.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,14 +16,21 @@ from typing import TYPE_CHECKING, Any
 
 from laminar.errors import ConfigurationError
 from laminar.model.parameters import Parameters as _Parameters
+from laminar.text import invalid_utf8
 
 if TYPE_CHECKING:
     from laminar.model.layer import Layer
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CPU = re.compile(r"^(\d+(\.\d+)?|\d+m)$")
-_MEMORY = re.compile(r"^\d+(\.\d+)?([EPTGMK]i?|[eE]\d+|m|k)?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CPU = re.compile(r"(\d+(\.\d+)?|\d+m)")
+_MEMORY = re.compile(r"\d+(\.\d+)?([EPTGMK]i?|[eE]\d+|m|k)?")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: An image reference: printable ASCII without spaces, not starting with ``-`` (an option).
+_IMAGE = re.compile(r"[!-~]+")
+#: More attempts than this is a typo, and more than some targets' retry limits accept.
+MAX_ATTEMPTS = 1000
+#: The longest wait before one retry (a day): longer is a typo, and overflows some targets.
+MAX_WAIT = 86400.0
 
 
 @dataclass(frozen=True)
@@ -45,10 +55,16 @@ class Parameter:
                 f"Parameter(layer={self.layer!r}): layer must be a Layer class, "
                 "for example Parameter(layer=Shard, attribute='foo')."
             )
-        if not isinstance(self.attribute, str) or not _IDENTIFIER.match(self.attribute):
+        if not isinstance(self.attribute, str) or not _IDENTIFIER.fullmatch(self.attribute):
             raise ConfigurationError(
                 f"Parameter(layer={self.layer.__name__}, attribute={self.attribute!r}): "
                 "attribute must be the name of an attribute the layer sets, such as 'foo'."
+            )
+        if self.attribute.startswith("_"):
+            raise ConfigurationError(
+                f"Parameter(layer={self.layer.__name__}, attribute={self.attribute!r}): "
+                "attributes starting with '_' are private to the run and never stored, so "
+                "nothing can fan out over them; name a public attribute."
             )
         if self.index is not None and (isinstance(self.index, bool) or self.index != 0):
             raise ConfigurationError(
@@ -119,19 +135,26 @@ class Retry:
     def __post_init__(self) -> None:
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
             raise ConfigurationError(f"Retry(attempts={self.attempts!r}) must be an integer.")
-        if self.attempts < 1:
+        if not 1 <= self.attempts <= MAX_ATTEMPTS:
             raise ConfigurationError(
-                f"Retry(attempts={self.attempts}) must be at least 1 (1 means no retry)."
+                f"Retry(attempts={self.attempts}) must be from 1 (no retry) to {MAX_ATTEMPTS}."
             )
-        if not isinstance(self.delay, (int, float)) or self.delay < 0:
-            raise ConfigurationError(f"Retry(delay={self.delay!r}) must be seconds >= 0.")
-        if not isinstance(self.backoff, (int, float)) or self.backoff < 1:
-            raise ConfigurationError(
-                f"Retry(backoff={self.backoff!r}) must be a factor >= 1 (1 means a fixed delay)."
-            )
+        _seconds("delay", self.delay, minimum=0.0, meaning="seconds >= 0")
+        _seconds("backoff", self.backoff, minimum=1.0, meaning="a factor >= 1 (1: fixed delay)")
+        if self.attempts > 1 and self.delay > 0:
+            # The longest wait, before the last retry, in logarithms: 2.0 ** 999 overflows.
+            longest = math.log(self.delay) + (self.attempts - 2) * math.log(self.backoff)
+            if longest > math.log(MAX_WAIT):
+                raise ConfigurationError(
+                    f"Retry(attempts={self.attempts}, delay={self.delay!r}, "
+                    f"backoff={self.backoff!r}) waits more than a day ({MAX_WAIT:g} s) before "
+                    "its last retry; lower delay, backoff or attempts."
+                )
 
     def wait_before(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 is the first retry)."""
+        if not self.delay:
+            return 0.0  # 0 * backoff ** k, without computing a power that may overflow
         return float(self.delay) * float(self.backoff) ** (retry_number - 1)
 
 
@@ -149,14 +172,20 @@ class Container:
     env: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.image is not None and (not isinstance(self.image, str) or not self.image.strip()):
+        if self.image is not None and (
+            not isinstance(self.image, str)
+            or not _IMAGE.fullmatch(self.image)
+            or self.image.startswith("-")
+        ):
             raise ConfigurationError(
                 f"Container(image={self.image!r}) must be an image reference such as "
-                "'python:3.11-slim'."
+                "'python:3.11-slim': printable ASCII, no spaces or control characters, not "
+                "starting with '-'."
             )
         if self.cpu is not None and (
             isinstance(self.cpu, bool)
-            or not _CPU.match(str(self.cpu))
+            or (isinstance(self.cpu, float) and not math.isfinite(self.cpu))
+            or not _CPU.fullmatch(str(self.cpu))
             or float(str(self.cpu).rstrip("m") or 0) <= 0
         ):
             raise ConfigurationError(
@@ -164,7 +193,7 @@ class Container:
                 "(2, 0.5) or millicores ('500m')."
             )
         if self.memory is not None and (
-            not isinstance(self.memory, str) or not _MEMORY.match(self.memory)
+            not isinstance(self.memory, str) or not _MEMORY.fullmatch(self.memory)
         ):
             raise ConfigurationError(
                 f"Container(memory={self.memory!r}) must be a Kubernetes quantity such as "
@@ -174,7 +203,7 @@ class Container:
             raise ConfigurationError("Container(env=...) must be a dict of name -> string.")
         env: dict[str, str] = {}
         for key, value in self.env.items():
-            if not isinstance(key, str) or not _ENV_NAME.match(key):
+            if not isinstance(key, str) or not _ENV_NAME.fullmatch(key):
                 raise ConfigurationError(
                     f"Container(env={{{key!r}: ...}}): variable names are letters, digits "
                     "and underscores, not starting with a digit."
@@ -183,6 +212,11 @@ class Container:
                 raise ConfigurationError(
                     f"Container(env={{{key!r}: {value!r}}}): values must be strings; "
                     f"write {str(value)!r}."
+                )
+            if "\x00" in value or invalid_utf8(value):
+                raise ConfigurationError(
+                    f"Container(env={{{key!r}: {value!r}}}): the value holds a NUL character "
+                    "or bytes that are not UTF-8, which no environment variable can carry."
                 )
             env[key] = value
         object.__setattr__(self, "env", dict(sorted(env.items())))
@@ -194,6 +228,19 @@ class Container:
 
     def __hash__(self) -> int:
         return hash((self.image, self.cpu, self.memory, tuple(sorted(self.env.items()))))
+
+
+def _seconds(name: str, value: object, *, minimum: float, meaning: str) -> None:
+    """Refuse a ``Retry`` number that is not a finite real (``inf``, ``nan``, ``True``, "5")."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < minimum
+    ):
+        raise ConfigurationError(
+            f"Retry({name}={value!r}) must be {meaning}, a finite number such as 5 or 0.5."
+        )
 
 
 def describe(value: Any) -> str:

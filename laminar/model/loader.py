@@ -16,13 +16,21 @@ from types import ModuleType
 
 import cloudpickle
 
-from laminar.errors import FlowLoadError
+from laminar.errors import FlowLoadError, LaminarError
 from laminar.model.flow import LOADING, Flow
+from laminar.text import printable, shell_word
 
 
 def split_reference(reference: str) -> tuple[str, str | None]:
+    """``path.py:Name`` as (path, name), else (reference, None).
+
+    The name is any text after the last ``:``, not only an identifier: a flow class made with
+    ``type("Nightly run", (Flow,), {})`` is addressed as ``flow.py:Nightly run``, as compiled
+    workflows do. A path that holds ``:`` itself is read whole: ``C:\\flows\\x.py`` since the
+    part before the last ``:`` does not end in ``.py``, ``dir.py:x/flow.py`` since it is a file.
+    """
     path, sep, name = reference.rpartition(":")
-    if sep and path.endswith(".py") and name.isidentifier():
+    if sep and path.endswith(".py") and name and not os.path.isfile(reference):
         return path, name
     return reference, None
 
@@ -46,19 +54,31 @@ def load_flow(reference: str) -> type[Flow]:
         for flow in flows:
             if flow.__name__ == name:
                 return flow
-        found = ", ".join(f.__name__ for f in flows) or "none"
-        raise FlowLoadError(f"{path} defines no Flow named {name} (it defines: {found}).")
+        found = ", ".join(printable(f.__name__) for f in flows) or "none"
+        raise FlowLoadError(
+            f"{printable(path)} defines no Flow named {printable(name)} (it defines: {found})."
+        )
     if not flows:
         raise FlowLoadError(
             f"{path} defines no Flow subclass. Add class MyFlow(Flow): ... and register "
             "layers on it."
         )
     if len(flows) > 1:
-        names = ", ".join(f.__name__ for f in flows)
-        raise FlowLoadError(
-            f"{path} defines several flows ({names}); choose one with {path}:{flows[0].__name__}."
-        )
+        names = ", ".join(printable(f.__name__) for f in flows)
+        example = shell_word(f"{path}:{flows[0].__name__}")
+        raise FlowLoadError(f"{path} defines several flows ({names}); choose one with {example}.")
     return flows[0]
+
+
+_PACKAGE = str(Path(__file__).resolve().parent.parent)
+
+
+def _laminar_frame(error: BaseException, filename: str) -> bool:
+    """A frame of laminar's own validation: a ``LaminarError``'s message already says what is
+    wrong, so its traceback ends on the user's line (``Retry(delay=inf)``), not inside laminar."""
+    if not isinstance(error, LaminarError):
+        return False
+    return filename == "<string>" or filename.startswith(_PACKAGE + os.sep)
 
 
 def load_module(path: str) -> ModuleType:
@@ -85,7 +105,9 @@ def load_module(path: str) -> ModuleType:
     except Exception as error:
         del sys.modules[module_name]
         frames = [
-            f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename
+            f
+            for f in traceback.extract_tb(error.__traceback__)
+            if "importlib" not in f.filename and not _laminar_frame(error, f.filename)
         ]
         text = "".join(traceback.format_list(frames[1:] or frames))
         text += "".join(traceback.format_exception_only(type(error), error))

@@ -18,11 +18,13 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wai
 from datetime import datetime, timezone
 from typing import Any
 
+from laminar.contract import check_execution_id
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.progress import Progress
 from laminar.runtime.task import Runtime, TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution, PlanRecord
+from laminar.text import printable
 
 _WORKER: Runtime | None = None
 
@@ -44,13 +46,14 @@ def execute(
     """Run every layer of ``ir`` with ``inputs``; raises ``TaskFailed`` on the first failing
     task. The inputs are committed first (a resumed execution keeps its own)."""
     progress = progress or Progress(quiet=True)
+    check_execution_id(execution_id, "execution")
     execution = Execution(store, ir.name, execution_id)
     runtime = Runtime(ir, execution)
     runtime.start(inputs)  # bad inputs fail here, before the execution exists
     execution.ensure_created()
     for position, spec in enumerate(ir.specs(), start=1):
         started = time.monotonic()
-        label = f"[{position}/{len(ir.order)}] {spec.name}"
+        label = f"[{position}/{len(ir.order)}] {printable(spec.name)}"
         if spec.is_foreach:
             plan = runtime.plan(spec.name)
             ran = _run_tasks(runtime, spec, plan, workers, progress, started)

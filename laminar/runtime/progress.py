@@ -1,6 +1,8 @@
 """What a local run shows on stderr: a line per layer, and a live task counter on a terminal.
 
 Layers print to stdout; laminar's own messages go to stderr so they never mix with results.
+Names in them are the user's (layer classes, execution ids) and are shown escaped, so an ANSI
+sequence or a carriage return in a name never reaches the terminal (see ``laminar.text``).
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import sys
 import time
 from typing import TextIO
+
+from laminar.text import printable, printable_lines
 
 
 class Progress:
@@ -21,12 +25,12 @@ class Progress:
     def say(self, message: str) -> None:
         if not self.quiet:
             self._clear()
-            print(f"laminar: {message}", file=self.stream, flush=True)
+            print(f"laminar: {printable_lines(message)}", file=self.stream, flush=True)
 
     def error(self, message: str) -> None:
         """An error: shown even when quiet, since it says why the run stopped."""
         self._clear()
-        print(f"laminar: error: {message}", file=self.stream, flush=True)
+        print(f"laminar: error: {printable_lines(message)}", file=self.stream, flush=True)
 
     def tasks(self, layer: str, done: int, total: int, started: float) -> None:
         """Redraw ``layer: done/total`` at most ten times a second, on terminals only."""
@@ -36,7 +40,7 @@ class Progress:
         self._last = now
         rate = done / (now - started) if now > started else 0.0
         percent = 100.0 * done / total if total else 100.0
-        text = f"\r  {layer}: {done}/{total} tasks ({percent:.0f}%, {rate:.0f}/s)"
+        text = f"\r  {printable(layer)}: {done}/{total} tasks ({percent:.0f}%, {rate:.0f}/s)"
         self.stream.write(text)
         self.stream.flush()
         self._shown = True

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from laminar.contract import check_execution_id
 from laminar.errors import ExecutionError
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore, safe_key
 from laminar.store.execution import MAIN, Execution
+from laminar.text import printable
 
 if TYPE_CHECKING:
     from laminar.ir import FlowIR
@@ -29,6 +31,8 @@ def list_executions(store: Datastore, flow: str) -> list[str]:
 
 def open_execution(store: Datastore, flow: str, execution: str | None) -> Execution:
     """The named execution, or the latest one; a clear error when it does not exist."""
+    if execution is not None:
+        check_execution_id(execution, "execution")
     known = list_executions(store, flow)
     if execution is None:
         if not known:
@@ -39,7 +43,7 @@ def open_execution(store: Datastore, flow: str, execution: str | None) -> Execut
         execution = known[-1]
     handle = Execution(store, flow, execution)
     if not handle.exists():
-        recent = ", ".join(known[-5:]) or "none"
+        recent = ", ".join(printable(k) for k in known[-5:]) or "none"
         raise ExecutionError(
             f"Unknown execution {execution!r} of {flow} in datastore {store.url} "
             f"(recent: {recent})."

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from laminar.contract import check_execution_id
 from laminar.errors import ConfigurationError, LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime.executor import execute, new_execution_id
@@ -23,6 +24,7 @@ from laminar.runtime.progress import Progress
 from laminar.runtime.task import TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
+from laminar.text import printable, printable_lines, shell_word
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -79,12 +81,20 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
     return given
 
 
+def whole(text: str) -> int:
+    """An argparse type: a whole number >= 0 in ASCII digits only.
+
+    ``int()`` also takes ``" 4\\n"``, ``"1_000"`` and other scripts' digits (``"٤"``): a
+    value that passes here is one every orchestrator reads back the same way.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise argparse.ArgumentTypeError(f"must be a whole number such as 4, not {text!r}")
+    return int(text)
+
+
 def positive(text: str) -> int:
     """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    value = whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
@@ -117,19 +127,26 @@ def run_and_report(
     """
     progress = Progress(quiet=quiet)
     store = Datastore(datastore)
-    execution_id = execution or new_execution_id()
+    if execution is None:
+        execution_id = new_execution_id()
+    else:
+        execution_id = check_execution_id(execution, "--execution")
     resumed = Execution(store, ir.name, execution_id).exists()
     verb = "resuming" if resumed else "running"
-    progress.say(f"{verb} {ir.name}, execution {execution_id} (datastore {store.url})")
+    shown = shell_word(execution_id)
+    progress.say(
+        f"{verb} {printable(ir.name)}, execution {shown} (datastore {printable(store.url)})"
+    )
     started = time.monotonic()
     try:
         execute(ir, store, execution_id, workers=workers, progress=progress, inputs=inputs)
     except TaskFailed as failure:
         sys.stdout.flush()
-        print(failure.user_traceback, file=sys.stderr, end="")
+        print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
+        again = f" --datastore {shell_word(datastore)}" if datastore else ""
         progress.error(
-            f"{failure}\n  fix it, then resume with: laminar run {reference} "
-            f"--execution {execution_id}" + (f" --datastore {datastore}" if datastore else "")
+            f"{failure}\n  fix it, then resume with: laminar run {shell_word(reference)} "
+            f"--execution {shown}{again}"
         )
         return 1, execution_id
     except LaminarError as error:
@@ -137,8 +154,8 @@ def run_and_report(
         progress.error(str(error))
         return 2, execution_id
     progress.say(
-        f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show {reference} "
-        f"--execution {execution_id}"
+        f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show "
+        f"{shell_word(reference)} --execution {shown}"
     )
     return 0, execution_id
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import sys
 
-from laminar.contract import ENV_EXECUTION, ENV_LEG, PlanFormat, render_plan
+from laminar.contract import ENV_EXECUTION, ENV_LEG, PlanFormat, check_execution_id, render_plan
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime import inputs
 from laminar.runtime.task import Runtime, TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
+from laminar.text import printable, printable_lines
 
 
 def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str | None) -> Runtime:
@@ -27,6 +28,7 @@ def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str
         raise LaminarError(
             f"laminar {command} needs an execution id: pass --execution ID or set {ENV_EXECUTION}."
         )
+    check_execution_id(execution_id, "--execution" if execution else f"${ENV_EXECUTION}")
     return Runtime(ir, Execution(Datastore(datastore), ir.name, execution_id))
 
 
@@ -48,11 +50,17 @@ def plan(
     if output is None:
         sys.stdout.write(text)
         return
-    directory = os.path.dirname(output)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    with open(output, "a" if fmt.appends else "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        directory = os.path.dirname(output)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        with open(output, "a" if fmt.appends else "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:  # a directory, a read-only mount: say so, not a traceback
+        raise LaminarError(
+            f"laminar plan cannot write --output {printable(output)}: "
+            f"{error.strerror or error}; the plan is committed, so run it again with a file."
+        ) from None
 
 
 def task(
@@ -80,8 +88,8 @@ def task(
     try:
         runtime.run_leg(layer, leg, retry=retry)
     except TaskFailed as failure:
-        print(failure.user_traceback, file=sys.stderr, end="")
-        print(f"laminar: error: {failure}", file=sys.stderr)
+        print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
+        print(f"laminar: error: {printable_lines(str(failure))}", file=sys.stderr)
         return 1
     return 0
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from laminar.configurations.layers import Container, Retry
-from laminar.errors import ExecutionError, LaminarError
+from laminar.errors import ArtifactError, ExecutionError, LaminarError
 from laminar.ir import FlowIR, LayerSpec, ParameterSpec
 from laminar.model import layer as layer_module
 from laminar.model.layer import Layer
@@ -26,6 +26,7 @@ from laminar.runtime.fanout import plan_fanout, positions
 from laminar.runtime.inputs import parameters_view, start
 from laminar.store.accessor import Accessor
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
+from laminar.text import describe_bytes, invalid_utf8, printable_lines, shell_word
 
 
 class TaskFailed(LaminarError):
@@ -147,7 +148,7 @@ class Runtime:
         if not spec.is_foreach:
             raise ExecutionError(
                 f"Layer {layer} has no ForEach, so it has no tasks to plan; run it with "
-                f"laminar task ... --layer {layer} (without --leg)."
+                f"laminar task ... {shell_word('--layer=' + layer)} (without --leg)."
             )
         return spec
 
@@ -264,6 +265,11 @@ class Runtime:
         for name, value in vars(layer).items():
             if name.startswith("_"):
                 continue
+            if invalid_utf8(name):
+                raise ArtifactError(
+                    f"Layer {spec.name} set an attribute named {describe_bytes(name)}, which is "
+                    "not valid UTF-8 and cannot be stored; give it a UTF-8 name."
+                )
             if name in context.shards:
                 manifest.attributes[name] = context.shards[name]
             else:
@@ -310,7 +316,7 @@ def _is_iterable(value: Any) -> bool:
 
 
 def _stderr(message: str) -> None:
-    print(f"laminar: {message}", file=sys.stderr, flush=True)
+    print(f"laminar: {printable_lines(message)}", file=sys.stderr, flush=True)
 
 
 def _user_traceback(error: BaseException) -> str:

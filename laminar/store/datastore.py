@@ -27,11 +27,13 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from laminar.contract import check_datastore_url
 from laminar.errors import LaminarError
 
 ENV_DATASTORE = "LAMINAR_DATASTORE"
 DEFAULT_DATASTORE = ".laminar"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+_LONGEST = 200
 #: Local files are written and read with bare ``os`` calls: every system call counts when a
 #: run commits ten thousand small manifests (``open()`` adds fstat/ioctl/lseek calls).
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
@@ -62,8 +64,12 @@ def unique_name() -> str:
 
 
 def safe_key(text: str) -> str:
-    """A path component for ``text``; unsafe characters replaced, a hash keeps it unique."""
-    if text and not _SAFE.search(text) and text not in {".", ".."}:
+    """A path component for ``text``; unsafe characters replaced, a hash keeps it unique.
+
+    Names longer than ``_LONGEST`` are shortened the same way: a file system takes at most
+    255 bytes per name, and the manifest names add their own suffix.
+    """
+    if text and len(text) <= _LONGEST and not _SAFE.search(text) and text not in {".", ".."}:
         return text
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return f"{_SAFE.sub('_', text)[:80]}-{digest}"
@@ -73,7 +79,10 @@ class Datastore:
     """Byte-level access to the store, with a fast path for local directories."""
 
     def __init__(self, url: str | None = None) -> None:
-        self.url = resolve_url(url)
+        # Credentials and control characters never reach a path, a message or a child task.
+        self.url = check_datastore_url(
+            resolve_url(url), "datastore" if url else f"${ENV_DATASTORE}"
+        )
         try:
             fs, root = fsspec.core.url_to_fs(self.url)
         except (ImportError, ValueError) as error:

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from laminar import __version__
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.configurations.layers import Retry
-from laminar.contract import PLAN, RESERVED_ENV, TASK, PlanFormat, shim_argv
-from laminar.errors import CompileError
+from laminar.contract import PLAN, RESERVED_ENV, TASK, PlanFormat, check_datastore_url, shim_argv
+from laminar.errors import CompileError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.model.parameters import InputSpec
 
@@ -154,6 +155,8 @@ class JobGraph:
 
 def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
     """Build the job graph of ``ir`` for ``target``. Raises ``CompileError``."""
+    if options.datastore is not None:
+        checked(check_datastore_url, options.datastore, "--datastore")
     layers = list(ir.order)
     ids = assign_ids(layers, target.name_rule, reserved=target.reserved)
     foreach = [name for name in layers if ir.spec(name).is_foreach]
@@ -209,6 +212,14 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
         header=_header(ir, options, target),
         inputs=ir.inputs,
     )
+
+
+def checked(check: Callable[[str, str], str], value: str, option: str) -> str:
+    """``check(value, option)`` from the contract, its error as a ``CompileError``."""
+    try:
+        return check(value, option)
+    except LaminarError as error:
+        raise CompileError(str(error)) from None
 
 
 def _task_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tuple[str, ...]:

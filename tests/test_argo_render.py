@@ -465,3 +465,21 @@ def test_unexpressible_retry_and_env_clash_are_errors() -> None:
     flow = make_flow("EnvFlow", ("Start", {"container": Container(env={"LAMINAR_LEG": "1"})}))
     with pytest.raises(CompileError, match="Layer Start sets LAMINAR_LEG"):
         render(flow)
+
+
+@pytest.mark.parametrize("target", ["argo", "airflow", "github"])
+def test_credentials_in_urls_are_refused_from_python_too(target: str) -> None:
+    flow = make_flow("CredFlow", ("Start", {}))
+    with pytest.raises(CompileError, match="holds credentials") as error:
+        generate(
+            target, flow.ir(), flow_ref="f.py", image="i:1",
+            datastore="s3://AKIAKEY:s3cr3t@bucket/p",
+        )  # fmt: skip
+    assert "s3cr3t" not in str(error.value)
+    if target == "argo":
+        with pytest.raises(CompileError, match="holds credentials") as endpoint:
+            generate(
+                "argo", flow.ir(), flow_ref="f.py", image="i:1", datastore="s3://b/p",
+                s3_endpoint="http://user:pw0rd@minio:9000",
+            )  # fmt: skip
+        assert "pw0rd" not in str(endpoint.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from laminar.backends.lowering import checked
 from laminar.backends.options import (
     option,
     require_choice,
@@ -12,6 +13,7 @@ from laminar.backends.options import (
     require_positive,
     require_text,
 )
+from laminar.contract import check_datastore_url
 from laminar.errors import CompileError
 
 KINDS = {
@@ -119,6 +121,8 @@ class ArgoOptions:
         require_positive(self.max_legs, "--max-legs")
         require_choice(self.image_pull_policy, "--image-pull-policy", PULL_POLICIES)
         require_text(self.s3_endpoint, "--s3-endpoint")
+        if self.s3_endpoint is not None:
+            checked(check_datastore_url, self.s3_endpoint, "--s3-endpoint")
         require_pattern(self.mount_path, "--mount-path", r"/[^{}\s]*", "an absolute path "
                         "without spaces or braces")  # fmt: skip
         for item in self.label:

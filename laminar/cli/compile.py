@@ -12,6 +12,7 @@ import os
 import shlex
 import sys
 
+from laminar.cli.parser import Parser
 from laminar.errors import CompileError, LaminarError
 
 EPILOG = """\
@@ -27,7 +28,7 @@ Each target has its own options: laminar compile --target TARGET --help
 def build_parser(target: str | None) -> argparse.ArgumentParser:
     from laminar.backends import TARGETS, dialect_class
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="laminar compile",
         description="Compile a flow for an orchestrator.",
         epilog=EPILOG,

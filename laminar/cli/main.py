@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from laminar import __version__
+from laminar.cli.parser import Parser
 from laminar.contract import (
     SYNC,
     SYNC_CHANGED,
@@ -21,7 +22,7 @@ from laminar.runtime.script import add_run_options, parse_params, positive, run_
 from laminar.text import describe_bytes, invalid_utf8, printable_lines
 
 if TYPE_CHECKING:
-    from _typeshed import SupportsWrite
+    pass
 
 EXAMPLES = """\
 examples:
@@ -39,33 +40,8 @@ The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working dire
 """
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, with the arguments it echoes in its errors shown escaped.
-
-    With ``intermixed`` a positional may follow options (``laminar show FLOW --execution ID
-    LAYER.ATTR``, as documented); plain argparse only takes positionals before them.
-    """
-
-    intermixed = False
-    _parsing = False
-
-    def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        if not self.intermixed or self._parsing:
-            return super().parse_known_args(args, namespace)
-        self._parsing = True  # parse_known_intermixed_args calls back here
-        try:
-            return self.parse_known_intermixed_args(args, namespace)
-        finally:
-            self._parsing = False
-
-    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
-        super()._print_message(printable_lines(message), file)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="laminar",
         description="Write a workflow once as Python classes; run it locally or compile it "
         "to Argo Workflows, Apache Airflow or GitHub Actions.",
@@ -79,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "locally or compiled to Argo Workflows, Apache Airflow and GitHub Actions)",
     )
     commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+        dest="command", metavar="COMMAND", required=True, parser_class=Parser
     )
 
     def command(name: str, help: str, epilog: str = "") -> argparse.ArgumentParser:
@@ -130,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  laminar show flow.py --execution ID     layers and attributes of one\n"
         "  laminar show flow.py Process.foo        one attribute of the latest run",
     )
-    assert isinstance(show, _Parser)
+    assert isinstance(show, Parser)
     show.intermixed = True
     show.add_argument("target", nargs="?", metavar="LAYER[.ATTR]", help="what to show")
     show.add_argument("--execution", metavar="ID", help="execution id (default: the latest)")
@@ -158,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_sync(commands: argparse._SubParsersAction[_Parser], shim_help: str) -> None:
+def add_sync(commands: argparse._SubParsersAction[Parser], shim_help: str) -> None:
     """``laminar sync``: the one shim command without a FLOW (it sees only files)."""
     sync = commands.add_parser(
         SYNC,

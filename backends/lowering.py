@@ -114,6 +114,10 @@ class Job:
     #: The orchestrator's retries; ``None`` when the layer has none or the shim retries.
     retry: Retry | None = None
     resources: Resources | None = None
+    #: The working directory inside the image (``Container(workdir=...)``).
+    workdir: str | None = None
+    #: How many words at the start of ``argv`` run laminar (the rest are its arguments).
+    executable: int = 1
 
     @property
     def layer(self) -> str:
@@ -174,6 +178,8 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
             "image": _image(spec, options, target),
             "env": _env(spec),
             "retry": None if target.shim_retries else _retry(spec),
+            "workdir": spec.container.workdir if spec.container is not None else None,
+            "executable": len(_laminar(spec, options)),
         }
         task = _task_argv(spec, options, target)
         resources = _resources(spec)
@@ -222,9 +228,17 @@ def checked(check: Callable[[str, str], str], value: str, option: str) -> str:
         raise CompileError(str(error)) from None
 
 
+def _laminar(spec: LayerSpec, options: CompileOptions) -> tuple[str, ...]:
+    """The command that runs laminar for this layer: ``Container(command=...)`` or the
+    compile options' (``laminar``)."""
+    container = spec.container
+    words = container.command_words if container is not None else None
+    return words or options.laminar
+
+
 def _task_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tuple[str, ...]:
     extra = ("--retry",) if target.shim_retries and spec.retry is not None else ()
-    return shim_argv(options.laminar, TASK, options.flow_ref, spec.name, *extra)
+    return shim_argv(_laminar(spec, options), TASK, options.flow_ref, spec.name, *extra)
 
 
 def _plan_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tuple[str, ...]:
@@ -235,7 +249,7 @@ def _plan_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tupl
     output = target.plan_output()
     if output is not None:
         extra += ["--output", output]
-    return shim_argv(options.laminar, PLAN, options.flow_ref, spec.name, *extra)
+    return shim_argv(_laminar(spec, options), PLAN, options.flow_ref, spec.name, *extra)
 
 
 def _image(spec: LayerSpec, options: CompileOptions, target: Target) -> str | None:
@@ -274,7 +288,7 @@ def _resources(spec: LayerSpec) -> Resources | None:
     container = spec.container
     if container is None or (container.cpu_quantity is None and container.memory is None):
         return None
-    return Resources(container.cpu_quantity, container.memory)
+    return Resources(container.cpu_quantity, container.memory_quantity)
 
 
 def _header(ir: FlowIR, options: CompileOptions, target: Target) -> tuple[str, ...]:

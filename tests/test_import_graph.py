@@ -15,10 +15,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Which laminar modules each stage may import (prefixes); everything may use these two.
-BASE = ("laminar.errors", "laminar.contract")
+BASE = ("laminar.errors", "laminar.contract", "laminar.text")
 ALLOWED: dict[str, tuple[str, ...]] = {
-    "laminar.contract": ("laminar.errors",),
-    "laminar.configurations": ("laminar.configurations", "laminar.model.layer"),
+    "laminar.contract": ("laminar.errors", "laminar.text"),
+    "laminar.text": (),
+    "laminar.configurations": (
+        "laminar.configurations",
+        "laminar.model.layer",
+        "laminar.model.parameters",
+    ),
     "laminar.model": ("laminar.model", "laminar.configurations"),
     "laminar.components": ("laminar.model",),
     "laminar.ir": ("laminar.ir", "laminar.model", "laminar.configurations"),

@@ -56,6 +56,8 @@ class AirflowTask:
     kind: str
     #: The shim's arguments after the laminar executable.
     args: tuple[str, ...]
+    #: The whole command a pod runs (its image's laminar, then ``args``); in ``workdir``.
+    pod_command: tuple[str, ...]
     #: Variables of the tasks this one waits for (a mapped task: none, it expands over its plan).
     upstream: tuple[str, ...]
     #: A mapped task's planning task variable.
@@ -117,7 +119,8 @@ class AirflowDialect(Dialect):
             id=job.id,
             var=self.variables[job.id],
             kind=job.kind.value,
-            args=job.argv[len(self.options.laminar) :],
+            args=job.argv[job.executable :],
+            pod_command=_in_workdir(job.argv, job.workdir),
             upstream=tuple(self.variables[u] for u in upstream),
             expand_over=self.variables[expand_over] if expand_over else None,
             retry=retry,
@@ -151,11 +154,19 @@ class AirflowDialect(Dialect):
             flow_cwd=settings.flow_cwd,
             datastore=graph.datastore,
             max_map_length=settings.max_map_length,
-            executable=list(self.options.laminar),
             xcom_path=K8S_XCOM_PATH,
             inputs=graph.inputs,
         )
         return text if text.endswith("\n") else text + "\n"
+
+
+def _in_workdir(argv: tuple[str, ...], workdir: str | None) -> tuple[str, ...]:
+    """``argv`` run in ``workdir``: KubernetesPodOperator has no working-directory setting,
+    so a fixed shell script changes directory; the directory and the command travel as its
+    arguments, never inside the script."""
+    if workdir is None:
+        return argv
+    return ("sh", "-c", 'cd "$0" && exec "$@"', workdir, *argv)
 
 
 def _variables(graph: JobGraph) -> dict[str, str]:

@@ -148,6 +148,7 @@ class ArgoDialect(Dialect):
             container=argo.Container(
                 image=job.image,
                 image_pull_policy=self.settings.image_pull_policy,
+                working_dir=None if job.workdir is None else container_text(job.workdir),
                 command=command,
                 env=env,
                 resources=resources,

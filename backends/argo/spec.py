@@ -48,6 +48,7 @@ class VolumeMount(Spec):
 class Container(Spec):
     image: str
     image_pull_policy: str | None = None
+    working_dir: str | None = None
     command: tuple[str, ...] = ()
     env: tuple[EnvVar, ...] = ()
     resources: ResourceRequirements | None = None

@@ -35,7 +35,7 @@ from typing import ClassVar
 
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
-from laminar.backends.escaping import github_text, shell_command
+from laminar.backends.escaping import github_text, shell_command, shell_word
 from laminar.backends.github import spec as gh
 from laminar.backends.github.options import GitHubOptions, workflow_name
 from laminar.backends.lowering import Job, JobGraph, JobKind, input_text
@@ -111,7 +111,12 @@ class GitHubDialect(Dialect):
             needs=tuple(needs),
             if_=gh.needs_succeeded(checks) if checks else None,
             runs_on=self.settings.runs_on,
-            container=None if job.image is None else gh.Container(job.image),
+            container=None
+            if job.image is None
+            else gh.Container(
+                job.image,
+                options=None if job.workdir is None else f"--workdir {shell_word(job.workdir)}",
+            ),
             steps=self.steps(graph, job, step, command),
         )
 

@@ -37,6 +37,8 @@ class Step(GitHubSpec):
 @dataclass(frozen=True)
 class Container(GitHubSpec):
     image: str
+    #: Extra ``docker create`` options (``--workdir /app``).
+    options: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,6 +9,7 @@ receives is one every target can carry.
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +132,9 @@ class Retry:
     attempts: int = 3
     delay: float = 1.0
     backoff: float = 1.0
+    #: Up to this many seconds more, at random, before each retry (spreads out retries that
+    #: fail together). Honoured where laminar waits itself: locally and by the shim.
+    jitter: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
@@ -141,6 +145,9 @@ class Retry:
             )
         _seconds("delay", self.delay, minimum=0.0, meaning="seconds >= 0")
         _seconds("backoff", self.backoff, minimum=1.0, meaning="a factor >= 1 (1: fixed delay)")
+        _seconds("jitter", self.jitter, minimum=0.0, meaning="seconds >= 0")
+        if self.jitter > MAX_WAIT:
+            raise ConfigurationError(f"Retry(jitter={self.jitter!r}) is more than a day.")
         if self.attempts > 1 and self.delay > 0:
             # The longest wait, before the last retry, in logarithms: 2.0 ** 999 overflows.
             longest = math.log(self.delay) + (self.attempts - 2) * math.log(self.backoff)
@@ -153,23 +160,29 @@ class Retry:
 
     def wait_before(self, retry_number: int) -> float:
         """Seconds to wait before retry ``retry_number`` (1 is the first retry)."""
+        extra = random.uniform(0.0, float(self.jitter)) if self.jitter else 0.0
         if not self.delay:
-            return 0.0  # 0 * backoff ** k, without computing a power that may overflow
-        return float(self.delay) * float(self.backoff) ** (retry_number - 1)
+            return extra  # 0 * backoff ** k, without computing a power that may overflow
+        return float(self.delay) * float(self.backoff) ** (retry_number - 1) + extra
 
 
 @dataclass(frozen=True)
 class Container:
     """Where a layer runs when deployed: image, Kubernetes-style resources and environment.
 
-    ``cpu`` is cores (``2``, ``0.5``, ``"500m"``); ``memory`` a Kubernetes quantity (``"4Gi"``).
-    Values left as ``None`` come from the compile options.
+    ``cpu`` is cores (``4``, ``0.5``, ``"500m"``); ``memory`` is megabytes as a whole number
+    (``2000``, the original library's spelling) or a Kubernetes quantity (``"4Gi"``).
+    ``workdir`` is the working directory inside the image; ``command`` the command that runs
+    laminar there (default: ``laminar``, or the compile options'). Values left as ``None`` come
+    from the compile options.
     """
 
     image: str | None = None
     cpu: str | float | int | None = None
-    memory: str | None = None
+    memory: str | int | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    workdir: str | None = None
+    command: str | None = None
 
     def __post_init__(self) -> None:
         if self.image is not None and (
@@ -192,13 +205,36 @@ class Container:
                 f"Container(cpu={self.cpu!r}) must be a positive number of cores "
                 "(2, 0.5) or millicores ('500m')."
             )
-        if self.memory is not None and (
-            not isinstance(self.memory, str) or not _MEMORY.fullmatch(self.memory)
+        megabytes = isinstance(self.memory, int) and not isinstance(self.memory, bool)
+        if self.memory is not None and not (
+            (megabytes and int(self.memory) > 0)
+            or (isinstance(self.memory, str) and _MEMORY.fullmatch(self.memory))
         ):
             raise ConfigurationError(
-                f"Container(memory={self.memory!r}) must be a Kubernetes quantity such as "
-                "'512Mi' or '4Gi'."
+                f"Container(memory={self.memory!r}) must be megabytes (2000) or a Kubernetes "
+                "quantity such as '512Mi' or '4Gi'."
             )
+        if self.workdir is not None and (
+            not isinstance(self.workdir, str)
+            or not self.workdir.startswith("/")
+            or not self.workdir.isprintable()
+        ):
+            raise ConfigurationError(
+                f"Container(workdir={self.workdir!r}) must be an absolute path in the image, "
+                "such as '/app'."
+            )
+        if self.command is not None:
+            import shlex
+
+            try:
+                words = shlex.split(self.command) if isinstance(self.command, str) else []
+            except ValueError:
+                words = []
+            if not words or not self.command.isprintable():
+                raise ConfigurationError(
+                    f"Container(command={self.command!r}) must be the command that runs laminar "
+                    "in the image, such as 'python -m laminar'."
+                )
         if not isinstance(self.env, Mapping):
             raise ConfigurationError("Container(env=...) must be a dict of name -> string.")
         env: dict[str, str] = {}
@@ -226,8 +262,25 @@ class Container:
         """``cpu`` as a Kubernetes quantity string (``"2"``, ``"500m"``)."""
         return None if self.cpu is None else str(self.cpu)
 
+    @property
+    def memory_quantity(self) -> str | None:
+        """``memory`` as a Kubernetes quantity string: megabytes as ``"2000M"``."""
+        if isinstance(self.memory, int):
+            return f"{self.memory}M"
+        return self.memory
+
+    @property
+    def command_words(self) -> tuple[str, ...] | None:
+        """``command`` split as a shell would (``"python -m laminar"`` is three words)."""
+        import shlex
+
+        return None if self.command is None else tuple(shlex.split(self.command))
+
     def __hash__(self) -> int:
-        return hash((self.image, self.cpu, self.memory, tuple(sorted(self.env.items()))))
+        return hash(
+            (self.image, self.cpu, self.memory, tuple(sorted(self.env.items())), self.workdir,
+             self.command)
+        )  # fmt: skip
 
 
 def _seconds(name: str, value: object, *, minimum: float, meaning: str) -> None:

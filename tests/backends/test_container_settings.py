@@ -1,0 +1,102 @@
+"""``Container(cpu=4, memory=2000, workdir=..., command=...)`` and ``Retry(jitter=...)``, in the
+original library's spelling, on every target."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from laminar import Container, Flow, Layer, Retry
+from laminar.backends import generate
+from laminar.errors import ConfigurationError
+
+
+def make(container: Container) -> type[Flow]:
+    flow: type[Flow] = type("Configured", (Flow,), {})
+
+    @flow.register(container=container)
+    class Task(Layer):
+        def __call__(self) -> None:
+            self.seen = (self.configuration.container.cpu, self.configuration.container.memory)
+
+    return flow
+
+
+SETTINGS = Container(
+    image="ghcr.io/acme/app:1", cpu=4, memory=2000, workdir="/app", command="python -m laminar"
+)
+
+
+def test_the_layer_sees_its_configuration_as_written(tmp_path: Path) -> None:
+    flow = make(SETTINGS)
+    execution = flow()(datastore=str(tmp_path))
+    assert flow.results(execution, str(tmp_path))["Task"].seen == (4, 2000)
+
+
+def test_argo_gets_quantities_working_dir_and_command() -> None:
+    doc = yaml.safe_load(
+        generate("argo", make(SETTINGS).ir(), flow_ref="f.py", datastore="s3://b/p")
+    )
+    (template,) = [t for t in doc["spec"]["templates"] if t["name"] == "task"]
+    container = template["container"]
+    assert container["resources"]["limits"] == {"cpu": "4", "memory": "2000M"}
+    assert container["workingDir"] == "/app"
+    assert container["command"][:4] == ["python", "-m", "laminar", "task"]
+
+
+def test_github_container_jobs_get_the_workdir() -> None:
+    doc = yaml.safe_load(generate("github", make(SETTINGS).ir(), flow_ref="f.py"))
+    job = doc["jobs"]["Task"]
+    assert job["container"] == {"image": "ghcr.io/acme/app:1", "options": "--workdir /app"}
+    (shim,) = [s for s in job["steps"] if s.get("id") == "shim"]
+    assert shim["run"].startswith("python -m laminar task f.py")
+
+
+def kpo_commands(text: str) -> dict[str, Any]:
+    found = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "KubernetesPodOperator":
+            keywords = {k.arg: k.value for k in node.keywords}
+            task_id = ast.literal_eval(keywords["task_id"])
+            found[task_id] = ast.literal_eval(keywords["cmds"].args[0])  # literal([...])
+    return found
+
+
+def test_airflow_pods_change_to_the_workdir_with_the_path_as_data() -> None:
+    text = generate(
+        "airflow", make(SETTINGS).ir(), flow_ref="f.py", datastore="s3://b/p",
+        operator="kubernetes",
+    )  # fmt: skip
+    assert kpo_commands(text)["Task"] == [
+        "sh", "-c", 'cd "$0" && exec "$@"', "/app", "python", "-m", "laminar", "task", "f.py",
+        "--layer=Task",
+    ]  # fmt: skip
+    assert "requests={'cpu': '4', 'memory': '2000M'}" in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"memory": 0}, "must be megabytes"),
+        ({"memory": True}, "must be megabytes"),
+        ({"workdir": "app"}, "must be an absolute path"),
+        ({"command": ""}, "must be the command that runs laminar"),
+        ({"command": "python 'unclosed"}, "must be the command that runs laminar"),
+    ],
+)
+def test_bad_settings_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Container(**kwargs)
+
+
+def test_retry_jitter_adds_at_most_jitter_seconds() -> None:
+    retry = Retry(attempts=3, delay=2, backoff=2, jitter=0.5)
+    waits = [retry.wait_before(2) for _ in range(50)]
+    assert all(4.0 <= wait <= 4.5 for wait in waits)
+    assert len(set(waits)) > 1
+    with pytest.raises(ConfigurationError, match="jitter"):
+        Retry(jitter=-1)

@@ -36,6 +36,9 @@ class Dialect:
     plan_format: ClassVar[PlanFormat]
     #: True when the target cannot retry a job: the shim honours ``Retry`` (``--retry``).
     shim_retries: ClassVar[bool] = False
+    #: True when a ForEach layer whose only upstream runs once is planned by that upstream's
+    #: job instead of a planning job of its own.
+    fuse_plans: ClassVar[bool] = False
     #: The largest file the target accepts, its name, and what else the user can do.
     max_output_bytes: ClassVar[int | None] = None
     output_limit: ClassVar[str] = ""
@@ -57,8 +60,9 @@ class Dialect:
         """At most this many legs per ForEach layer; ``None``: one leg per task."""
         return None
 
-    def plan_output(self) -> str | None:
-        """Where a planning job writes its legs (``--output``); ``None``: stdout."""
+    def plan_output(self, mapped: str) -> str | None:
+        """Where the legs of the ForEach job ``mapped`` are written (``--output``); ``None``:
+        stdout."""
         return None
 
     def needs_image(self) -> bool:

@@ -69,7 +69,12 @@ class Target(Protocol):
 
     def max_legs(self) -> int | None: ...
 
-    def plan_output(self) -> str | None: ...
+    @property
+    def fuse_plans(self) -> bool:
+        """True when a ForEach layer whose only upstream runs once is planned by that
+        upstream's job (one job fewer: on Argo a pod start)."""
+
+    def plan_output(self, mapped: str) -> str | None: ...
 
     def needs_image(self) -> bool: ...
 
@@ -106,8 +111,11 @@ class Job:
     after: tuple[str, ...]
     #: The shim command, complete (run-time values come from the contract's env vars).
     argv: tuple[str, ...]
-    #: For a ``MAPPED`` job: the id of the ``PLAN`` job whose legs it fans out over.
+    #: For a ``MAPPED`` job: the id of the job whose legs it fans out over (its ``PLAN`` job,
+    #: or the ``RUN`` job of its only upstream when plans are fused).
     plan: str | None = None
+    #: For a ``RUN`` job that plans ForEach layers after it runs: their ``MAPPED`` job ids.
+    plans: tuple[str, ...] = ()
     image: str | None = None
     #: The layer's own environment (``Container(env=...)``), sorted by name.
     env: tuple[tuple[str, str], ...] = ()
@@ -163,7 +171,8 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
         checked(check_datastore_url, options.datastore, "--datastore")
     layers = list(ir.order)
     ids = assign_ids(layers, target.name_rule, reserved=target.reserved)
-    foreach = [name for name in layers if ir.spec(name).is_foreach]
+    fused = _fused_plans(ir) if target.fuse_plans else {}
+    foreach = [name for name in layers if ir.spec(name).is_foreach and name not in fused]
     plan_ids = assign_ids(
         foreach,
         target.name_rule,
@@ -184,21 +193,26 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
         task = _task_argv(spec, options, target)
         resources = _resources(spec)
         if not spec.is_foreach:
+            planned = [name for name, upstream in fused.items() if upstream == spec.name]
             jobs.append(
                 Job(
                     ids[spec.name],
                     JobKind.RUN,
                     after=after,
-                    argv=task,
+                    argv=task + _then_plan_argv(planned, ids, target),
+                    plans=tuple(ids[name] for name in planned),
                     resources=resources,
                     **common,
                 )
             )
             continue
-        # The planning job only counts, so it keeps the cluster's default resources.
-        plan_id = plan_ids[spec.name]
-        plan = _plan_argv(spec, options, target)
-        jobs.append(Job(plan_id, JobKind.PLAN, after=after, argv=plan, **common))
+        if spec.name in fused:
+            plan_id = ids[fused[spec.name]]
+        else:
+            # The planning job only counts, so it keeps the cluster's default resources.
+            plan_id = plan_ids[spec.name]
+            plan = _plan_argv(spec, ids[spec.name], options, target)
+            jobs.append(Job(plan_id, JobKind.PLAN, after=after, argv=plan, **common))
         jobs.append(
             Job(
                 ids[spec.name],
@@ -241,15 +255,44 @@ def _task_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tupl
     return shim_argv(_laminar(spec, options), TASK, options.flow_ref, spec.name, *extra)
 
 
-def _plan_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tuple[str, ...]:
+def _plan_argv(
+    spec: LayerSpec, mapped: str, options: CompileOptions, target: Target
+) -> tuple[str, ...]:
+    extra = _plan_format(target)
+    output = target.plan_output(mapped)
+    if output is not None:
+        extra += ["--output", output]
+    return shim_argv(_laminar(spec, options), PLAN, options.flow_ref, spec.name, *extra)
+
+
+def _plan_format(target: Target) -> list[str]:
     extra = ["--format", target.plan_format.value]
     max_legs = target.max_legs()
     if max_legs is not None:
         extra += ["--max-legs", str(max_legs)]
-    output = target.plan_output()
-    if output is not None:
-        extra += ["--output", output]
-    return shim_argv(_laminar(spec, options), PLAN, options.flow_ref, spec.name, *extra)
+    return extra
+
+
+def _then_plan_argv(planned: list[str], ids: dict[str, str], target: Target) -> tuple[str, ...]:
+    """``--then-plan=L --plan-output=PATH`` for each ForEach layer a run job plans."""
+    if not planned:
+        return ()
+    extra = _plan_format(target)
+    for name in planned:
+        extra += [f"--then-plan={name}", f"--plan-output={target.plan_output(ids[name])}"]
+    return tuple(extra)
+
+
+def _fused_plans(ir: FlowIR) -> dict[str, str]:
+    """ForEach layer -> the upstream that plans it: where its only upstream runs once, the
+    plan needs nothing that upstream's job has not just committed."""
+    fused: dict[str, str] = {}
+    for spec in ir.specs():
+        if spec.is_foreach and len(spec.dependencies) == 1:
+            upstream = ir.spec(spec.dependencies[0])
+            if not upstream.is_foreach:
+                fused[spec.name] = upstream.name
+    return fused
 
 
 def _image(spec: LayerSpec, options: CompileOptions, target: Target) -> str | None:

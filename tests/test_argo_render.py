@@ -146,33 +146,31 @@ def test_header_names_generator_and_flow() -> None:
 # -- DAG wiring --------------------------------------------------------------------------------
 
 
-def test_dependencies_and_foreach_fan_out() -> None:
-    flow = make_flow(
-        "FanFlow",
-        ("Start", {}),
-        ("Fan", {"foreach": "items"}),
-        ("Join", {}),
-    )
+def test_a_fan_out_is_planned_in_its_only_upstreams_pod() -> None:
+    """No planning pod when a ForEach layer's only upstream runs once: that upstream's pod
+    commits, then plans the fan-out, and Argo reads the leg count from its output."""
+    flow = make_flow("FanFlow", ("Start", {}), ("Fan", {"foreach": "items"}), ("Join", {}))
     doc = load(render(flow, argo_max_legs=16))
     tasks = dag_tasks(doc)
-    assert list(tasks) == ["start", "fan-plan", "fan", "join"]
+    assert list(tasks) == ["start", "fan", "join"]
     assert "dependencies" not in tasks["start"]
-    assert tasks["fan-plan"]["dependencies"] == ["start"]
-    assert tasks["fan"]["dependencies"] == ["fan-plan"]
+    assert tasks["fan"]["dependencies"] == ["start"]
     # `dependencies` (not `depends`): a fan-out of zero tasks is Skipped and Join still runs.
     assert tasks["join"]["dependencies"] == ["fan"]
     assert all("depends" not in t for t in tasks.values())
-    assert tasks["fan"]["withSequence"] == {"count": "{{tasks.fan-plan.outputs.parameters.legs}}"}
+    count = "{{tasks.start.outputs.parameters.legs-fan}}"
+    assert tasks["fan"]["withSequence"] == {"count": count}
     assert tasks["fan"]["arguments"]["parameters"] == [{"name": "leg", "value": "{{item}}"}]
 
-    plan = templates(doc)["fan-plan"]
-    command = plan["container"]["command"]
-    assert command[:4] == ["laminar", "plan", "flows/FanFlow.py:FanFlow", "--layer=Fan"]
+    start = templates(doc)["start"]
+    command = start["container"]["command"]
+    assert command[:4] == ["laminar", "task", "flows/FanFlow.py:FanFlow", "--layer=Start"]
     assert command[command.index("--format") + 1] == "count"
     assert command[command.index("--max-legs") + 1] == "16"
-    (output,) = plan["outputs"]["parameters"]
-    assert output["name"] == "legs"
-    assert output["valueFrom"]["path"] == command[command.index("--output") + 1]
+    assert "--then-plan=Fan" in command
+    (output,) = start["outputs"]["parameters"]
+    assert output["name"] == "legs-fan"
+    assert f"--plan-output={output['valueFrom']['path']}" in command
 
     fan = templates(doc)["fan"]
     assert fan["inputs"]["parameters"] == [{"name": "leg"}]
@@ -189,10 +187,30 @@ def test_dependencies_and_foreach_fan_out() -> None:
         assert env["LAMINAR_DATASTORE"] == "s3://bucket/runs"
 
 
+def test_a_fan_out_after_a_fan_out_has_its_own_planning_pod() -> None:
+    """Planning a fan-out over another fan-out's tasks needs all of them committed: that is
+    a planning pod's job."""
+    flow = make_flow(
+        "ChainFlow", ("Start", {}), ("Fan", {"foreach": "items"}), ("Again", {"foreach": "items"})
+    )
+    doc = load(render(flow, argo_max_legs=16))
+    tasks = dag_tasks(doc)
+    assert list(tasks) == ["start", "fan", "again-plan", "again"]
+    assert tasks["again-plan"]["dependencies"] == ["fan"]
+    count = "{{tasks.again-plan.outputs.parameters.legs}}"
+    assert tasks["again"]["withSequence"] == {"count": count}
+    plan = templates(doc)["again-plan"]
+    command = plan["container"]["command"]
+    assert command[:4] == ["laminar", "plan", "flows/ChainFlow.py:ChainFlow", "--layer=Again"]
+    (output,) = plan["outputs"]["parameters"]
+    assert output["name"] == "legs"
+    assert output["valueFrom"]["path"] == command[command.index("--output") + 1]
+
+
 def test_one_pod_per_task_without_max_legs() -> None:
     flow = make_flow("FanFlow", ("Start", {}), ("Fan", {"foreach": "items"}))
-    plan = templates(load(render(flow)))["fan-plan"]
-    assert "--max-legs" not in plan["container"]["command"]
+    start = templates(load(render(flow)))["start"]
+    assert "--max-legs" not in start["container"]["command"]
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -210,7 +228,7 @@ def test_layer_names_become_legal_unique_task_names() -> None:
     )
     doc = load(render(flow))
     commands = {
-        t["container"]["command"][-1].removeprefix("--layer="): name
+        next(a for a in t["container"]["command"] if a.startswith("--layer="))[8:]: name
         for name, t in templates(doc).items()
         if t["container"]["command"][1] == "task"
     }

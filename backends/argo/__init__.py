@@ -23,15 +23,16 @@ from laminar.backends.argo import spec as argo
 from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
-from laminar.backends.lowering import Job, JobGraph, input_text
+from laminar.backends.lowering import Job, JobGraph, JobKind, input_text
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.contract import ENV_DATASTORE, ENV_EXECUTION, ENV_INPUT_PREFIX, ENV_LEG, PlanFormat
 from laminar.errors import CompileError
 
 #: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
 ENTRYPOINT = "main"
-#: Where a planning pod writes its leg count; Argo reads it as an output parameter.
-LEGS_PATH = "/tmp/laminar/legs"
+#: Where a pod writes the leg count of each ForEach layer it plans (one file per layer's
+#: task name); Argo reads each as an output parameter.
+LEGS_DIR = "/tmp/laminar/legs"
 #: Name of the env var that holds ``{`` (see ``container_text``).
 ENV_LBRACE = "LAMINAR_LBRACE"
 VOLUME = "laminar-datastore"
@@ -71,6 +72,8 @@ class ArgoDialect(Dialect):
     name_rule = NameRule(allowed="a-z0-9-", max_length=63, lowercase=True, first="[a-z]")
     reserved = (ENTRYPOINT,)
     plan_format = PlanFormat.COUNT
+    # A ForEach layer whose only upstream runs once is planned in that upstream's pod.
+    fuse_plans = True
     # etcd keeps a Workflow object under about 1 MB, its status included.
     max_output_bytes: ClassVar[int | None] = 1_000_000
     output_limit = "the ~1 MB that etcd stores for a Workflow object"
@@ -79,8 +82,8 @@ class ArgoDialect(Dialect):
     def max_legs(self) -> int | None:
         return self.settings.max_legs
 
-    def plan_output(self) -> str | None:
-        return LEGS_PATH
+    def plan_output(self, mapped: str) -> str | None:
+        return f"{LEGS_DIR}/{mapped}"
 
     def needs_image(self) -> bool:
         return True
@@ -88,15 +91,23 @@ class ArgoDialect(Dialect):
     # -- one method per kind of job: (DAG task, template) ----------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
         task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)))
-        return task, self.template(graph, job)
+        legs = tuple(
+            argo.Parameter(legs_output(graph, mapped), value_from=argo.ValueFrom(path))
+            for mapped in job.plans
+            if (path := self.plan_output(mapped)) is not None
+        )
+        return task, self.template(graph, job, outputs=argo.Outputs(legs) if legs else None)
 
     def plan_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
         task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)))
-        legs = argo.Parameter("legs", value_from=argo.ValueFrom(LEGS_PATH))
+        mapped = next(j.id for j in graph.jobs if j.plan == job.id)
+        path = f"{LEGS_DIR}/{mapped}"
+        legs = argo.Parameter(legs_output(graph, mapped), value_from=argo.ValueFrom(path))
         return task, self.template(graph, job, outputs=argo.Outputs((legs,)))
 
     def mapped_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
-        count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.legs}}}}")
+        name = legs_output(graph, job.id)
+        count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{name}}}}}")
         task = argo.DAGTask(
             job.id,
             job.id,
@@ -275,6 +286,13 @@ class ArgoDialect(Dialect):
         limit = NAME_LIMITS[self.settings.kind]
         rule = NameRule(allowed="a-z0-9-", max_length=limit, lowercase=True, first="[a-z]")
         return assign_ids([graph.flow], rule)[graph.flow]
+
+
+def legs_output(graph: JobGraph, mapped: str) -> str:
+    """The output parameter holding the legs of ForEach job ``mapped``: ``legs`` on its own
+    planning task, ``legs-<mapped>`` on an upstream task that plans it (it may plan several)."""
+    planner = graph.job(graph.job(mapped).plan or "")
+    return "legs" if planner.kind is JobKind.PLAN else f"legs-{mapped}"
 
 
 def retry_strategy(job: Job) -> argo.RetryStrategy | None:

@@ -119,17 +119,29 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--layer", required=True, help="the layer's name")
         sub.add_argument("--execution", metavar="ID", help="default: $LAMINAR_EXECUTION")
         datastore(sub)
-    plan.add_argument("--max-legs", type=positive, metavar="N", help="batch tasks into N legs")
-    plan.add_argument(
-        "--format",
-        choices=[f.value for f in PlanFormat],
-        default="json",
-        help="count: legs as a number; list: JSON list of legs; github: legs= and matrix= "
-        "lines for $GITHUB_OUTPUT; json: the whole plan",
-    )
+    for sub in (plan, task):
+        sub.add_argument("--max-legs", type=positive, metavar="N", help="batch tasks into N legs")
+        sub.add_argument(
+            "--format",
+            choices=[f.value for f in PlanFormat],
+            default="json",
+            help="count: legs as a number; list: JSON list of legs; github: legs= and "
+            "matrix= lines for $GITHUB_OUTPUT; json: the whole plan",
+        )
     plan.add_argument("--output", metavar="FILE", help="write there (github: append) not stdout")
     task.add_argument("--leg", type=whole, metavar="K", help="default: $LAMINAR_LEG")
     task.add_argument("--retry", action="store_true", help="honour the layer's Retry in-process")
+    task.add_argument(
+        "--then-plan",
+        action="append",
+        default=[],
+        metavar="LAYER",
+        help="once the layer is committed, plan ForEach layer LAYER too (repeatable; each "
+        "with a --plan-output, in order)",
+    )
+    task.add_argument(
+        "--plan-output", action="append", default=[], metavar="FILE", help="see --then-plan"
+    )
     add_sync(commands, shim_help)
     return parser
 
@@ -273,6 +285,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             output=args.output,
         )
         return 0
+    if len(args.then_plan) != len(args.plan_output):
+        raise LaminarError("laminar task: give one --plan-output FILE per --then-plan LAYER.")
     return shim.task(
         flow.ir(),
         args.layer,
@@ -280,6 +294,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         datastore=args.datastore,
         leg=args.leg,
         retry=args.retry,
+        then_plan=list(zip(args.then_plan, args.plan_output, strict=True)),
+        max_legs=args.max_legs,
+        fmt=PlanFormat(args.format),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 from laminar.contract import ENV_EXECUTION, ENV_LEG, PlanFormat, check_execution_id, render_plan
 from laminar.errors import LaminarError
@@ -45,6 +46,18 @@ def plan(
     """Count ForEach layer ``layer``'s tasks, commit the plan and print its legs as ``fmt``."""
     runtime = open_runtime(ir, "plan", execution, datastore)
     runtime.start(inputs.from_environment())
+    emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
+
+
+def emit_plan(
+    runtime: Runtime,
+    layer: str,
+    max_legs: int | None,
+    fmt: PlanFormat,
+    output: str | None,
+    command: str,
+) -> None:
+    """Plan ``layer`` (or reuse its committed plan) and print its legs as ``fmt``."""
     record = runtime.plan(layer, max_legs=max_legs)
     text = render_plan(record.count, record.legs, fmt)
     if output is None:
@@ -58,7 +71,7 @@ def plan(
             handle.write(text)
     except OSError as error:  # a directory, a read-only mount: say so, not a traceback
         raise LaminarError(
-            f"laminar plan cannot write --output {printable(output)}: "
+            f"{command} cannot write --output {printable(output)}: "
             f"{error.strerror or error}; the plan is committed, so run it again with a file."
         ) from None
 
@@ -71,10 +84,15 @@ def task(
     datastore: str | None = None,
     leg: int | None = None,
     retry: bool = False,
+    then_plan: Sequence[tuple[str, str]] = (),
+    max_legs: int | None = None,
+    fmt: PlanFormat = PlanFormat.JSON,
 ) -> int:
     """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed.
 
-    A failing layer prints the user's traceback and the error on stderr.
+    A failing layer prints the user's traceback and the error on stderr. ``then_plan`` lists
+    (ForEach layer, output file) pairs to plan once the layer is committed: where a ForEach
+    layer's only upstream is this layer, its planning needs no task of its own.
     """
     runtime = open_runtime(ir, "task", execution, datastore)
     runtime.start(inputs.from_environment())
@@ -91,6 +109,8 @@ def task(
         print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
         print(f"laminar: error: {printable_lines(str(failure))}", file=sys.stderr)
         return 1
+    for planned, output in then_plan:
+        emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
     return 0
 
 

@@ -157,7 +157,7 @@ def test_example_on_argo_matches_laminar_run(
     assert argo.snapshot == local.snapshot
     assert printed_lines(argo.run) == sorted(local.stdout.splitlines())
     # Only counts travel through Argo: every planning output is a bare number.
-    planned = [n.outputs["legs"] for n in argo.run.walk() if "legs" in n.outputs]
+    planned = [v for n in argo.run.walk() for k, v in n.outputs.items() if k.startswith("legs")]
     assert len(planned) == argo.manifest.count("withSequence:")
     assert all(re.fullmatch(r"\d+", legs) for legs in planned), planned
 
@@ -174,7 +174,9 @@ def test_empty_fan_out_is_skipped_and_downstream_still_runs(
     argo_example: Callable[[str], ArgoRun],
 ) -> None:
     run = argo_example("empty").run
-    assert run["process-plan"].outputs["legs"] == "0"
+    # Process's only upstream planned it, in its own pod: no planning pod.
+    assert run["shard"].outputs["legs-process"] == "0"
+    assert "process-plan" not in {node.task for node in run.walk()}
     assert run["process"].phase == SKIPPED
     assert run["process"].children == []
     assert run["report"].phase == SUCCEEDED
@@ -188,7 +190,7 @@ def test_max_legs_batches_the_grid_into_two_pods(
     manifest = compile_argo("examples/grid.py", ROOT, s3_bucket, "--max-legs", "2")
     run = harness(tmp_path, s3_bucket, ROOT).run(manifest, name="grid-legs")
     assert run.phase == SUCCEEDED, run.describe()
-    assert run["process-plan"].outputs["legs"] == "2"
+    assert run["shard"].outputs["legs-process"] == "2"
     batches = [leg.stdout for leg in run["process"].children]
     assert batches == ["0 1 a\n1 2 a\n2 3 a\n", "3 1 b\n4 2 b\n5 3 b\n"]
     local = local_example("grid")
@@ -232,17 +234,17 @@ def test_hundred_thousand_tasks_plan_as_one_small_number(
     write_flow(app, HUGE)
     manifest = compile_argo("flow.py", app, s3_bucket)
     assert len(manifest.encode()) < 10_000
-    # Run the source and the planning pod only: 100,000 pods are not the point here.
+    # Run the source (which plans Work) only: 100,000 pods are not the point here.
     doc = yaml.safe_load(manifest)
     (dag,) = [t for t in doc["spec"]["templates"] if t["name"] == doc["spec"]["entrypoint"]]
     (work,) = [t for t in dag["dag"]["tasks"] if t["name"] == "work"]
-    assert work["withSequence"] == {"count": "{{tasks.work-plan.outputs.parameters.legs}}"}
+    assert work["withSequence"] == {"count": "{{tasks.source.outputs.parameters.legs-work}}"}
     dag["dag"]["tasks"].remove(work)
     doc["spec"]["templates"] = [t for t in doc["spec"]["templates"] if t["name"] != "work"]
     assert_valid_workflow(doc)
     run = harness(tmp_path / "run", s3_bucket, app).run(doc, name="huge-e2e01")
     assert run.phase == SUCCEEDED, run.describe()
-    assert run["work-plan"].outputs["legs"] == "100000"
+    assert run["source"].outputs["legs-work"] == "100000"
 
 
 CRASHING = """

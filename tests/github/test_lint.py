@@ -21,6 +21,8 @@ FILES = [
     *(FLOWS / name for name in ("wide.py", "escaping.py", "skips.py")),
 ]
 HOSTILE = "${{ github.token }} \"double\" 'single' $HOME `id` }}\nsecond ${{"
+#: A datastore URL is refused with control characters in it: the same text on one line.
+HOSTILE_URL = HOSTILE.replace("\n", " ")
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "everything": {
@@ -36,7 +38,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "name": "Nightly \"flows\" #1: 'all'",
     },
     "hostile": {
-        "datastore": HOSTILE,
+        "datastore": HOSTILE_URL,
         "runs_on": HOSTILE,
         "python_version": HOSTILE,
         "install": HOSTILE,

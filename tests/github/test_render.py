@@ -26,6 +26,8 @@ from laminar.model.loader import load_flow
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.py"))
 JOB_ID = re.compile(r"^[_a-zA-Z][a-zA-Z0-9_-]*$")
 HOSTILE = "${{ github.token }} \"double\" 'single' $HOME `id` }}\nsecond ${{"
+#: A datastore URL is refused with control characters in it: the same text on one line.
+HOSTILE_URL = HOSTILE.replace("\n", " ")
 
 
 def render(flow: type[Flow], flow_ref: str = "flow.py:F", **extra: Any) -> str:
@@ -312,10 +314,10 @@ def test_hostile_values_stay_data_in_yaml_and_in_expressions() -> None:
             install=HOSTILE,
             python_version=HOSTILE,
             runs_on=HOSTILE,
-            datastore=HOSTILE,
+            datastore=HOSTILE_URL,
         )
     )
-    assert github_evaluates(document["env"]["LAMINAR_DATASTORE"]) == HOSTILE
+    assert github_evaluates(document["env"]["LAMINAR_DATASTORE"]) == HOSTILE_URL
     after = document["jobs"]["After"]
     assert github_evaluates(after["runs-on"]) == HOSTILE
     steps = {s.get("name") or s["uses"]: s for s in after["steps"]}

@@ -28,8 +28,11 @@ class Shard(Layer):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"memory": "1Gi\n"}, r"Container\(memory='1Gi\\n'\) must be a Kubernetes quantity"),
-        ({"memory": "1Gi "}, r"must be a Kubernetes quantity"),
+        (
+            {"memory": "1Gi\n"},
+            r"Container\(memory='1Gi\\n'\) must be megabytes \(2000\) or a Kubernetes quantity",
+        ),
+        ({"memory": "1Gi "}, r"or a Kubernetes quantity"),
         ({"cpu": "1\n"}, r"Container\(cpu='1\\n'\) must be a positive number of cores"),
         ({"cpu": "500m\n"}, r"must be a positive number of cores"),
         ({"cpu": math.inf}, r"Container\(cpu=inf\) must be a positive number"),

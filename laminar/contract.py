@@ -24,6 +24,10 @@ ENV_EXECUTION = "LAMINAR_EXECUTION"
 ENV_DATASTORE = "LAMINAR_DATASTORE"
 #: Which leg of a ForEach layer a mapped task runs (0-based).
 ENV_LEG = "LAMINAR_LEG"
+#: Opt-in integrity key: when set, every manifest and stored object is HMAC-SHA256 signed on
+#: commit, and readers refuse unsigned or tampered objects before unpickling them. Backends
+#: should pass it to every task as a secret (never in a command line or a rendered file).
+ENV_SIGNING_KEY = "LAMINAR_SIGNING_KEY"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them.
 RESERVED_ENV = (ENV_EXECUTION, ENV_DATASTORE, ENV_LEG)
 

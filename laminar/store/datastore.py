@@ -12,15 +12,20 @@ Layout (all paths relative to the datastore root; see docs/datastore.md)::
 written under a fresh ``<attempt>`` directory first; the manifest, written last and atomically,
 is the commit. A crashed attempt leaves only unreferenced files, which no read ever follows.
 A leg of many small tasks commits them in groups (one atomic ``.group`` file holding their
-manifests; see ``artifacts.TaskGroup``).
+manifests; see ``commits.TaskGroup``).
+
+Failures of the disk itself (full, read-only, permission denied) become ``DatastoreWriteError``s
+naming the file and the fix; a failed write leaves no partial or temporary file behind.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,9 +34,25 @@ from fsspec.implementations.local import LocalFileSystem
 
 from laminar.errors import LaminarError
 
+
+class DatastoreWriteError(LaminarError):
+    """The datastore refused a write: full, read-only, or not permitted."""
+
+
+class DatastoreFullError(DatastoreWriteError):
+    """No space left where the datastore lives (ENOSPC / EDQUOT)."""
+
+
+class AlreadyCommitted(Exception):
+    """An exclusive write found the file already there: another writer committed first."""
+
+
 ENV_DATASTORE = "LAMINAR_DATASTORE"
 DEFAULT_DATASTORE = ".laminar"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+#: Longest path component ``safe_key`` returns: file systems allow 255 bytes, and suffixes
+#: (``.000001.chunk``, temporary-file prefixes) must still fit.
+MAX_KEY = 120
 #: Local files are written and read with bare ``os`` calls: every system call counts when a
 #: run commits ten thousand small manifests (``open()`` adds fstat/ioctl/lseek calls).
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
@@ -62,8 +83,10 @@ def unique_name() -> str:
 
 
 def safe_key(text: str) -> str:
-    """A path component for ``text``; unsafe characters replaced, a hash keeps it unique."""
-    if text and not _SAFE.search(text) and text not in {".", ".."}:
+    """A path component for ``text``: unsafe characters replaced and long names shortened to
+    a readable prefix, with a hash of the whole name that keeps distinct names apart. Names
+    that are already safe and short are returned unchanged (stable across versions)."""
+    if text and len(text) <= MAX_KEY and not _SAFE.search(text) and text not in {".", ".."}:
         return text
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return f"{_SAFE.sub('_', text)[:80]}-{digest}"
@@ -93,27 +116,95 @@ class Datastore:
     def write(self, path: str, data: bytes) -> None:
         """Write a file that nothing reads until a later manifest names it."""
         if self.local:
-            self._makedirs(os.path.dirname(path))
-            _write_file(path, data)
+            try:
+                self._makedirs(os.path.dirname(path))
+                _write_file(path, data)
+            except OSError as error:
+                raise self._refused(error, path, len(data)) from None
         else:
             self.fs.pipe_file(path, data)
 
-    def write_atomic(self, path: str, data: bytes) -> None:
-        """Write so that readers see either nothing or all of ``data`` (commit markers)."""
-        if self.local:
-            directory = os.path.dirname(path)
-            self._makedirs(directory)
-            temporary = os.path.join(directory, f".{os.path.basename(path)}.{unique_name()}")
-            _write_file(temporary, data)
-            os.replace(temporary, path)
-        else:
+    def write_atomic(self, path: str, data: bytes, *, exclusive: bool = False) -> None:
+        """Write so that readers see either nothing or all of ``data`` (commit markers).
+
+        ``exclusive``: first writer wins. If ``path`` exists, nothing is written and
+        ``AlreadyCommitted`` is raised: locally the temporary file is hard-linked into place
+        (``link`` fails on an existing name, unlike ``rename``); on S3 the PUT carries
+        ``If-None-Match: *`` (stores without conditional writes: see docs/datastore.md).
+        """
+        if not self.local:
             # A single PUT is atomic on object stores: the object appears whole or not at all.
+            self._put(path, data, exclusive)
+            return
+        directory = os.path.dirname(path)
+        temporary = os.path.join(directory, f".{os.path.basename(path)[:100]}.{unique_name()}")
+        try:
+            self._makedirs(directory)
+            _write_file(temporary, data)
+            if exclusive:
+                try:
+                    os.link(temporary, path)
+                except FileExistsError:
+                    raise AlreadyCommitted(path) from None
+                finally:
+                    os.unlink(temporary)
+            else:
+                os.replace(temporary, path)
+        except OSError as error:
+            _discard(temporary)
+            raise self._refused(error, path, len(data)) from None
+
+    def _put(self, path: str, data: bytes, exclusive: bool) -> None:
+        if not exclusive:
             self.fs.pipe_file(path, data)
+            return
+        try:
+            self.fs.pipe_file(path, data, mode="create")
+        except FileExistsError:
+            raise AlreadyCommitted(path) from None
+        except OSError as error:  # s3fs reports a failed precondition (412) as an OSError
+            if "PreconditionFailed" in str(error) or "412" in str(error):
+                raise AlreadyCommitted(path) from None
+            raise
 
     def _makedirs(self, directory: str) -> None:
         if directory not in self._made:
             os.makedirs(directory, exist_ok=True)
             self._made.add(directory)
+
+    def _refused(self, error: OSError, path: str, size: int) -> Exception:
+        """A clear error for a write the disk refused (or ``error`` itself, if unexpected)."""
+        if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            free = _free_bytes(path)
+            shown = f"; {free:,} bytes free" if free is not None else ""
+            return DatastoreFullError(
+                f"The datastore {self.url} is full: no space left to write {path} "
+                f"({size:,} bytes{shown}). Free at least that much space (more for the rest "
+                f"of the run), then run the same command again: committed work is kept."
+            )
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            reason = os.strerror(error.errno or 0).lower()
+            return DatastoreWriteError(
+                f"Cannot write to the datastore {self.url} ({reason}: {path}). Choose a "
+                f"writable one with --datastore or $LAMINAR_DATASTORE, or fix its permissions."
+            )
+        if error.errno == errno.ENAMETOOLONG:
+            return DatastoreWriteError(
+                f"The datastore path {path} is too long for this file system. Use a datastore "
+                f"directory with a shorter path (--datastore)."
+            )
+        return error
+
+    def remove_tree(self, path: str) -> None:
+        """Delete ``path`` and everything below it (missing: nothing to do)."""
+        if self.local:
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        try:
+            self.fs.rm(path, recursive=True)
+        except FileNotFoundError:
+            pass
+        self.fs.invalidate_cache(path)
 
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
@@ -192,8 +283,28 @@ def _write_file(path: str, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view) :]
-    finally:
+    except OSError:
         os.close(descriptor)
+        _discard(path)  # never leave a partial file (it would keep a full disk full)
+        raise
+    os.close(descriptor)
+
+
+def _discard(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _free_bytes(path: str) -> int | None:
+    directory = os.path.dirname(path)
+    while directory and not os.path.isdir(directory):
+        directory = os.path.dirname(directory)
+    try:
+        return shutil.disk_usage(directory or ".").free
+    except OSError:
+        return None
 
 
 def _read_all(descriptor: int) -> bytes:

@@ -13,8 +13,8 @@ from laminar.errors import ArtifactError
 from laminar.runtime.executor import execute
 from laminar.store import chunks
 from laminar.store.datastore import Datastore
-from laminar.store.integrity import BLOCK
 from laminar.store.execution import Execution
+from laminar.store.integrity import BLOCK
 
 
 def run_shard(tmp_path: Path, values: Any) -> Any:
@@ -112,7 +112,9 @@ def test_element_read_survives_other_chunks_missing(
     for chunk in sorted((tmp_path / "store").rglob("items.000000.chunk")):
         chunk.unlink()  # the first chunk is gone; elements of the others still read
     assert acc[25] == 25
-    with pytest.raises(ArtifactError, match=r"Source\.items: chunk .*items\.000000\.chunk is missing"):
+    with pytest.raises(
+        ArtifactError, match=r"Source\.items: chunk .*items\.000000\.chunk is missing"
+    ):
         acc[3]
 
 

@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from laminar import __version__
 from laminar.contract import PlanFormat
 from laminar.errors import LaminarError
-from laminar.runtime.script import add_run_options, positive, run_and_report
+from laminar.runtime.script import add_run_options, positive, run_and_report, with_reference
 
 EXAMPLES = """\
 examples:
   laminar run examples/grid.py                      run a flow locally (.laminar/ datastore)
   laminar run examples/grid.py --workers 2          ForEach tasks in 2 processes
+  laminar run examples/grid.py --execution ID --rerun Process   run Process and after again
   laminar show examples/grid.py Process.foo         read a result of the latest run
   laminar graph examples/grid.py --format mermaid   the flow's graph
   laminar compile examples/grid.py --target argo --image ghcr.io/acme/flows:1.4 \\
@@ -118,13 +119,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             from laminar.cli.compile import compile_main
 
             return compile_main(arguments[1:])
-        args = build_parser().parse_args(arguments)
+        args = parse(build_parser(), arguments)
         return int(_dispatch(args))
     except LaminarError as error:
-        print(f"laminar: error: {error}", file=sys.stderr)
+        flow = arguments[1] if len(arguments) > 1 else "FLOW"
+        print(f"laminar: error: {with_reference(str(error), flow)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `laminar show ... | head`
         return 0
+
+
+def parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
+    """Parse ``arguments``; ``show FLOW --execution ID L.attr`` works too.
+
+    argparse matches both positionals of ``show`` (FLOW and the optional target) at the first
+    one, so a target after an option is left over; it is taken as the target here.
+    """
+    args, extra = parser.parse_known_args(arguments)
+    show = args.command == "show" and args.target is None
+    if show and len(extra) == 1 and not extra[0].startswith("-"):
+        args.target, extra = extra[0], []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -139,6 +156,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             workers=args.workers,
             reference=args.flow,
             quiet=args.quiet,
+            rerun=args.rerun,
         )
         return status
     if args.command == "graph":

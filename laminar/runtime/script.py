@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
-from laminar.runtime.executor import execute, new_execution_id
+from laminar.runtime.executor import WorkerDied, execute, new_execution_id
 from laminar.runtime.progress import Progress
 from laminar.runtime.task import TaskFailed
 from laminar.store.datastore import Datastore
@@ -34,6 +34,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--workers", type=positive, default=1, metavar="N", help="processes for ForEach tasks"
+    )
+    parser.add_argument(
+        "--rerun",
+        action="append",
+        default=[],
+        metavar="LAYER",
+        help="with --execution: delete LAYER's results and those of every layer after it, "
+        "then run (repeatable; the fix for a damaged artifact)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
@@ -67,38 +75,57 @@ def run_and_report(
     workers: int,
     reference: str,
     quiet: bool,
+    rerun: Sequence[str] = (),
 ) -> tuple[int, str]:
     """Run a flow as a command: progress on stderr; returns (exit status, execution id).
 
-    Status 1 when a task failed (after the user's traceback and how to resume), 2 for any
-    other laminar error (its message says the fix).
+    Status 1 when a task failed or a worker died (after the user's traceback and how to
+    resume), 130 on Ctrl-C (with how to resume), 2 for any other laminar error (its message
+    says the fix).
     """
     progress = Progress(quiet=quiet)
     store = Datastore(datastore)
+    if rerun and not execution:
+        progress.say("error: --rerun LAYER re-runs part of an execution: pass --execution ID too")
+        return 2, ""
     execution_id = execution or new_execution_id()
-    resumed = Execution(store, ir.name, execution_id).exists()
-    verb = "resuming" if resumed else "running"
-    progress.say(f"{verb} {ir.name}, execution {execution_id} (datastore {store.url})")
+    resume = f"laminar run {reference} --execution {execution_id}" + (
+        f" --datastore {datastore}" if datastore else ""
+    )
     started = time.monotonic()
     try:
-        execute(ir, store, execution_id, workers=workers, progress=progress)
+        resumed = Execution(store, ir.name, execution_id).exists()
+        verb = "resuming" if resumed else "running"
+        progress.say(f"{verb} {ir.name}, execution {execution_id} (datastore {store.url})")
+        execute(ir, store, execution_id, workers=workers, progress=progress, rerun=rerun)
     except TaskFailed as failure:
         sys.stdout.flush()
         print(failure.user_traceback, file=sys.stderr, end="")
-        progress.say(
-            f"error: {failure}\n  fix it, then resume with: laminar run {reference} "
-            f"--execution {execution_id}" + (f" --datastore {datastore}" if datastore else "")
-        )
+        progress.say(f"error: {failure}\n  fix it, then resume with: {resume}")
         return 1, execution_id
+    except WorkerDied as error:
+        sys.stdout.flush()
+        progress.say(f"error: {error}\n  resume with: {resume}")
+        return 1, execution_id
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        progress.say(f"interrupted; committed tasks are kept. Resume with: {resume}")
+        return 130, execution_id
     except LaminarError as error:
         sys.stdout.flush()
-        progress.say(f"error: {error}")
+        progress.say(f"error: {with_reference(str(error), reference)}")
         return 2, execution_id
     progress.say(
         f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show {reference} "
         f"--execution {execution_id}"
     )
     return 0, execution_id
+
+
+def with_reference(message: str, reference: str) -> str:
+    """``message`` with the placeholder FLOW of a suggested command replaced by ``reference``
+    (the datastore, which writes those suggestions, does not know the flow file)."""
+    return message.replace("laminar run FLOW ", f"laminar run {reference} ")
 
 
 def run_script(
@@ -121,6 +148,7 @@ def run_script(
         workers=workers or given.workers,
         reference=reference,
         quiet=given.quiet,
+        rerun=given.rerun,
     )
     if status:
         raise SystemExit(status)

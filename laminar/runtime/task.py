@@ -21,7 +21,17 @@ from laminar.ir import FlowIR, LayerSpec
 from laminar.model.layer import Layer
 from laminar.runtime.fanout import plan_fanout, positions
 from laminar.store.accessor import Accessor
+from laminar.store.datastore import DatastoreWriteError
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
+
+
+@contextlib.contextmanager
+def in_layer(layer: str) -> Iterator[None]:
+    """Name ``layer`` in a datastore write error raised inside (a full or read-only disk)."""
+    try:
+        yield
+    except DatastoreWriteError as error:
+        raise type(error)(f"Layer {layer}: {error}") from None
 
 
 class TaskFailed(LaminarError):
@@ -121,7 +131,8 @@ class Runtime:
         if not spec.is_foreach:
             if leg not in (None, 0):
                 raise ExecutionError(f"Layer {layer} has no ForEach; it takes no --leg.")
-            return int(self.run_task(spec, None, None, retry=retry))
+            with in_layer(layer):
+                return int(self.run_task(spec, None, None, retry=retry))
         plan = self.execution.read_plan(layer)
         if plan is None:
             plan = self.plan(layer)
@@ -130,7 +141,7 @@ class Runtime:
         else:
             indices = plan.leg_indices(leg)
         pending = self.pending(layer, indices)
-        with self.committing() as group:
+        with in_layer(layer), self.committing() as group:
             for i in pending:
                 self.run_task(spec, i, plan, retry=retry, pending=True, group=group)
         return len(pending)
@@ -202,27 +213,33 @@ class Runtime:
         layer = cls.__new__(cls)
         layer.__dict__["_laminar_runtime"] = context
         try:
-            if cls.__init__ is not object.__init__:
-                cls.__init__(layer)
-            layer(**kwargs)
-        except LaminarError:
-            raise
-        except BaseException as error:
-            if isinstance(error, KeyboardInterrupt):
+            try:
+                if cls.__init__ is not object.__init__:
+                    cls.__init__(layer)
+                layer(**kwargs)
+            except LaminarError:
                 raise
-            raise TaskFailed(
-                spec.name, index, f"{type(error).__name__}: {error}", _user_traceback(error)
-            ) from error
-        manifest = Manifest(layer=spec.name, task=task)
-        for name, value in vars(layer).items():
-            if name.startswith("_"):
-                continue
-            if name in context.shards:
-                manifest.attributes[name] = context.shards[name]
-            else:
-                manifest.attributes[name] = self.execution.encode(
-                    spec.name, name, value, attempt_dir
-                )
+            except BaseException as error:
+                if isinstance(error, KeyboardInterrupt):
+                    raise
+                raise TaskFailed(
+                    spec.name, index, f"{type(error).__name__}: {error}", _user_traceback(error)
+                ) from error
+            manifest = Manifest(layer=spec.name, task=task)
+            for name, value in vars(layer).items():
+                if name.startswith("_"):
+                    continue
+                if name in context.shards:
+                    manifest.attributes[name] = context.shards[name]
+                else:
+                    manifest.attributes[name] = self.execution.encode(
+                        spec.name, name, value, attempt_dir
+                    )
+        except BaseException:
+            # Nothing names this attempt's files: free the space now (a full disk stays full
+            # otherwise, and the resume would fail the same way).
+            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
+            raise
         if group is not None:
             group.add(manifest)
         else:

@@ -242,7 +242,9 @@ class Commits:
             payload = pickle.dumps([_raw(m) for m in run], protocol=pickle.HIGHEST_PROTOCOL)
             try:
                 self.store.write_atomic(
-                    self.layout.group(layer, name), self.execution.seal.seal(payload), exclusive=True
+                    self.layout.group(layer, name),
+                    self.execution.seal.seal(payload),
+                    exclusive=True,
                 )
             except AlreadyCommitted:
                 continue

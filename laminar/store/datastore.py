@@ -20,6 +20,7 @@ naming the file and the fix; a failed write leaves no partial or temporary file 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import itertools
@@ -200,10 +201,8 @@ class Datastore:
         if self.local:
             shutil.rmtree(path, ignore_errors=True)
             return
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.fs.rm(path, recursive=True)
-        except FileNotFoundError:
-            pass
         self.fs.invalidate_cache(path)
 
     # -- reading ---------------------------------------------------------------------------
@@ -291,10 +290,8 @@ def _write_file(path: str, data: bytes) -> None:
 
 
 def _discard(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def _free_bytes(path: str) -> int | None:

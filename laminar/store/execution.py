@@ -9,6 +9,7 @@ signatures).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from laminar.store.commits import MAIN, Commits, Manifest, PlanRecord, TaskGroup
 from laminar.store.datastore import AlreadyCommitted, Datastore
 from laminar.store.integrity import CorruptObjectError, Seal, Tag
 from laminar.store.layout import Layout
+from laminar.store.lease import Lease
 from laminar.store.sources import SHARD, JoinSource, ShardSource
 
 __all__ = [
@@ -55,6 +57,8 @@ class Execution:
         self.seal = seal or Seal.from_environment()
         self.commits = Commits(self)
         self.codec = Codec(self)
+        #: Held by ``laminar run`` on local stores; commits stop if it was taken over.
+        self.lease: Lease | None = None
         self._created = False
 
     # -- paths -----------------------------------------------------------------------------
@@ -86,10 +90,8 @@ class Execution:
         data = self.store.read_or_none(path)
         if data is None or _parse_record(data) is None:
             record = {"flow": self.flow, "execution": self.id, "created": time.time()}
-            try:
+            with contextlib.suppress(AlreadyCommitted):  # another process created it first
                 self.store.write_atomic(path, json.dumps(record).encode(), exclusive=data is None)
-            except AlreadyCommitted:
-                pass  # another process created it first
         self._created = True
 
     def exists(self) -> bool:
@@ -128,9 +130,13 @@ class Execution:
         return self.commits.read_manifests(layer, tasks)
 
     def commit(self, manifest: Manifest) -> bool:
+        if self.lease is not None:
+            self.lease.check()
         return self.commits.commit(manifest)
 
     def commit_group(self, manifests: Sequence[Manifest]) -> None:
+        if self.lease is not None:
+            self.lease.check()
         self.commits.commit_group(manifests)
 
     def invalidate(self, layers: Iterable[str]) -> None:

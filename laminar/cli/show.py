@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 import reprlib
+import sys
 
 from laminar.errors import LaminarError
 from laminar.model.flow import Flow
-from laminar.runtime.results import ExecutionResults, list_executions, open_execution
+from laminar.runtime.results import (
+    ExecutionResults,
+    damaged_executions,
+    layer_state,
+    list_executions,
+    open_execution,
+)
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore
 
@@ -21,19 +28,25 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
     store = Datastore(args.datastore)
     if args.execution is None and args.target is None:
         executions = list_executions(store, ir.name)
-        if not executions:
+        damaged = damaged_executions(store, ir.name)
+        if not executions and not damaged:
             print(f"No executions of {ir.name} in {store.url}.")
         for execution in executions:
             print(execution)
+        for directory in damaged:
+            print(
+                f"laminar: warning: {directory}: its execution.json is damaged; resume it to "
+                f"write it again (laminar run {args.flow} --execution ID)",
+                file=sys.stderr,
+            )
         return 0
     results = ExecutionResults(ir, open_execution(store, ir.name, args.execution))
     if args.target is None:
         print(f"{ir.name} execution {results.id} ({store.url})")
         for name in ir.order:
             layer = results[name]
-            tasks = layer.tasks()
-            suffix = "" if tasks is None else f" [{tasks} tasks]"
-            print(f"  {name}{suffix}")
+            state = str(layer_state(results.execution, ir.spec(name)))
+            print(f"  {name}" + (f" [{state}]" if state else ""))
             for attribute in layer.attributes():
                 print(f"    {attribute} = {_summary(getattr(layer, attribute))}")
         return 0

@@ -68,17 +68,19 @@ class Lease:
             if held is not None and held.get("token") != self.token:
                 age = time.time() - float(held.get("heartbeat", 0))
                 holder = held.get("owner", "an unknown process")
-                if age < self.timeout:
+                if age < self.timeout and not _dead(held):
                     raise ExecutionLeasedError(
                         f"Execution {self.execution} is being written by {holder} (heartbeat "
                         f"{age:.0f}s ago). Wait for that run to finish, or stop it; a lease "
                         f"silent for {self.timeout:.0f}s is taken over. Two writers of one "
                         f"execution could mix results of different runs."
                     )
-                self.say(
-                    f"taking over execution {self.execution} from {holder}: its lease has been "
-                    f"silent for {age:.0f}s (more than {self.timeout:.0f}s)"
+                why = (
+                    "that process has exited"
+                    if _dead(held)
+                    else f"its lease has been silent for {age:.0f}s (more than {self.timeout:.0f}s)"
                 )
+                self.say(f"taking over execution {self.execution} from {holder}: {why}")
             self._write()
         self._thread = threading.Thread(target=self._beat, name="laminar-lease", daemon=True)
         self._thread.start()
@@ -121,7 +123,13 @@ class Lease:
         return held if isinstance(held, dict) else {}
 
     def _write(self) -> None:
-        record = {"owner": self.owner, "token": self.token, "heartbeat": time.time()}
+        record = {
+            "owner": self.owner,
+            "token": self.token,
+            "heartbeat": time.time(),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        }
         temporary = f"{self.path}.{self.token}"
         with open(temporary, "w", encoding="utf-8") as handle:
             json.dump(record, handle)
@@ -138,3 +146,17 @@ class Lease:
             yield
         finally:
             os.close(descriptor)
+
+
+def _dead(held: dict[str, Any]) -> bool:
+    """Whether the holder is a process of this machine that no longer exists (killed -9):
+    then its lease is stale at once, and a resume need not wait for the timeout."""
+    if held.get("host") != socket.gethostname() or not isinstance(held.get("pid"), int):
+        return False
+    try:
+        os.kill(held["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False

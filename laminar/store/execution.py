@@ -59,6 +59,9 @@ class Execution:
         self.codec = Codec(self)
         #: Held by ``laminar run`` on local stores; commits stop if it was taken over.
         self.lease: Lease | None = None
+        #: Checked 64 KiB blocks of shard chunks, by (chunk path, block): every task of a
+        #: ForEach over a shard reads its element from the same few blocks.
+        self.blocks: dict[tuple[str, int], bytes] = {}
         self._created = False
 
     # -- paths -----------------------------------------------------------------------------

@@ -38,7 +38,6 @@ class ShardSource:
         )
         self.label = label
         self.starts: list[int] = []
-        self._blocks: dict[tuple[int, int], bytes] = {}
         total = 0
         for _, count, _, _ in self.chunks:
             self.starts.append(total)
@@ -73,8 +72,9 @@ class ShardSource:
         _, _, size, tags = self.chunks[k]
         first, last = start // BLOCK, max(stop - 1, start) // BLOCK
         parts = []
+        cache = self.execution.blocks
         for b in range(first, last + 1):
-            block = self._blocks.get((k, b))
+            block = cache.get((self.chunks[k][0], b))
             if block is None:
                 block = self._read_blocks(k, b, tags, size)
             parts.append(block)
@@ -92,9 +92,10 @@ class ShardSource:
         self.execution.seal.check_blocks(
             block, b, tags, what, self.execution.rerun_fix(self._layer)
         )
-        self._blocks[(k, b)] = block
-        while len(self._blocks) > 8:  # bounded memory for random reads
-            del self._blocks[next(iter(self._blocks))]
+        cache = self.execution.blocks
+        cache[(self.chunks[k][0], b)] = block
+        while len(cache) > 16:  # bounded memory (1 MiB) for random reads
+            del cache[next(iter(cache))]
         return block
 
     def _missing(self, k: int) -> NoReturn:

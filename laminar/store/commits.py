@@ -15,60 +15,22 @@ import pickle
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from laminar.errors import ExecutionError
 from laminar.store.datastore import AlreadyCommitted
 from laminar.store.integrity import CorruptObjectError
+from laminar.store.records import MAIN, Manifest, PlanRecord
+
+__all__ = ["MAIN", "Commits", "Manifest", "PlanRecord", "TaskGroup"]
 
 if TYPE_CHECKING:
     from laminar.store.execution import Execution
 
-MAIN = "main"
 #: A TaskGroup commits at most this many tasks, or values, or this much work, at once.
 GROUP_TASKS = 1000
 GROUP_BYTES = 4 * 1024 * 1024
 GROUP_SECONDS = 0.5
 _GROUP = re.compile(r"(\d+)-(\d+)\.group")
-
-
-@dataclass(frozen=True)
-class PlanRecord:
-    """A ForEach layer's committed plan: how many tasks, split into how many legs, and how."""
-
-    count: int
-    legs: int
-    #: One entry per grid axis, first varying fastest: (size, ((layer, attribute, mapped), ...)).
-    axes: tuple[tuple[int, tuple[tuple[str, str, bool], ...]], ...] = ()
-
-    def leg_indices(self, leg: int) -> range:
-        if not 0 <= leg < max(self.legs, 1) or self.legs == 0:
-            raise ExecutionError(f"leg {leg} is out of range: this plan has {self.legs} legs.")
-        return range(leg * self.count // self.legs, (leg + 1) * self.count // self.legs)
-
-    def to_json(self) -> bytes:
-        axes = [[size, [list(p) for p in params]] for size, params in self.axes]
-        return json.dumps({"count": self.count, "legs": self.legs, "axes": axes}).encode()
-
-    @classmethod
-    def from_json(cls, data: bytes | str) -> PlanRecord:
-        return cls.from_dict(json.loads(data))
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> PlanRecord:
-        axes = tuple(
-            (int(size), tuple((str(p[0]), str(p[1]), bool(p[2])) for p in params))
-            for size, params in raw["axes"]
-        )
-        return cls(count=int(raw["count"]), legs=int(raw["legs"]), axes=axes)
-
-
-@dataclass
-class Manifest:
-    layer: str
-    task: str
-    attributes: dict[str, tuple[str, Any]] = field(default_factory=dict)
 
 
 class Commits:

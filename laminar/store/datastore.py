@@ -21,7 +21,6 @@ naming the file and the fix; a failed write leaves no partial or temporary file 
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import itertools
 import os
@@ -34,14 +33,9 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from laminar.errors import LaminarError
+from laminar.store.refusals import DatastoreFullError, DatastoreWriteError, refused
 
-
-class DatastoreWriteError(LaminarError):
-    """The datastore refused a write: full, read-only, or not permitted."""
-
-
-class DatastoreFullError(DatastoreWriteError):
-    """No space left where the datastore lives (ENOSPC / EDQUOT)."""
+__all__ = ["AlreadyCommitted", "Datastore", "DatastoreFullError", "DatastoreWriteError"]
 
 
 class AlreadyCommitted(Exception):
@@ -121,9 +115,9 @@ class Datastore:
                 self._makedirs(os.path.dirname(path))
                 _write_file(path, data)
             except OSError as error:
-                raise self._refused(error, path, len(data)) from None
+                raise refused(error, self.url, path, len(data)) from None
         else:
-            self.fs.pipe_file(path, data)
+            self._put(path, data, exclusive=False)
 
     def write_atomic(self, path: str, data: bytes, *, exclusive: bool = False) -> None:
         """Write so that readers see either nothing or all of ``data`` (commit markers).
@@ -153,14 +147,19 @@ class Datastore:
                 os.replace(temporary, path)
         except OSError as error:
             _discard(temporary)
-            raise self._refused(error, path, len(data)) from None
+            raise refused(error, self.url, path, len(data)) from None
 
     def _put(self, path: str, data: bytes, exclusive: bool) -> None:
         if not exclusive:
-            self.fs.pipe_file(path, data)
+            try:
+                self.fs.pipe_file(path, data)
+            except PermissionError as error:
+                raise refused(error, self.url, path, len(data)) from None
             return
         try:
             self.fs.pipe_file(path, data, mode="create")
+        except PermissionError as error:
+            raise refused(error, self.url, path, len(data)) from None
         except FileExistsError:
             raise AlreadyCommitted(path) from None
         except OSError as error:  # s3fs reports a failed precondition (412) as an OSError
@@ -172,29 +171,6 @@ class Datastore:
         if directory not in self._made:
             os.makedirs(directory, exist_ok=True)
             self._made.add(directory)
-
-    def _refused(self, error: OSError, path: str, size: int) -> Exception:
-        """A clear error for a write the disk refused (or ``error`` itself, if unexpected)."""
-        if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-            free = _free_bytes(path)
-            shown = f"; {free:,} bytes free" if free is not None else ""
-            return DatastoreFullError(
-                f"The datastore {self.url} is full: no space left to write {path} "
-                f"({size:,} bytes{shown}). Free at least that much space (more for the rest "
-                f"of the run), then run the same command again: committed work is kept."
-            )
-        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-            reason = os.strerror(error.errno or 0).lower()
-            return DatastoreWriteError(
-                f"Cannot write to the datastore {self.url} ({reason}: {path}). Choose a "
-                f"writable one with --datastore or $LAMINAR_DATASTORE, or fix its permissions."
-            )
-        if error.errno == errno.ENAMETOOLONG:
-            return DatastoreWriteError(
-                f"The datastore path {path} is too long for this file system. Use a datastore "
-                f"directory with a shorter path (--datastore)."
-            )
-        return error
 
     def remove_tree(self, path: str) -> None:
         """Delete ``path`` and everything below it (missing: nothing to do)."""
@@ -292,16 +268,6 @@ def _write_file(path: str, data: bytes) -> None:
 def _discard(path: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
-
-
-def _free_bytes(path: str) -> int | None:
-    directory = os.path.dirname(path)
-    while directory and not os.path.isdir(directory):
-        directory = os.path.dirname(directory)
-    try:
-        return shutil.disk_usage(directory or ".").free
-    except OSError:
-        return None
 
 
 def _read_all(descriptor: int) -> bytes:

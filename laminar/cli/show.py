@@ -6,7 +6,7 @@ import argparse
 import reprlib
 import sys
 
-from laminar.errors import LaminarError
+from laminar.errors import ArtifactError, LaminarError
 from laminar.model.flow import Flow
 from laminar.runtime.results import (
     ExecutionResults,
@@ -15,6 +15,7 @@ from laminar.runtime.results import (
     list_executions,
     open_execution,
 )
+from laminar.runtime.script import with_reference
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore
 
@@ -42,14 +43,22 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
         return 0
     results = ExecutionResults(ir, open_execution(store, ir.name, args.execution))
     if args.target is None:
+        status = 0
         print(f"{ir.name} execution {results.id} ({store.url})")
         for name in ir.order:
             layer = results[name]
-            state = str(layer_state(results.execution, ir.spec(name)))
-            print(f"  {name}" + (f" [{state}]" if state else ""))
-            for attribute in layer.attributes():
-                print(f"    {attribute} = {_summary(getattr(layer, attribute))}")
-        return 0
+            try:
+                state = str(layer_state(results.execution, ir.spec(name)))
+                lines = [f"  {name}" + (f" [{state}]" if state else "")]
+                for attribute in layer.attributes():
+                    lines.append(f"    {attribute} = {_summary(getattr(layer, attribute))}")
+            except ArtifactError as error:  # one damaged layer must not hide the others
+                lines = [f"  {name} [unreadable]"]
+                message = with_reference(str(error), args.flow)
+                print(f"laminar: error: {message}", file=sys.stderr)
+                status = 2
+            print("\n".join(lines))
+        return status
     name, _, attribute = args.target.partition(".")
     layer = results[name]
     if not attribute:

@@ -27,6 +27,7 @@ from laminar.runtime.task import Runtime, TaskFailed, in_layer
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution, PlanRecord
 from laminar.store.lease import Lease
+from laminar.store.refusals import refused
 
 
 class WorkerDied(ExecutionError):
@@ -100,7 +101,12 @@ def _writer(execution: Execution, progress: Progress) -> Iterator[None]:
     if not execution.store.local:
         yield
         return
-    with Lease(execution.layout.lease(), execution.id, progress.say) as lease:
+    lease = Lease(execution.layout.lease(), execution.id, progress.say)
+    try:
+        lease.acquire()
+    except OSError as error:  # a read-only or full disk: say so, as for any other write
+        raise refused(error, execution.store.url, lease.path, 0) from None
+    with lease:
         execution.lease = lease
         try:
             yield

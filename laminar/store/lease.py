@@ -55,7 +55,8 @@ class Lease:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> Lease:
-        self.acquire()
+        if self._thread is None:
+            self.acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -113,6 +113,29 @@ def test_new_run_on_a_read_only_datastore(
     assert "Choose a writable one with --datastore" in err
 
 
+def test_resume_on_a_read_only_datastore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from laminar.model.loader import load_flow
+
+    ir = load_flow(str(pipeline(tmp_path))).ir()
+    store = str(tmp_path / "ro")
+    execute(ir, Datastore(store), "e")
+    real_open = os.open
+
+    def read_only(path: str, flags: int, *args: Any) -> int:
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), path)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", read_only)
+    status, _ = run_and_report(ir, execution="e", datastore=store, workers=1,
+                               reference="pipe.py", quiet=False)  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert "Cannot write to the datastore" in err and "lease.json" in err
+
+
 INTERRUPTED = """
 import os, signal
 from pathlib import Path

@@ -134,6 +134,12 @@ def test_signed_and_tampered_store_on_s3(s3_bucket: S3Bucket, tmp_path: Path) ->
     damaged = laminar("show", "pipe.py", "--execution", "e", "Start.items", cwd=tmp_path,
                       env=env, check=False)  # fmt: skip
     assert "Start.items: chunk" in damaged.stderr and "is damaged" in damaged.stderr
+    # --rerun repairs it on S3 as on a local disk.
+    rerun = laminar("run", "pipe.py", "--execution", "e", "--rerun", "Start", cwd=tmp_path,
+                    env=env)  # fmt: skip
+    assert "re-running Start, Work, Sum" in rerun.stderr and rerun.stdout.count("ran Work") == 20
+    repaired = laminar("show", "pipe.py", "--execution", "e", "Start.items", cwd=tmp_path, env=env)
+    assert repaired.stdout == "".join(f"[{i}] {i}\n" for i in range(20))
 
 
 def test_commits_on_s3_are_first_writer_wins(

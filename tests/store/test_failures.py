@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
+import subprocess
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -338,3 +340,51 @@ def test_show_tells_how_far_an_execution_got(tmp_path: Path) -> None:
     laminar("run", "half.py", "--execution", "k", cwd=tmp_path)
     done = laminar("show", "half.py", "--execution", "k", cwd=tmp_path).stdout.splitlines()
     assert "  Work [3000 tasks]" in done and "  After [3000 tasks]" in done
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Any:
+    """A real 1 MiB file system (tmpfs), where the test may mount one; skipped elsewhere."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+                          capture_output=True)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_really_full_disk_then_resume_after_freeing_space(tmp_path: Path, small_disk: Path) -> None:
+    (tmp_path / "pipe.py").write_text(
+        textwrap.dedent("""
+        from laminar import Flow, Layer
+
+        class Big(Flow): ...
+
+        @Big.register
+        class Start(Layer):
+            def __call__(self) -> None:
+                self.shard(items=range(300_000))  # about 4 MB of chunks, on a 1 MiB disk
+
+        @Big.register
+        class Sum(Layer):
+            def __call__(self, start: Start) -> None:
+                self.total = sum(start.items)
+        """)
+    )
+    store = str(small_disk / "store")
+    run = laminar("run", "pipe.py", "--execution", "e", "--datastore", store, cwd=tmp_path,
+                  check=False)  # fmt: skip
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"error: Layer Start: The datastore {store} is full: no space left" in run.stderr
+    used = shutil.disk_usage(small_disk).used
+    assert used < 64 * 1024, f"{used} bytes left behind"  # the failed attempt's chunks: gone
+    assert not [p for p in Path(store).rglob("*") if p.is_file() and p.name.startswith(".")]
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    resumed = laminar("run", "pipe.py", "--execution", "e", "--datastore", store, cwd=tmp_path)
+    assert "Sum: ran" in resumed.stderr

@@ -337,7 +337,10 @@ def test_show_tells_how_far_an_execution_got(tmp_path: Path) -> None:
     # Options before the positional LAYER.attr work too.
     one = laminar("show", "half.py", "--execution", "k", "Start.items", cwd=tmp_path)
     assert one.stdout.startswith("[0] 0\n[1] 1\n")
-    laminar("run", "half.py", "--execution", "k", cwd=tmp_path)
+    resumed = laminar("run", "half.py", "--execution", "k", cwd=tmp_path)
+    # The killed run's lease names a process of this machine that no longer exists.
+    assert re.search(r"taking over execution k from pid \d+ on .*: that process has exited",
+                     resumed.stderr)  # fmt: skip
     done = laminar("show", "half.py", "--execution", "k", cwd=tmp_path).stdout.splitlines()
     assert "  Work [3000 tasks]" in done and "  After [3000 tasks]" in done
 

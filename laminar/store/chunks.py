@@ -97,14 +97,6 @@ def offset_span(index: int) -> tuple[int, int]:
     return begin, begin + 16
 
 
-def element(data: bytes, index: int) -> Any:
-    """Unpickle element ``index`` of a whole chunk file."""
-    (count,) = struct.unpack_from("<Q", data, len(MAGIC))
-    start, stop = struct.unpack_from("<QQ", data, _HEAD + 8 * index)
-    base = data_start(count)
-    return pickle.loads(memoryview(data)[base + start : base + stop])
-
-
 def iter_chunk(data: bytes) -> Iterator[Any]:
     """Unpickle every element of a whole chunk file."""
     if data[: len(MAGIC)] != MAGIC:

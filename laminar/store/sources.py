@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from laminar.errors import ArtifactError, ExecutionError
 from laminar.store import chunks
-from laminar.store.integrity import BLOCK, CorruptObjectError, Tag
+from laminar.store.integrity import BLOCK, CorruptObjectError
 
 if TYPE_CHECKING:
     from laminar.store.execution import Execution, Manifest
@@ -69,34 +69,37 @@ class ShardSource:
 
     def _range(self, k: int, start: int, stop: int) -> bytes:
         """Bytes ``start:stop`` of chunk ``k``, from checked blocks (the last few cached)."""
-        _, _, size, tags = self.chunks[k]
+        relative, _, size, tags = self.chunks[k]
         first, last = start // BLOCK, max(stop - 1, start) // BLOCK
-        parts = []
         cache = self.execution.blocks
-        for b in range(first, last + 1):
-            block = cache.get((self.chunks[k][0], b))
-            if block is None:
-                block = self._read_blocks(k, b, tags, size)
-            parts.append(block)
-        data = b"".join(parts) if len(parts) > 1 else parts[0]
+        parts = [cache.get((relative, b)) for b in range(first, last + 1)]
+        if any(part is None for part in parts):
+            # One read for all the blocks (a large element spans many), then one check each.
+            path = self._path(k)
+            try:
+                data = self.execution.store.read_range(
+                    path, first * BLOCK, min((last + 1) * BLOCK, size)
+                )
+            except FileNotFoundError:
+                self._missing(k)
+            what = f"{self.label}: chunk {path}"
+            fix = self.execution.rerun_fix(self._layer)
+            expected = min((last + 1) * BLOCK, size) - first * BLOCK
+            if len(data) != expected:  # cut at a block boundary: the blocks left check fine
+                raise CorruptObjectError(
+                    f"{what} is damaged: it ends before byte {first * BLOCK + expected} "
+                    f"(its commit recorded {size} bytes; truncated). {fix}"
+                )
+            self.execution.seal.check_blocks(data, first, tags[: last + 1], what, fix)
+            if last - first < 4:  # keep small reads for the next element; a big one is done
+                for b in range(first, last + 1):
+                    cache[(relative, b)] = data[(b - first) * BLOCK : (b - first + 1) * BLOCK]
+                while len(cache) > 16:  # bounded memory (1 MiB) for random reads
+                    del cache[next(iter(cache))]
+        else:
+            data = b"".join(part for part in parts if part is not None)
         offset = first * BLOCK
         return data[start - offset : stop - offset]
-
-    def _read_blocks(self, k: int, b: int, tags: tuple[Tag, ...], size: int) -> bytes:
-        path = self._path(k)
-        try:
-            block = self.execution.store.read_range(path, b * BLOCK, min((b + 1) * BLOCK, size))
-        except FileNotFoundError:
-            self._missing(k)
-        what = f"{self.label}: chunk {path}"
-        self.execution.seal.check_blocks(
-            block, b, tags, what, self.execution.rerun_fix(self._layer)
-        )
-        cache = self.execution.blocks
-        cache[(self.chunks[k][0], b)] = block
-        while len(cache) > 16:  # bounded memory (1 MiB) for random reads
-            del cache[next(iter(cache))]
-        return block
 
     def _missing(self, k: int) -> NoReturn:
         raise ArtifactError(

@@ -174,3 +174,36 @@ def test_empty_execution_record_hides_nothing_and_resume_rewrites_it(
     assert "Sum: already committed" in resumed.stderr
     assert json.loads((store / "execution.json").read_text())["execution"] == "e"
     assert sorted(laminar("show", "pipe.py", cwd=tmp_path).stdout.split()) == ["e", "other"]
+
+
+BIG_ELEMENTS = """
+from laminar import Flow, Layer
+
+class Big(Flow): ...
+
+@Big.register
+class Start(Layer):
+    def __call__(self) -> None:
+        self.shard(items=[str(i) * 200_000 for i in range(1, 6)])  # 200-1000 KB each
+"""
+
+
+@pytest.mark.parametrize("cut", ["block boundary", "mid-block"])
+def test_large_elements_span_blocks_and_truncation_anywhere_is_caught(
+    tmp_path: Path, cut: str
+) -> None:
+    (tmp_path / "big.py").write_text(BIG_ELEMENTS)
+    laminar("run", "big.py", "--execution", "e", cwd=tmp_path)
+    ir = load_flow(str(tmp_path / "big.py")).ir()
+    read = ExecutionResults(ir, open_execution(Datastore(str(tmp_path / ".laminar")), "Big", "e"))
+    items = read["Start"].items
+    assert items[3] == "4" * 200_000 and items[4] == "5" * 200_000  # each spans many blocks
+    chunk = only(tmp_path / ".laminar", "items.*.chunk")
+    data = chunk.read_bytes()
+    keep = 10 * 65_536 if cut == "block boundary" else 10 * 65_536 + 1_000
+    chunk.write_bytes(data[:keep])
+    fresh = ExecutionResults(ir, open_execution(Datastore(str(tmp_path / ".laminar")), "Big", "e"))
+    assert fresh["Start"].items[0] == "1" * 200_000  # before the cut: still whole and checked
+    # Element 3 (bytes 600,096 to 800,108) starts in block 9 and ends past the cut.
+    with pytest.raises(CorruptObjectError, match=r"Start\.items: chunk .* is damaged"):
+        fresh["Start"].items[3]

@@ -36,6 +36,17 @@ except ImportError:  # pragma: no cover - Windows: the lease still works, withou
     fcntl = None  # type: ignore[assignment]
 
 
+#: Held while the lock file is locked. A process forked then (``--workers``) would inherit
+#: the locked descriptor and keep the lock until it exits, stalling the heartbeat: forks wait.
+_FORK_GUARD = threading.Lock()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_FORK_GUARD.acquire,
+        after_in_parent=_FORK_GUARD.release,
+        after_in_child=_FORK_GUARD.release,
+    )
+
+
 class ExecutionLeasedError(ExecutionError):
     """Another live process is writing this execution."""
 
@@ -141,12 +152,13 @@ class Lease:
         if fcntl is None:  # pragma: no cover
             yield
             return
-        descriptor = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(descriptor)
+        with _FORK_GUARD:
+            descriptor = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(descriptor)
 
 
 def _dead(held: dict[str, Any]) -> bool:

@@ -112,8 +112,7 @@ class Runtime:
         legs = record.count if max_legs is None else min(record.count, max_legs)
         record = PlanRecord(count=record.count, legs=legs, axes=record.axes)
         self.execution.ensure_created()
-        self.execution.write_plan(layer, record)
-        return record
+        return self.execution.write_plan(layer, record)  # another writer's plan may stand
 
     def _foreach_spec(self, layer: str) -> LayerSpec:
         spec = self.ir.spec(layer)

@@ -130,3 +130,23 @@ def test_plans_are_first_writer_wins(tmp_path: Path) -> None:
     two = Execution(Datastore(str(tmp_path)), "F", "e")
     assert one.write_plan("L", PlanRecord(count=3, legs=3)) == PlanRecord(count=3, legs=3)
     assert two.write_plan("L", PlanRecord(count=9, legs=1)) == PlanRecord(count=3, legs=3)
+
+
+def test_planning_after_another_writer_returns_the_committed_plan(tmp_path: Path) -> None:
+    from laminar.model.loader import load_flow
+    from laminar.runtime.task import Runtime
+    from laminar.store.commits import PlanRecord
+    from store.flows import pipeline
+
+    ir = load_flow(str(pipeline(tmp_path))).ir()
+    store = Datastore(str(tmp_path / "store"))
+    runtime = Runtime(ir, Execution(store, "Pipe", "e"))
+    runtime.run_leg("Start", None)
+    # Another writer commits its plan for Work between this one's read and its write.
+    other = Execution(store, "Pipe", "e")
+    committed = PlanRecord(count=20, legs=4, axes=runtime.plan("Work", max_legs=None).axes)
+    (tmp_path / "store" / "Pipe" / "e" / "Work" / "plan.json").unlink()
+    other.write_plan("Work", committed)
+    late = Runtime(ir, Execution(store, "Pipe", "e"))
+    late.execution.read_plan = lambda layer: None  # type: ignore[method-assign]
+    assert late.plan("Work", max_legs=20) == committed

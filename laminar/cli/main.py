@@ -123,10 +123,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_dispatch(args))
     except LaminarError as error:
         flow = arguments[1] if len(arguments) > 1 else "FLOW"
-        print(f"laminar: error: {with_reference(str(error), flow)}", file=sys.stderr)
+        datastore = _option(arguments, "--datastore")
+        print(f"laminar: error: {with_reference(str(error), flow, datastore)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `laminar show ... | head`
         return 0
+
+
+def _option(arguments: list[str], name: str) -> str | None:
+    """The value of option ``name`` in ``arguments`` (``--name V`` or ``--name=V``), if any."""
+    for position, argument in enumerate(arguments):
+        if argument == name and position + 1 < len(arguments):
+            return arguments[position + 1]
+        if argument.startswith(f"{name}="):
+            return argument.split("=", 1)[1]
+    return None
 
 
 def parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:

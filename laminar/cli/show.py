@@ -54,7 +54,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
                     lines.append(f"    {attribute} = {_summary(getattr(layer, attribute))}")
             except ArtifactError as error:  # one damaged layer must not hide the others
                 lines = [f"  {name} [unreadable]"]
-                message = with_reference(str(error), args.flow)
+                message = with_reference(str(error), args.flow, args.datastore)
                 print(f"laminar: error: {message}", file=sys.stderr)
                 status = 2
             print("\n".join(lines))

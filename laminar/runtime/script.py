@@ -113,7 +113,7 @@ def run_and_report(
         return 130, execution_id
     except LaminarError as error:
         sys.stdout.flush()
-        progress.say(f"error: {with_reference(str(error), reference)}")
+        progress.say(f"error: {with_reference(str(error), reference, datastore)}")
         return 2, execution_id
     progress.say(
         f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show {reference} "
@@ -122,10 +122,12 @@ def run_and_report(
     return 0, execution_id
 
 
-def with_reference(message: str, reference: str) -> str:
+def with_reference(message: str, reference: str, datastore: str | None = None) -> str:
     """``message`` with the placeholder FLOW of a suggested command replaced by ``reference``
-    (the datastore, which writes those suggestions, does not know the flow file)."""
-    return message.replace("laminar run FLOW ", f"laminar run {reference} ")
+    (and the datastore named, if one was given): the datastore, which writes those
+    suggestions, does not know the flow file."""
+    where = f"--datastore {datastore} " if datastore else ""
+    return message.replace("laminar run FLOW ", f"laminar run {reference} {where}")
 
 
 def run_script(

@@ -142,6 +142,19 @@ def test_cli_names_damage_and_rerun_repairs_it(store: Path, tmp_path: Path) -> N
     assert results(tmp_path)["Sum"].total == EXPECTED_TOTAL
 
 
+def test_fix_names_the_datastore_given(store: Path, tmp_path: Path) -> None:
+    (tmp_path / ".laminar").rename(tmp_path / "elsewhere")
+    truncate(tmp_path / "elsewhere" / "Pipe" / "e" / "Start" / "tasks" / "main.manifest")
+    shown = laminar("show", "pipe.py", "--execution", "e", "--datastore", "elsewhere",
+                    "Start.small", cwd=tmp_path, check=False)  # fmt: skip
+    fix = "laminar run pipe.py --datastore elsewhere --execution e --rerun Start"
+    assert shown.returncode == 2 and fix in shown.stderr
+    laminar(*fix.split()[1:], cwd=tmp_path)
+    again = laminar("show", "pipe.py", "--execution", "e", "--datastore", "elsewhere",
+                    "Start.small", cwd=tmp_path)  # fmt: skip
+    assert again.stdout == "41\n"
+
+
 def test_rerun_keeps_upstream_layers(store: Path, tmp_path: Path) -> None:
     flip_byte(only(store / "Work", "*.group"))
     again = laminar("run", "pipe.py", "--execution", "e", "--rerun", "Work", cwd=tmp_path)

@@ -135,6 +135,9 @@ def test_cli_names_damage_and_rerun_repairs_it(store: Path, tmp_path: Path) -> N
     overview = laminar("show", "pipe.py", "--execution", "e", cwd=tmp_path, check=False)
     assert overview.returncode == 2 and "  Start [unreadable]\n  Work [20 tasks]" in overview.stdout
     assert "    total = " in overview.stdout and "--rerun Start" in overview.stderr
+    plain = laminar("run", "pipe.py", "--execution", "e", cwd=tmp_path, check=False)
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    assert "laminar run pipe.py --execution e --rerun Start" in plain.stderr
     resumed = laminar("run", "pipe.py", "--execution", "e", "--rerun", "Start", cwd=tmp_path)
     assert "re-running Start, Work, Sum" in resumed.stderr
     assert resumed.stdout.count("ran Work") == 20 and "ran Sum" in resumed.stdout

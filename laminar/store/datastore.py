@@ -21,6 +21,7 @@ naming the file and the fix; a failed write leaves no partial or temporary file 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
 import os
@@ -56,6 +57,8 @@ _READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 #: instead of a uuid4 (an ``os.urandom`` call) per commit.
 _TEMPORARY = f"{os.getpid()}-{os.urandom(6).hex()}-"
 _COUNTER = itertools.count()
+#: ``link`` errors meaning "this file system has no hard links", not "the write failed".
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
 
 
 def _new_process() -> None:
@@ -137,12 +140,7 @@ class Datastore:
             self._makedirs(directory)
             _write_file(temporary, data)
             if exclusive:
-                try:
-                    os.link(temporary, path)
-                except FileExistsError:
-                    raise AlreadyCommitted(path) from None
-                finally:
-                    os.unlink(temporary)
+                _link_exclusive(temporary, path)
             else:
                 os.replace(temporary, path)
         except OSError as error:
@@ -265,6 +263,27 @@ def _write_file(path: str, data: bytes) -> None:
         _discard(path)  # never leave a partial file (it would keep a full disk full)
         raise
     os.close(descriptor)
+
+
+def _link_exclusive(temporary: str, path: str) -> None:
+    """Move ``temporary`` to ``path`` unless ``path`` exists (then ``AlreadyCommitted``)."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        os.unlink(temporary)
+        raise AlreadyCommitted(path) from None
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
+            raise
+        # A file system without hard links (some network and FUSE mounts): check, then
+        # rename. Two writers within the same instant could both pass the check; the lease
+        # keeps local runs apart, and docs/datastore.md says so.
+        if os.path.exists(path):
+            os.unlink(temporary)
+            raise AlreadyCommitted(path) from None
+        os.replace(temporary, path)
+        return
+    os.unlink(temporary)
 
 
 def _discard(path: str) -> None:

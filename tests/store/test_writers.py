@@ -150,3 +150,19 @@ def test_planning_after_another_writer_returns_the_committed_plan(tmp_path: Path
     late = Runtime(ir, Execution(store, "Pipe", "e"))
     late.execution.read_plan = lambda layer: None  # type: ignore[method-assign]
     assert late.plan("Work", max_legs=20) == committed
+
+
+def test_first_writer_wins_without_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def no_links(source: str, target: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted", target)
+
+    monkeypatch.setattr(os, "link", no_links)  # as on some network and FUSE mounts
+    assert Execution(Datastore(str(tmp_path)), "F", "e").commit(_manifest(1)) is True
+    assert Execution(Datastore(str(tmp_path)), "F", "e").commit(_manifest(2)) is False
+    manifest = Execution(Datastore(str(tmp_path)), "F", "e").read_manifest("L", "main")
+    assert manifest is not None and manifest.attributes["v"] == ("value", b"1")
+    assert sorted(os.listdir(tmp_path / "F" / "e" / "L" / "tasks")) == ["main.manifest"]

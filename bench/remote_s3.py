@@ -63,7 +63,7 @@ FLOW = """
 MEASURE = """
     import json, time
     import boto3
-    from laminar import artifacts, chunks
+    from laminar.store import chunks, commits
     from laminar.store.execution import Execution
     from laminar.store.datastore import Datastore
     from laminar.runtime.executor import execute
@@ -71,7 +71,7 @@ MEASURE = """
 
     boto3.client("s3").create_bucket(Bucket="bench")
     url = "s3://bench/store"
-    artifacts.GROUP_TASKS = 1  # one manifest per task, as legs of one task commit
+    commits.GROUP_TASKS = 1  # one manifest per task, as legs of one task commit
     chunks.CHUNK_ELEMENTS = 10  # many small chunks
     started = time.perf_counter()
     execute(load_flow("flow.py").ir(), Datastore(url), "e")

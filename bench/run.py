@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import compile_scale
 import foreach_scale
+import integrity
 import metaflow_compare
 import remote_s3
 import shard_scale
@@ -26,6 +27,7 @@ from common import Result, machine, table
 BENCHMARKS: dict[str, tuple[str, Callable[[bool], list[Result]]]] = {
     "shard": ("chunked shards (issues 2 and 6)", lambda quick: shard_scale.run()),
     "foreach": ("ForEach fan-out and join (issues 2 and 6)", lambda quick: foreach_scale.run()),
+    "integrity": ("checksums and signing (issue 14)", lambda quick: integrity.run()),
     "workers": ("laminar run --workers", lambda quick: workers.run()),
     "s3": ("remote datastore on moto S3", lambda quick: remote_s3.run()),
     "compile": ("compiling large flows", lambda quick: compile_scale.run()),

@@ -37,6 +37,10 @@ ENV_INPUTS = "LAMINAR_INPUTS"
 #: One input per variable, its text base64-encoded (Argo: the only encoding that neither
 #: Kubernetes' ``$(VAR)`` expansion nor Argo's repeated ``{{`` substitution can alter).
 ENV_INPUT_PREFIX = "LAMINAR_INPUT_"
+#: Opt-in integrity key: when set, every manifest and stored object is HMAC-SHA256 signed on
+#: commit, and readers refuse unsigned or tampered objects before unpickling them. Backends
+#: should pass it to every task as a secret (never in a command line or a rendered file).
+ENV_SIGNING_KEY = "LAMINAR_SIGNING_KEY"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them.
 RESERVED_ENV = (ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS)
 

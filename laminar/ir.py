@@ -204,6 +204,12 @@ def _call_arguments(
     for index, (arg, param) in enumerate(signature.parameters.items()):
         if index == 0:
             continue  # self
+        if param.kind is param.POSITIONAL_ONLY:
+            raise FlowDefinitionError(
+                f"Layer {name}.__call__ takes {arg!r} as a positional-only argument (before "
+                f"/), but laminar passes upstream layers by name. Remove the / so that "
+                f"{arg} can be passed as {arg}=..."
+            )
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise FlowDefinitionError(
                 f"Layer {name}.__call__ takes *{arg}: declare each upstream layer as its own "

@@ -146,7 +146,7 @@ def test_empty_fanout_runs_zero_tasks_and_downstream_sees_empty(tmp_path: Path) 
             self.seen = (len(p.anything), list(q.other))
 
     results = run(F, tmp_path)
-    assert results["P"].tasks() == 0
+    assert results["P"].tasks() == 0  # planned, with no tasks
     assert results["After"].seen == (0, [])
 
 

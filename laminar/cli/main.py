@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from laminar import __version__
 from laminar.cli.parser import Parser
@@ -18,16 +17,21 @@ from laminar.contract import (
     check_execution_id,
 )
 from laminar.errors import LaminarError
-from laminar.runtime.script import add_run_options, parse_params, positive, run_and_report, whole
+from laminar.runtime.script import (
+    add_run_options,
+    parse_params,
+    positive,
+    run_and_report,
+    whole,
+    with_reference,
+)
 from laminar.text import describe_bytes, invalid_utf8, printable_lines
-
-if TYPE_CHECKING:
-    pass
 
 EXAMPLES = """\
 examples:
   laminar run examples/grid.py                      run a flow locally (.laminar/ datastore)
   laminar run examples/grid.py --workers 2          ForEach tasks in 2 processes
+  laminar run examples/grid.py --execution ID --rerun Process   run Process and after again
   laminar show examples/grid.py Process.foo         read a result of the latest run
   laminar graph examples/grid.py --format mermaid   the flow's graph
   laminar compile examples/grid.py --target argo --image ghcr.io/acme/flows:1.4 \\
@@ -178,10 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from laminar.cli.compile import compile_main
 
             return compile_main(arguments[1:])
-        args = build_parser().parse_args(arguments)
+        args = parse(build_parser(), arguments)
         return int(_dispatch(args))
     except LaminarError as error:
-        print(f"laminar: error: {printable_lines(str(error))}", file=sys.stderr)
+        flow = arguments[1] if len(arguments) > 1 else "FLOW"
+        datastore = _option(arguments, "--datastore")
+        message = with_reference(str(error), flow, datastore)
+        print(f"laminar: error: {printable_lines(message)}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `laminar show ... | head`
         return 0
@@ -246,6 +253,31 @@ def _long_option(option: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _option(arguments: list[str], name: str) -> str | None:
+    """The value of option ``name`` in ``arguments`` (``--name V`` or ``--name=V``), if any."""
+    for position, argument in enumerate(arguments):
+        if argument == name and position + 1 < len(arguments):
+            return arguments[position + 1]
+        if argument.startswith(f"{name}="):
+            return argument.split("=", 1)[1]
+    return None
+
+
+def parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Namespace:
+    """Parse ``arguments``; ``show FLOW --execution ID L.attr`` works too.
+
+    argparse matches both positionals of ``show`` (FLOW and the optional target) at the first
+    one, so a target after an option is left over; it is taken as the target here.
+    """
+    args, extra = parser.parse_known_args(arguments)
+    show = args.command == "show" and args.target is None
+    if show and len(extra) == 1 and not extra[0].startswith("-"):
+        args.target, extra = extra[0], []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == SYNC:
         return _sync(args)
@@ -261,6 +293,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             reference=args.flow,
             quiet=args.quiet,
             inputs=parse_params(args.param),
+            rerun=args.rerun,
         )
         return status
     if args.command == "graph":

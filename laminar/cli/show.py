@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 import reprlib
+import sys
 from collections.abc import Sequence
 
-from laminar.errors import LaminarError
+from laminar.errors import ArtifactError, LaminarError
 from laminar.model.flow import Flow
-from laminar.runtime.results import ExecutionResults, list_executions, open_execution
+from laminar.runtime.results import (
+    ExecutionResults,
+    damaged_executions,
+    layer_state,
+    list_executions,
+    open_execution,
+)
+from laminar.runtime.script import with_reference
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore
 from laminar.text import printable, printable_lines
@@ -23,22 +31,38 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
     store = Datastore(args.datastore)
     if args.execution is None and args.target is None:
         executions = list_executions(store, ir.name)
-        if not executions:
+        damaged = damaged_executions(store, ir.name)
+        if not executions and not damaged:
             _say(f"No executions of {printable(ir.name)} in {printable(store.url)}.")
         for execution in executions:
             _say(printable(execution))
+        for directory in damaged:
+            print(
+                f"laminar: warning: {printable(directory)}: its execution.json is damaged; "
+                f"resume it to write it again (laminar run {printable(args.flow)} "
+                "--execution ID)",
+                file=sys.stderr,
+            )
         return 0
     results = ExecutionResults(ir, open_execution(store, ir.name, args.execution))
     if args.target is None:
+        status = 0
         _say(f"{printable(ir.name)} execution {printable(results.id)} ({printable(store.url)})")
         for name in ir.order:
             layer = results[name]
-            tasks = layer.tasks()
-            suffix = "" if tasks is None else f" [{tasks} tasks]"
-            _say(f"  {printable(name)}{suffix}")
-            for attribute in layer.attributes():
-                _say(f"    {printable(attribute)} = {_summary(getattr(layer, attribute))}")
-        return 0
+            try:
+                state = str(layer_state(results.execution, ir.spec(name)))
+                lines = [f"  {printable(name)}" + (f" [{state}]" if state else "")]
+                for attribute in layer.attributes():
+                    summary = _summary(getattr(layer, attribute))
+                    lines.append(f"    {printable(attribute)} = {summary}")
+            except ArtifactError as error:  # one damaged layer must not hide the others
+                lines = [f"  {printable(name)} [unreadable]"]
+                message = with_reference(str(error), args.flow, args.datastore)
+                print(f"laminar: error: {printable_lines(message)}", file=sys.stderr)
+                status = 2
+            _say("\n".join(lines))
+        return status
     name, attribute = split_target(ir.order, args.target)
     layer = results[name]
     if not attribute:

@@ -16,7 +16,7 @@ from types import ModuleType
 
 import cloudpickle
 
-from laminar.errors import FlowLoadError, LaminarError
+from laminar.errors import FlowLoadError
 from laminar.model.flow import LOADING, Flow
 from laminar.text import printable, shell_word
 
@@ -73,12 +73,13 @@ def load_flow(reference: str) -> type[Flow]:
 _PACKAGE = str(Path(__file__).resolve().parent.parent)
 
 
-def _laminar_frame(error: BaseException, filename: str) -> bool:
-    """A frame of laminar's own validation: a ``LaminarError``'s message already says what is
-    wrong, so its traceback ends on the user's line (``Retry(delay=inf)``), not inside laminar."""
-    if not isinstance(error, LaminarError):
+def _users(filename: str) -> bool:
+    """Whether a traceback frame is the user's: not importlib's, not laminar's own (a
+    ``ConfigurationError`` raised inside ``Retry(...)`` shows the user's line, not ours),
+    not a generated ``<string>`` dataclass ``__init__``."""
+    if "importlib" in filename or filename.startswith("<"):
         return False
-    return filename == "<string>" or filename.startswith(_PACKAGE + os.sep)
+    return not str(Path(filename).resolve()).startswith(_PACKAGE + os.sep)
 
 
 def load_module(path: str) -> ModuleType:
@@ -104,12 +105,8 @@ def load_module(path: str) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as error:
         del sys.modules[module_name]
-        frames = [
-            f
-            for f in traceback.extract_tb(error.__traceback__)
-            if "importlib" not in f.filename and not _laminar_frame(error, f.filename)
-        ]
-        text = "".join(traceback.format_list(frames[1:] or frames))
+        frames = [f for f in traceback.extract_tb(error.__traceback__) if _users(f.filename)]
+        text = "".join(traceback.format_list(frames))
         text += "".join(traceback.format_exception_only(type(error), error))
         raise FlowLoadError(f"Importing {path} failed:\n{text.rstrip()}") from error
     finally:

@@ -3,7 +3,8 @@
 It runs the layers in dependency order through the same ``Runtime`` the deployed shim uses,
 so every value goes through the datastore. ForEach tasks run in index order, or in ``workers``
 processes. The first failing task stops the run with its layer, index and traceback; running
-again with the same execution id resumes, skipping committed tasks.
+again with the same execution id resumes, skipping committed tasks. On a local datastore the
+run holds the execution's lease (``laminar.store.lease``): one writer at a time.
 """
 
 from __future__ import annotations
@@ -14,17 +15,27 @@ import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from typing import Any
 
 from laminar.contract import check_execution_id
+from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.progress import Progress
-from laminar.runtime.task import Runtime, TaskFailed
+from laminar.runtime.task import Runtime, TaskFailed, in_layer
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution, PlanRecord
+from laminar.store.lease import Lease
+from laminar.store.refusals import refused
 from laminar.text import printable
+
+
+class WorkerDied(ExecutionError):
+    """A ``--workers`` process died (killed, out of memory, ``os._exit``) while running tasks."""
+
 
 _WORKER: Runtime | None = None
 
@@ -42,28 +53,72 @@ def execute(
     workers: int = 1,
     progress: Progress | None = None,
     inputs: dict[str, Any] | None = None,
+    rerun: Sequence[str] = (),
 ) -> Execution:
     """Run every layer of ``ir`` with ``inputs``; raises ``TaskFailed`` on the first failing
-    task. The inputs are committed first (a resumed execution keeps its own)."""
+    task. The inputs are committed first (a resumed execution keeps its own).
+
+    ``rerun`` names layers whose commits are deleted first, with every layer after them, so
+    they run again (the remedy for a damaged artifact).
+    """
     progress = progress or Progress(quiet=True)
     check_execution_id(execution_id, "execution")
+    invalidated = rerun_closure(ir, rerun)
     execution = Execution(store, ir.name, execution_id)
     runtime = Runtime(ir, execution)
     runtime.start(inputs)  # bad inputs fail here, before the execution exists
     execution.ensure_created()
-    for position, spec in enumerate(ir.specs(), start=1):
-        started = time.monotonic()
-        label = f"[{position}/{len(ir.order)}] {printable(spec.name)}"
-        if spec.is_foreach:
-            plan = runtime.plan(spec.name)
-            ran = _run_tasks(runtime, spec, plan, workers, progress, started)
-            skipped = plan.count - ran
-            detail = f"{plan.count} tasks" + (f", {skipped} already committed" if skipped else "")
-        else:
-            ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
-            detail = "ran" if ran else "already committed"
-        progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
+    with _writer(execution, progress):
+        if invalidated:
+            execution.invalidate(invalidated)
+            progress.say(f"re-running {', '.join(invalidated)}: their commits were deleted")
+        for position, spec in enumerate(ir.specs(), start=1):
+            started = time.monotonic()
+            label = f"[{position}/{len(ir.order)}] {printable(spec.name)}"
+            with in_layer(spec.name):
+                if spec.is_foreach:
+                    plan = runtime.plan(spec.name)
+                    ran = _run_tasks(runtime, spec, plan, workers, progress, started)
+                    skipped = plan.count - ran
+                    detail = f"{plan.count} tasks" + (
+                        f", {skipped} already committed" if skipped else ""
+                    )
+                else:
+                    ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
+                    detail = "ran" if ran else "already committed"
+            progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
     return execution
+
+
+def rerun_closure(ir: FlowIR, layers: Sequence[str]) -> list[str]:
+    """``layers`` and every layer downstream of them, in run order."""
+    todo = [ir.spec(name).name for name in layers]  # unknown names: an error listing the layers
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(ir.downstream(name))
+    return [name for name in ir.order if name in seen]
+
+
+@contextlib.contextmanager
+def _writer(execution: Execution, progress: Progress) -> Iterator[None]:
+    """Hold the execution's lease while running, on local datastores."""
+    if not execution.store.local:
+        yield
+        return
+    lease = Lease(execution.layout.lease(), execution.id, progress.say)
+    try:
+        lease.acquire()
+    except OSError as error:  # a read-only or full disk: say so, as for any other write
+        raise refused(error, execution.store.url, lease.path, 0) from None
+    with lease:
+        execution.lease = lease
+        try:
+            yield
+        finally:
+            execution.lease = None
 
 
 def _run_tasks(
@@ -104,14 +159,22 @@ def _run_parallel(
     sys.stderr.flush()
     done = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: list[Future[tuple[int, tuple[int, str, str] | None]]] = [
-            pool.submit(_worker_batch, spec.name, batch, plan.to_json()) for batch in batches
-        ]
+        futures: dict[Future[tuple[int, tuple[int, str, str] | None]], list[int]] = {
+            pool.submit(_worker_batch, spec.name, batch, plan.to_json()): batch for batch in batches
+        }
         remaining = set(futures)
         while remaining:
             finished, remaining = wait(remaining, return_when=FIRST_EXCEPTION, timeout=0.2)
             for future in finished:
-                count, failure = future.result()
+                try:
+                    count, failure = future.result()
+                except BrokenProcessPool:
+                    lost = sorted(i for f in (finished | remaining) for i in futures[f])
+                    raise WorkerDied(
+                        f"A worker process died while running {spec.name} (killed, out of "
+                        f"memory, or it called os._exit) among tasks {_ranges(lost)}. Tasks "
+                        f"committed before are kept; the others run again on resume."
+                    ) from None
                 done += count
                 if failure is not None:
                     for other in remaining:
@@ -120,6 +183,18 @@ def _run_parallel(
                     raise TaskFailed(spec.name, index, error, user_traceback)
             progress.tasks(spec.name, done, len(pending), started)
     return done
+
+
+def _ranges(indices: list[int]) -> str:
+    """``[1, 2, 3, 7]`` as ``1-3, 7`` (at most ten ranges shown)."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and runs[-1][1] + 1 == i:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    shown = [f"{a}-{b}" if a != b else str(a) for a, b in runs[:10]]
+    return ", ".join(shown) + (", ..." if len(runs) > 10 else "")
 
 
 def _worker_batch(

@@ -3,30 +3,47 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from laminar.contract import check_execution_id
 from laminar.errors import ExecutionError
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore, safe_key
-from laminar.store.execution import MAIN, Execution
+from laminar.store.execution import MAIN, Execution, PlanRecord
+from laminar.store.layout import EXECUTION_RECORD
 from laminar.text import printable
 
 if TYPE_CHECKING:
-    from laminar.ir import FlowIR
+    from laminar.ir import FlowIR, LayerSpec
     from laminar.model.flow import Flow
 
 
 def list_executions(store: Datastore, flow: str) -> list[str]:
-    """Execution ids of ``flow`` in ``store``, oldest first."""
+    """Execution ids of ``flow`` in ``store``, oldest first (damaged records are skipped:
+    one bad ``execution.json`` must not hide every other execution)."""
+    return [execution for _, execution in sorted(_records(store, flow)[0])]
+
+
+def damaged_executions(store: Datastore, flow: str) -> list[str]:
+    """Directories of ``flow`` whose ``execution.json`` is empty or not JSON."""
+    return _records(store, flow)[1]
+
+
+def _records(store: Datastore, flow: str) -> tuple[list[tuple[float, str]], list[str]]:
     base = store.path(safe_key(flow))
     found: list[tuple[float, str]] = []
+    damaged: list[str] = []
     for directory in store.list_dirs(base):
-        data = store.read_or_none(f"{base}/{directory}/execution.json")
-        if data is not None:
+        data = store.read_or_none(f"{base}/{directory}/{EXECUTION_RECORD}")
+        if data is None:
+            continue
+        try:
             record = json.loads(data)
             found.append((float(record.get("created", 0)), str(record["execution"])))
-    return [execution for _, execution in sorted(found)]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            damaged.append(directory)
+    return found, damaged
 
 
 def open_execution(store: Datastore, flow: str, execution: str | None) -> Execution:
@@ -64,22 +81,21 @@ class LayerResults:
         return self._spec.name
 
     def attributes(self) -> list[str]:
-        """Names of the attributes the layer set (from its first task for ForEach layers)."""
+        """Names of the attributes the layer set (from its first committed task for ForEach
+        layers)."""
         if self._spec.is_foreach:
-            plan = self._execution.read_plan(self.name)
-            if plan is None or plan.count == 0:
+            done = [int(t) for t in self._execution.committed_tasks(self.name) if t.isdigit()]
+            if not done:
                 return []
-            manifest = self._execution.read_manifest(self.name, "0")
+            manifest = self._execution.read_manifest(self.name, str(min(done)))
         else:
             manifest = self._execution.read_manifest(self.name, MAIN)
         return sorted(manifest.attributes) if manifest is not None else []
 
     def tasks(self) -> int | None:
-        """Number of ForEach tasks, or None for a layer without ForEach."""
-        if not self._spec.is_foreach:
-            return None
-        plan = self._execution.read_plan(self.name)
-        return plan.count if plan is not None else 0
+        """Number of planned ForEach tasks; None for a layer without ForEach or not planned."""
+        plan = self._execution.read_plan(self.name) if self._spec.is_foreach else None
+        return plan.count if plan is not None else None
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute.startswith("_"):
@@ -87,6 +103,36 @@ class LayerResults:
         return self._execution.attribute(
             self.name, attribute, reader="results", foreach=self._spec.is_foreach
         )
+
+
+@dataclass(frozen=True)
+class LayerState:
+    """How far a layer got: what ``laminar show`` prints next to its name."""
+
+    foreach: bool
+    #: The planned task count (ForEach layers), None when never planned.
+    planned: int | None
+    #: Committed tasks (0 or 1 for a layer without ForEach).
+    committed: int
+
+    def __str__(self) -> str:
+        if not self.foreach:
+            return "" if self.committed else "not run"
+        if self.planned is None:
+            return "not planned"
+        if self.committed < self.planned:
+            return f"{self.committed}/{self.planned} tasks committed"
+        return f"{self.planned} tasks"
+
+
+def layer_state(execution: Execution, spec: LayerSpec) -> LayerState:
+    if not spec.is_foreach:
+        return LayerState(False, None, int(execution.read_manifest(spec.name, MAIN) is not None))
+    plan: PlanRecord | None = execution.read_plan(spec.name)
+    if plan is None:
+        return LayerState(True, None, 0)
+    done = execution.committed_tasks(spec.name)
+    return LayerState(True, plan.count, sum(t.isdigit() and int(t) < plan.count for t in done))
 
 
 class ExecutionResults:

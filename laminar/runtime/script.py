@@ -19,7 +19,7 @@ from typing import Any
 from laminar.contract import check_execution_id
 from laminar.errors import ConfigurationError, LaminarError
 from laminar.ir import FlowIR
-from laminar.runtime.executor import execute, new_execution_id
+from laminar.runtime.executor import WorkerDied, execute, new_execution_id
 from laminar.runtime.progress import Progress
 from laminar.runtime.task import TaskFailed
 from laminar.store.datastore import Datastore
@@ -38,6 +38,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--workers", type=positive, default=1, metavar="N", help="processes for ForEach tasks"
+    )
+    parser.add_argument(
+        "--rerun",
+        action="append",
+        default=[],
+        metavar="LAYER",
+        help="with --execution: delete LAYER's results and those of every layer after it, "
+        "then run (repeatable; the fix for a damaged artifact)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
@@ -119,45 +127,67 @@ def run_and_report(
     reference: str,
     quiet: bool,
     inputs: dict[str, Any] | None = None,
+    rerun: Sequence[str] = (),
 ) -> tuple[int, str]:
     """Run a flow as a command: progress on stderr; returns (exit status, execution id).
 
-    Status 1 when a task failed (after the user's traceback and how to resume), 2 for any
-    other laminar error (its message says the fix).
+    Status 1 when a task failed or a worker died (after the user's traceback and how to
+    resume), 130 on Ctrl-C (with how to resume), 2 for any other laminar error (its message
+    says the fix).
     """
     progress = Progress(quiet=quiet)
     store = Datastore(datastore)
+    if rerun and not execution:
+        progress.error("--rerun LAYER re-runs part of an execution: pass --execution ID too")
+        return 2, ""
     if execution is None:
         execution_id = new_execution_id()
     else:
         execution_id = check_execution_id(execution, "--execution")
-    resumed = Execution(store, ir.name, execution_id).exists()
-    verb = "resuming" if resumed else "running"
     shown = shell_word(execution_id)
-    progress.say(
-        f"{verb} {printable(ir.name)}, execution {shown} (datastore {printable(store.url)})"
-    )
+    again = f" --datastore {shell_word(datastore)}" if datastore else ""
+    resume = f"laminar run {shell_word(reference)} --execution {shown}{again}"
     started = time.monotonic()
     try:
-        execute(ir, store, execution_id, workers=workers, progress=progress, inputs=inputs)
+        resumed = Execution(store, ir.name, execution_id).exists()
+        verb = "resuming" if resumed else "running"
+        progress.say(
+            f"{verb} {printable(ir.name)}, execution {shown} (datastore {printable(store.url)})"
+        )
+        execute(
+            ir, store, execution_id, workers=workers, progress=progress, inputs=inputs,
+            rerun=rerun,
+        )  # fmt: skip
     except TaskFailed as failure:
         sys.stdout.flush()
         print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
-        again = f" --datastore {shell_word(datastore)}" if datastore else ""
-        progress.error(
-            f"{failure}\n  fix it, then resume with: laminar run {shell_word(reference)} "
-            f"--execution {shown}{again}"
-        )
+        progress.error(f"{failure}\n  fix it, then resume with: {resume}")
         return 1, execution_id
+    except WorkerDied as error:
+        sys.stdout.flush()
+        progress.say(f"error: {error}\n  resume with: {resume}")
+        return 1, execution_id
+    except KeyboardInterrupt:
+        sys.stdout.flush()
+        progress.say(f"interrupted; committed tasks are kept. Resume with: {resume}")
+        return 130, execution_id
     except LaminarError as error:
         sys.stdout.flush()
-        progress.error(str(error))
+        progress.error(with_reference(str(error), reference, datastore))
         return 2, execution_id
     progress.say(
         f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show "
         f"{shell_word(reference)} --execution {shown}"
     )
     return 0, execution_id
+
+
+def with_reference(message: str, reference: str, datastore: str | None = None) -> str:
+    """``message`` with the placeholder FLOW of a suggested command replaced by ``reference``
+    (and the datastore named, if one was given): the datastore, which writes those
+    suggestions, does not know the flow file."""
+    where = f"--datastore {datastore} " if datastore else ""
+    return message.replace("laminar run FLOW ", f"laminar run {reference} {where}")
 
 
 def run_script(
@@ -191,6 +221,7 @@ def run_script(
         reference=reference,
         quiet=given.quiet,
         inputs=merged,
+        rerun=given.rerun,
     )
     if status:
         raise SystemExit(status)

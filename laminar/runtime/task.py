@@ -25,8 +25,18 @@ from laminar.model.parameters import PARAMETERS
 from laminar.runtime.fanout import plan_fanout, positions
 from laminar.runtime.inputs import parameters_view, start
 from laminar.store.accessor import Accessor
+from laminar.store.datastore import DatastoreWriteError
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
 from laminar.text import describe_bytes, invalid_utf8, printable_lines, shell_word
+
+
+@contextlib.contextmanager
+def in_layer(layer: str) -> Iterator[None]:
+    """Name ``layer`` in a datastore write error raised inside (a full or read-only disk)."""
+    try:
+        yield
+    except DatastoreWriteError as error:
+        raise type(error)(f"Layer {layer}: {error}") from None
 
 
 class TaskFailed(LaminarError):
@@ -140,8 +150,7 @@ class Runtime:
         legs = record.count if max_legs is None else min(record.count, max_legs)
         record = PlanRecord(count=record.count, legs=legs, axes=record.axes)
         self.execution.ensure_created()
-        self.execution.write_plan(layer, record)
-        return record
+        return self.execution.write_plan(layer, record)  # another writer's plan may stand
 
     def _foreach_spec(self, layer: str) -> LayerSpec:
         spec = self.ir.spec(layer)
@@ -159,7 +168,8 @@ class Runtime:
         if not spec.is_foreach:
             if leg not in (None, 0):
                 raise ExecutionError(f"Layer {layer} has no ForEach; it takes no --leg.")
-            return int(self.run_task(spec, None, None, retry=retry))
+            with in_layer(layer):
+                return int(self.run_task(spec, None, None, retry=retry))
         plan = self.execution.read_plan(layer)
         if plan is None:
             plan = self.plan(layer)
@@ -168,7 +178,7 @@ class Runtime:
         else:
             indices = plan.leg_indices(leg)
         pending = self.pending(layer, indices)
-        with self.committing() as group:
+        with in_layer(layer), self.committing() as group:
             for i in pending:
                 self.run_task(spec, i, plan, retry=retry, pending=True, group=group)
         return len(pending)
@@ -250,32 +260,38 @@ class Runtime:
         layer = cls.__new__(cls)
         layer.__dict__["_laminar_runtime"] = context
         try:
-            if cls.__init__ is not object.__init__:
-                cls.__init__(layer)
-            layer(**kwargs)
-        except LaminarError:
-            raise
-        except BaseException as error:
-            if isinstance(error, KeyboardInterrupt):
+            try:
+                if cls.__init__ is not object.__init__:
+                    cls.__init__(layer)
+                layer(**kwargs)
+            except LaminarError:
                 raise
-            raise TaskFailed(
-                spec.name, index, f"{type(error).__name__}: {error}", _user_traceback(error)
-            ) from error
-        manifest = Manifest(layer=spec.name, task=task)
-        for name, value in vars(layer).items():
-            if name.startswith("_"):
-                continue
-            if invalid_utf8(name):
-                raise ArtifactError(
-                    f"Layer {spec.name} set an attribute named {describe_bytes(name)}, which is "
-                    "not valid UTF-8 and cannot be stored; give it a UTF-8 name."
-                )
-            if name in context.shards:
-                manifest.attributes[name] = context.shards[name]
-            else:
-                manifest.attributes[name] = self.execution.encode(
-                    spec.name, name, value, attempt_dir
-                )
+            except BaseException as error:
+                if isinstance(error, KeyboardInterrupt):
+                    raise
+                raise TaskFailed(
+                    spec.name, index, f"{type(error).__name__}: {error}", _user_traceback(error)
+                ) from error
+            manifest = Manifest(layer=spec.name, task=task)
+            for name, value in vars(layer).items():
+                if name.startswith("_"):
+                    continue
+                if invalid_utf8(name):
+                    raise ArtifactError(
+                        f"Layer {spec.name} set an attribute named {describe_bytes(name)}, "
+                        "which is not valid UTF-8 and cannot be stored; give it a UTF-8 name."
+                    )
+                if name in context.shards:
+                    manifest.attributes[name] = context.shards[name]
+                else:
+                    manifest.attributes[name] = self.execution.encode(
+                        spec.name, name, value, attempt_dir
+                    )
+        except BaseException:
+            # Nothing names this attempt's files: free the space now (a full disk stays full
+            # otherwise, and the resume would fail the same way).
+            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
+            raise
         if group is not None:
             group.add(manifest)
         else:

@@ -12,15 +12,21 @@ Layout (all paths relative to the datastore root; see docs/datastore.md)::
 written under a fresh ``<attempt>`` directory first; the manifest, written last and atomically,
 is the commit. A crashed attempt leaves only unreferenced files, which no read ever follows.
 A leg of many small tasks commits them in groups (one atomic ``.group`` file holding their
-manifests; see ``artifacts.TaskGroup``).
+manifests; see ``commits.TaskGroup``).
+
+Failures of the disk itself (full, read-only, permission denied) become ``DatastoreWriteError``s
+naming the file and the fix; a failed write leaves no partial or temporary file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import itertools
 import os
 import re
+import shutil
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,11 +35,21 @@ from fsspec.implementations.local import LocalFileSystem
 
 from laminar.contract import check_datastore_url
 from laminar.errors import LaminarError
+from laminar.store.refusals import DatastoreFullError, DatastoreWriteError, refused
+
+__all__ = ["AlreadyCommitted", "Datastore", "DatastoreFullError", "DatastoreWriteError"]
+
+
+class AlreadyCommitted(Exception):
+    """An exclusive write found the file already there: another writer committed first."""
+
 
 ENV_DATASTORE = "LAMINAR_DATASTORE"
 DEFAULT_DATASTORE = ".laminar"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
-_LONGEST = 200
+#: Longest path component ``safe_key`` returns: file systems allow 255 bytes, and suffixes
+#: (``.000001.chunk``, temporary-file prefixes) must still fit.
+MAX_KEY = 120
 #: Local files are written and read with bare ``os`` calls: every system call counts when a
 #: run commits ten thousand small manifests (``open()`` adds fstat/ioctl/lseek calls).
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
@@ -42,6 +58,8 @@ _READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 #: instead of a uuid4 (an ``os.urandom`` call) per commit.
 _TEMPORARY = f"{os.getpid()}-{os.urandom(6).hex()}-"
 _COUNTER = itertools.count()
+#: ``link`` errors meaning "this file system has no hard links", not "the write failed".
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
 
 
 def _new_process() -> None:
@@ -64,12 +82,10 @@ def unique_name() -> str:
 
 
 def safe_key(text: str) -> str:
-    """A path component for ``text``; unsafe characters replaced, a hash keeps it unique.
-
-    Names longer than ``_LONGEST`` are shortened the same way: a file system takes at most
-    255 bytes per name, and the manifest names add their own suffix.
-    """
-    if text and len(text) <= _LONGEST and not _SAFE.search(text) and text not in {".", ".."}:
+    """A path component for ``text``: unsafe characters replaced and long names shortened to
+    a readable prefix, with a hash of the whole name that keeps distinct names apart. Names
+    that are already safe and short are returned unchanged (stable across versions)."""
+    if text and len(text) <= MAX_KEY and not _SAFE.search(text) and text not in {".", ".."}:
         return text
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return f"{_SAFE.sub('_', text)[:80]}-{digest}"
@@ -102,27 +118,72 @@ class Datastore:
     def write(self, path: str, data: bytes) -> None:
         """Write a file that nothing reads until a later manifest names it."""
         if self.local:
-            self._makedirs(os.path.dirname(path))
-            _write_file(path, data)
+            try:
+                self._makedirs(os.path.dirname(path))
+                _write_file(path, data)
+            except OSError as error:
+                raise refused(error, self.url, path, len(data)) from None
         else:
-            self.fs.pipe_file(path, data)
+            self._put(path, data, exclusive=False)
 
-    def write_atomic(self, path: str, data: bytes) -> None:
-        """Write so that readers see either nothing or all of ``data`` (commit markers)."""
-        if self.local:
-            directory = os.path.dirname(path)
-            self._makedirs(directory)
-            temporary = os.path.join(directory, f".{os.path.basename(path)}.{unique_name()}")
-            _write_file(temporary, data)
-            os.replace(temporary, path)
-        else:
+    def write_atomic(self, path: str, data: bytes, *, exclusive: bool = False) -> None:
+        """Write so that readers see either nothing or all of ``data`` (commit markers).
+
+        ``exclusive``: first writer wins. If ``path`` exists, nothing is written and
+        ``AlreadyCommitted`` is raised: locally the temporary file is hard-linked into place
+        (``link`` fails on an existing name, unlike ``rename``); on S3 the PUT carries
+        ``If-None-Match: *`` (stores without conditional writes: see docs/datastore.md).
+        """
+        if not self.local:
             # A single PUT is atomic on object stores: the object appears whole or not at all.
+            self._put(path, data, exclusive)
+            return
+        directory = os.path.dirname(path)
+        temporary = os.path.join(directory, f".{os.path.basename(path)[:100]}.{unique_name()}")
+        try:
+            self._makedirs(directory)
+            _write_file(temporary, data)
+            if exclusive:
+                _link_exclusive(temporary, path)
+            else:
+                os.replace(temporary, path)
+        except OSError as error:
+            _discard(temporary)
+            raise refused(error, self.url, path, len(data)) from None
+
+    def _put(self, path: str, data: bytes, exclusive: bool) -> None:
+        if not exclusive:
+            try:
+                self.fs.pipe_file(path, data)
+            except PermissionError as error:
+                raise refused(error, self.url, path, len(data)) from None
+            return
+        try:
+            self.fs.pipe_file(path, data, mode="create")
+        except TypeError:  # an fsspec implementation without exclusive writes: last one wins
             self.fs.pipe_file(path, data)
+        except PermissionError as error:
+            raise refused(error, self.url, path, len(data)) from None
+        except FileExistsError:
+            raise AlreadyCommitted(path) from None
+        except OSError as error:  # s3fs reports a failed precondition (412) as an OSError
+            if "PreconditionFailed" in str(error) or "412" in str(error):
+                raise AlreadyCommitted(path) from None
+            raise
 
     def _makedirs(self, directory: str) -> None:
         if directory not in self._made:
             os.makedirs(directory, exist_ok=True)
             self._made.add(directory)
+
+    def remove_tree(self, path: str) -> None:
+        """Delete ``path`` and everything below it (missing: nothing to do)."""
+        if self.local:
+            shutil.rmtree(path, ignore_errors=True)
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(path, recursive=True)
+        self.fs.invalidate_cache(path)
 
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
@@ -201,8 +262,37 @@ def _write_file(path: str, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view) :]
-    finally:
+    except OSError:
         os.close(descriptor)
+        _discard(path)  # never leave a partial file (it would keep a full disk full)
+        raise
+    os.close(descriptor)
+
+
+def _link_exclusive(temporary: str, path: str) -> None:
+    """Move ``temporary`` to ``path`` unless ``path`` exists (then ``AlreadyCommitted``)."""
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        os.unlink(temporary)
+        raise AlreadyCommitted(path) from None
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
+            raise
+        # A file system without hard links (some network and FUSE mounts): check, then
+        # rename. Two writers within the same instant could both pass the check; the lease
+        # keeps local runs apart, and docs/datastore.md says so.
+        if os.path.exists(path):
+            os.unlink(temporary)
+            raise AlreadyCommitted(path) from None
+        os.replace(temporary, path)
+        return
+    os.unlink(temporary)
+
+
+def _discard(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _read_all(descriptor: int) -> bytes:

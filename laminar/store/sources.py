@@ -1,7 +1,9 @@
 """Where an Accessor's elements come from: the chunks of a shard, or a ForEach's tasks.
 
 Both read through an ``Execution`` and fetch in concurrent batches on remote stores, so a
-join or an iteration costs a few round trips, not one per element.
+join or an iteration costs a few round trips, not one per element. Every chunk is checked
+against the tag its commit recorded before an element of it is unpickled, so even a single
+element read fetches the 64 KiB blocks that hold it (the last few are kept for the next read).
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import bisect
 import pickle
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from laminar.errors import ArtifactError, ExecutionError
 from laminar.store import chunks
+from laminar.store.integrity import BLOCK, CorruptObjectError
 
 if TYPE_CHECKING:
     from laminar.store.execution import Execution, Manifest
@@ -28,11 +31,15 @@ class ShardSource:
 
     def __init__(self, execution: Execution, chunk_list: Sequence[Any], label: str) -> None:
         self.execution = execution
-        self.chunks = tuple((str(p), int(c)) for p, c in chunk_list)
+        #: Per chunk: path relative to the execution, element count, byte size, block tags.
+        self.chunks = tuple(
+            (str(p), int(c), int(size), tuple((int(t[0]), bytes(t[1])) for t in tags))
+            for p, c, size, tags in chunk_list
+        )
         self.label = label
         self.starts: list[int] = []
         total = 0
-        for _, count in self.chunks:
+        for _, count, _, _ in self.chunks:
             self.starts.append(total)
             total += count
         self.length = total
@@ -41,20 +48,77 @@ class ShardSource:
         return self.length
 
     def describe(self) -> tuple[Any, ...]:
-        return (SHARD, self.chunks)
+        return (SHARD, self.chunks, self.label)
 
-    def _locate(self, index: int) -> tuple[str, int, int]:
-        k = bisect.bisect_right(self.starts, index) - 1
-        path, count = self.chunks[k]
-        return self.execution.absolute(path), index - self.starts[k], count
+    @property
+    def _layer(self) -> str:
+        return self.label.split(".", 1)[0]
+
+    def _path(self, k: int) -> str:
+        return self.execution.absolute(self.chunks[k][0])
 
     def get(self, index: int) -> Any:
-        store = self.execution.store
-        path, position, count = self._locate(index)
-        begin, end = chunks.offset_span(position)
-        start, stop = chunks.element_range(store.read_range(path, begin, end))
+        """Element ``index``: reads and checks the one or two blocks holding its offsets and
+        its bytes (64 KiB each at most), never the rest of the chunk."""
+        k = bisect.bisect_right(self.starts, index) - 1
+        _, count, _, _ = self.chunks[k]
+        begin, end = chunks.offset_span(index - self.starts[k])
+        start, stop = chunks.element_range(self._range(k, begin, end))
         base = chunks.data_start(count)
-        return pickle.loads(store.read_range(path, base + start, base + stop))
+        return pickle.loads(self._range(k, base + start, base + stop))
+
+    def _range(self, k: int, start: int, stop: int) -> bytes:
+        """Bytes ``start:stop`` of chunk ``k``, from checked blocks (the last few cached)."""
+        relative, _, size, tags = self.chunks[k]
+        first, last = start // BLOCK, max(stop - 1, start) // BLOCK
+        cache = self.execution.blocks
+        parts = [cache.get((relative, b)) for b in range(first, last + 1)]
+        if any(part is None for part in parts):
+            # One read for all the blocks (a large element spans many), then one check each.
+            path = self._path(k)
+            try:
+                data = self.execution.store.read_range(
+                    path, first * BLOCK, min((last + 1) * BLOCK, size)
+                )
+            except FileNotFoundError:
+                self._missing(k)
+            what = f"{self.label}: chunk {path}"
+            fix = self.execution.rerun_fix(self._layer)
+            expected = min((last + 1) * BLOCK, size) - first * BLOCK
+            if len(data) != expected:  # cut at a block boundary: the blocks left check fine
+                raise CorruptObjectError(
+                    f"{what} is damaged: it ends before byte {first * BLOCK + expected} "
+                    f"(its commit recorded {size} bytes; truncated). {fix}"
+                )
+            self.execution.seal.check_blocks(data, first, tags[: last + 1], what, fix)
+            if last - first < 4:  # keep small reads for the next element; a big one is done
+                for b in range(first, last + 1):
+                    cache[(relative, b)] = data[(b - first) * BLOCK : (b - first + 1) * BLOCK]
+                while len(cache) > 16:  # bounded memory (1 MiB) for random reads
+                    del cache[next(iter(cache))]
+        else:
+            data = b"".join(part for part in parts if part is not None)
+        offset = first * BLOCK
+        return data[start - offset : stop - offset]
+
+    def _missing(self, k: int) -> NoReturn:
+        raise ArtifactError(
+            f"{self.label}: chunk {self._path(k)} is missing from the datastore. "
+            f"{self.execution.rerun_fix(self._layer)}"
+        )
+
+    def _check(self, k: int, data: bytes | None) -> bytes:
+        if data is None:
+            self._missing(k)
+        _, _, size, tags = self.chunks[k]
+        what = f"{self.label}: chunk {self._path(k)}"
+        fix = self.execution.rerun_fix(self._layer)
+        self.execution.seal.check_blocks(data, 0, tags, what, fix)
+        if len(data) != size:  # a block boundary truncation passes the block checks
+            raise CorruptObjectError(
+                f"{what} is damaged: {len(data)} bytes, its commit recorded {size}. {fix}"
+            )
+        return data
 
     def get_many(self, indices: Sequence[int]) -> list[Any]:
         if len(indices) <= 8:
@@ -75,14 +139,10 @@ class ShardSource:
         return [found[i] for i in indices]
 
     def _read_chunks(self, ks: Sequence[int]) -> list[list[Any]]:
-        paths = [self.execution.absolute(self.chunks[k][0]) for k in ks]
-        datas = self.execution.store.read_many(paths)
-        out = []
-        for path, data in zip(paths, datas, strict=True):
-            if data is None:
-                raise ArtifactError(f"{self.label}: chunk {path} is missing from the datastore.")
-            out.append(list(chunks.iter_chunk(data)))
-        return out
+        datas = self.execution.store.read_many([self._path(k) for k in ks])
+        return [
+            list(chunks.iter_chunk(self._check(k, data))) for k, data in zip(ks, datas, strict=True)
+        ]
 
     def iterate(self) -> Iterator[Any]:
         # One chunk in memory at a time locally; a small concurrent batch on remote stores.

@@ -1,0 +1,104 @@
+"""How an attribute's value becomes a manifest entry, and back.
+
+A manifest maps each attribute a task set to one entry:
+
+=========  =====================================================================
+``value``  the pickled value, inline (values under 64 KiB: one write per task)
+``file``   ``(path, tag)``: a file under the attempt directory, and its tag
+``shard``  ``((path, count, size, tags), ...)``: chunk files, tagged per 64 KiB block
+``ref``    a stored Accessor's reference (a shard's chunks, or a ForEach join)
+=========  =====================================================================
+
+Tags (``laminar.store.integrity``) are recorded by the manifest that names the file, so a
+file is checked against what its commit promised before anything unpickles it.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import cloudpickle
+
+from laminar.errors import ArtifactError
+from laminar.store import chunks
+from laminar.store.accessor import Accessor
+from laminar.store.integrity import Tag
+from laminar.store.layout import Layout
+from laminar.store.sources import SHARD, JoinSource, ShardSource
+
+if TYPE_CHECKING:
+    from laminar.store.execution import Execution
+
+#: Values whose pickle is smaller than this live inside the manifest: one write per task.
+INLINE_BYTES = 64 * 1024
+VALUE, FILE, REF = "value", "file", "ref"  # and SHARD, shared with laminar.store.sources
+
+Entry = tuple[str, Any]
+
+
+class Codec:
+    """Encodes attribute values into entries (writing files as needed) and decodes them."""
+
+    def __init__(self, execution: Execution) -> None:
+        self.execution = execution
+
+    def encode(self, layer: str, attribute: str, value: Any, attempt: str) -> Entry:
+        """Store ``value`` and return its manifest entry."""
+        if isinstance(value, Accessor):
+            return (REF, value.source.describe())
+        try:
+            data = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            raise ArtifactError(
+                f"Layer {layer} set self.{attribute} to a value that cannot be stored "
+                f"({type(value).__name__}: {error}). Store picklable values, or keep "
+                f"it private to the run by naming it self._{attribute}."
+            ) from error
+        if len(data) <= INLINE_BYTES:
+            return (VALUE, data)
+        relative = Layout.value_file(attempt, attribute)
+        self.execution.store.write(self.execution.absolute(relative), data)
+        return (FILE, (relative, self.execution.seal.tag(data)))
+
+    def write_shard(self, layer: str, attribute: str, values: Iterable[Any], attempt: str) -> Entry:
+        def on_error(position: int, error: Exception) -> Exception:
+            return ArtifactError(
+                f"Layer {layer}: element {position} of self.shard({attribute}=...) cannot be "
+                f"stored ({error}). Shard picklable values."
+            )
+
+        tags: dict[str, tuple[int, tuple[Tag, ...]]] = {}
+        store, absolute = self.execution.store, self.execution.absolute
+        tag_blocks = self.execution.seal.tag_blocks
+
+        def write(relative: str, data: bytes) -> None:
+            tags[relative] = (len(data), tag_blocks(data))
+            store.write(absolute(relative), data)
+
+        name: Callable[[int], str] = lambda k: Layout.chunk_file(attempt, attribute, k)  # noqa: E731
+        infos = chunks.write_chunks(values, write, name, on_error)
+        return (SHARD, tuple((c.path, c.count, *tags[c.path]) for c in infos))
+
+    def decode(self, entry: Entry, label: str) -> Any:
+        """The value of ``entry``; ``label`` (``Layer.attr[task]``) names it in errors."""
+        kind, payload = entry
+        if kind == VALUE:
+            return pickle.loads(payload)
+        if kind == FILE:
+            relative, tag = payload
+            return pickle.loads(self.execution.read_checked(relative, tag, label))
+        if kind == SHARD:
+            return Accessor(ShardSource(self.execution, payload, label))
+        if kind == REF:
+            return Accessor(self.source_from(payload, label))
+        raise ArtifactError(f"Unknown artifact entry {kind!r} for {label}.")  # pragma: no cover
+
+    def source_from(self, description: tuple[Any, ...], label: str) -> ShardSource | JoinSource:
+        if description[0] == SHARD:
+            # The shard keeps the label of the layer that wrote it, for errors about its files.
+            owner = description[2] if len(description) > 2 else label
+            return ShardSource(self.execution, description[1], owner)
+        _, layer, attribute, count = description
+        return JoinSource(self.execution, layer, attribute, count)

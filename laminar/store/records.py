@@ -1,0 +1,54 @@
+"""The records a commit writes: a task's manifest and a ForEach layer's plan.
+
+Plain data, shared by ``commits`` (which seals and writes them) and the runtime (which builds
+them); how they are encoded on disk lives in ``commits``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from laminar.errors import ExecutionError
+
+#: The task name of a layer without ForEach.
+MAIN = "main"
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A ForEach layer's committed plan: how many tasks, split into how many legs, and how."""
+
+    count: int
+    legs: int
+    #: One entry per grid axis, first varying fastest: (size, ((layer, attribute, mapped), ...)).
+    axes: tuple[tuple[int, tuple[tuple[str, str, bool], ...]], ...] = ()
+
+    def leg_indices(self, leg: int) -> range:
+        if not 0 <= leg < max(self.legs, 1) or self.legs == 0:
+            raise ExecutionError(f"leg {leg} is out of range: this plan has {self.legs} legs.")
+        return range(leg * self.count // self.legs, (leg + 1) * self.count // self.legs)
+
+    def to_json(self) -> bytes:
+        axes = [[size, [list(p) for p in params]] for size, params in self.axes]
+        return json.dumps({"count": self.count, "legs": self.legs, "axes": axes}).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> PlanRecord:
+        return cls.from_dict(json.loads(data))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> PlanRecord:
+        axes = tuple(
+            (int(size), tuple((str(p[0]), str(p[1]), bool(p[2])) for p in params))
+            for size, params in raw["axes"]
+        )
+        return cls(count=int(raw["count"]), legs=int(raw["legs"]), axes=axes)
+
+
+@dataclass
+class Manifest:
+    layer: str
+    task: str
+    attributes: dict[str, tuple[str, Any]] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Fault-injection tests of the datastore (issue 14): corruption, writers, signing, failures."""

@@ -41,8 +41,9 @@ ENV_INPUT_PREFIX = "LAMINAR_INPUT_"
 #: commit, and readers refuse unsigned or tampered objects before unpickling them. Backends
 #: should pass it to every task as a secret (never in a command line or a rendered file).
 ENV_SIGNING_KEY = "LAMINAR_SIGNING_KEY"
-#: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them.
-RESERVED_ENV = (ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS)
+#: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them (the
+#: signing key is a secret: it never goes into a generated file).
+RESERVED_ENV = (ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS, ENV_SIGNING_KEY)
 
 #: The shim's commands.
 PLAN, TASK, SYNC = "plan", "task", "sync"

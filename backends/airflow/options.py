@@ -63,6 +63,14 @@ class AirflowOptions:
         kind=int,
         metavar="N",
     )
+    signing_key_secret: str | None = option(
+        "--signing-key-secret",
+        "Kubernetes secret with "
+        "key LAMINAR_SIGNING_KEY, mounted into every pod "
+        "(--operator kubernetes; the python operator uses "
+        "the workers' environment)",
+        metavar="SECRET",
+    )
     flow_cwd: str | None = option("--flow-cwd", "working directory of the shim on workers, "
                                   "where FLOW's path is valid; relative paths are relative "
                                   "to the DAG file's folder (default: the worker's working "
@@ -81,6 +89,19 @@ class AirflowOptions:
         ):
             require_text(value, flag, one_line=False)
         require_positive(self.max_map_length, "--max-map-length")
+        require_pattern(
+            self.signing_key_secret,
+            "--signing-key-secret",
+            r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?",
+            "a Kubernetes secret name",
+            253,
+        )
+        if self.signing_key_secret is not None and self.operator != "kubernetes":
+            raise CompileError(
+                "--signing-key-secret mounts a Kubernetes secret: it needs --operator "
+                "kubernetes. With the python operator, set LAMINAR_SIGNING_KEY in the "
+                "workers' environment."
+            )
         for tag in self.tag:
             if not tag or len(tag) > _TAG_LIMIT:
                 raise CompileError(f"--tag {tag!r} must be 1 to {_TAG_LIMIT} characters.")

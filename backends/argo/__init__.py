@@ -25,7 +25,14 @@ from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.lowering import Job, JobGraph, JobKind, input_text
 from laminar.backends.naming import NameRule, assign_ids
-from laminar.contract import ENV_DATASTORE, ENV_EXECUTION, ENV_INPUT_PREFIX, ENV_LEG, PlanFormat
+from laminar.contract import (
+    ENV_DATASTORE,
+    ENV_EXECUTION,
+    ENV_INPUT_PREFIX,
+    ENV_LEG,
+    ENV_SIGNING_KEY,
+    PlanFormat,
+)
 from laminar.errors import CompileError
 
 #: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
@@ -181,6 +188,10 @@ class ArgoDialect(Dialect):
             env.append(argo.EnvVar(f"{ENV_INPUT_PREFIX}{spec.name}", value))
         if self.settings.s3_endpoint:
             env.append(argo.EnvVar("AWS_ENDPOINT_URL", container_text(self.settings.s3_endpoint)))
+        signing = self.settings.signing_key_secret
+        if signing:
+            selector = argo.SecretKeySelector(signing, ENV_SIGNING_KEY)
+            env.append(argo.EnvVar(ENV_SIGNING_KEY, value_from=argo.EnvVarSource(selector)))
         secret = self.settings.s3_secret
         if secret:
             env += [

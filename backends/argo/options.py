@@ -78,6 +78,12 @@ class ArgoOptions:
     s3_endpoint: str | None = option(
         "--s3-endpoint", "endpoint of an S3-compatible store", metavar="URL"
     )
+    signing_key_secret: str | None = option(
+        "--signing-key-secret",
+        "Kubernetes secret with key LAMINAR_SIGNING_KEY: every pod signs and checks the "
+        "datastore's objects with it",
+        metavar="SECRET",
+    )
     volume_claim: str | None = option(
         "--volume-claim", "PersistentVolumeClaim holding a file:// datastore", metavar="PVC"
     )
@@ -115,6 +121,7 @@ class ArgoOptions:
             ("--service-account", self.service_account),
             ("--s3-secret", self.s3_secret),
             ("--volume-claim", self.volume_claim),
+            ("--signing-key-secret", self.signing_key_secret),
         ):
             require_pattern(value, flag, DNS_SUBDOMAIN, _K8S_NAME.format(" or '.'"), 253)
         require_positive(self.parallelism, "--parallelism")

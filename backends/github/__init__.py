@@ -45,6 +45,7 @@ from laminar.contract import (
     ENV_EXECUTION,
     ENV_INPUTS,
     ENV_LEG,
+    ENV_SIGNING_KEY,
     SYNC_CHANGED,
     SYNC_SNAPSHOT,
     PlanFormat,
@@ -199,6 +200,8 @@ class GitHubDialect(Dialect):
                     f"--secret {name}: layer {job.layer} already sets {name} in Container(env=...)."
                 )
             env[name] = gh.secret(name)
+        if self.settings.signing_key:
+            env[ENV_SIGNING_KEY] = gh.secret(ENV_SIGNING_KEY)
         if graph.datastore is None:
             env[ENV_DATASTORE] = LOCAL_DATASTORE
         if job.kind is JobKind.MAPPED:

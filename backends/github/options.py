@@ -78,6 +78,12 @@ class GitHubOptions:
     name: str | None = option(
         "--name", "the workflow's name in the Actions tab (default: the flow's class name)"
     )
+    signing_key: bool = option(
+        "--signing-key",
+        "sign and check the datastore's objects with the repository secret LAMINAR_SIGNING_KEY",
+        default=False,
+        switch=True,
+    )
 
     def __post_init__(self) -> None:
         # Repeated options keep their first occurrence; lists from Python become tuples.

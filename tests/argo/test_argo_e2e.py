@@ -435,3 +435,25 @@ def test_inputs_reach_every_pod_unchanged(s3_bucket: S3Bucket, tmp_path: Path) -
     assert snapshot == local
     assert snapshot["Source"]["seen"]["date"] == GIVEN["date"]
     assert snapshot["Report"]["outs"] == ["full:0.0", "full:0.25", "full:0.5"]
+
+
+def test_a_signed_datastore_on_argo(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    """With --signing-key-secret every pod gets the key from the secret (never from the
+    manifest), signs what it commits and checks what it reads; a reader with another key is
+    refused."""
+    manifest = compile_argo(
+        "examples/join.py", ROOT, s3_bucket, "--signing-key-secret", "laminar-signing"
+    )
+    assert "correct horse" not in manifest
+    cluster = harness(tmp_path, s3_bucket, ROOT)
+    cluster.settings.secrets["laminar-signing"] = {"LAMINAR_SIGNING_KEY": "correct horse"}
+    run = cluster.run(manifest, name="signed-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAMINAR_SIGNING_KEY", "correct horse")
+        signed = s3_snapshot(EXAMPLES / "join.py", "signed-e2e", s3_bucket)
+        local = run_locally(EXAMPLES / "join.py", tmp_path / "local", ROOT).snapshot
+        assert signed == local
+        patch.setenv("LAMINAR_SIGNING_KEY", "another key")
+        with pytest.raises(Exception, match="LAMINAR_SIGNING_KEY"):
+            s3_snapshot(EXAMPLES / "join.py", "signed-e2e", s3_bucket)

@@ -11,6 +11,7 @@ from laminar.errors import ArtifactError, LaminarError
 from laminar.model.flow import Flow
 from laminar.runtime.results import (
     ExecutionResults,
+    LayerResults,
     damaged_executions,
     layer_state,
     list_executions,
@@ -53,7 +54,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
             try:
                 state = str(layer_state(results.execution, ir.spec(name)))
                 lines = [f"  {printable(name)}" + (f" [{state}]" if state else "")]
-                for attribute in layer.attributes():
+                for attribute in LayerResults.attributes(layer):
                     summary = _summary(getattr(layer, attribute))
                     lines.append(f"    {printable(attribute)} = {summary}")
             except ArtifactError as error:  # one damaged layer must not hide the others
@@ -66,7 +67,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
     name, attribute = split_target(ir.order, args.target)
     layer = results[name]
     if not attribute:
-        for item in layer.attributes():
+        for item in LayerResults.attributes(layer):
             _say(f"{printable(item)} = {_summary(getattr(layer, item))}")
         return 0
     value = getattr(layer, attribute)

@@ -69,12 +69,25 @@ def open_execution(store: Datastore, flow: str, execution: str | None) -> Execut
 
 
 class LayerResults:
-    """One layer's committed attributes; attributes read lazily, as downstream layers see them."""
+    """One layer's committed attributes; attributes read lazily, as downstream layers see them.
+
+    What the layer stored always wins: a layer that stored ``name``, ``tasks`` or
+    ``attributes`` reads back those values. The methods stay reachable through the class
+    (``LayerResults.attributes(layer)``), which is how laminar's own code calls them.
+    """
 
     def __init__(self, ir: FlowIR, execution: Execution, layer: str) -> None:
         self._ir = ir
         self._execution = execution
         self._spec = ir.spec(layer)
+        self._stored: list[str] | None = None
+
+    def __getattribute__(self, attribute: str) -> Any:
+        # Only a name the class itself defines needs the check (others reach __getattr__).
+        shadowed = attribute[:1] != "_" and hasattr(LayerResults, attribute)
+        if shadowed and attribute in LayerResults.attributes(self):
+            return object.__getattribute__(self, "__getattr__")(attribute)
+        return object.__getattribute__(self, attribute)
 
     @property
     def name(self) -> str:
@@ -83,25 +96,32 @@ class LayerResults:
     def attributes(self) -> list[str]:
         """Names of the attributes the layer set (from its first committed task for ForEach
         layers)."""
+        if self._stored is None:
+            self._stored = self._stored_names()
+        return self._stored
+
+    def _stored_names(self) -> list[str]:
+        name = self._spec.name
         if self._spec.is_foreach:
-            done = [int(t) for t in self._execution.committed_tasks(self.name) if t.isdigit()]
+            done = [int(t) for t in self._execution.committed_tasks(name) if t.isdigit()]
             if not done:
                 return []
-            manifest = self._execution.read_manifest(self.name, str(min(done)))
+            manifest = self._execution.read_manifest(name, str(min(done)))
         else:
-            manifest = self._execution.read_manifest(self.name, MAIN)
+            manifest = self._execution.read_manifest(name, MAIN)
         return sorted(manifest.attributes) if manifest is not None else []
 
     def tasks(self) -> int | None:
         """Number of planned ForEach tasks; None for a layer without ForEach or not planned."""
-        plan = self._execution.read_plan(self.name) if self._spec.is_foreach else None
+        name = self._spec.name
+        plan = self._execution.read_plan(name) if self._spec.is_foreach else None
         return plan.count if plan is not None else None
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         return self._execution.attribute(
-            self.name, attribute, reader="results", foreach=self._spec.is_foreach
+            self._spec.name, attribute, reader="results", foreach=self._spec.is_foreach
         )
 
 
@@ -154,7 +174,8 @@ class ExecutionResults:
         out: dict[str, dict[str, Any]] = {}
         for name in self.ir.order:
             layer = self[name]
-            out[name] = {a: materialize(getattr(layer, a)) for a in layer.attributes()}
+            stored = LayerResults.attributes(layer)
+            out[name] = {a: materialize(getattr(layer, a)) for a in stored}
         return out
 
 

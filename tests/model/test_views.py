@@ -118,3 +118,19 @@ def test_a_sure_typo_is_still_an_error() -> None:
 
     with pytest.raises(FlowDefinitionError, match=r"never sets self.items \(it sets: itemz\)"):
         make_flow(Source).ir()
+
+
+def test_results_return_attributes_named_like_their_methods(tmp_path: Path) -> None:
+    class Reserved(Flow): ...
+
+    @Reserved.register
+    class Meta(Layer):
+        def __call__(self) -> None:
+            self.name = "stored name"
+            self.tasks = ["t1"]
+            self.attributes = {"a": 1}
+
+    execution = Reserved()(datastore=str(tmp_path))
+    layer = Reserved.results(execution, str(tmp_path))["Meta"]
+    assert (layer.name, layer.tasks, layer.attributes) == ("stored name", ["t1"], {"a": 1})
+    assert type(layer).attributes(layer) == ["attributes", "name", "tasks"]

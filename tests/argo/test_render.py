@@ -21,7 +21,7 @@ from laminar.backends import generate
 from laminar.errors import CompileError, LaminarError
 from laminar.model.loader import load_flow
 
-EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.py"))
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.py"))
 KINDS = {
     "workflow": {},
     "workflow-template": {},

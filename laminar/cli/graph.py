@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from laminar.ir import FlowIR, LayerSpec
+from laminar.model.parameters import PARAMETERS
 from laminar.text import printable
 
 
@@ -20,6 +21,21 @@ def _label(spec: LayerSpec) -> str:
         f"{p.layer}.{p.attribute}" + (" 1:1" if p.mapped else "") for p in spec.foreach
     )
     return f"{spec.name} (foreach {over})"
+
+
+#: The node of the built-in Parameters layer (the flow's inputs), when there is one.
+PARAMETERS_NODE = "p"
+
+
+def _parameters(ir: FlowIR) -> str | None:
+    """The Parameters node's label, when the flow declares inputs or a layer reads them."""
+    if not ir.inputs and not any(spec.reads_inputs for spec in ir.specs()):
+        return None
+    declared = [
+        spec.name if spec.required else f"{spec.name}={json.dumps(spec.default)}"
+        for spec in ir.inputs
+    ]
+    return f"{PARAMETERS} ({', '.join(declared)})" if declared else PARAMETERS
 
 
 def _node_ids(ir: FlowIR) -> dict[str, str]:
@@ -55,9 +71,14 @@ def to_mermaid(ir: FlowIR) -> str:
         text = mermaid_label(_label(spec))
         shape = f"[[{text}]]" if spec.is_foreach else f"[{text}]"
         lines.append(f"    {ids[spec.name]}{shape}")
+    parameters = _parameters(ir)
+    if parameters is not None:
+        lines.append(f"    {PARAMETERS_NODE}[/{mermaid_label(parameters)}/]")
     for spec in ir.specs():
         for upstream in spec.dependencies:
             lines.append(f"    {ids[upstream]} --> {ids[spec.name]}")
+        if spec.reads_inputs:
+            lines.append(f"    {PARAMETERS_NODE} -.-> {ids[spec.name]}")
     return "\n".join(lines) + "\n"
 
 
@@ -67,9 +88,14 @@ def to_dot(ir: FlowIR) -> str:
     for spec in ir.specs():
         shape = "box3d" if spec.is_foreach else "box"
         lines.append(f"    {ids[spec.name]} [label={dot_string(_label(spec))}, shape={shape}];")
+    parameters = _parameters(ir)
+    if parameters is not None:
+        lines.append(f"    {PARAMETERS_NODE} [label={dot_string(parameters)}, shape=note];")
     for spec in ir.specs():
         for upstream in spec.dependencies:
             lines.append(f"    {ids[upstream]} -> {ids[spec.name]};")
+        if spec.reads_inputs:
+            lines.append(f"    {PARAMETERS_NODE} -> {ids[spec.name]} [style=dashed];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -81,6 +107,7 @@ def to_json(ir: FlowIR) -> str:
             {
                 "name": spec.name,
                 "dependencies": list(spec.dependencies),
+                "reads_inputs": spec.reads_inputs,
                 "arguments": {arg: layer for arg, layer in spec.arguments},
                 "foreach": [
                     {"layer": p.layer, "attribute": p.attribute, "index": None if p.mapped else 0}
@@ -103,13 +130,22 @@ def to_json(ir: FlowIR) -> str:
                 },
             }
         )
-    return json.dumps({"flow": ir.name, "layers": layers}, indent=2) + "\n"
+    inputs = [
+        {"name": spec.name, "type": spec.type, "required": spec.required,
+         "default": spec.default, "choices": list(spec.choices)}
+        for spec in ir.inputs
+    ]  # fmt: skip
+    return json.dumps({"flow": ir.name, "inputs": inputs, "layers": layers}, indent=2) + "\n"
 
 
 def to_text(ir: FlowIR) -> str:
     lines = [printable(ir.name)]
+    parameters = _parameters(ir)
+    if parameters is not None:
+        lines.append(f"  {printable(parameters)}")
     for spec in ir.specs():
-        upstream = ", ".join(printable(name) for name in spec.dependencies)
+        names = [*spec.dependencies, *([PARAMETERS] if spec.reads_inputs else [])]
+        upstream = ", ".join(printable(name) for name in names)
         after = f"  <- {upstream}" if upstream else ""
         lines.append(f"  {printable(_label(spec))}{after}")
     return "\n".join(lines) + "\n"

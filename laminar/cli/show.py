@@ -20,6 +20,7 @@ from laminar.runtime.results import (
 from laminar.runtime.script import with_reference
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore
+from laminar.store.inputs import read_inputs
 from laminar.text import printable, printable_lines
 
 _REPR = reprlib.Repr()
@@ -49,6 +50,10 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
     if args.target is None:
         status = 0
         _say(f"{printable(ir.name)} execution {printable(results.id)} ({printable(store.url)})")
+        inputs = read_inputs(results.execution)
+        if inputs:
+            given = ", ".join(f"{printable(k)}={_REPR.repr(v)}" for k, v in sorted(inputs.items()))
+            _say(f"  inputs: {given}")
         for name in ir.order:
             layer = results[name]
             try:

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
+
 from argo.pods import kubernetes_expand
 from argo.schema import validate_workflow
 from argo.templating import tags
-
 from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
 from laminar.backends import generate
 from laminar.errors import CompileError, LaminarError

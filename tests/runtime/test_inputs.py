@@ -226,3 +226,21 @@ def test_choices_and_types_convert_from_text() -> None:
     assert got == {"n": 7, "x": 2, "on": True, "mode": "b", "config": {"k": [1]}}
     with pytest.raises(ExecutionError.__mro__[1], match="Input 'on' must be true or false"):
         resolve_inputs(declared_inputs(Typed), {"on": "maybe"})
+
+
+def test_graph_and_show_name_the_inputs(
+    write_flow: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    path = write_flow(DECLARED, "nightly.py")
+    text = laminar("graph", str(path), cwd=tmp_path).stdout
+    assert '  Parameters (date, sample=100, mode="fast", tags=["a"])' in text
+    assert "  Report  <- Parameters" in text
+    mermaid = laminar("graph", str(path), "--format", "mermaid", cwd=tmp_path).stdout
+    assert "    p -.-> n0" in mermaid
+    graph = json.loads(laminar("graph", str(path), "--format", "json", cwd=tmp_path).stdout)
+    assert [i["name"] for i in graph["inputs"]] == ["date", "sample", "mode", "tags"]
+    assert graph["inputs"][2]["choices"] == ["fast", "full"]
+    assert graph["layers"][0]["reads_inputs"] is True
+    laminar("run", str(path), "-q", "--execution", "r1", "-p", "date=d1", cwd=tmp_path)
+    shown = laminar("show", str(path), "--execution", "r1", cwd=tmp_path).stdout
+    assert "  inputs: date='d1', mode='fast', sample=100, tags=['a']" in shown

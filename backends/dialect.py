@@ -13,7 +13,8 @@ import argparse
 from typing import Any, ClassVar
 
 from laminar.backends import options as opts
-from laminar.backends.lowering import CompileOptions, Job, JobGraph, JobKind, lower
+from laminar.backends.jobs import Job, JobGraph, JobKind
+from laminar.backends.lowering import CompileOptions, lower
 from laminar.backends.naming import NameRule
 from laminar.contract import PlanFormat
 from laminar.errors import CompileError

@@ -36,7 +36,7 @@ import jinja2
 from laminar.backends.airflow.options import AirflowOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
-from laminar.backends.lowering import Job, JobGraph, JobKind
+from laminar.backends.jobs import Job, JobGraph, JobKind
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.contract import PlanFormat
 from laminar.errors import CompileError

@@ -20,10 +20,11 @@ import re
 from typing import ClassVar
 
 from laminar.backends.argo import spec as argo
+from laminar.backends.argo.datastore import datastore_url
 from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
-from laminar.backends.lowering import Job, JobGraph, JobKind, input_text
+from laminar.backends.jobs import Job, JobGraph, JobKind, input_text
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.contract import (
     ENV_DATASTORE,
@@ -179,7 +180,9 @@ class ArgoDialect(Dialect):
         credentials."""
         env = [
             argo.EnvVar(ENV_EXECUTION, Expression("{{workflow.name}}")),
-            argo.EnvVar(ENV_DATASTORE, container_text(self.datastore_url())),
+            argo.EnvVar(
+                ENV_DATASTORE, container_text(datastore_url(self.settings, self.options.datastore))
+            ),
         ]
         # Inputs travel base64-encoded: neither Kubernetes' $(VAR) expansion nor Argo's
         # repeated {{ }} substitution can then alter a value.
@@ -199,37 +202,6 @@ class ArgoDialect(Dialect):
                 for key in S3_SECRET_KEYS
             ]
         return tuple(env)
-
-    def datastore_url(self) -> str:
-        """The datastore every pod reaches: ``s3://...``, or a path on ``--volume-claim``."""
-        settings = self.settings
-        url = self.options.datastore
-        scheme = url.split("://", 1)[0] if url and "://" in url else None
-        if (settings.s3_secret or settings.s3_endpoint) and scheme != "s3":
-            raise CompileError("--s3-secret and --s3-endpoint need an s3:// --datastore.")
-        if settings.volume_claim is not None:
-            mount = settings.mount_path.rstrip("/") or "/"
-            path = url[len("file://") :] if url and scheme == "file" else url
-            path = mount if path is None else path
-            if scheme not in (None, "file") or not (path == mount or path.startswith(mount + "/")):
-                raise CompileError(
-                    f"--volume-claim {settings.volume_claim} is mounted at {mount}, so "
-                    f"--datastore must be a path under it, such as file://{mount}/store "
-                    f"(got {url!r})."
-                )
-            return f"file://{path}"
-        if url is None:
-            raise CompileError(
-                "Argo pods need a datastore they can all reach: pass --datastore "
-                "s3://BUCKET/PREFIX (with --s3-secret SECRET), or --volume-claim PVC for a "
-                "file:// datastore."
-            )
-        if scheme in (None, "file"):
-            raise CompileError(
-                f"--datastore {url!r} is a local path, which Argo pods cannot see: use "
-                "s3://BUCKET/PREFIX, or mount a volume with --volume-claim PVC."
-            )
-        return url
 
     # -- the resource -----------------------------------------------------------------------
     def arguments(self, graph: JobGraph) -> argo.Arguments | None:

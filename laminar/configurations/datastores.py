@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from laminar.configurations import serde
+
+P = TypeVar("P", bound="serde.Protocol[object]")
 
 _MEMORY = itertools.count()
 
@@ -20,6 +26,11 @@ class Datastore:
     @property
     def url(self) -> str:
         raise NotImplementedError
+
+    def protocol(self, *types: type) -> Callable[[type[P]], type[P]]:
+        """``@datastore.protocol(dict, list)``: store values of these exact types with the
+        decorated ``serde.Protocol`` (see ``laminar.configurations.serde``)."""
+        return serde.protocol(*types)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from typing import Any
 
+from laminar.configurations import serde
 from laminar.contract import check_execution_id
 from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
@@ -64,7 +65,7 @@ def execute(
     progress = progress or Progress(quiet=True)
     check_execution_id(execution_id, "execution")
     invalidated = rerun_closure(ir, rerun)
-    execution = Execution(store, ir.name, execution_id)
+    execution = Execution(store, ir.name, execution_id, protocols=serde.PROTOCOLS)
     runtime = Runtime(ir, execution)
     runtime.start(inputs)  # bad inputs fail here, before the execution exists
     execution.ensure_created()

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from laminar.configurations import serde
 from laminar.contract import check_execution_id
 from laminar.errors import ExecutionError
 from laminar.store.accessor import Accessor
@@ -58,7 +59,7 @@ def open_execution(store: Datastore, flow: str, execution: str | None) -> Execut
                 "(laminar run FLOW)."
             )
         execution = known[-1]
-    handle = Execution(store, flow, execution)
+    handle = Execution(store, flow, execution, protocols=serde.PROTOCOLS)
     if not handle.exists():
         recent = ", ".join(printable(k) for k in known[-5:]) or "none"
         raise ExecutionError(

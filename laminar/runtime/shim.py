@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from laminar.configurations import serde
 from laminar.contract import ENV_EXECUTION, ENV_LEG, PlanFormat, check_execution_id, render_plan
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
@@ -30,7 +31,10 @@ def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str
             f"laminar {command} needs an execution id: pass --execution ID or set {ENV_EXECUTION}."
         )
     check_execution_id(execution_id, "--execution" if execution else f"${ENV_EXECUTION}")
-    return Runtime(ir, Execution(Datastore(datastore), ir.name, execution_id))
+    execution_store = Execution(
+        Datastore(datastore), ir.name, execution_id, protocols=serde.PROTOCOLS
+    )
+    return Runtime(ir, execution_store)
 
 
 def plan(

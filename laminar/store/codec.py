@@ -7,6 +7,7 @@ A manifest maps each attribute a task set to one entry:
 ``file``   ``(path, tag)``: a file under the attempt directory, and its tag
 ``shard``  ``((path, count, size, tags), ...)``: chunk files, tagged per 64 KiB block
 ``ref``    a stored Accessor's reference (a shard's chunks, or a ForEach join)
+``serde``  ``(type name, bytes or (path, tag))``: a value stored by a user's serde protocol
 =========  =====================================================================
 
 Tags (``laminar.store.integrity``) are recorded by the manifest that names the file, so a
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 #: Values whose pickle is smaller than this live inside the manifest: one write per task.
 INLINE_BYTES = 64 * 1024
-VALUE, FILE, REF = "value", "file", "ref"  # and SHARD, shared with laminar.store.sources
+VALUE, FILE, REF, SERDE = "value", "file", "ref", "serde"  # and SHARD (laminar.store.sources)
 
 Entry = tuple[str, Any]
 
@@ -48,6 +49,9 @@ class Codec:
         """Store ``value`` and return its manifest entry."""
         if isinstance(value, Accessor):
             return (REF, value.source.describe())
+        protocol = self.execution.protocols.get(type(value).__name__)
+        if protocol is not None:
+            return self._encode_serde(layer, attribute, value, attempt, protocol)
         try:
             data = cloudpickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as error:
@@ -61,6 +65,43 @@ class Codec:
         relative = Layout.value_file(attempt, attribute)
         self.execution.store.write(self.execution.absolute(relative), data)
         return (FILE, (relative, self.execution.seal.tag(data)))
+
+    def _encode_serde(
+        self, layer: str, attribute: str, value: Any, attempt: str, protocol: Any
+    ) -> Entry:
+        name = type(value).__name__
+        try:
+            data = protocol.dumps(value)
+        except Exception as error:
+            raise ArtifactError(
+                f"Layer {layer}: the serde protocol {type(protocol).__name__} for {name} could "
+                f"not store self.{attribute} ({type(error).__name__}: {error})."
+            ) from error
+        if not isinstance(data, (bytes, bytearray)):
+            raise ArtifactError(
+                f"Layer {layer}: {type(protocol).__name__}.dumps returned "
+                f"{type(data).__name__} for self.{attribute}; it must return bytes."
+            )
+        data = bytes(data)
+        if len(data) <= INLINE_BYTES:
+            return (SERDE, (name, data))
+        relative = Layout.value_file(attempt, attribute)
+        self.execution.store.write(self.execution.absolute(relative), data)
+        return (SERDE, (name, (relative, self.execution.seal.tag(data))))
+
+    def _decode_serde(self, payload: Any, label: str) -> Any:
+        name, stored = payload
+        protocol = self.execution.protocols.get(name)
+        if protocol is None:
+            raise ArtifactError(
+                f"{label} was stored by a serde protocol for {name}, and none is registered "
+                "in this process: import the module that registers it (the flow's file) "
+                "before reading."
+            )
+        if isinstance(stored, tuple):
+            relative, tag = stored
+            stored = self.execution.read_checked(relative, tag, label)
+        return protocol.loads(stored)
 
     def write_shard(self, layer: str, attribute: str, values: Iterable[Any], attempt: str) -> Entry:
         def on_error(position: int, error: Exception) -> Exception:
@@ -93,6 +134,8 @@ class Codec:
             return Accessor(ShardSource(self.execution, payload, label))
         if kind == REF:
             return Accessor(self.source_from(payload, label))
+        if kind == SERDE:
+            return self._decode_serde(payload, label)
         raise ArtifactError(f"Unknown artifact entry {kind!r} for {label}.")  # pragma: no cover
 
     def source_from(self, description: tuple[Any, ...], label: str) -> ShardSource | JoinSource:

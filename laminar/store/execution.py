@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from laminar.errors import ArtifactError, ExecutionError
@@ -47,9 +47,17 @@ class Execution:
     """The artifacts of one execution of one flow in one datastore."""
 
     def __init__(
-        self, store: Datastore, flow: str, execution: str, *, seal: Seal | None = None
+        self,
+        store: Datastore,
+        flow: str,
+        execution: str,
+        *,
+        seal: Seal | None = None,
+        protocols: Mapping[str, Any] | None = None,
     ) -> None:
         self.store = store
+        #: Type name -> the user's serde protocol for values of that type.
+        self.protocols: Mapping[str, Any] = protocols if protocols is not None else {}
         self.flow = flow
         self.id = execution
         self.layout = Layout(store, flow, execution)

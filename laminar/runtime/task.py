@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -266,6 +265,8 @@ def _stderr(message: str) -> None:
 
 def _user_traceback(error: BaseException) -> str:
     """The traceback from the user's ``__call__`` down, without laminar's own frames."""
+    import traceback  # only a failing task pays for it
+
     frames = traceback.extract_tb(error.__traceback__)
     here = __file__
     user = [f for f in frames if f.filename != here]

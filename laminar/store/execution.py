@@ -17,9 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import cloudpickle
-
 from laminar.errors import ArtifactError, ExecutionError
+from laminar.pickling import cloudpickle
 from laminar.store import chunks
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore, safe_key, unique_name

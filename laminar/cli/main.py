@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from laminar import __version__
+from laminar.cli.shim_args import parse_shim_arguments
 from laminar.contract import PlanFormat
 from laminar.errors import LaminarError
-from laminar.runtime.script import add_run_options, positive, run_and_report
+
+if TYPE_CHECKING:
+    import argparse
+    from types import SimpleNamespace
 
 EXAMPLES = """\
 examples:
@@ -28,6 +32,11 @@ The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working dire
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here: the shim commands of deployed tasks read their arguments without it.
+    import argparse
+
+    from laminar.runtime.options import add_run_options, positive
+
     parser = argparse.ArgumentParser(
         prog="laminar",
         description="Write a workflow once as Python classes; run it locally or compile it "
@@ -118,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from laminar.cli.compile import compile_main
 
             return compile_main(arguments[1:])
-        args = build_parser().parse_args(arguments)
+        args = parse_shim_arguments(arguments) or build_parser().parse_args(arguments)
         return int(_dispatch(args))
     except LaminarError as error:
         print(f"laminar: error: {error}", file=sys.stderr)
@@ -127,11 +136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
     from laminar.model.loader import load_flow
 
     flow = load_flow(args.flow)
     if args.command == "run":
+        from laminar.runtime.script import run_and_report
+
         status, _ = run_and_report(
             flow.ir(),
             execution=args.execution,
@@ -147,8 +158,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         sys.stdout.write(FORMATS[args.format](flow.ir()))
         return 0
     if args.command == "show":
+        import argparse
+
         from laminar.cli.show import show_command
 
+        assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
         return show_command(flow, args)
     from laminar.runtime import shim
 

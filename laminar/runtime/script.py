@@ -17,36 +17,11 @@ from collections.abc import Sequence
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime.executor import execute, new_execution_id
+from laminar.runtime.options import add_run_options
 from laminar.runtime.progress import Progress
 from laminar.runtime.task import TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The options of ``laminar run`` (and of ``python flow.py``)."""
-    parser.add_argument("--execution", metavar="ID", help="execution id (default: a new one)")
-    parser.add_argument(
-        "--datastore",
-        metavar="URL",
-        help="where artifacts live: a directory or any fsspec URL such as s3://bucket/x "
-        "(default: $LAMINAR_DATASTORE, else .laminar)",
-    )
-    parser.add_argument(
-        "--workers", type=positive, default=1, metavar="N", help="processes for ForEach tasks"
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-
-
-def positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def script_options(argv: Sequence[str]) -> argparse.Namespace:

@@ -75,11 +75,12 @@ def test_task_and_plan_import_no_compile_time_library(
     assert_lean(shim_modules(tmp_path, *leg, datastore=store))
 
 
-def test_a_layer_storing_plain_values_never_imports_cloudpickle(tmp_path: Path) -> None:
+def test_a_trivial_task_needs_neither_cloudpickle_nor_argparse(tmp_path: Path) -> None:
     flow = str(EXAMPLES / "diamond.py")
     modules = shim_modules(tmp_path, "task", flow, "--layer=A")
     assert_lean(modules)
-    assert "cloudpickle" not in modules  # A sets self.value = 10
+    assert "cloudpickle" not in modules  # A sets self.value = 10, a plain value
+    assert "argparse" not in modules  # a generated command line is read directly
 
 
 def test_the_hook_sees_what_compiling_imports(tmp_path: Path) -> None:

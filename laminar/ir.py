@@ -12,12 +12,12 @@ task builds the IR again and importing networkx cost it more than the rest of it
 
 from __future__ import annotations
 
+import bisect
 import functools
-import heapq
 import inspect
 import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from laminar.configurations.layers import Container, Retry
@@ -61,16 +61,28 @@ class LayerSpec:
         return bool(self.foreach)
 
 
-@dataclass
 class FlowIR:
-    """A validated flow: the layer specs plus the classes the runtime instantiates."""
+    """A validated flow: the layer specs plus the classes the runtime instantiates.
 
-    name: str
-    #: Layer name -> spec, in registration order.
-    layers: dict[str, LayerSpec]
-    classes: dict[str, type[Layer]] = field(repr=False)
-    #: Layer names in a deterministic topological order (registration order breaks ties).
-    order: tuple[str, ...] = ()
+    (A plain class: making a dataclass costs every deployed task's start-up a little.)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        layers: dict[str, LayerSpec],
+        classes: dict[str, type[Layer]],
+        order: tuple[str, ...],
+    ) -> None:
+        self.name = name
+        #: Layer name -> spec, in registration order.
+        self.layers = layers
+        self.classes = classes
+        #: Layer names in a deterministic topological order (registration order breaks ties).
+        self.order = order
+
+    def __repr__(self) -> str:
+        return f"FlowIR(name={self.name!r}, order={self.order!r})"
 
     @functools.cached_property
     def graph(self) -> nx.DiGraph[str]:
@@ -192,16 +204,16 @@ def _topological_order(
     """Kahn's algorithm taking the earliest-registered ready layer first (an acyclic graph)."""
     position = {name: i for i, name in enumerate(layers)}
     waiting = {name: len(spec.dependencies) for name, spec in layers.items()}
-    ready = [(position[name], name) for name, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
+    # Ready layers by descending registration position: the earliest is last, popped first.
+    ready = sorted((-position[name], name) for name, count in waiting.items() if count == 0)
     order: list[str] = []
     while ready:
-        _, name = heapq.heappop(ready)
+        _, name = ready.pop()
         order.append(name)
         for downstream in successors[name]:
             waiting[downstream] -= 1
             if waiting[downstream] == 0:
-                heapq.heappush(ready, (position[downstream], downstream))
+                bisect.insort(ready, (-position[downstream], downstream))
     return tuple(order)
 
 

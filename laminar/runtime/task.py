@@ -12,7 +12,6 @@ import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from laminar.errors import ExecutionError, LaminarError
@@ -35,15 +34,25 @@ class TaskFailed(LaminarError):
         self.user_traceback = user_traceback
 
 
-@dataclass
 class _TaskContext:
-    """What a running layer sees as ``self._laminar_runtime``."""
+    """What a running layer sees as ``self._laminar_runtime``.
 
-    execution: Execution
-    layer: str
-    index: int | None
-    attempt: str
-    shards: dict[str, tuple[str, Any]]
+    (A plain class: making a dataclass costs every deployed task's start-up a little.)
+    """
+
+    def __init__(
+        self,
+        execution: Execution,
+        layer: str,
+        index: int | None,
+        attempt: str,
+        shards: dict[str, tuple[str, Any]],
+    ) -> None:
+        self.execution = execution
+        self.layer = layer
+        self.index = index
+        self.attempt = attempt
+        self.shards = shards
 
     def shard(self, layer: Layer, attribute: str, values: Iterable[Any]) -> Accessor:
         if isinstance(values, (str, bytes)) or not _is_iterable(values):

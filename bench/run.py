@@ -1,7 +1,7 @@
 """Run every benchmark and print one table: figure, value, goal, ok?
 
     .venv/bin/python bench/run.py            # everything (Metaflow N=1,000 takes minutes)
-    .venv/bin/python bench/run.py --quick    # Metaflow at N = 10 and 100 only
+    .venv/bin/python bench/run.py --quick    # Metaflow at N = 10, 100; Airflow at N = 50 only
     .venv/bin/python bench/run.py shard foreach   # some of them, by name
 
 Each benchmark also runs alone: ``python bench/<name>.py``. Figures are wall-clock times
@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 
 import compile_scale
+import deployed_overhead
 import foreach_scale
 import integrity
 import metaflow_compare
@@ -31,6 +32,10 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], list[Result]]]] = {
     "workers": ("laminar run --workers", lambda quick: workers.run()),
     "s3": ("remote datastore on moto S3", lambda quick: remote_s3.run()),
     "compile": ("compiling large flows", lambda quick: compile_scale.run()),
+    "deployed": (
+        "deployed overhead: shim start-up, Airflow compiled vs native (issue 15)",
+        lambda quick: deployed_overhead.run((50,) if quick else deployed_overhead.SIZES),
+    ),
     "metaflow": (
         "laminar vs Metaflow",
         lambda quick: metaflow_compare.run((10, 100) if quick else metaflow_compare.SIZES),
@@ -41,7 +46,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], list[Result]]]] = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help=f"some of: {', '.join(BENCHMARKS)} (default: all)")
-    parser.add_argument("--quick", action="store_true", help="Metaflow at N = 10, 100 only")
+    parser.add_argument("--quick", action="store_true", help="smaller N for Metaflow and Airflow")
     args = parser.parse_args()
     unknown = sorted(set(args.names) - set(BENCHMARKS))
     if unknown:

@@ -1,20 +1,25 @@
-"""The intermediate representation: a ``networkx.DiGraph`` of frozen layer specs.
+"""The intermediate representation: a graph of frozen layer specs.
 
 This is the one place where a flow's meaning is decided: which layers exist, what each
 depends on, how each fans out, and its retry and container configuration. Everything
 downstream (the runtime, the local executor, every backend) reads this and decides nothing.
+
+The graph is built, checked for cycles and ordered in plain Python, because every deployed
+task builds the IR again and importing networkx cost it more than the rest of its start-up
+(issue 15). ``FlowIR.graph`` still offers the ``networkx.DiGraph`` to whoever wants one
+(compilers, ``laminar graph``), built on first use.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import inspect
 import typing
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import networkx as nx
 
 from laminar.configurations.layers import Container, Retry
 from laminar.errors import ConfigurationError, FlowDefinitionError, LaminarWarning
@@ -24,6 +29,8 @@ from laminar.model.parameters import PARAMETERS, InputSpec, Parameters, declared
 from laminar.text import describe_bytes, printable
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from laminar.model.flow import Flow, Registration
 
 
@@ -62,35 +69,62 @@ class LayerSpec:
         return any(upstream == PARAMETERS for _, upstream in self.arguments)
 
 
-@dataclass
 class FlowIR:
-    """A validated flow: the spec graph plus the classes the runtime instantiates."""
+    """A validated flow: the layer specs plus the classes the runtime instantiates.
 
-    name: str
-    graph: nx.DiGraph[str]
-    classes: dict[str, type[Layer]] = field(repr=False)
-    #: Layer names in a deterministic topological order (registration order breaks ties).
-    order: tuple[str, ...] = ()
-    #: The inputs the flow declares (annotations on its class), in declaration order.
-    inputs: tuple[InputSpec, ...] = ()
+    (A plain class: making a dataclass costs every deployed task's start-up a little.)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        layers: dict[str, LayerSpec],
+        classes: dict[str, type[Layer]],
+        order: tuple[str, ...],
+        inputs: tuple[InputSpec, ...] = (),
+    ) -> None:
+        self.name = name
+        #: Layer name -> spec, in registration order.
+        self.layers = layers
+        self.classes = classes
+        #: Layer names in a deterministic topological order (registration order breaks ties).
+        self.order = order
+        #: The inputs the flow declares (annotations on its class), in declaration order.
+        self.inputs = inputs
+
+    def __repr__(self) -> str:
+        return f"FlowIR(name={self.name!r}, order={self.order!r})"
+
+    @functools.cached_property
+    def graph(self) -> nx.DiGraph[str]:
+        """The layers as a ``networkx.DiGraph`` (node attribute ``spec``; an edge runs from
+        each dependency to its dependent), built on first use: the runtime never needs it."""
+        import networkx as nx
+
+        graph: nx.DiGraph[str] = nx.DiGraph()
+        for name, spec in self.layers.items():
+            graph.add_node(name, spec=spec)
+        for name, spec in self.layers.items():
+            for upstream in spec.dependencies:
+                graph.add_edge(upstream, name)
+        return graph
 
     def spec(self, name: str) -> LayerSpec:
         try:
-            spec: LayerSpec = self.graph.nodes[name]["spec"]
+            return self.layers[name]
         except KeyError:
             known = ", ".join(printable(n) for n in self.order) or "none"
             raise FlowDefinitionError(
                 f"Flow {printable(self.name)} has no layer named {describe_bytes(name)} "
                 f"(its layers: {known})."
             ) from None
-        return spec
 
     def specs(self) -> Iterator[LayerSpec]:
         for name in self.order:
-            yield self.spec(name)
+            yield self.layers[name]
 
     def downstream(self, name: str) -> tuple[str, ...]:
-        return tuple(n for n in self.order if name in self.spec(n).dependencies)
+        return tuple(n for n in self.order if name in self.layers[n].dependencies)
 
 
 def build_ir(flow: type[Flow]) -> FlowIR:
@@ -125,37 +159,83 @@ def build_ir(flow: type[Flow]) -> FlowIR:
             )
         by_name[name] = reg
 
-    graph: nx.DiGraph[str] = nx.DiGraph()
-    position = {name: i for i, name in enumerate(by_name)}
-    for name, reg in by_name.items():
-        spec = _layer_spec(flow, reg, by_name)
-        graph.add_node(name, spec=spec)
-    for name in by_name:
-        for upstream in graph.nodes[name]["spec"].dependencies:
-            graph.add_edge(upstream, name)
-
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = []
+    layers = {name: _layer_spec(flow, reg, by_name) for name, reg in by_name.items()}
+    successors = _successors(layers)
+    cycle = _find_cycle(successors)
     if cycle:
-        path = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
+        path = " -> ".join([*cycle, cycle[0]])
         raise FlowDefinitionError(
             f"Flow {flow.__name__} has a dependency cycle: {path}. A layer cannot depend, "
             "directly or through others, on itself; remove one of these dependencies."
         )
 
-    order = tuple(nx.lexicographical_topological_sort(graph, key=lambda n: position[n]))
     ir = FlowIR(
         name=flow.__name__,
-        graph=graph,
+        layers=layers,
         classes={name: reg.layer for name, reg in by_name.items()},
-        order=order,
+        order=_topological_order(layers, successors),
         inputs=_inputs(flow),
     )
     for spec in ir.specs():
         _check_parameters(ir, spec)
     return ir
+
+
+def _successors(layers: dict[str, LayerSpec]) -> dict[str, list[str]]:
+    """Each layer's dependents, in registration order (every dependency is registered)."""
+    successors: dict[str, list[str]] = {name: [] for name in layers}
+    for name, spec in layers.items():
+        for upstream in spec.dependencies:
+            successors[upstream].append(name)
+    return successors
+
+
+def _find_cycle(successors: dict[str, list[str]]) -> list[str]:
+    """The layers of one dependency cycle, in dependency order, or ``[]`` if there is none.
+
+    A depth-first search from each layer in registration order, following dependents in
+    registration order: the same cycle ``networkx.find_cycle`` reports on ``FlowIR.graph``,
+    so the error names the same layers it always did.
+    """
+    done: set[str] = set()
+    for root in successors:
+        if root in done:
+            continue
+        path = [root]
+        on_path = {root}
+        pending = [iter(successors[root])]
+        while pending:
+            head = next(pending[-1], None)
+            if head is None:
+                pending.pop()
+                done.add(path[-1])
+                on_path.discard(path.pop())
+            elif head in on_path:
+                return path[path.index(head) :]
+            elif head not in done:
+                path.append(head)
+                on_path.add(head)
+                pending.append(iter(successors[head]))
+    return []
+
+
+def _topological_order(
+    layers: dict[str, LayerSpec], successors: dict[str, list[str]]
+) -> tuple[str, ...]:
+    """Kahn's algorithm taking the earliest-registered ready layer first (an acyclic graph)."""
+    position = {name: i for i, name in enumerate(layers)}
+    waiting = {name: len(spec.dependencies) for name, spec in layers.items()}
+    # Ready layers by descending registration position: the earliest is last, popped first.
+    ready = sorted((-position[name], name) for name, count in waiting.items() if count == 0)
+    order: list[str] = []
+    while ready:
+        _, name = ready.pop()
+        order.append(name)
+        for downstream in successors[name]:
+            waiting[downstream] -= 1
+            if waiting[downstream] == 0:
+                bisect.insort(ready, (-position[downstream], downstream))
+    return tuple(order)
 
 
 def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registration]) -> LayerSpec:

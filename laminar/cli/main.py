@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from laminar import __version__
-from laminar.cli.parser import Parser
+from laminar.cli.shim_args import parse_shim_arguments
 from laminar.contract import (
     SYNC,
     SYNC_CHANGED,
@@ -17,15 +17,13 @@ from laminar.contract import (
     check_execution_id,
 )
 from laminar.errors import LaminarError
-from laminar.runtime.script import (
-    add_run_options,
-    parse_params,
-    positive,
-    run_and_report,
-    whole,
-    with_reference,
-)
 from laminar.text import describe_bytes, invalid_utf8, printable_lines
+
+if TYPE_CHECKING:
+    import argparse
+    from types import SimpleNamespace
+
+    from laminar.cli.parser import Parser
 
 EXAMPLES = """\
 examples:
@@ -45,6 +43,12 @@ The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working dire
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here: the shim commands of deployed tasks read their arguments without them.
+    import argparse
+
+    from laminar.cli.parser import Parser
+    from laminar.runtime.options import add_run_options, positive, whole
+
     parser = Parser(
         prog="laminar",
         description="Write a workflow once as Python classes; run it locally or compile it "
@@ -182,9 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from laminar.cli.compile import compile_main
 
             return compile_main(arguments[1:])
-        args = parse(build_parser(), arguments)
+        args = parse_shim_arguments(arguments) or parse(build_parser(), arguments)
         return int(_dispatch(args))
     except LaminarError as error:
+        from laminar.runtime.script import with_reference
+
         flow = arguments[1] if len(arguments) > 1 else "FLOW"
         datastore = _option(arguments, "--datastore")
         message = with_reference(str(error), flow, datastore)
@@ -278,13 +284,16 @@ def parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Nam
     return args
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
     if args.command == SYNC:
         return _sync(args)
     from laminar.model.loader import load_flow
 
     flow = load_flow(args.flow)
     if args.command == "run":
+        from laminar.runtime.options import parse_params
+        from laminar.runtime.script import run_and_report
+
         status, _ = run_and_report(
             flow.ir(),
             execution=args.execution,
@@ -302,8 +311,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         sys.stdout.write(FORMATS[args.format](flow.ir()))
         return 0
     if args.command == "show":
+        import argparse
+
         from laminar.cli.show import show_command
 
+        assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
         return show_command(flow, args)
     from laminar.runtime import shim
 
@@ -333,7 +345,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     )
 
 
-def _sync(args: argparse.Namespace) -> int:
+def _sync(args: argparse.Namespace | SimpleNamespace) -> int:
     from laminar.runtime import sync
 
     if args.sync_action == SYNC_SNAPSHOT:

@@ -99,6 +99,12 @@ def _classes(filename: str) -> dict[str, list[ast.ClassDef]] | None:
     return index
 
 
+def forget_sources() -> None:
+    """Read flow files afresh from now on (one process running several flows' tasks)."""
+    _parse.cache_clear()
+    _classes.cache_clear()
+
+
 def _find_class(candidates: list[ast.ClassDef], call_line: int | None) -> ast.ClassDef | None:
     if call_line is not None:
         for node in candidates:

@@ -6,19 +6,19 @@ not start a run while laminar inspects, compiles or runs the file as a task.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import sys
-import traceback
 from pathlib import Path
 from types import ModuleType
 
-import cloudpickle
-
 from laminar.errors import FlowLoadError
 from laminar.model.flow import LOADING, Flow
+from laminar.pickling import pickle_by_value
 from laminar.text import printable, shell_word
+
+#: Module names of loaded flow files start with this (the rest: file stem and path digest).
+FLOW_MODULE_PREFIX = "laminar_flow_"
 
 
 def split_reference(reference: str) -> tuple[str, str | None]:
@@ -87,9 +87,9 @@ def load_module(path: str) -> ModuleType:
     if not file.is_file():
         raise FlowLoadError(f"No flow file at {path!r} (looked in {os.getcwd()}).")
     resolved = file.resolve()
-    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
+    digest = f"{_fnv1a(str(resolved).encode()):016x}"[:10]
     stem = "".join(c if c.isalnum() else "_" for c in resolved.stem)
-    module_name = f"laminar_flow_{stem}_{digest}"
+    module_name = f"{FLOW_MODULE_PREFIX}{stem}_{digest}"
     if module_name in sys.modules:
         return sys.modules[module_name]
     directory = str(resolved.parent)
@@ -105,6 +105,8 @@ def load_module(path: str) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as error:
         del sys.modules[module_name]
+        import traceback
+
         frames = [f for f in traceback.extract_tb(error.__traceback__) if _users(f.filename)]
         text = "".join(traceback.format_list(frames))
         text += "".join(traceback.format_exception_only(type(error), error))
@@ -113,5 +115,15 @@ def load_module(path: str) -> ModuleType:
         LOADING.reset(token)
     # Values of classes defined in the flow file are pickled by value, so a task on another
     # machine can read them without importing the file under the same module name.
-    cloudpickle.register_pickle_by_value(module)
+    pickle_by_value(module)
     return module
+
+
+def _fnv1a(data: bytes) -> int:
+    """A stable 64-bit digest (FNV-1a) for module names: hashlib would cost a deployed
+    task's start-up a millisecond or more just to import OpenSSL, and ``hash()`` changes
+    with every process."""
+    digest = 0xCBF29CE484222325
+    for byte in data:
+        digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return digest

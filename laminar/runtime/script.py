@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 import time
@@ -17,95 +16,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from laminar.contract import check_execution_id
-from laminar.errors import ConfigurationError, LaminarError
+from laminar.errors import LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime.executor import WorkerDied, execute, new_execution_id
+from laminar.runtime.options import add_run_options, parse_params
 from laminar.runtime.progress import Progress
 from laminar.runtime.task import TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
 from laminar.text import printable, printable_lines, shell_word
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """The options of ``laminar run`` (and of ``python flow.py``)."""
-    parser.add_argument("--execution", metavar="ID", help="execution id (default: a new one)")
-    parser.add_argument(
-        "--datastore",
-        metavar="URL",
-        help="where artifacts live: a directory or any fsspec URL such as s3://bucket/x "
-        "(default: $LAMINAR_DATASTORE, else .laminar)",
-    )
-    parser.add_argument(
-        "--workers", type=positive, default=1, metavar="N", help="processes for ForEach tasks"
-    )
-    parser.add_argument(
-        "--rerun",
-        action="append",
-        default=[],
-        metavar="LAYER",
-        help="with --execution: delete LAYER's results and those of every layer after it, "
-        "then run (repeatable; the fix for a damaged artifact)",
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    parser.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an input of the flow (repeatable); NAME=@FILE reads the value from FILE "
-        "(parsed as JSON when FILE ends in .json)",
-    )
-
-
-def parse_params(items: Sequence[str]) -> dict[str, Any]:
-    """``-p NAME=VALUE`` options as inputs: VALUE is text (converted by the input's declared
-    type when the run starts); ``NAME=@FILE`` reads FILE, as JSON when it ends in ``.json``."""
-    given: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise ConfigurationError(f"-p {item!r} must be NAME=VALUE, such as -p sample=100.")
-        if name in given:
-            raise ConfigurationError(f"-p {name}=... is given twice; give each input once.")
-        if value.startswith("@"):
-            path = value[1:]
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    text = handle.read()
-            except OSError as error:
-                raise ConfigurationError(
-                    f"-p {name}=@{path}: cannot read {path}: {error}."
-                ) from None
-            if path.endswith(".json"):
-                try:
-                    given[name] = json.loads(text)
-                except ValueError as error:
-                    raise ConfigurationError(f"-p {name}=@{path} is not JSON: {error}.") from None
-                continue
-            value = text
-        given[name] = value
-    return given
-
-
-def whole(text: str) -> int:
-    """An argparse type: a whole number >= 0 in ASCII digits only.
-
-    ``int()`` also takes ``" 4\\n"``, ``"1_000"`` and other scripts' digits (``"٤"``): a
-    value that passes here is one every orchestrator reads back the same way.
-    """
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise argparse.ArgumentTypeError(f"must be a whole number such as 4, not {text!r}")
-    return int(text)
-
-
-def positive(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    value = whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def script_options(argv: Sequence[str]) -> argparse.Namespace:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from laminar.configurations.layers import Container, Retry
@@ -51,18 +49,32 @@ class TaskFailed(LaminarError):
         self.user_traceback = user_traceback
 
 
-@dataclass
 class _TaskContext:
-    """What a running layer sees as ``self._laminar_runtime``."""
+    """What a running layer sees as ``self._laminar_runtime``.
 
-    execution: Execution
-    layer: str
-    index: int | None
-    attempt: str
-    shards: dict[str, tuple[str, Any]]
-    splits: int = 1
-    attempt_number: int = 1
-    configuration: Any = None
+    (A plain class: making a dataclass costs every deployed task's start-up a little.)
+    """
+
+    def __init__(
+        self,
+        execution: Execution,
+        layer: str,
+        index: int | None,
+        attempt: str,
+        shards: dict[str, tuple[str, Any]],
+        *,
+        splits: int = 1,
+        attempt_number: int = 1,
+        configuration: Any = None,
+    ) -> None:
+        self.execution = execution
+        self.layer = layer
+        self.index = index
+        self.attempt = attempt
+        self.shards = shards
+        self.splits = splits
+        self.attempt_number = attempt_number
+        self.configuration = configuration
 
     def shard(self, layer: Layer, attribute: str, values: Iterable[Any]) -> Accessor:
         if isinstance(values, (str, bytes)) or not _is_iterable(values):
@@ -110,14 +122,33 @@ class _UpstreamReader:
         return value
 
 
-@dataclass(frozen=True)
 class LayerConfiguration:
-    """``self.configuration`` of a running layer: how it was registered."""
+    """``self.configuration`` of a running layer: how it was registered (read-only)."""
 
+    __slots__ = ("container", "foreach", "retry")
     container: Container | None
     retry: Retry | None
-    #: The ForEach parameters: ``(layer, attribute, mapped)`` each; empty without ForEach.
     foreach: tuple[ParameterSpec, ...]
+
+    def __init__(
+        self,
+        container: Container | None,
+        retry: Retry | None,
+        foreach: tuple[ParameterSpec, ...],
+    ) -> None:
+        object.__setattr__(self, "container", container)
+        object.__setattr__(self, "retry", retry)
+        #: The ForEach parameters: ``(layer, attribute, mapped)`` each; empty without ForEach.
+        object.__setattr__(self, "foreach", foreach)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"self.configuration.{name} is read-only")
+
+    def __repr__(self) -> str:
+        return (
+            f"LayerConfiguration(container={self.container!r}, retry={self.retry!r}, "
+            f"foreach={self.foreach!r})"
+        )
 
 
 class Runtime:
@@ -337,6 +368,8 @@ def _stderr(message: str) -> None:
 
 def _user_traceback(error: BaseException) -> str:
     """The traceback from the user's ``__call__`` down, without laminar's own frames."""
+    import traceback  # only a failing task pays for it
+
     frames = traceback.extract_tb(error.__traceback__)
     laminar = {__file__, layer_module.__file__}
     user = [f for f in frames if f.filename not in laminar]

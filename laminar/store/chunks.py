@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import cloudpickle
+from laminar.pickling import cloudpickle
 
 MAGIC = b"LMC1"
 _HEAD = len(MAGIC) + 8
@@ -49,7 +49,9 @@ def write_chunks(
     """Pickle ``values`` into chunk files written with ``write(name(k), data)``."""
     chunks: list[ChunkInfo] = []
     buffer = io.BytesIO()
-    pickler = cloudpickle.CloudPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    # Made at the first element that needs it: a shard of plain values never imports
+    # cloudpickle (see laminar.pickling).
+    pickler: Any = None
     offsets = [0]
 
     def flush() -> None:
@@ -60,7 +62,7 @@ def write_chunks(
         write(path, header + buffer.getvalue())
         chunks.append(ChunkInfo(path, count))
         buffer = io.BytesIO()
-        pickler = cloudpickle.CloudPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = None
         offsets = [0]
 
     # The loop runs once per element (a million times for a large shard): keep it tight.
@@ -71,6 +73,8 @@ def write_chunks(
         if type(value) in plain:
             size += buffer.write(dumps(value, protocol))
         else:
+            if pickler is None:
+                pickler = cloudpickle.CloudPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
             try:
                 pickler.dump(value)
             except Exception as error:  # unpicklable element: name it

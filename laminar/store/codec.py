@@ -20,9 +20,8 @@ import pickle
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-import cloudpickle
-
 from laminar.errors import ArtifactError
+from laminar.pickling import cloudpickle
 from laminar.store import chunks
 from laminar.store.accessor import Accessor
 from laminar.store.integrity import Tag

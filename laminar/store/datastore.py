@@ -22,16 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import itertools
 import os
 import re
 import shutil
 from collections.abc import Sequence
-from typing import Any
-
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
+from typing import TYPE_CHECKING, Any
 
 from laminar.contract import check_datastore_url
 from laminar.errors import LaminarError
@@ -44,6 +40,9 @@ class AlreadyCommitted(Exception):
     """An exclusive write found the file already there: another writer committed first."""
 
 
+if TYPE_CHECKING:
+    import fsspec
+
 ENV_DATASTORE = "LAMINAR_DATASTORE"
 DEFAULT_DATASTORE = ".laminar"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -54,6 +53,8 @@ MAX_KEY = 120
 #: run commits ten thousand small manifests (``open()`` adds fstat/ioctl/lseek calls).
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 _READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+#: URL prefixes fsspec reads as the local file system (``LocalFileSystem._strip_protocol``).
+_LOCAL_PREFIXES = ("file://", "local://", "file:", "local:")
 #: Temporary file names: unique per process (renewed in forked workers) plus a counter,
 #: instead of a uuid4 (an ``os.urandom`` call) per commit.
 _TEMPORARY = f"{os.getpid()}-{os.urandom(6).hex()}-"
@@ -76,6 +77,27 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(ENV_DATASTORE) or DEFAULT_DATASTORE
 
 
+def local_root(url: str) -> str | None:
+    """The absolute directory of a local datastore URL, or ``None`` for any other URL.
+
+    Decided without importing fsspec (a deployed task's start-up pays for every import),
+    giving the root fsspec's ``LocalFileSystem`` would: a plain path (``~`` expanded,
+    relative to the working directory), ``file://`` and ``local://`` URLs. Chained URLs
+    (``simplecache::s3://...``) and every other protocol go to fsspec.
+    """
+    if "::" in url or url.startswith("data:"):
+        return None
+    for prefix in _LOCAL_PREFIXES:
+        if url.startswith(prefix):
+            url = url[len(prefix) :]
+            break
+    else:
+        protocol, separator, _ = url.partition("://")
+        if separator and len(protocol) > 1:  # one letter: a Windows drive, C://x
+            return None
+    return os.path.abspath(os.path.expanduser(url) if url.startswith("~") else url)
+
+
 def unique_name() -> str:
     """A name no other process or call uses (attempt directories, temporary files)."""
     return f"{_TEMPORARY}{next(_COUNTER)}"
@@ -87,6 +109,8 @@ def safe_key(text: str) -> str:
     that are already safe and short are returned unchanged (stable across versions)."""
     if text and len(text) <= MAX_KEY and not _SAFE.search(text) and text not in {".", ".."}:
         return text
+    import hashlib  # only for unsafe names: a plain path costs no import
+
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
     return f"{_SAFE.sub('_', text)[:80]}-{digest}"
 
@@ -99,17 +123,39 @@ class Datastore:
         self.url = check_datastore_url(
             resolve_url(url), "datastore" if url else f"${ENV_DATASTORE}"
         )
+        self._made: set[str] = set()
+        root = local_root(self.url)
+        self._fs: fsspec.AbstractFileSystem | None = None
+        self.local = root is not None
+        if root is not None:
+            self.root = root  # bare os calls; fsspec is not even imported
+            return
+        import fsspec  # only remote datastores pay for it
+
         try:
-            fs, root = fsspec.core.url_to_fs(self.url)
+            fs, path = fsspec.core.url_to_fs(self.url)
         except (ImportError, ValueError) as error:
             hint = ""
             if self.url.startswith("s3://"):
                 hint = " Install S3 support with: pip install 'laminar[s3]'."
             raise LaminarError(f"Cannot open datastore {self.url!r}: {error}.{hint}") from error
-        self.fs: fsspec.AbstractFileSystem = fs
-        self.local = isinstance(fs, LocalFileSystem)
-        self.root = os.path.abspath(root) if self.local else root.rstrip("/")
-        self._made: set[str] = set()
+        self._fs = fs
+        from fsspec.implementations.local import LocalFileSystem
+
+        if isinstance(fs, LocalFileSystem):  # an fsspec URL of the local disk after all
+            self.local = True
+            self.root = os.path.abspath(path)
+        else:
+            self.root = path.rstrip("/")
+
+    @property
+    def fs(self) -> fsspec.AbstractFileSystem:
+        """The fsspec file system of the store (for a local one, made on first use)."""
+        if self._fs is None:
+            from fsspec.implementations.local import LocalFileSystem
+
+            self._fs = LocalFileSystem()
+        return self._fs
 
     def path(self, *parts: str) -> str:
         return "/".join([self.root, *parts])

@@ -73,5 +73,5 @@ def test_reading_without_the_protocol_is_a_clear_error(
 def test_protocol_registration_is_checked() -> None:
     with pytest.raises(Exception, match="takes the types it stores"):
         serde.protocol()
-    with pytest.raises(Exception, match="decorates serde.Protocol subclasses"):
+    with pytest.raises(Exception, match=r"decorates serde\.Protocol subclasses"):
         serde.protocol(int)(object)  # type: ignore[type-var]

@@ -157,6 +157,7 @@ class AirflowDialect(Dialect):
             xcom_path=K8S_XCOM_PATH,
             inputs=graph.inputs,
             signing_key_secret=settings.signing_key_secret,
+            in_process=settings.shim == "in-process",
         )
         return text if text.endswith("\n") else text + "\n"
 
@@ -181,7 +182,7 @@ def _variables(graph: JobGraph) -> dict[str, str]:
 #: Names the generated files define or import; no task variable may shadow them.
 _NAMES_IN_FILE = (
     "DAG", "AIRFLOW_2", "FLOW_CWD", "DATASTORE", "COMMANDS", "ENV", "ENV_VARS", "MAX_LEGS",
-    "INPUTS", "Param", "Secret", "SECRETS",
+    "INPUTS", "Param", "Secret", "SECRETS", "IN_PROCESS", "call", "argv", "arguments",
     "annotations", "conf", "datetime", "json", "os", "subprocess", "sys", "tempfile", "dag",
     "k8s", "literal", "KubernetesPodOperator", "PythonOperator", "run_layer", "plan_layer",
     "shim", "max_legs", "leg_arguments", "leg_kwargs",

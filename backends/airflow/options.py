@@ -15,6 +15,7 @@ from laminar.backends.options import (
 from laminar.errors import CompileError
 
 OPERATORS = ("python", "kubernetes")
+SHIMS = ("in-process", "subprocess")
 DEFAULT_START_DATE = "2024-01-01"
 _TAG_LIMIT = 100  # Airflow's DagTag.name column
 #: Airflow's KEY_REGEX; Airflow 3 also rejects ".." unless [core] allow_double_dot_in_ids.
@@ -71,6 +72,14 @@ class AirflowOptions:
         "the workers' environment)",
         metavar="SECRET",
     )
+    shim: str = option(
+        "--shim",
+        "in-process: each task runs laminar in its own process "
+        "(default; Airflow gives every task instance a process); subprocess: "
+        "each task starts `python -m laminar`",
+        default="in-process",
+        choices=SHIMS,
+    )
     flow_cwd: str | None = option("--flow-cwd", "working directory of the shim on workers, "
                                   "where FLOW's path is valid; relative paths are relative "
                                   "to the DAG file's folder (default: the worker's working "
@@ -78,6 +87,7 @@ class AirflowOptions:
 
     def __post_init__(self) -> None:
         require_choice(self.operator, "--operator", OPERATORS)
+        require_choice(self.shim, "--shim", SHIMS)
         require_pattern(self.dag_id, "--dag-id", DAG_ID, "an Airflow DAG id: letters, "
                         "digits, '_', '.' and '-' (no '..'), at most 250 characters")  # fmt: skip
         # Python literals round-trip any text: only empty values are refused.

@@ -70,6 +70,8 @@ def cases() -> list[Case]:
         Case("hostile", "tests/flows/hostile.py", compare=False),
         Case("failing", "tests/airflow/flows/failing.py", expect="failed", compare=False),
         Case("inputs", "tests/flows/inputs.py", conf=INPUTS_CONF),
+        # Each task runs laminar in its own process by default; --shim subprocess starts one.
+        Case("grid_subprocess", "examples/grid.py", ("--shim", "subprocess")),
         # Loaded only (no cluster here): the Kubernetes variant must import and build.
         Case(
             "example_grid_kubernetes",

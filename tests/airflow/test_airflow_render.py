@@ -285,3 +285,11 @@ def test_a_layer_cannot_override_the_shim_environment() -> None:
 
     with pytest.raises(CompileError, match="LAMINAR_LEG"):
         render(ClashFlow)
+
+
+def test_tasks_run_laminar_in_process_unless_asked_for_a_subprocess() -> None:
+    flow = load_flow(str(EXAMPLES / "grid.py"))
+    assert constant(render(flow), "IN_PROCESS") is True
+    assert constant(render(flow, shim="subprocess"), "IN_PROCESS") is False
+    with pytest.raises(CompileError, match="--shim 'fork' must be one of"):
+        render(flow, shim="fork")

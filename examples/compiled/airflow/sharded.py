@@ -39,7 +39,10 @@ FLOW_CWD = None
 # the layer is planned).
 MAX_LEGS = None
 
-# What each task runs: `python -m laminar <arguments>`.
+# Whether tasks run laminar in their own process (the default) or start `python -m laminar`.
+IN_PROCESS = True
+
+# What each task runs: `laminar <arguments>`.
 COMMANDS = {
     'Shard': ['task', 'examples/sharded.py:ShardedFlow', '--layer=Shard'],
     'Process': ['task', 'examples/sharded.py:ShardedFlow', '--layer=Process'],
@@ -49,19 +52,29 @@ ENV = {}
 
 
 def shim(task_id, run_id, params, leg=None, extra=()):
-    """Run the laminar command of ``task_id`` with the worker's Python; raise if it fails."""
-    env = dict(os.environ, LAMINAR_EXECUTION=run_id, **ENV.get(task_id, {}))
+    """Run the laminar command of ``task_id``; raise if it fails.
+
+    In the task's own process (Airflow runs each task instance in a process of its own), or
+    with the worker's Python in a subprocess when compiled with --shim subprocess.
+    """
+    env = {"LAMINAR_EXECUTION": run_id, **ENV.get(task_id, {})}
     if DATASTORE is not None:
         env["LAMINAR_DATASTORE"] = DATASTORE
     if leg is not None:
         env["LAMINAR_LEG"] = str(leg)
-    argv = [sys.executable, "-m", "laminar", *COMMANDS[task_id], *extra]
+    arguments = [*COMMANDS[task_id], *extra]
     cwd = None
     if FLOW_CWD is not None:
         cwd = os.path.join(os.path.dirname(os.path.abspath(__file__)), FLOW_CWD)
-    status = subprocess.call(argv, env=env, cwd=cwd)
+    if IN_PROCESS:
+        from laminar.runtime.inprocess import call  # here, not at parse time
+
+        status = call(arguments, env=env, cwd=cwd)
+    else:
+        argv = [sys.executable, "-m", "laminar", *arguments]
+        status = subprocess.call(argv, env=dict(os.environ, **env), cwd=cwd)
     if status != 0:
-        raise RuntimeError(f"laminar exited with status {status}: {argv}")
+        raise RuntimeError(f"laminar exited with status {status}: {arguments}")
 
 
 def run_layer(leg=None, ti=None, run_id=None, params=None):

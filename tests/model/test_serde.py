@@ -4,6 +4,7 @@ types are stored with the user's format instead of pickle, and read back with it
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +15,31 @@ from laminar.configurations import datastores, serde
 from laminar.errors import ArtifactError
 
 CALLS: list[str] = []
-datastore = datastores.Local()
 
 
-@datastore.protocol(dict)
-class JsonProtocol(serde.Protocol[dict[str, Any]]):
-    def dumps(self, value: dict[str, Any]) -> bytes:
-        CALLS.append("dumps")
-        return json.dumps(value).encode()
+class Point(dict[str, Any]):
+    """A type of the flow's own: protocols match exact type names (never a subclass)."""
 
-    def loads(self, stream: bytes) -> dict[str, Any]:
-        CALLS.append("loads")
-        return dict(json.loads(stream))
+
+@pytest.fixture
+def json_points() -> Iterator[type[serde.Protocol[Point]]]:
+    """Register a protocol for Point for one test (the registry is process-wide)."""
+    saved = dict(serde.PROTOCOLS)
+    datastore = datastores.Local()
+
+    @datastore.protocol(Point)
+    class JsonProtocol(serde.Protocol[Point]):
+        def dumps(self, value: Point) -> bytes:
+            CALLS.append("dumps")
+            return json.dumps(value).encode()
+
+        def loads(self, stream: bytes) -> Point:
+            CALLS.append("loads")
+            return Point(json.loads(stream))
+
+    yield JsonProtocol
+    serde.PROTOCOLS.clear()
+    serde.PROTOCOLS.update(saved)
 
 
 class SerdeFlow(Flow): ...
@@ -34,39 +48,35 @@ class SerdeFlow(Flow): ...
 @SerdeFlow.register
 class Write(Layer):
     def __call__(self) -> None:
-        self.small = {"a": 1}
-        self.big = {"k": "x" * 100_000}  # over the inline size: a checked file
-        self.other = [1, 2]  # no protocol: pickled
+        self.small = Point(a=1)
+        self.big = Point(k="x" * 100_000)  # over the inline size: a checked file
+        self.other = {"plain": [1, 2]}  # no protocol: pickled
 
 
 @SerdeFlow.register
 class Read(Layer):
     def __call__(self, write: Write) -> None:
-        self.seen = (write.small, len(write.big["k"]), write.other)
+        self.seen = (type(write.small).__name__, write.small, len(write.big["k"]), write.other)
 
 
-def test_registered_types_use_the_protocol(tmp_path: Path) -> None:
+def test_registered_types_use_the_protocol(
+    tmp_path: Path, json_points: type[serde.Protocol[Point]]
+) -> None:
     CALLS.clear()
     execution = SerdeFlow(datastore=str(tmp_path))()
-    assert execution.layer(Read).seen == ({"a": 1}, 100_000, [1, 2])
+    assert execution.layer(Read).seen == ("Point", {"a": 1}, 100_000, {"plain": [1, 2]})
     assert CALLS.count("dumps") == 2 and CALLS.count("loads") >= 2
     stored = [p.read_bytes() for p in tmp_path.rglob("big.value")]
     assert stored == [json.dumps({"k": "x" * 100_000}).encode()]  # the user's format on disk
-
-
-def test_a_protocol_is_a_testable_class() -> None:
-    assert JsonProtocol().dumps({"a": 1}) == b'{"a": 1}'
+    assert json_points().dumps(Point(a=1)) == b'{"a": 1}'  # a testable class
 
 
 def test_reading_without_the_protocol_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, json_points: type[serde.Protocol[Point]]
 ) -> None:
     execution = SerdeFlow(datastore=str(tmp_path))()
-    monkeypatch.setattr(serde, "PROTOCOLS", {})
-    from laminar.runtime import results
-
-    monkeypatch.setattr(results.serde, "PROTOCOLS", {})
-    with pytest.raises(ArtifactError, match="stored by a serde protocol for dict"):
+    serde.PROTOCOLS.clear()
+    with pytest.raises(ArtifactError, match="stored by a serde protocol for Point"):
         _ = SerdeFlow.results(execution, str(tmp_path))["Write"].small
 
 

@@ -13,7 +13,7 @@ has it), even where the caller sets ``PYTHONDONTWRITEBYTECODE``. Goal: at most 1
 Each DAG runs in its own Airflow process with a fresh copy of the database, after an
 untimed run of the same kind of DAG at N = 3: Airflow's first run in a process pays
 one-time costs, and a database holding earlier runs slows later ones down. A third DAG is
-the compiled one with its ``shim()`` calling ``laminar.runtime.inprocess.call`` instead of
+the compiled one with its ``shim()`` calling ``laminar.cli.inprocess.call`` instead of
 starting a subprocess: what wiring that into the generated DAG would give (the generator
 itself is unchanged). The compiled DAGs' Join totals are read back from the datastore and
 checked. Goal: compiled within 1.15x of native.
@@ -224,7 +224,7 @@ NATIVE_DAG = """
 """
 
 #: The compiled DAG of each kind: `--shim subprocess` starts `python -m laminar` per task,
-#: the default runs laminar in the task's own process (laminar.runtime.inprocess).
+#: the default runs laminar in the task's own process (laminar.cli.inprocess).
 SHIM_OPTIONS = {"compiled": ("--shim", "subprocess"), "inprocess": ()}
 
 #: Runs in the Airflow venv: dag.test() each DAG named on the command line, in that order.
@@ -301,8 +301,8 @@ def tasks_pythonpath() -> str:
 
 
 def has_in_process_shim(python: str) -> bool:
-    """Whether the laminar that Airflow's tasks import has ``laminar.runtime.inprocess``."""
-    code = "import laminar.runtime.inprocess"
+    """Whether the laminar that Airflow's tasks import has ``laminar.cli.inprocess``."""
+    code = "import laminar.cli.inprocess"
     env = child_env(PYTHONPATH=tasks_pythonpath())
     done = subprocess.run([python, "-c", code], env=env, cwd=ROOT.parent, capture_output=True)
     return done.returncode == 0

@@ -39,7 +39,7 @@ def pickle_by_value(module: ModuleType) -> None:
 
 
 def forget(module: ModuleType) -> None:
-    """Undo ``pickle_by_value(module)`` (an unloaded flow module; see ``runtime.inprocess``)."""
+    """Undo ``pickle_by_value(module)`` (an unloaded flow module; see ``laminar.cli.inprocess``)."""
     while module in _pending:
         _pending.remove(module)
     if "cloudpickle" in sys.modules:

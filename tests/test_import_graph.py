@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Which laminar modules each stage may import (prefixes); everything may use these two.
-BASE = ("laminar.errors", "laminar.contract", "laminar.text")
+BASE = ("laminar.errors", "laminar.contract", "laminar.text", "laminar.pickling")
 ALLOWED: dict[str, tuple[str, ...]] = {
     "laminar.contract": ("laminar.errors", "laminar.text"),
     "laminar.text": (),

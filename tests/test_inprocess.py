@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import laminar
 
+from laminar.cli.inprocess import call
 from laminar.model.loader import FLOW_MODULE_PREFIX, load_flow
-from laminar.runtime.inprocess import call
 from laminar.runtime.results import open_results
 
 FLOW = """

@@ -70,7 +70,10 @@ def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
 
 
 def test_argparse_parses_what_is_left_to_it() -> None:
-    """Some of those are valid after all; argparse reads them the usual way."""
-    args = build_parser().parse_args(["task", "flow.py", "--lay=A", "--leg", "-1"])
+    """Some of those are valid after all; argparse reads them the usual way (and refuses a
+    leg that is not a whole number in ASCII digits, as the fast path does)."""
+    args = build_parser().parse_args(["task", "flow.py", "--lay=A", "--leg", "3"])
     assert isinstance(args, argparse.Namespace)
-    assert (args.layer, args.leg) == ("A", -1)
+    assert (args.layer, args.leg) == ("A", 3)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["task", "flow.py", "--layer=A", "--leg", "-1"])

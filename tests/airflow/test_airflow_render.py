@@ -130,9 +130,7 @@ def test_the_generated_file_imports_only_airflow_and_the_standard_library() -> N
             (lazy if in_function else parsed).update(names)
         allowed = {"__future__", "airflow", *extra} | set(sys.stdlib_module_names)
         assert {name.split(".")[0] for name in parsed} <= allowed
-        assert {name for name in lazy if name.startswith("laminar")} <= {
-            "laminar.runtime.inprocess"
-        }
+        assert {name for name in lazy if name.startswith("laminar")} <= {"laminar.cli.inprocess"}
         assert {name.split(".")[0] for name in lazy} <= allowed | {"laminar"}
 
 

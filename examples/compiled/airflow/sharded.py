@@ -67,7 +67,7 @@ def shim(task_id, run_id, params, leg=None, extra=()):
     if FLOW_CWD is not None:
         cwd = os.path.join(os.path.dirname(os.path.abspath(__file__)), FLOW_CWD)
     if IN_PROCESS:
-        from laminar.runtime.inprocess import call  # here, not at parse time
+        from laminar.cli.inprocess import call  # here, not at parse time
 
         status = call(arguments, env=env, cwd=cwd)
     else:

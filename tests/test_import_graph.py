@@ -50,7 +50,7 @@ LAZY_EXCEPTIONS = {
     ("laminar.model.flow", "laminar.ir"),
     ("laminar.model.flow", "laminar.runtime.executor"),
     ("laminar.model.flow", "laminar.runtime.script"),
-    ("laminar.model.flow", "laminar.runtime.task"),
+    ("laminar.model.flow", "laminar.runtime.context"),
     ("laminar.model.flow", "laminar.runtime.handle"),
     ("laminar.model.flow", "laminar.runtime.results"),
     ("laminar.model.flow", "laminar.store.datastore"),

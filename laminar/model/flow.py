@@ -209,7 +209,7 @@ class Flow:
                 inputs=inputs,
             )
             return Execution(type(self), ran, datastore)
-        from laminar.runtime.task import TaskFailed
+        from laminar.runtime.context import TaskFailed
 
         execution_id = str(execution) if execution else new_execution_id()
         try:

@@ -25,8 +25,9 @@ from laminar.configurations import serde
 from laminar.contract import check_execution_id
 from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
+from laminar.runtime.context import TaskFailed, in_layer
 from laminar.runtime.progress import Progress
-from laminar.runtime.task import Runtime, TaskFailed, in_layer
+from laminar.runtime.task import Runtime
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution, PlanRecord
 from laminar.store.lease import Lease

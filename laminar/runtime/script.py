@@ -18,10 +18,10 @@ from typing import Any
 from laminar.contract import check_execution_id
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
+from laminar.runtime.context import TaskFailed
 from laminar.runtime.executor import WorkerDied, execute, new_execution_id
 from laminar.runtime.options import add_run_options, parse_params
 from laminar.runtime.progress import Progress
-from laminar.runtime.task import TaskFailed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
 from laminar.text import printable, printable_lines, shell_word

@@ -17,7 +17,8 @@ from laminar.contract import ENV_EXECUTION, ENV_LEG, PlanFormat, check_execution
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime import inputs
-from laminar.runtime.task import Runtime, TaskFailed
+from laminar.runtime.context import TaskFailed
+from laminar.runtime.task import Runtime
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
 from laminar.text import printable, printable_lines

@@ -14,141 +14,23 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from laminar.configurations.layers import Container, Retry
 from laminar.errors import ArtifactError, ExecutionError, LaminarError
-from laminar.ir import FlowIR, LayerSpec, ParameterSpec
+from laminar.ir import FlowIR, LayerSpec
 from laminar.model import layer as layer_module
 from laminar.model.layer import Layer
 from laminar.model.parameters import PARAMETERS
+from laminar.runtime import context as context_module
+from laminar.runtime.context import (
+    LayerConfiguration,
+    TaskContext,
+    TaskFailed,
+    UpstreamReader,
+    in_layer,
+)
 from laminar.runtime.fanout import plan_fanout, positions
 from laminar.runtime.inputs import parameters_view, start
-from laminar.store.accessor import Accessor
-from laminar.store.datastore import DatastoreWriteError
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
 from laminar.text import describe_bytes, invalid_utf8, printable_lines, shell_word
-
-
-@contextlib.contextmanager
-def in_layer(layer: str) -> Iterator[None]:
-    """Name ``layer`` in a datastore write error raised inside (a full or read-only disk)."""
-    try:
-        yield
-    except DatastoreWriteError as error:
-        raise type(error)(f"Layer {layer}: {error}") from None
-
-
-class TaskFailed(LaminarError):
-    """A user's layer raised; carries the layer, the task index and the user's traceback."""
-
-    def __init__(self, layer: str, index: int | None, error: str, user_traceback: str) -> None:
-        where = layer if index is None else f"{layer}[{index}]"
-        super().__init__(f"{where} failed: {error}")
-        self.layer = layer
-        self.index = index
-        self.error = error
-        self.user_traceback = user_traceback
-
-
-class _TaskContext:
-    """What a running layer sees as ``self._laminar_runtime``.
-
-    (A plain class: making a dataclass costs every deployed task's start-up a little.)
-    """
-
-    def __init__(
-        self,
-        execution: Execution,
-        layer: str,
-        index: int | None,
-        attempt: str,
-        shards: dict[str, tuple[str, Any]],
-        *,
-        splits: int = 1,
-        attempt_number: int = 1,
-        configuration: Any = None,
-    ) -> None:
-        self.execution = execution
-        self.layer = layer
-        self.index = index
-        self.attempt = attempt
-        self.shards = shards
-        self.splits = splits
-        self.attempt_number = attempt_number
-        self.configuration = configuration
-
-    def shard(self, layer: Layer, attribute: str, values: Iterable[Any]) -> Accessor:
-        if isinstance(values, (str, bytes)) or not _is_iterable(values):
-            raise LaminarError(
-                f"Layer {self.layer}: self.shard({attribute}=...) got a "
-                f"{type(values).__name__}, which is not iterable. Pass a list, range, "
-                f"generator or other iterable; each element is stored separately."
-            )
-        if attribute.startswith("_"):
-            raise LaminarError(
-                f"Layer {self.layer}: self.shard({attribute}=...): shard names cannot start "
-                "with an underscore (those attributes are private to the run)."
-            )
-        entry = self.execution.write_shard(self.layer, attribute, values, self.attempt)
-        self.shards[attribute] = entry
-        accessor = self.execution.decode(entry, f"{self.layer}.{attribute}")
-        assert isinstance(accessor, Accessor)
-        return accessor
-
-
-class _UpstreamReader:
-    """Reads an upstream layer's attributes for a downstream view, caching on the view."""
-
-    def __init__(self, runtime: Runtime, view: Layer, upstream: LayerSpec, reader: str) -> None:
-        self.runtime = runtime
-        self.view = view
-        self.upstream = upstream
-        self.reader = reader
-        self.names: frozenset[str] | None = None
-
-    def stores(self, attribute: str) -> bool:
-        if self.names is None:
-            self.names = self.runtime.execution.stored_names(
-                self.upstream.name, foreach=self.upstream.is_foreach
-            )
-        return attribute in self.names
-
-    def read(self, attribute: str) -> Any:
-        if attribute.startswith("_"):
-            raise AttributeError(attribute)
-        value = self.runtime.execution.attribute(
-            self.upstream.name, attribute, reader=self.reader, foreach=self.upstream.is_foreach
-        )
-        self.view.__dict__[attribute] = value
-        return value
-
-
-class LayerConfiguration:
-    """``self.configuration`` of a running layer: how it was registered (read-only)."""
-
-    __slots__ = ("container", "foreach", "retry")
-    container: Container | None
-    retry: Retry | None
-    foreach: tuple[ParameterSpec, ...]
-
-    def __init__(
-        self,
-        container: Container | None,
-        retry: Retry | None,
-        foreach: tuple[ParameterSpec, ...],
-    ) -> None:
-        object.__setattr__(self, "container", container)
-        object.__setattr__(self, "retry", retry)
-        #: The ForEach parameters: ``(layer, attribute, mapped)`` each; empty without ForEach.
-        object.__setattr__(self, "foreach", foreach)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"self.configuration.{name} is read-only")
-
-    def __repr__(self) -> str:
-        return (
-            f"LayerConfiguration(container={self.container!r}, retry={self.retry!r}, "
-            f"foreach={self.foreach!r})"
-        )
 
 
 class Runtime:
@@ -277,7 +159,7 @@ class Runtime:
     ) -> None:
         cls = self.ir.classes[spec.name]
         attempt_dir = self.execution.new_attempt_dir(spec.name, task)
-        context = _TaskContext(
+        context = TaskContext(
             self.execution,
             spec.name,
             index,
@@ -339,7 +221,7 @@ class Runtime:
             upstream = self.ir.spec(upstream_name)
             cls = self.ir.classes[upstream_name]
             view = cls.__new__(cls)
-            view.__dict__["_laminar_reader"] = _UpstreamReader(self, view, upstream, spec.name)
+            view.__dict__["_laminar_reader"] = UpstreamReader(self, view, upstream, spec.name)
             for (layer, attribute), (position, _mapped) in elements.items():
                 if layer == upstream_name:
                     view.__dict__[attribute] = self._element(upstream, attribute, position)
@@ -354,14 +236,6 @@ class Runtime:
         return whole[position]
 
 
-def _is_iterable(value: Any) -> bool:
-    try:
-        iter(value)
-    except TypeError:
-        return False
-    return True
-
-
 def _stderr(message: str) -> None:
     print(f"laminar: {printable_lines(message)}", file=sys.stderr, flush=True)
 
@@ -371,7 +245,7 @@ def _user_traceback(error: BaseException) -> str:
     import traceback  # only a failing task pays for it
 
     frames = traceback.extract_tb(error.__traceback__)
-    laminar = {__file__, layer_module.__file__}
+    laminar = {__file__, layer_module.__file__, context_module.__file__}
     user = [f for f in frames if f.filename not in laminar]
     lines = traceback.format_list(user)
     lines += traceback.format_exception_only(type(error), error)

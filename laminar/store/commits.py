@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from laminar.store.datastore import AlreadyCommitted
+from laminar.store.files import AlreadyCommitted
 from laminar.store.integrity import CorruptObjectError
 from laminar.store.records import MAIN, Manifest, PlanRecord
 

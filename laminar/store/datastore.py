@@ -21,7 +21,6 @@ naming the file and the fix; a failed write leaves no partial or temporary file 
 from __future__ import annotations
 
 import contextlib
-import errno
 import itertools
 import os
 import re
@@ -31,13 +30,18 @@ from typing import TYPE_CHECKING, Any
 
 from laminar.contract import check_datastore_url
 from laminar.errors import LaminarError
+from laminar.store.files import (
+    READ,
+    AlreadyCommitted,
+    discard,
+    link_exclusive,
+    pread_all,
+    read_all,
+    write_file,
+)
 from laminar.store.refusals import DatastoreFullError, DatastoreWriteError, refused
 
 __all__ = ["AlreadyCommitted", "Datastore", "DatastoreFullError", "DatastoreWriteError"]
-
-
-class AlreadyCommitted(Exception):
-    """An exclusive write found the file already there: another writer committed first."""
 
 
 if TYPE_CHECKING:
@@ -49,10 +53,6 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 #: Longest path component ``safe_key`` returns: file systems allow 255 bytes, and suffixes
 #: (``.000001.chunk``, temporary-file prefixes) must still fit.
 MAX_KEY = 120
-#: Local files are written and read with bare ``os`` calls: every system call counts when a
-#: run commits ten thousand small manifests (``open()`` adds fstat/ioctl/lseek calls).
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 #: URL prefixes fsspec reads as the local file system (``LocalFileSystem._strip_protocol``).
 _LOCAL_PREFIXES = ("file://", "local://", "file:", "local:")
 #: Temporary file names: unique per process (renewed in forked workers) plus a counter,
@@ -60,7 +60,6 @@ _LOCAL_PREFIXES = ("file://", "local://", "file:", "local:")
 _TEMPORARY = f"{os.getpid()}-{os.urandom(6).hex()}-"
 _COUNTER = itertools.count()
 #: ``link`` errors meaning "this file system has no hard links", not "the write failed".
-_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
 
 
 def _new_process() -> None:
@@ -166,7 +165,7 @@ class Datastore:
         if self.local:
             try:
                 self._makedirs(os.path.dirname(path))
-                _write_file(path, data)
+                write_file(path, data)
             except OSError as error:
                 raise refused(error, self.url, path, len(data)) from None
         else:
@@ -188,13 +187,13 @@ class Datastore:
         temporary = os.path.join(directory, f".{os.path.basename(path)[:100]}.{unique_name()}")
         try:
             self._makedirs(directory)
-            _write_file(temporary, data)
+            write_file(temporary, data)
             if exclusive:
-                _link_exclusive(temporary, path)
+                link_exclusive(temporary, path)
             else:
                 os.replace(temporary, path)
         except OSError as error:
-            _discard(temporary)
+            discard(temporary)
             raise refused(error, self.url, path, len(data)) from None
 
     def _put(self, path: str, data: bytes, exclusive: bool) -> None:
@@ -234,9 +233,9 @@ class Datastore:
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
         if self.local:
-            descriptor = os.open(path, _READ)
+            descriptor = os.open(path, READ)
             try:
-                return _read_all(descriptor)
+                return read_all(descriptor)
             finally:
                 os.close(descriptor)
         data: bytes = self.fs.cat_file(path)
@@ -250,9 +249,9 @@ class Datastore:
 
     def read_range(self, path: str, start: int, end: int) -> bytes:
         if self.local:
-            descriptor = os.open(path, _READ)
+            descriptor = os.open(path, READ)
             try:
-                return _pread_all(descriptor, end - start, start)
+                return pread_all(descriptor, end - start, start)
             finally:
                 os.close(descriptor)
         data: bytes = self.fs.cat_file(path, start=start, end=end)
@@ -300,62 +299,3 @@ class Datastore:
         return sorted(
             e["name"].rstrip("/").rsplit("/", 1)[-1] for e in entries if e["type"] == "directory"
         )
-
-
-def _write_file(path: str, data: bytes) -> None:
-    descriptor = os.open(path, _CREATE, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
-    except OSError:
-        os.close(descriptor)
-        _discard(path)  # never leave a partial file (it would keep a full disk full)
-        raise
-    os.close(descriptor)
-
-
-def _link_exclusive(temporary: str, path: str) -> None:
-    """Move ``temporary`` to ``path`` unless ``path`` exists (then ``AlreadyCommitted``)."""
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        os.unlink(temporary)
-        raise AlreadyCommitted(path) from None
-    except OSError as error:
-        if error.errno not in _NO_LINKS:
-            raise
-        # A file system without hard links (some network and FUSE mounts): check, then
-        # rename. Two writers within the same instant could both pass the check; the lease
-        # keeps local runs apart, and docs/datastore.md says so.
-        if os.path.exists(path):
-            os.unlink(temporary)
-            raise AlreadyCommitted(path) from None
-        os.replace(temporary, path)
-        return
-    os.unlink(temporary)
-
-
-def _discard(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
-
-
-def _read_all(descriptor: int) -> bytes:
-    # Small files (manifests) take one read plus the empty read that confirms the end.
-    parts = []
-    while part := os.read(descriptor, 1 << 20):
-        parts.append(part)
-    return b"".join(parts)
-
-
-def _pread_all(descriptor: int, size: int, offset: int) -> bytes:
-    parts = []
-    while size > 0:
-        part = os.pread(descriptor, size, offset)
-        if not part:
-            break
-        parts.append(part)
-        size -= len(part)
-        offset += len(part)
-    return b"".join(parts)

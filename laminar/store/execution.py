@@ -19,7 +19,8 @@ from laminar.errors import ArtifactError, ExecutionError
 from laminar.store.accessor import Accessor
 from laminar.store.codec import FILE, REF, VALUE, Codec, Entry
 from laminar.store.commits import MAIN, Commits, Manifest, PlanRecord, TaskGroup
-from laminar.store.datastore import AlreadyCommitted, Datastore
+from laminar.store.datastore import Datastore
+from laminar.store.files import AlreadyCommitted
 from laminar.store.integrity import CorruptObjectError, Seal, Tag
 from laminar.store.layout import Layout
 from laminar.store.lease import Lease

@@ -13,7 +13,8 @@ import networkx as nx
 import pytest
 from conftest import EXAMPLES
 
-from laminar.ir import LayerSpec, _find_cycle, _successors, _topological_order
+from laminar.ir import LayerSpec
+from laminar.ir.order import find_cycle, successors_of, topological_order
 from laminar.model.loader import load_flow
 
 
@@ -57,7 +58,7 @@ def test_the_same_cycle_as_networkx(seed: int) -> None:
         expected = [edge[0] for edge in nx.find_cycle(networkx_graph(layers))]
     except nx.NetworkXNoCycle:
         expected = []
-    assert _find_cycle(_successors(layers)) == expected
+    assert find_cycle(successors_of(layers)) == expected
 
 
 @pytest.mark.parametrize("seed", range(200))
@@ -65,9 +66,9 @@ def test_the_same_order_as_networkx(seed: int) -> None:
     layers = random_layers(seed, acyclic=True)
     position = {name: i for i, name in enumerate(layers)}
     graph = networkx_graph(layers)
-    assert _find_cycle(_successors(layers)) == []
+    assert find_cycle(successors_of(layers)) == []
     expected = tuple(nx.lexicographical_topological_sort(graph, key=lambda n: position[n]))
-    assert _topological_order(layers, _successors(layers)) == expected
+    assert topological_order(layers, successors_of(layers)) == expected
 
 
 def test_graph_is_the_networkx_graph_compilers_read() -> None:

@@ -27,8 +27,8 @@ from store.flows import pipeline
 
 
 def _full_when(condition: Callable[[str], bool]) -> Callable[[str, bytes], None]:
-    """A ``_write_file`` that writes half the bytes, then fails as a full disk does."""
-    original = datastore_module._write_file
+    """A ``write_file`` that writes half the bytes, then fails as a full disk does."""
+    original = datastore_module.write_file
 
     def write(path: str, data: bytes) -> None:
         if not condition(path):
@@ -40,7 +40,7 @@ def _full_when(condition: Callable[[str], bool]) -> Callable[[str, bytes], None]
         try:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
         except OSError:
-            os.unlink(path)  # what _write_file does on a failed write
+            os.unlink(path)  # what write_file does on a failed write
             raise
 
     return write
@@ -59,7 +59,7 @@ def test_full_disk_is_named_cleaned_up_and_resumable(
 
     ir = load_flow(str(flow)).ir()
     store = tmp_path / "store"
-    monkeypatch.setattr(datastore_module, "_write_file", _full_when(lambda p: where in p))
+    monkeypatch.setattr(datastore_module, "write_file", _full_when(lambda p: where in p))
     with pytest.raises(DatastoreFullError) as raised:
         execute(ir, Datastore(str(store)), "e")
     message = str(raised.value)
@@ -82,12 +82,12 @@ def test_full_disk_on_the_command_line_is_one_message(tmp_path: Path) -> None:
         textwrap.dedent("""
         import errno, os
         from laminar.store import datastore
-        original = datastore._write_file
+        original = datastore.write_file
         def full(path, data):
             if path.endswith(".chunk"):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
             original(path, data)
-        datastore._write_file = full
+        datastore.write_file = full
         """)
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}

@@ -12,20 +12,20 @@ task builds the IR again and importing networkx cost it more than the rest of it
 
 from __future__ import annotations
 
-import bisect
 import functools
 import inspect
-import typing
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from laminar.configurations.layers import Container, Retry
 from laminar.errors import ConfigurationError, FlowDefinitionError, LaminarWarning
+from laminar.ir.arguments import call_arguments
+from laminar.ir.order import find_cycle, successors_of, topological_order
 from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
-from laminar.model.parameters import PARAMETERS, InputSpec, Parameters, declared_inputs
+from laminar.model.parameters import PARAMETERS, InputSpec, declared_inputs
 from laminar.text import describe_bytes, printable
 
 if TYPE_CHECKING:
@@ -160,8 +160,8 @@ def build_ir(flow: type[Flow]) -> FlowIR:
         by_name[name] = reg
 
     layers = {name: _layer_spec(flow, reg, by_name) for name, reg in by_name.items()}
-    successors = _successors(layers)
-    cycle = _find_cycle(successors)
+    successors = successors_of(layers)
+    cycle = find_cycle(successors)
     if cycle:
         path = " -> ".join([*cycle, cycle[0]])
         raise FlowDefinitionError(
@@ -173,7 +173,7 @@ def build_ir(flow: type[Flow]) -> FlowIR:
         name=flow.__name__,
         layers=layers,
         classes={name: reg.layer for name, reg in by_name.items()},
-        order=_topological_order(layers, successors),
+        order=topological_order(layers, successors),
         inputs=_inputs(flow),
     )
     for spec in ir.specs():
@@ -181,67 +181,10 @@ def build_ir(flow: type[Flow]) -> FlowIR:
     return ir
 
 
-def _successors(layers: dict[str, LayerSpec]) -> dict[str, list[str]]:
-    """Each layer's dependents, in registration order (every dependency is registered)."""
-    successors: dict[str, list[str]] = {name: [] for name in layers}
-    for name, spec in layers.items():
-        for upstream in spec.dependencies:
-            successors[upstream].append(name)
-    return successors
-
-
-def _find_cycle(successors: dict[str, list[str]]) -> list[str]:
-    """The layers of one dependency cycle, in dependency order, or ``[]`` if there is none.
-
-    A depth-first search from each layer in registration order, following dependents in
-    registration order: the same cycle ``networkx.find_cycle`` reports on ``FlowIR.graph``,
-    so the error names the same layers it always did.
-    """
-    done: set[str] = set()
-    for root in successors:
-        if root in done:
-            continue
-        path = [root]
-        on_path = {root}
-        pending = [iter(successors[root])]
-        while pending:
-            head = next(pending[-1], None)
-            if head is None:
-                pending.pop()
-                done.add(path[-1])
-                on_path.discard(path.pop())
-            elif head in on_path:
-                return path[path.index(head) :]
-            elif head not in done:
-                path.append(head)
-                on_path.add(head)
-                pending.append(iter(successors[head]))
-    return []
-
-
-def _topological_order(
-    layers: dict[str, LayerSpec], successors: dict[str, list[str]]
-) -> tuple[str, ...]:
-    """Kahn's algorithm taking the earliest-registered ready layer first (an acyclic graph)."""
-    position = {name: i for i, name in enumerate(layers)}
-    waiting = {name: len(spec.dependencies) for name, spec in layers.items()}
-    # Ready layers by descending registration position: the earliest is last, popped first.
-    ready = sorted((-position[name], name) for name, count in waiting.items() if count == 0)
-    order: list[str] = []
-    while ready:
-        _, name = ready.pop()
-        order.append(name)
-        for downstream in successors[name]:
-            waiting[downstream] -= 1
-            if waiting[downstream] == 0:
-                bisect.insort(ready, (-position[downstream], downstream))
-    return tuple(order)
-
-
 def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registration]) -> LayerSpec:
     cls = reg.layer
     name = cls.__name__
-    arguments = tuple(_call_arguments(flow, cls, by_name))
+    arguments = tuple(call_arguments(flow, cls, by_name))
     # The built-in Parameters layer is read from the execution's inputs: it runs no task.
     dependencies = {upstream for _, upstream in arguments if upstream != PARAMETERS}
     parameters: list[ParameterSpec] = []
@@ -272,95 +215,6 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
         container=reg.container,
         source=_source(cls),
     )
-
-
-def _call_arguments(
-    flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
-) -> Iterator[tuple[str, str]]:
-    name = cls.__name__
-    call = cls.__call__
-    signature = inspect.signature(call)
-    hints = _resolve_hints(flow, cls, by_name)
-    for index, (arg, param) in enumerate(signature.parameters.items()):
-        if index == 0:
-            continue  # self
-        if param.kind is param.POSITIONAL_ONLY:
-            raise FlowDefinitionError(
-                f"Layer {name}.__call__ takes {arg!r} as a positional-only argument (before "
-                f"/), but laminar passes upstream layers by name. Remove the / so that "
-                f"{arg} can be passed as {arg}=..."
-            )
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise FlowDefinitionError(
-                f"Layer {name}.__call__ takes *{arg}: declare each upstream layer as its own "
-                "annotated argument, such as def __call__(self, shard: Shard)."
-            )
-        annotation = hints.get(arg, param.annotation)
-        if annotation is inspect.Parameter.empty:
-            raise FlowDefinitionError(
-                f"Layer {name}.__call__ argument {arg!r} has no annotation; annotate it with "
-                f"the upstream layer class, such as {arg}: Shard."
-            )
-        upstream = _annotation_layer(annotation)
-        if upstream == PARAMETERS and annotation in (Parameters, PARAMETERS):
-            yield arg, PARAMETERS
-            continue
-        registered = by_name.get(upstream) if upstream else None
-        if registered is None or (
-            isinstance(annotation, type) and registered.layer is not annotation
-        ):
-            shown = upstream or repr(annotation)
-            raise FlowDefinitionError(
-                f"Layer {name}.__call__ argument {arg!r} is annotated {shown}, which is not a "
-                f"layer registered in {flow.__name__}. Register it with "
-                f"@{flow.__name__}.register, or fix the annotation."
-            )
-        yield arg, registered.layer.__name__
-
-
-def _resolve_hints(
-    flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
-) -> dict[str, Any]:
-    """Resolve ``__call__``'s annotations, string ones included, against the layer's module."""
-    import sys
-
-    module = sys.modules.get(cls.__module__)
-    namespace: dict[str, Any] = vars(module) if module is not None else {}
-    # Layer names resolve first (as locals), through a view: copying the module and the
-    # layers for every layer made building a 5,000-layer flow quadratic.
-    layers = _LayerClasses(by_name)
-    try:
-        return typing.get_type_hints(cls.__call__, globalns=namespace, localns=layers)
-    except Exception:
-        # An unresolvable name: fall back to the raw annotations, reported per argument.
-        return {}
-
-
-class _LayerClasses(Mapping[str, Any]):
-    """The registered layer classes by name, read from the registrations without a copy."""
-
-    def __init__(self, by_name: dict[str, Registration]) -> None:
-        self._by_name = by_name
-
-    def __getitem__(self, name: str) -> Any:
-        if name == PARAMETERS:
-            return Parameters
-        return self._by_name[name].layer
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._by_name)
-
-    def __len__(self) -> int:
-        return len(self._by_name)
-
-
-def _annotation_layer(annotation: Any) -> str | None:
-    if isinstance(annotation, type) and issubclass(annotation, Layer):
-        return annotation.__name__
-    if isinstance(annotation, str):
-        return annotation.strip().strip("'\"") or None
-    forward = getattr(annotation, "__forward_arg__", None)
-    return forward if isinstance(forward, str) else None
 
 
 def _check_parameters(ir: FlowIR, spec: LayerSpec) -> None:

@@ -1,0 +1,105 @@
+"""A layer's ``__call__`` arguments as (argument, upstream layer) pairs: the dependencies the
+user declared, resolved and checked against the flow's registrations."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from laminar.errors import FlowDefinitionError
+from laminar.model.layer import Layer
+from laminar.model.parameters import PARAMETERS, Parameters
+
+if TYPE_CHECKING:
+    from laminar.model.flow import Flow, Registration
+
+
+def call_arguments(
+    flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
+) -> Iterator[tuple[str, str]]:
+    name = cls.__name__
+    call = cls.__call__
+    signature = inspect.signature(call)
+    hints = _resolve_hints(flow, cls, by_name)
+    for index, (arg, param) in enumerate(signature.parameters.items()):
+        if index == 0:
+            continue  # self
+        if param.kind is param.POSITIONAL_ONLY:
+            raise FlowDefinitionError(
+                f"Layer {name}.__call__ takes {arg!r} as a positional-only argument (before "
+                f"/), but laminar passes upstream layers by name. Remove the / so that "
+                f"{arg} can be passed as {arg}=..."
+            )
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise FlowDefinitionError(
+                f"Layer {name}.__call__ takes *{arg}: declare each upstream layer as its own "
+                "annotated argument, such as def __call__(self, shard: Shard)."
+            )
+        annotation = hints.get(arg, param.annotation)
+        if annotation is inspect.Parameter.empty:
+            raise FlowDefinitionError(
+                f"Layer {name}.__call__ argument {arg!r} has no annotation; annotate it with "
+                f"the upstream layer class, such as {arg}: Shard."
+            )
+        upstream = _annotation_layer(annotation)
+        if upstream == PARAMETERS and annotation in (Parameters, PARAMETERS):
+            yield arg, PARAMETERS
+            continue
+        registered = by_name.get(upstream) if upstream else None
+        if registered is None or (
+            isinstance(annotation, type) and registered.layer is not annotation
+        ):
+            shown = upstream or repr(annotation)
+            raise FlowDefinitionError(
+                f"Layer {name}.__call__ argument {arg!r} is annotated {shown}, which is not a "
+                f"layer registered in {flow.__name__}. Register it with "
+                f"@{flow.__name__}.register, or fix the annotation."
+            )
+        yield arg, registered.layer.__name__
+
+
+def _resolve_hints(
+    flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
+) -> dict[str, Any]:
+    """Resolve ``__call__``'s annotations, string ones included, against the layer's module."""
+    import sys
+
+    module = sys.modules.get(cls.__module__)
+    namespace: dict[str, Any] = vars(module) if module is not None else {}
+    # Layer names resolve first (as locals), through a view: copying the module and the
+    # layers for every layer made building a 5,000-layer flow quadratic.
+    layers = _LayerClasses(by_name)
+    try:
+        return typing.get_type_hints(cls.__call__, globalns=namespace, localns=layers)
+    except Exception:
+        # An unresolvable name: fall back to the raw annotations, reported per argument.
+        return {}
+
+
+class _LayerClasses(Mapping[str, Any]):
+    """The registered layer classes by name, read from the registrations without a copy."""
+
+    def __init__(self, by_name: dict[str, Registration]) -> None:
+        self._by_name = by_name
+
+    def __getitem__(self, name: str) -> Any:
+        if name == PARAMETERS:
+            return Parameters
+        return self._by_name[name].layer
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+
+def _annotation_layer(annotation: Any) -> str | None:
+    if isinstance(annotation, type) and issubclass(annotation, Layer):
+        return annotation.__name__
+    if isinstance(annotation, str):
+        return annotation.strip().strip("'\"") or None
+    forward = getattr(annotation, "__forward_arg__", None)
+    return forward if isinstance(forward, str) else None

@@ -15,6 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+import act_overhead
 import compile_scale
 import deployed_overhead
 import foreach_scale
@@ -35,6 +36,10 @@ BENCHMARKS: dict[str, tuple[str, Callable[[bool], list[Result]]]] = {
     "deployed": (
         "deployed overhead: shim start-up, Airflow compiled vs native (issue 15)",
         lambda quick: deployed_overhead.run((50,) if quick else deployed_overhead.SIZES),
+    ),
+    "act": (
+        "GitHub Actions under act: a job's cost beyond checkout and install (issue 15)",
+        lambda quick: act_overhead.run(1 if quick else act_overhead.REPEAT),
     ),
     "metaflow": (
         "laminar vs Metaflow",

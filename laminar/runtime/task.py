@@ -41,10 +41,14 @@ class Runtime:
         self.execution = execution
         self._inputs: dict[str, Any] | None = None
 
-    def start(self, given: dict[str, Any] | None) -> dict[str, Any]:
-        """Commit the execution's inputs, or check ``given`` against the committed ones."""
-        self._inputs = start(self.ir, self.execution, given)
-        return self._inputs
+    def start(self, given: dict[str, Any] | None) -> None:
+        """Commit the execution's inputs, or check ``given`` against the committed ones.
+
+        A flow that declares no inputs and is given none has nothing to commit or check:
+        its inputs are read only if a layer asks for them (one read less per deployed task).
+        """
+        if given or self.ir.inputs:
+            self._inputs = start(self.ir, self.execution, given)
 
     def inputs(self) -> dict[str, Any]:
         """The execution's committed inputs (its defaults when none were committed)."""

@@ -136,7 +136,7 @@ class Datastore:
         except (ImportError, ValueError) as error:
             hint = ""
             if self.url.startswith("s3://"):
-                hint = " Install S3 support with: pip install 'laminar[s3]'."
+                hint = " Install S3 support with: pip install 'laminar-compiler[s3]'."
             raise LaminarError(f"Cannot open datastore {self.url!r}: {error}.{hint}") from error
         self._fs = fs
         from fsspec.implementations.local import LocalFileSystem

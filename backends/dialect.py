@@ -40,6 +40,13 @@ class Dialect:
     #: True when a ForEach layer whose only upstream runs once is planned by that upstream's
     #: job instead of a planning job of its own.
     fuse_plans: ClassVar[bool] = False
+    #: True when the target skips jobs itself from their gates (``when:``, ``if:``); False
+    #: when every job starts and the shim reports a skip by its exit status.
+    native_skips: ClassVar[bool] = True
+    #: True when a job may read an output of a job that was skipped (it reads empty).
+    reads_skipped_outputs: ClassVar[bool] = False
+    #: The exit status the target shows as a skipped task (0: none).
+    skipped_status: ClassVar[int] = 0
     #: The largest file the target accepts, its name, and what else the user can do.
     max_output_bytes: ClassVar[int | None] = None
     output_limit: ClassVar[str] = ""
@@ -69,6 +76,10 @@ class Dialect:
     def needs_image(self) -> bool:
         """Whether every job must name a container image."""
         return False
+
+    def finished_output(self, job: str) -> str | None:
+        """Where job ``job`` writes whether its layer finished; ``None``: the dialect adds it."""
+        return None
 
     # -- command-line options ---------------------------------------------------------------
     @classmethod

@@ -18,10 +18,26 @@ from laminar.model.parameters import InputSpec
 class JobKind(enum.Enum):
     #: Runs a layer without ForEach: ``laminar task FLOW --layer=L``.
     RUN = "run"
-    #: Plans a ForEach layer: ``laminar plan FLOW --layer=L --format F``; prints its legs.
+    #: Plans a ForEach layer, or runs the entry hooks of a layer without ForEach:
+    #: ``laminar plan FLOW --layer=L --format F``; prints its legs (0 when it is skipped).
     PLAN = "plan"
-    #: One leg of a ForEach layer, fanned out over its plan's legs (``LAMINAR_LEG``).
+    #: One leg of a planned layer, fanned out over its plan's legs (``LAMINAR_LEG``).
     MAPPED = "mapped"
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A decision a job waits on: the job runs only if layer ``layer`` decided to run.
+
+    ``output`` says where the decision is: ``legs``, the legs its plan printed for the mapped
+    job ``mapped`` (0: skipped by its entry hooks), or ``finished``, the ``finished`` output
+    (``true``/``false``) of its job ``job`` (``Catch`` caught an error: not finished).
+    """
+
+    layer: str
+    job: str
+    output: str
+    mapped: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,15 @@ class Job:
     workdir: str | None = None
     #: How many words at the start of ``argv`` run laminar (the rest are its arguments).
     executable: int = 1
+    #: The decisions this job waits on (``lowering`` leaves them out for targets where the
+    #: shim decides alone); all must be "run" for the job to start.
+    gates: tuple[Gate, ...] = ()
+    #: Whether the job runs even when jobs it waits for were skipped: a planning job whose
+    #: entry hooks decide (a layer after a skipped one may still run).
+    after_skips: bool = False
+    #: Whether the job writes whether its layer finished (``--finished-output``): a ``Catch``
+    #: layer whose decision gates later jobs.
+    reports_finished: bool = False
 
     @property
     def layer(self) -> str:
@@ -97,5 +122,7 @@ class JobGraph:
         return cached
 
     def skippable(self, job_id: str) -> bool:
-        """Whether ``job_id`` may end skipped on a successful run (a fan-out with no legs)."""
-        return self.job(job_id).kind is JobKind.MAPPED
+        """Whether ``job_id`` may end skipped on a run where its layer ran (a ForEach fan-out
+        with no legs); a layer skipped by a decision is not "ran" (see ``Gate``)."""
+        job = self.job(job_id)
+        return job.kind is JobKind.MAPPED and job.spec.is_foreach

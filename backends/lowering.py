@@ -2,7 +2,12 @@
 
 A layer that runs once becomes one ``RUN`` job. A ForEach layer becomes a ``PLAN`` job, which
 counts its tasks from the datastore and prints how many legs to start, and a ``MAPPED`` job
-fanned out over those legs. Everything a target needs is decided here, the same way for every
+fanned out over those legs. A layer with an entry hook is planned the same way: its plan runs
+the hooks and prints one leg or none, so every target shows a skipped layer as it shows an
+empty fan-out. Jobs after a layer that may be skipped carry ``Gate``s, the decisions they
+wait on (``laminar.ir.branching``), for targets that skip them natively.
+
+Everything a target needs is decided here, the same way for every
 target: ids legal for the target's name rule, the shim command of each job, the image (with
 the error when there is none), the layer's environment (laminar's own variables refused),
 retries (in the orchestrator, or in the shim for targets without retries) and resources.
@@ -19,12 +24,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from laminar import __version__
-from laminar.backends.jobs import Job, JobGraph, JobKind, Resources
+from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Resources
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.configurations.layers import Retry
 from laminar.contract import PLAN, RESERVED_ENV, TASK, PlanFormat, check_datastore_url, shim_argv
 from laminar.errors import CompileError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
+from laminar.ir.branching import deciders
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,22 @@ class Target(Protocol):
 
     def needs_image(self) -> bool: ...
 
+    @property
+    def native_skips(self) -> bool:
+        """True when the target skips jobs by itself from ``Gate``s (``when:``, ``if:``);
+        False when every job runs and the shim reports a skip (``skipped_status``)."""
+
+    @property
+    def reads_skipped_outputs(self) -> bool:
+        """True when a job may read an output of a job that was skipped (it reads empty)."""
+
+    @property
+    def skipped_status(self) -> int:
+        """The exit status that makes the target mark a task skipped; 0 for none."""
+
+    def finished_output(self, job: str) -> str | None:
+        """Where job ``job`` writes its ``finished`` output; ``None``: the dialect says."""
+
 
 def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
     """Build the job graph of ``ir`` for ``target``. Raises ``CompileError``."""
@@ -84,13 +106,16 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
     layers = list(ir.order)
     ids = assign_ids(layers, target.name_rule, reserved=target.reserved)
     fused = _fused_plans(ir) if target.fuse_plans else {}
-    foreach = [name for name in layers if ir.spec(name).is_foreach and name not in fused]
+    planned = [name for name in layers if _planned(ir.spec(name)) and name not in fused]
     plan_ids = assign_ids(
-        foreach,
+        planned,
         target.name_rule,
         reserved=[*target.reserved, *ids.values()],
         suffix=target.plan_suffix,
     )
+    plan_ids.update((name, ids[upstream]) for name, upstream in fused.items())
+    gates = _gates(ir, target, ids, plan_ids)
+    reporters = {g.layer for found in gates.values() for g in found if g.output == "finished"}
     jobs: list[Job] = []
     for spec in ir.specs():
         after = tuple(ids[dependency] for dependency in spec.dependencies)
@@ -101,30 +126,42 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
             "retry": None if target.shim_retries else _retry(spec),
             "workdir": spec.container.workdir if spec.container is not None else None,
             "executable": len(_laminar(spec, options)),
+            "gates": gates[spec.name],
         }
         task = _task_argv(spec, options, target)
         resources = _resources(spec)
-        if not spec.is_foreach:
-            planned = [name for name, upstream in fused.items() if upstream == spec.name]
+        if not _planned(spec):
+            plans = [name for name, upstream in fused.items() if upstream == spec.name]
+            reports = spec.name in reporters
             jobs.append(
                 Job(
                     ids[spec.name],
                     JobKind.RUN,
                     after=after,
-                    argv=task + _then_plan_argv(planned, ids, target),
-                    plans=tuple(ids[name] for name in planned),
+                    argv=task
+                    + _then_plan_argv(plans, ids, target)
+                    + _finished_argv(reports, bool(plans), ids[spec.name], target),
+                    plans=tuple(ids[name] for name in plans),
                     resources=resources,
+                    reports_finished=reports,
                     **common,
                 )
             )
             continue
-        if spec.name in fused:
-            plan_id = ids[fused[spec.name]]
-        else:
-            # The planning job only counts, so it keeps the cluster's default resources.
-            plan_id = plan_ids[spec.name]
+        plan_id = plan_ids[spec.name]
+        if spec.name not in fused:
+            # The planning job only counts or decides: the cluster's default resources.
             plan = _plan_argv(spec, ids[spec.name], options, target)
-            jobs.append(Job(plan_id, JobKind.PLAN, after=after, argv=plan, **common))
+            jobs.append(
+                Job(
+                    plan_id,
+                    JobKind.PLAN,
+                    after=after,
+                    argv=plan,
+                    after_skips=spec.has_entry,
+                    **common,
+                )
+            )
         jobs.append(
             Job(
                 ids[spec.name],
@@ -162,9 +199,50 @@ def _laminar(spec: LayerSpec, options: CompileOptions) -> tuple[str, ...]:
     return words or options.laminar
 
 
+def _planned(spec: LayerSpec) -> bool:
+    """Whether the layer has a plan: a ForEach layer, or one whose entry hooks decide."""
+    return spec.is_foreach or spec.has_entry
+
+
+def _gates(
+    ir: FlowIR, target: Target, ids: dict[str, str], plan_ids: dict[str, str]
+) -> dict[str, tuple[Gate, ...]]:
+    """Each layer's gates: the decisions its jobs wait on, where the target reads them.
+
+    A decision by entry hooks is the legs of the decider's plan; a ``Catch`` decider's is its
+    job's ``finished`` output, which a target that cannot read a skipped job's outputs (Argo)
+    only reads from a decider that always runs; otherwise the shim records the skip.
+    """
+    found: dict[str, tuple[Gate, ...]] = {}
+    for name in ir.order:
+        gates: list[Gate] = []
+        for decider in deciders(ir, name) if target.native_skips else ():
+            spec = ir.spec(decider)
+            if spec.has_entry:
+                gates.append(Gate(decider, plan_ids[decider], "legs", ids[decider]))
+            elif target.reads_skipped_outputs or not deciders(ir, decider):
+                gates.append(Gate(decider, ids[decider], "finished", ids[decider]))
+        found[name] = tuple(gates)
+    return found
+
+
 def _task_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tuple[str, ...]:
-    extra = ("--retry",) if target.shim_retries and spec.retry is not None else ()
+    extra = ["--retry"] if target.shim_retries and spec.retry is not None else []
+    if target.skipped_status:
+        extra.append(f"--skipped-status={target.skipped_status}")
     return shim_argv(_laminar(spec, options), TASK, options.flow_ref, spec.name, *extra)
+
+
+def _finished_argv(reports: bool, formatted: bool, job: str, target: Target) -> tuple[str, ...]:
+    """``--finished-output=PATH`` (and the output format) for a job whose decision gates
+    later jobs; a target without a path (GitHub's ``$GITHUB_OUTPUT``) adds it itself."""
+    if not reports:
+        return ()
+    extra = [] if formatted else ["--format", target.plan_format.value]
+    output = target.finished_output(job)
+    if output is not None:
+        extra.append(f"--finished-output={output}")
+    return tuple(extra)
 
 
 def _plan_argv(
@@ -196,13 +274,14 @@ def _then_plan_argv(planned: list[str], ids: dict[str, str], target: Target) -> 
 
 
 def _fused_plans(ir: FlowIR) -> dict[str, str]:
-    """ForEach layer -> the upstream that plans it: where its only upstream runs once, the
-    plan needs nothing that upstream's job has not just committed."""
+    """Planned layer -> the upstream that plans it: where its only upstream runs once, and
+    always runs (it waits on no decision), the plan needs nothing that upstream's job has
+    not just committed."""
     fused: dict[str, str] = {}
     for spec in ir.specs():
-        if spec.is_foreach and len(spec.dependencies) == 1:
+        if _planned(spec) and len(spec.dependencies) == 1:
             upstream = ir.spec(spec.dependencies[0])
-            if not upstream.is_foreach:
+            if not _planned(upstream) and not deciders(ir, upstream.name):
                 fused[spec.name] = upstream.name
     return fused
 

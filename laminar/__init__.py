@@ -1,12 +1,13 @@
 """laminar: write a workflow once as Python classes, run it locally, compile it anywhere."""
 
-from laminar.configurations.layers import Container, ForEach, Parameter, Parameters, Retry
+from laminar.configurations.layers import Catch, Container, ForEach, Parameter, Parameters, Retry
 from laminar.model.flow import Flow
 from laminar.model.layer import Layer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Catch",
     "Container",
     "Flow",
     "ForEach",

@@ -82,6 +82,17 @@ def render_plan(count: int, legs: int, fmt: PlanFormat) -> str:
     return json.dumps({"count": count, "legs": legs}) + "\n"
 
 
+def render_output(name: str, value: str, fmt: PlanFormat) -> str:
+    """One output of ``laminar task`` (``--finished-output``): ``name=value`` for GitHub's
+    ``$GITHUB_OUTPUT``, else the value alone (an Argo output parameter's file)."""
+    return f"{name}={value}\n" if fmt is PlanFormat.GITHUB else f"{value}\n"
+
+
+#: The exit status ``laminar task --skipped-status`` gives when the layer was skipped:
+#: Airflow's ``skip_on_exit_code`` default (BashOperator), which marks the task skipped.
+SKIPPED_STATUS = 99
+
+
 def shim_argv(
     laminar: tuple[str, ...], command: str, flow_ref: str, layer: str, *options: str
 ) -> tuple[str, ...]:

@@ -38,3 +38,12 @@ class ExecutionError(LaminarError):
 
 class LaminarWarning(UserWarning):
     """Something laminar could not check for sure; it is checked again when the flow runs."""
+
+
+class NotFinishedError(AttributeError):
+    """A layer read an attribute of an upstream layer that did not finish: it was skipped
+    (an entry hook returned False, or a layer before it was skipped) or its failure was caught.
+
+    An ``AttributeError``, so ``hasattr(b, "foo")`` is False and ``getattr(b, "foo", None)``
+    works, and not a ``LaminarError``: it is raised on the user's own line, where the fix is.
+    """

@@ -10,6 +10,7 @@ from laminar import __version__
 from laminar.cli.checks import check_arguments, option_value
 from laminar.cli.shim_args import parse_shim_arguments
 from laminar.contract import (
+    SKIPPED_STATUS,
     SYNC,
     SYNC_CHANGED,
     SYNC_SNAPSHOT,
@@ -120,7 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     datastore(show)
 
     shim_help = "(runtime shim, used by generated workflows)"
-    plan = command("plan", f"Count a ForEach layer's tasks and commit its plan {shim_help}.")
+    plan = command(
+        "plan",
+        f"Count a ForEach layer's tasks, or run a layer's entry hooks, and commit its plan "
+        f"{shim_help}.",
+    )
     task = command("task", f"Run one layer, or one leg of a ForEach layer {shim_help}.")
     for sub in (plan, task):
         sub.add_argument("--layer", required=True, help="the layer's name")
@@ -148,6 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     task.add_argument(
         "--plan-output", action="append", default=[], metavar="FILE", help="see --then-plan"
+    )
+    task.add_argument(
+        "--skipped-status",
+        type=whole,
+        default=0,
+        metavar="N",
+        help=f"exit with N when the layer was skipped (Airflow: {SKIPPED_STATUS}); default 0",
+    )
+    task.add_argument(
+        "--finished-output",
+        metavar="FILE",
+        help="write whether the layer finished (true/false; github: finished= line) there",
     )
     add_sync(commands, shim_help)
     return parser
@@ -250,7 +267,7 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
     from laminar.runtime import shim
 
     if args.command == "plan":
-        shim.plan(
+        return shim.plan(
             flow.ir(),
             args.layer,
             execution=args.execution,
@@ -259,7 +276,6 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
             fmt=PlanFormat(args.format),
             output=args.output,
         )
-        return 0
     if len(args.then_plan) != len(args.plan_output):
         raise LaminarError("laminar task: give one --plan-output FILE per --then-plan LAYER.")
     return shim.task(
@@ -272,6 +288,8 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
         then_plan=list(zip(args.then_plan, args.plan_output, strict=True)),
         max_legs=args.max_legs,
         fmt=PlanFormat(args.format),
+        skipped_status=args.skipped_status,
+        finished_output=args.finished_output,
     )
 
 

@@ -49,6 +49,8 @@ _OPTIONS: dict[str, dict[str, tuple[str, Callable[[str], object] | str, object]]
         "--format": ("format", _plan_format, PlanFormat.JSON.value),
         "--then-plan": ("then_plan", _APPEND, []),
         "--plan-output": ("plan_output", _APPEND, []),
+        "--skipped-status": ("skipped_status", _whole, 0),
+        "--finished-output": ("finished_output", str, None),
     },
     PLAN: {
         "--layer": ("layer", str, None),

@@ -15,9 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from laminar.configurations.catch import Catch
 from laminar.errors import ConfigurationError
 from laminar.model.parameters import Parameters as _Parameters
 from laminar.text import invalid_utf8
+
+__all__ = ["Catch", "Container", "ForEach", "Parameter", "Parameters", "Retry"]
 
 if TYPE_CHECKING:
     from laminar.model.layer import Layer

@@ -19,9 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from laminar.configurations.catch import Catch
 from laminar.configurations.layers import Container, Retry
 from laminar.errors import ConfigurationError, FlowDefinitionError, LaminarWarning
 from laminar.ir.arguments import call_arguments
+from laminar.ir.hooks import HookSpec, layer_hooks
 from laminar.ir.order import find_cycle, successors_of, topological_order
 from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
@@ -58,6 +60,10 @@ class LayerSpec:
     container: Container | None = None
     #: ``file:line`` of the layer's class, for error messages.
     source: str = ""
+    #: The layer's hooks (the flow's first), in the order they run.
+    hooks: tuple[HookSpec, ...] = ()
+    #: Exceptions that leave a task not finished instead of failing the run.
+    catch: Catch | None = None
 
     @property
     def is_foreach(self) -> bool:
@@ -65,8 +71,18 @@ class LayerSpec:
 
     @property
     def reads_inputs(self) -> bool:
-        """Whether ``__call__`` takes the built-in ``Parameters`` layer (the flow's inputs)."""
-        return any(upstream == PARAMETERS for _, upstream in self.arguments)
+        """Whether ``__call__`` or a hook takes the built-in ``Parameters`` layer (the flow's
+        inputs)."""
+        arguments = [*self.arguments, *(a for hook in self.hooks for a in hook.arguments)]
+        return any(upstream == PARAMETERS for _, upstream in arguments)
+
+    def hooks_of(self, kind: str) -> tuple[HookSpec, ...]:
+        return tuple(hook for hook in self.hooks if hook.kind == kind)
+
+    @property
+    def has_entry(self) -> bool:
+        """Whether an entry hook decides if the layer (each task of a ForEach) runs."""
+        return any(hook.kind == "entry" for hook in self.hooks)
 
 
 class FlowIR:
@@ -122,6 +138,12 @@ class FlowIR:
     def specs(self) -> Iterator[LayerSpec]:
         for name in self.order:
             yield self.layers[name]
+
+    @functools.cached_property
+    def branches(self) -> bool:
+        """Whether any layer may be skipped or not finish (entry hooks, ``Catch``): only then
+        does a task check how the layers before it ended."""
+        return any(spec.has_entry or spec.catch is not None for spec in self.layers.values())
 
     def downstream(self, name: str) -> tuple[str, ...]:
         return tuple(n for n in self.order if name in self.layers[n].dependencies)
@@ -185,8 +207,13 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
     cls = reg.layer
     name = cls.__name__
     arguments = tuple(call_arguments(flow, cls, by_name))
+    hooks = layer_hooks(flow, cls, by_name)
     # The built-in Parameters layer is read from the execution's inputs: it runs no task.
-    dependencies = {upstream for _, upstream in arguments if upstream != PARAMETERS}
+    dependencies = {
+        upstream
+        for _, upstream in (*arguments, *(a for hook in hooks for a in hook.arguments))
+        if upstream != PARAMETERS
+    }
     parameters: list[ParameterSpec] = []
     if reg.foreach is not None:
         for param in reg.foreach.parameters:
@@ -214,6 +241,8 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
         retry=reg.retry,
         container=reg.container,
         source=_source(cls),
+        hooks=hooks,
+        catch=reg.catch,
     )
 
 

@@ -19,28 +19,40 @@ if TYPE_CHECKING:
 def call_arguments(
     flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
 ) -> Iterator[tuple[str, str]]:
-    name = cls.__name__
-    call = cls.__call__
-    signature = inspect.signature(call)
-    hints = _resolve_hints(flow, cls, by_name)
+    """``__call__``'s dependencies."""
+    return function_arguments(flow, cls, cls.__call__, "__call__", by_name)
+
+
+def function_arguments(
+    flow: type[Flow],
+    cls: type[Layer],
+    function: Any,
+    method: str,
+    by_name: dict[str, Registration],
+) -> Iterator[tuple[str, str]]:
+    """The dependencies of ``cls``'s method ``method`` (``__call__`` or a hook), declared
+    as annotated arguments after ``self``."""
+    name = f"{cls.__name__}.{method}"
+    signature = inspect.signature(function)
+    hints = _resolve_hints(function, by_name)
     for index, (arg, param) in enumerate(signature.parameters.items()):
         if index == 0:
             continue  # self
         if param.kind is param.POSITIONAL_ONLY:
             raise FlowDefinitionError(
-                f"Layer {name}.__call__ takes {arg!r} as a positional-only argument (before "
+                f"Layer {name} takes {arg!r} as a positional-only argument (before "
                 f"/), but laminar passes upstream layers by name. Remove the / so that "
                 f"{arg} can be passed as {arg}=..."
             )
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise FlowDefinitionError(
-                f"Layer {name}.__call__ takes *{arg}: declare each upstream layer as its own "
+                f"Layer {name} takes *{arg}: declare each upstream layer as its own "
                 "annotated argument, such as def __call__(self, shard: Shard)."
             )
         annotation = hints.get(arg, param.annotation)
         if annotation is inspect.Parameter.empty:
             raise FlowDefinitionError(
-                f"Layer {name}.__call__ argument {arg!r} has no annotation; annotate it with "
+                f"Layer {name} argument {arg!r} has no annotation; annotate it with "
                 f"the upstream layer class, such as {arg}: Shard."
             )
         upstream = _annotation_layer(annotation)
@@ -53,26 +65,25 @@ def call_arguments(
         ):
             shown = upstream or repr(annotation)
             raise FlowDefinitionError(
-                f"Layer {name}.__call__ argument {arg!r} is annotated {shown}, which is not a "
+                f"Layer {name} argument {arg!r} is annotated {shown}, which is not a "
                 f"layer registered in {flow.__name__}. Register it with "
                 f"@{flow.__name__}.register, or fix the annotation."
             )
         yield arg, registered.layer.__name__
 
 
-def _resolve_hints(
-    flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
-) -> dict[str, Any]:
-    """Resolve ``__call__``'s annotations, string ones included, against the layer's module."""
+def _resolve_hints(function: Any, by_name: dict[str, Registration]) -> dict[str, Any]:
+    """Resolve ``function``'s annotations, string ones included, against its module."""
     import sys
 
-    module = sys.modules.get(cls.__module__)
+    function = inspect.unwrap(function)
+    module = sys.modules.get(getattr(function, "__module__", None) or "")
     namespace: dict[str, Any] = vars(module) if module is not None else {}
     # Layer names resolve first (as locals), through a view: copying the module and the
     # layers for every layer made building a 5,000-layer flow quadratic.
     layers = _LayerClasses(by_name)
     try:
-        return typing.get_type_hints(cls.__call__, globalns=namespace, localns=layers)
+        return typing.get_type_hints(function, globalns=namespace, localns=layers)
     except Exception:
         # An unresolvable name: fall back to the raw annotations, reported per argument.
         return {}

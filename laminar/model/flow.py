@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
+from laminar.configurations.catch import Catch
 from laminar.configurations.layers import Container, ForEach, Retry
 from laminar.errors import ConfigurationError
 from laminar.model.layer import Layer
@@ -34,6 +35,7 @@ class Registration:
     foreach: ForEach | None
     retry: Retry | None
     container: Container | None
+    catch: Catch | None = None
 
 
 class Flow:
@@ -77,6 +79,7 @@ class Flow:
         foreach: ForEach | None = None,
         retry: Retry | None = None,
         container: Container | None = None,
+        catch: Catch | None = None,
     ) -> Callable[[L], L]: ...
 
     @classmethod
@@ -88,6 +91,7 @@ class Flow:
         foreach: ForEach | None = None,
         retry: Retry | None = None,
         container: Container | None = None,
+        catch: Catch | None = None,
     ) -> L | Callable[[L], L]:
         """Add a layer to this flow: ``@MyFlow.register`` or ``@MyFlow.register(foreach=...)``."""
         if cls is Flow:
@@ -98,6 +102,7 @@ class Flow:
         _check_config(foreach, ForEach, "foreach", "ForEach(parameters=[...])")
         _check_config(retry, Retry, "retry", "Retry(attempts=3)")
         _check_config(container, Container, "container", "Container(image='...')")
+        _check_config(catch, Catch, "catch", "Catch(TypeError, IOError)")
 
         def decorate(layer_cls: L) -> L:
             if not (isinstance(layer_cls, type) and issubclass(layer_cls, Layer)):
@@ -106,7 +111,9 @@ class Flow:
                     f"{layer_cls!r} is not one. Write class {getattr(layer_cls, '__name__', 'X')}"
                     "(Layer): ..."
                 )
-            cls._registrations.append(Registration(layer_cls, foreach, retry, container))
+            cls._registrations.append(
+                Registration(layer_cls, foreach, retry, container, catch or None)
+            )
             return layer_cls
 
         return decorate(layer) if layer is not None else decorate

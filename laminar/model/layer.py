@@ -36,8 +36,38 @@ class UpstreamReader(Protocol):
 
     def read(self, attribute: str) -> Any: ...
 
+    @property
+    def finished(self) -> bool:
+        """Whether the upstream layer finished (it may have been skipped)."""
+
     def stores(self, attribute: str) -> bool:
         """Whether the upstream layer stored ``attribute`` (then it wins over the class's)."""
+
+
+class State:
+    """``layer.state``: ``state.finished`` says whether the layer ran to the end.
+
+    A downstream layer reads it on its upstream layers to learn whether one was skipped (an
+    entry hook returned False, or a layer before it was skipped) or failed with an error its
+    ``Catch`` lists. A running layer has not finished; a layer built with ``Layer(**attrs)``
+    for a unit test has.
+    """
+
+    __slots__ = ("_layer",)
+
+    def __init__(self, layer: Layer) -> None:
+        self._layer = layer
+
+    @property
+    def finished(self) -> bool:
+        own = object.__getattribute__(self._layer, "__dict__")
+        reader = own.get("_laminar_reader")
+        if reader is not None:
+            return bool(reader.finished)
+        return own.get("_laminar_runtime") is None
+
+    def __repr__(self) -> str:
+        return f"State(finished={self.finished})"
 
 
 class _runtime_value:
@@ -112,6 +142,11 @@ class Layer:
         """Which attempt of this task is running: 1, then 2 for the first retry, ..."""
         runtime = self._laminar_runtime
         return runtime.attempt_number if runtime is not None else 1
+
+    @_runtime_value
+    def state(self) -> State:
+        """Whether the layer finished: ``upstream.state.finished``."""
+        return State(self)
 
     @_runtime_value
     def configuration(self) -> Any:

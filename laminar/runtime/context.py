@@ -13,7 +13,7 @@ from laminar.ir import LayerSpec, ParameterSpec
 from laminar.model.layer import Layer
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import DatastoreWriteError
-from laminar.store.execution import Execution
+from laminar.store.execution import Execution, not_finished
 
 if TYPE_CHECKING:
     from laminar.runtime.task import Runtime
@@ -95,8 +95,20 @@ class UpstreamReader:
         self.upstream = upstream
         self.reader = reader
         self.names: frozenset[str] | None = None
+        #: Attributes bound to this task's element of an upstream task that did not finish.
+        self.missing: dict[str, str] = {}
+
+    @property
+    def finished(self) -> bool:
+        """Whether the upstream layer finished (``view.state.finished``)."""
+        from laminar.runtime.decisions import layer_state
+
+        ended = layer_state(self.runtime, self.upstream.name)
+        return ended is not None and ended.finished
 
     def stores(self, attribute: str) -> bool:
+        if attribute in self.missing:
+            return False
         if self.names is None:
             self.names = self.runtime.execution.stored_names(
                 self.upstream.name, foreach=self.upstream.is_foreach
@@ -106,6 +118,8 @@ class UpstreamReader:
     def read(self, attribute: str) -> Any:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
+        if attribute in self.missing:
+            raise not_finished(self.reader, self.upstream.name, attribute, self.missing[attribute])
         value = self.runtime.execution.attribute(
             self.upstream.name, attribute, reader=self.reader, foreach=self.upstream.is_foreach
         )

@@ -29,7 +29,7 @@ from laminar.runtime.context import TaskFailed, in_layer
 from laminar.runtime.progress import Progress
 from laminar.runtime.task import Runtime
 from laminar.store.datastore import Datastore
-from laminar.store.execution import Execution, PlanRecord
+from laminar.store.execution import CAUGHT, MAIN, SKIPPED, Execution, PlanRecord
 from laminar.store.lease import Lease
 from laminar.store.refusals import refused
 from laminar.text import printable
@@ -81,15 +81,32 @@ def execute(
                 if spec.is_foreach:
                     plan = runtime.plan(spec.name)
                     ran = _run_tasks(runtime, spec, plan, workers, progress, started)
-                    skipped = plan.count - ran
-                    detail = f"{plan.count} tasks" + (
-                        f", {skipped} already committed" if skipped else ""
-                    )
+                    detail = _foreach_detail(execution, spec.name, plan, ran)
                 else:
                     ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
-                    detail = "ran" if ran else "already committed"
+                    detail = _layer_detail(execution, spec.name, ran)
             progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
     return execution
+
+
+def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
+    manifest = execution.read_manifest(layer, MAIN)
+    if manifest is not None and not manifest.finished:
+        return f"{manifest.status} ({printable(manifest.reason)})"
+    return "ran" if ran else "already committed"
+
+
+def _foreach_detail(execution: Execution, layer: str, plan: PlanRecord, ran: int) -> str:
+    if plan.skipped:
+        return f"skipped ({printable(plan.skipped)})"
+    detail = f"{plan.count} tasks"
+    if plan.sparse and plan.count:
+        ended = execution.read_manifests(layer, [str(i) for i in range(plan.count)])
+        for status in (SKIPPED, CAUGHT):
+            n = sum(1 for m in ended if m is not None and m.status == status)
+            detail += f", {n} {status}" if n else ""
+    done_before = plan.count - ran
+    return detail + (f", {done_before} already committed" if done_before > 0 else "")
 
 
 def rerun_closure(ir: FlowIR, layers: Sequence[str]) -> list[str]:

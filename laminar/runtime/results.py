@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from laminar.configurations import serde
 from laminar.contract import check_execution_id
 from laminar.errors import ExecutionError
+from laminar.runtime.decisions import Ended, ended
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import Datastore, safe_key
-from laminar.store.execution import MAIN, Execution, PlanRecord
+from laminar.store.execution import CAUGHT, MAIN, SKIPPED, Execution, PlanRecord
 from laminar.store.layout import EXECUTION_RECORD
 from laminar.text import printable
 
@@ -94,6 +95,11 @@ class LayerResults:
     def name(self) -> str:
         return self._spec.name
 
+    @property
+    def state(self) -> Ended:
+        """``state.finished``: whether the layer finished (``state.reason`` says why not)."""
+        return decided(self._ir, self._execution, self._spec.name)
+
     def attributes(self) -> list[str]:
         """Names of the attributes the layer set (from its first committed task for ForEach
         layers)."""
@@ -104,13 +110,17 @@ class LayerResults:
     def _stored_names(self) -> list[str]:
         name = self._spec.name
         if self._spec.is_foreach:
-            done = [int(t) for t in self._execution.committed_tasks(name) if t.isdigit()]
-            if not done:
+            plan = self._execution.read_plan(name)
+            if plan is None or plan.skipped:
                 return []
-            manifest = self._execution.read_manifest(name, str(min(done)))
+            done = sorted(int(t) for t in self._execution.committed_tasks(name) if t.isdigit())
+            finished = (m for t in done if (m := self._execution.read_manifest(name, str(t))))
+            manifest = next((m for m in finished if m.finished), None)
         else:
             manifest = self._execution.read_manifest(name, MAIN)
-        return sorted(manifest.attributes) if manifest is not None else []
+        if manifest is None or not manifest.finished:
+            return []
+        return sorted(manifest.attributes)
 
     def tasks(self) -> int | None:
         """Number of planned ForEach tasks; None for a layer without ForEach or not planned."""
@@ -126,6 +136,12 @@ class LayerResults:
         )
 
 
+def decided(ir: FlowIR, execution: Execution, layer: str) -> Ended:
+    """How ``layer`` ended in ``execution``; not finished when it has not run."""
+    state = ended(execution, layer, foreach=ir.spec(layer).is_foreach)
+    return state if state is not None else Ended(False, "not run")
+
+
 @dataclass(frozen=True)
 class LayerState:
     """How far a layer got: what ``laminar show`` prints next to its name."""
@@ -135,25 +151,44 @@ class LayerState:
     planned: int | None
     #: Committed tasks (0 or 1 for a layer without ForEach).
     committed: int
+    #: ``skipped (why)`` or ``caught ...`` for a layer that did not finish; else "".
+    ended: str = ""
+    #: Tasks of a ForEach layer that were skipped, and whose error was caught.
+    skipped: int = 0
+    caught: int = 0
 
     def __str__(self) -> str:
+        if self.ended:
+            return self.ended
         if not self.foreach:
             return "" if self.committed else "not run"
         if self.planned is None:
             return "not planned"
         if self.committed < self.planned:
             return f"{self.committed}/{self.planned} tasks committed"
-        return f"{self.planned} tasks"
+        counts = [f"{n} {what}" for n, what in ((self.skipped, SKIPPED), (self.caught, CAUGHT))]
+        return ", ".join([f"{self.planned} tasks", *(c for c in counts if c[0] != "0")])
 
 
 def layer_state(execution: Execution, spec: LayerSpec) -> LayerState:
     if not spec.is_foreach:
-        return LayerState(False, None, int(execution.read_manifest(spec.name, MAIN) is not None))
+        manifest = execution.read_manifest(spec.name, MAIN)
+        ended = ""
+        if manifest is not None and not manifest.finished:
+            ended = f"{manifest.status}: {manifest.reason}"
+        return LayerState(False, None, int(manifest is not None), ended)
     plan: PlanRecord | None = execution.read_plan(spec.name)
     if plan is None:
         return LayerState(True, None, 0)
-    done = execution.committed_tasks(spec.name)
-    return LayerState(True, plan.count, sum(t.isdigit() and int(t) < plan.count for t in done))
+    if plan.skipped:
+        return LayerState(True, 0, 0, f"{SKIPPED}: {plan.skipped}")
+    done = [t for t in execution.committed_tasks(spec.name) if t.isdigit() and int(t) < plan.count]
+    statuses: list[str] = []
+    if plan.sparse:
+        statuses = [m.status for m in execution.read_manifests(spec.name, done) if m is not None]
+    return LayerState(
+        True, plan.count, len(done), "", statuses.count(SKIPPED), statuses.count(CAUGHT)
+    )
 
 
 class ExecutionResults:

@@ -13,11 +13,19 @@ import sys
 from collections.abc import Sequence
 
 from laminar.configurations import serde
-from laminar.contract import ENV_EXECUTION, ENV_LEG, PlanFormat, check_execution_id, render_plan
+from laminar.contract import (
+    ENV_EXECUTION,
+    ENV_LEG,
+    PlanFormat,
+    check_execution_id,
+    render_output,
+    render_plan,
+)
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime import inputs
 from laminar.runtime.context import TaskFailed
+from laminar.runtime.decisions import layer_state
 from laminar.runtime.task import Runtime
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
@@ -35,7 +43,13 @@ def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str
     execution_store = Execution(
         Datastore(datastore), ir.name, execution_id, protocols=serde.PROTOCOLS
     )
-    return Runtime(ir, execution_store)
+    runtime = Runtime(ir, execution_store)
+    runtime.report = _say  # the task's log says why a layer was skipped
+    return runtime
+
+
+def _say(message: str) -> None:
+    print(f"laminar: {printable_lines(message)}", file=sys.stderr, flush=True)
 
 
 def plan(
@@ -47,11 +61,17 @@ def plan(
     max_legs: int | None = None,
     fmt: PlanFormat = PlanFormat.JSON,
     output: str | None = None,
-) -> None:
-    """Count ForEach layer ``layer``'s tasks, commit the plan and print its legs as ``fmt``."""
+) -> int:
+    """Plan ``layer`` (count a ForEach layer's tasks; run a layer's entry hooks), commit the
+    plan and print its legs as ``fmt``; 0, or 1 when an entry hook raised."""
     runtime = open_runtime(ir, "plan", execution, datastore)
     runtime.start(inputs.from_environment())
-    emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
+    try:
+        emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
+    except TaskFailed as failure:
+        _report(failure)
+        return 1
+    return 0
 
 
 def emit_plan(
@@ -64,7 +84,10 @@ def emit_plan(
 ) -> None:
     """Plan ``layer`` (or reuse its committed plan) and print its legs as ``fmt``."""
     record = runtime.plan(layer, max_legs=max_legs)
-    text = render_plan(record.count, record.legs, fmt)
+    _write_output(output, render_plan(record.count, record.legs, fmt), fmt, command)
+
+
+def _write_output(output: str | None, text: str, fmt: PlanFormat, command: str) -> None:
     if output is None:
         sys.stdout.write(text)
         return
@@ -92,12 +115,17 @@ def task(
     then_plan: Sequence[tuple[str, str]] = (),
     max_legs: int | None = None,
     fmt: PlanFormat = PlanFormat.JSON,
+    skipped_status: int = 0,
+    finished_output: str | None = None,
 ) -> int:
-    """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed.
+    """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed,
+    ``skipped_status`` when it was skipped (Airflow marks a task skipped by its exit status).
 
     A failing layer prints the user's traceback and the error on stderr. ``then_plan`` lists
     (ForEach layer, output file) pairs to plan once the layer is committed: where a ForEach
     layer's only upstream is this layer, its planning needs no task of its own.
+    ``finished_output`` receives ``finished`` = ``true`` or ``false`` in ``fmt``: whether the
+    layer finished, for orchestrators that skip the layers after one whose error was caught.
     """
     runtime = open_runtime(ir, "task", execution, datastore)
     runtime.start(inputs.from_environment())
@@ -109,14 +137,22 @@ def task(
             "leg of its tasks."
         )
     try:
-        runtime.run_leg(layer, leg, retry=retry)
+        skipped = runtime.run_leg(layer, leg, retry=retry)
+        for planned, output in then_plan:
+            emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
     except TaskFailed as failure:
-        print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
-        print(f"laminar: error: {printable_lines(str(failure))}", file=sys.stderr)
+        _report(failure)
         return 1
-    for planned, output in then_plan:
-        emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
-    return 0
+    if finished_output is not None:
+        ended = layer_state(runtime, layer)
+        finished = "true" if ended is not None and ended.finished else "false"
+        _write_output(finished_output, render_output("finished", finished, fmt), fmt, "task")
+    return skipped_status if skipped else 0
+
+
+def _report(failure: TaskFailed) -> None:
+    print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
+    print(f"laminar: error: {printable_lines(str(failure))}", file=sys.stderr)
 
 
 def leg_from_environment() -> int | None:

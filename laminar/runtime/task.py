@@ -16,20 +16,32 @@ from typing import Any
 
 from laminar.errors import ArtifactError, ExecutionError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
+from laminar.ir.branching import sparse
 from laminar.model import layer as layer_module
 from laminar.model.layer import Layer
-from laminar.model.parameters import PARAMETERS
 from laminar.runtime import context as context_module
-from laminar.runtime.context import (
-    LayerConfiguration,
-    TaskContext,
-    TaskFailed,
-    UpstreamReader,
-    in_layer,
+from laminar.runtime import hooks as hooks_module
+from laminar.runtime.context import LayerConfiguration, TaskContext, TaskFailed, in_layer
+from laminar.runtime.decisions import (
+    blocked_by,
+    commit_skip,
+    not_finished,
+    skip_upstreams,
+    task_state,
 )
 from laminar.runtime.fanout import plan_fanout, positions
-from laminar.runtime.inputs import parameters_view, start
-from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord, TaskGroup
+from laminar.runtime.hooks import around_call, entry_verdict
+from laminar.runtime.inputs import start
+from laminar.runtime.views import arguments_of, task_views
+from laminar.store.execution import (
+    CAUGHT,
+    MAIN,
+    SKIPPED,
+    Execution,
+    Manifest,
+    PlanRecord,
+    TaskGroup,
+)
 from laminar.text import describe_bytes, invalid_utf8, printable_lines, shell_word
 
 
@@ -40,6 +52,8 @@ class Runtime:
         self.ir = ir
         self.execution = execution
         self._inputs: dict[str, Any] | None = None
+        #: Where decisions (a layer skipped, an error caught) are told; the shim prints them.
+        self.report: Callable[[str], None] | None = None
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -58,20 +72,35 @@ class Runtime:
 
     # -- planning --------------------------------------------------------------------------
     def plan(self, layer: str, max_legs: int | None = None) -> PlanRecord:
-        """Count a ForEach layer's tasks and commit the plan; an existing plan is reused."""
-        spec = self._foreach_spec(layer)
+        """Decide a layer's tasks and commit the plan; an existing plan is reused.
+
+        A ForEach layer's plan counts its tasks (none when what it fans out over was
+        skipped). A layer with an entry hook and no ForEach is planned too: its hooks decide
+        whether it has its one task or none.
+        """
+        spec = self._plannable(layer)
         existing = self.execution.read_plan(layer)
         if existing is not None:
             return existing
-        record = plan_fanout(self.ir, self.execution, spec)
-        legs = record.count if max_legs is None else min(record.count, max_legs)
-        record = PlanRecord(count=record.count, legs=legs, axes=record.axes)
         self.execution.ensure_created()
-        return self.execution.write_plan(layer, record)  # another writer's plan may stand
+        skipped = blocked_by(self, spec, skip_upstreams(spec))
+        if not skipped and spec.is_foreach:
+            counted = plan_fanout(self.ir, self.execution, spec)
+            legs = counted.count if max_legs is None else min(counted.count, max_legs)
+            record = PlanRecord(counted.count, legs, counted.axes, sparse=sparse(self.ir, layer))
+        else:
+            skipped = skipped or self.entry_decision(spec, None, None)
+            record = PlanRecord(count=0 if skipped else 1, legs=0 if skipped else 1)
+        if skipped:
+            record = PlanRecord(count=0, legs=0, skipped=skipped)
+        written = self.execution.write_plan(layer, record)  # another writer's plan may stand
+        if written == record and skipped:
+            commit_skip(self, spec, skipped)
+        return written
 
-    def _foreach_spec(self, layer: str) -> LayerSpec:
+    def _plannable(self, layer: str) -> LayerSpec:
         spec = self.ir.spec(layer)
-        if not spec.is_foreach:
+        if not (spec.is_foreach or spec.has_entry):
             raise ExecutionError(
                 f"Layer {layer} has no ForEach, so it has no tasks to plan; run it with "
                 f"laminar task ... {shell_word('--layer=' + layer)} (without --leg)."
@@ -79,26 +108,30 @@ class Runtime:
         return spec
 
     # -- running ---------------------------------------------------------------------------
-    def run_leg(self, layer: str, leg: int | None, *, retry: bool = False) -> int:
-        """Run a whole layer (``leg`` None) or one leg of a ForEach layer; returns tasks run."""
+    def run_leg(self, layer: str, leg: int | None, *, retry: bool = False) -> bool:
+        """Run a whole layer (``leg`` None) or one leg of a ForEach layer; returns whether
+        it was skipped (the layer, or every task of the leg)."""
         spec = self.ir.spec(layer)
         if not spec.is_foreach:
             if leg not in (None, 0):
                 raise ExecutionError(f"Layer {layer} has no ForEach; it takes no --leg.")
             with in_layer(layer):
-                return int(self.run_task(spec, None, None, retry=retry))
+                self.run_task(spec, None, None, retry=retry)
+            manifest = self.execution.read_manifest(layer, MAIN)
+            return manifest is not None and manifest.status == SKIPPED
         plan = self.execution.read_plan(layer)
         if plan is None:
             plan = self.plan(layer)
-        if leg is None:
-            indices: Iterable[int] = range(plan.count)
-        else:
-            indices = plan.leg_indices(leg)
+        if plan.skipped:
+            return True
+        indices = range(plan.count) if leg is None else plan.leg_indices(leg)
         pending = self.pending(layer, indices)
         with in_layer(layer), self.committing() as group:
             for i in pending:
                 self.run_task(spec, i, plan, retry=retry, pending=True, group=group)
-        return len(pending)
+        tasks = [str(i) for i in indices]
+        ended = self.execution.read_manifests(layer, tasks)
+        return bool(tasks) and all(m is not None and m.status == SKIPPED for m in ended)
 
     def pending(self, layer: str, indices: Iterable[int]) -> list[int]:
         """The tasks among ``indices`` not committed yet, from one listing (not one read each)."""
@@ -137,6 +170,11 @@ class Runtime:
         if not pending and self.execution.is_committed(spec.name, task):
             return False
         self.execution.ensure_created()
+        skipped = self._decide(spec, index, plan)
+        if skipped is not None:
+            if index is not None and skipped:
+                self._commit(Manifest(spec.name, task, status=SKIPPED, reason=skipped), group)
+            return False
         attempts = spec.retry.attempts if (retry and spec.retry) else 1
         for attempt in range(1, attempts + 1):
             try:
@@ -152,6 +190,65 @@ class Runtime:
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
 
+    def _decide(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> str | None:
+        """Whether task ``index`` of ``spec`` is skipped: ``None`` when it runs, else why (""
+        when the skip is committed already)."""
+        if index is None:
+            if spec.has_entry:
+                return "" if self.plan(spec.name).skipped else None
+            blocked = blocked_by(self, spec, spec.dependencies)
+            if blocked:
+                commit_skip(self, spec, blocked)
+                return ""
+            return None
+        assert plan is not None
+        if not self.ir.branches:
+            return None
+        for (layer, _), (position, mapped) in positions(plan, index).items():
+            ended = task_state(self, layer, position) if mapped else None
+            if ended is not None and not ended.finished and not spec.has_entry:
+                return not_finished(f"{layer}[{position}]", ended)
+        return self.entry_decision(spec, index, plan) or None
+
+    def entry_decision(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> str:
+        """Run the entry hooks of task ``index``; "" when it runs, else why it is skipped."""
+        if not spec.has_entry:
+            return ""
+        views = task_views(self, spec, index, plan)
+        layer = self._instance(spec, index, plan, "", 1)
+        try:
+            return entry_verdict(spec, layer, views)
+        except LaminarError:
+            raise
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            raise failed(spec.name, index, error) from error
+
+    def _instance(
+        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None, attempt: str, number: int
+    ) -> Layer:
+        """A new instance of ``spec``'s class, running as task ``index``."""
+        cls = self.ir.classes[spec.name]
+        layer = cls.__new__(cls)
+        layer.__dict__["_laminar_runtime"] = TaskContext(
+            self.execution,
+            spec.name,
+            index,
+            attempt,
+            {},
+            splits=plan.count if plan is not None else 1,
+            attempt_number=number,
+            configuration=LayerConfiguration(spec.container, spec.retry, spec.foreach),
+        )
+        return layer
+
+    def _commit(self, manifest: Manifest, group: TaskGroup | None) -> None:
+        if group is not None:
+            group.add(manifest)
+        else:
+            self.execution.commit(manifest)
+
     def _attempt(
         self,
         spec: LayerSpec,
@@ -163,33 +260,26 @@ class Runtime:
     ) -> None:
         cls = self.ir.classes[spec.name]
         attempt_dir = self.execution.new_attempt_dir(spec.name, task)
-        context = TaskContext(
-            self.execution,
-            spec.name,
-            index,
-            attempt_dir,
-            {},
-            splits=plan.count if plan is not None else 1,
-            attempt_number=number,
-            configuration=LayerConfiguration(spec.container, spec.retry, spec.foreach),
-        )
-        kwargs = self._arguments(spec, index, plan)
-        layer = cls.__new__(cls)
-        layer.__dict__["_laminar_runtime"] = context
+        views = task_views(self, spec, index, plan)
+        layer = self._instance(spec, index, plan, attempt_dir, number)
+        context = layer.__dict__["_laminar_runtime"]
+        caught: BaseException | None = None
         try:
             try:
                 if cls.__init__ is not object.__init__:
                     cls.__init__(layer)
-                layer(**kwargs)
+                caught = around_call(spec, layer, views, arguments_of(views, spec.arguments))
             except LaminarError:
                 raise
             except BaseException as error:
                 if isinstance(error, KeyboardInterrupt):
                     raise
-                raise TaskFailed(
-                    spec.name, index, f"{type(error).__name__}: {error}", _user_traceback(error)
-                ) from error
+                raise failed(spec.name, index, error) from error
             manifest = Manifest(layer=spec.name, task=task)
+            if caught is not None:
+                reason = f"{type(caught).__name__}: {caught}"[:500]
+                manifest = Manifest(spec.name, task, status=CAUGHT, reason=reason)
+                layer.__dict__.clear()  # what it set before raising is incomplete
             for name, value in vars(layer).items():
                 if name.startswith("_"):
                     continue
@@ -209,39 +299,21 @@ class Runtime:
             # otherwise, and the resume would fail the same way).
             self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
             raise
-        if group is not None:
-            group.add(manifest)
-        else:
-            self.execution.commit(manifest)
-
-    def _arguments(
-        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None
-    ) -> dict[str, Layer]:
-        elements = positions(plan, index) if (plan is not None and index is not None) else {}
-        views: dict[str, Layer] = {}
-        if spec.reads_inputs:
-            views[PARAMETERS] = parameters_view(self.inputs(), spec.name)
-        for upstream_name in spec.dependencies:
-            upstream = self.ir.spec(upstream_name)
-            cls = self.ir.classes[upstream_name]
-            view = cls.__new__(cls)
-            view.__dict__["_laminar_reader"] = UpstreamReader(self, view, upstream, spec.name)
-            for (layer, attribute), (position, _mapped) in elements.items():
-                if layer == upstream_name:
-                    view.__dict__[attribute] = self._element(upstream, attribute, position)
-            views[upstream_name] = view
-        return {argument: views[upstream] for argument, upstream in spec.arguments}
-
-    def _element(self, upstream: LayerSpec, attribute: str, position: int) -> Any:
-        if upstream.is_foreach:
-            entry = self.execution.entry(upstream.name, str(position), attribute, reader="")
-            return self.execution.decode(entry, f"{upstream.name}.{attribute}[{position}]")
-        whole = self.execution.attribute(upstream.name, attribute, reader="", foreach=False)
-        return whole[position]
+        if caught is not None:
+            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
+            if index is None:
+                commit_skip(self, spec, manifest.reason, status=CAUGHT)
+                return
+        self._commit(manifest, group)
 
 
 def _stderr(message: str) -> None:
     print(f"laminar: {printable_lines(message)}", file=sys.stderr, flush=True)
+
+
+def failed(layer: str, index: int | None, error: BaseException) -> TaskFailed:
+    """``TaskFailed`` for the user's ``error`` raised in task ``index`` of ``layer``."""
+    return TaskFailed(layer, index, f"{type(error).__name__}: {error}", _user_traceback(error))
 
 
 def _user_traceback(error: BaseException) -> str:
@@ -249,7 +321,7 @@ def _user_traceback(error: BaseException) -> str:
     import traceback  # only a failing task pays for it
 
     frames = traceback.extract_tb(error.__traceback__)
-    laminar = {__file__, layer_module.__file__, context_module.__file__}
+    laminar = {__file__, layer_module.__file__, context_module.__file__, hooks_module.__file__}
     user = [f for f in frames if f.filename not in laminar]
     lines = traceback.format_list(user)
     lines += traceback.format_exception_only(type(error), error)

@@ -142,5 +142,5 @@ class Codec:
             # The shard keeps the label of the layer that wrote it, for errors about its files.
             owner = description[2] if len(description) > 2 else label
             return ShardSource(self.execution, description[1], owner)
-        _, layer, attribute, count = description
-        return JoinSource(self.execution, layer, attribute, count)
+        _, layer, attribute, count, *tasks = description
+        return JoinSource(self.execution, layer, attribute, count, tasks[0] if tasks else None)

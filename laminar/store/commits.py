@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from laminar.store.files import AlreadyCommitted
 from laminar.store.integrity import CorruptObjectError
-from laminar.store.records import MAIN, Manifest, PlanRecord
+from laminar.store.records import FINISHED, MAIN, Manifest, PlanRecord
 
 __all__ = ["MAIN", "Commits", "Manifest", "PlanRecord", "TaskGroup"]
 
@@ -214,11 +214,20 @@ class Commits:
 
 
 def _manifest(raw: dict[str, Any]) -> Manifest:
-    return Manifest(layer=raw["layer"], task=raw["task"], attributes=raw["attributes"])
+    return Manifest(
+        layer=raw["layer"],
+        task=raw["task"],
+        attributes=raw["attributes"],
+        status=raw.get("status", FINISHED),
+        reason=raw.get("reason", ""),
+    )
 
 
 def _raw(manifest: Manifest) -> dict[str, Any]:
-    return {"layer": manifest.layer, "task": manifest.task, "attributes": manifest.attributes}
+    raw = {"layer": manifest.layer, "task": manifest.task, "attributes": manifest.attributes}
+    if not manifest.finished:  # a finished task's commit is as it always was
+        raw.update(status=manifest.status, reason=manifest.reason)
+    return raw
 
 
 def _groups(names: Iterable[str]) -> list[tuple[int, int, str]]:

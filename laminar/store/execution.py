@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from laminar.errors import ArtifactError, ExecutionError
+from laminar.errors import ArtifactError, ExecutionError, NotFinishedError
 from laminar.store.accessor import Accessor
 from laminar.store.codec import FILE, REF, VALUE, Codec, Entry
 from laminar.store.commits import MAIN, Commits, Manifest, PlanRecord, TaskGroup
@@ -24,13 +24,17 @@ from laminar.store.files import AlreadyCommitted
 from laminar.store.integrity import CorruptObjectError, Seal, Tag
 from laminar.store.layout import Layout
 from laminar.store.lease import Lease
+from laminar.store.records import CAUGHT, FINISHED, SKIPPED
 from laminar.store.sources import SHARD, JoinSource, ShardSource
 
 __all__ = [
+    "CAUGHT",
     "FILE",
+    "FINISHED",
     "MAIN",
     "REF",
     "SHARD",
+    "SKIPPED",
     "VALUE",
     "DamagedRecordError",
     "Execution",
@@ -72,6 +76,8 @@ class Execution:
         #: ForEach over a shard reads its element from the same few blocks.
         self.blocks: dict[tuple[str, int], bytes] = {}
         self._created = False
+        #: The finished tasks of sparse ForEach layers, read once.
+        self._finished: dict[str, tuple[int, ...]] = {}
 
     # -- paths -----------------------------------------------------------------------------
     def manifest_path(self, layer: str, task: str) -> str:
@@ -156,6 +162,25 @@ class Execution:
         for layer in layers:
             self.store.remove_tree(self.layout.layer_dir(layer))
             self.commits.forget(layer)
+            self._finished.pop(layer, None)
+
+    def finished_tasks(self, layer: str, count: int) -> tuple[int, ...]:
+        """The tasks of ForEach layer ``layer`` (of ``count``) that finished, in order; read
+        from their commits (in batches) once all are committed."""
+        if layer not in self._finished:
+            found: list[int] = []
+            for first in range(0, count, 1024):
+                tasks = [str(i) for i in range(first, min(first + 1024, count))]
+                for task, manifest in zip(tasks, self.read_manifests(layer, tasks), strict=True):
+                    if manifest is None:
+                        raise ExecutionError(
+                            f"Layer {layer} task {task} has not committed results in "
+                            f"execution {self.id}. Run {layer} first."
+                        )
+                    if manifest.finished:
+                        found.append(int(task))
+            self._finished[layer] = tuple(found)
+        return self._finished[layer]
 
     # -- values ----------------------------------------------------------------------------
     def encode(self, layer: str, attribute: str, value: Any, attempt: str) -> Entry:
@@ -196,23 +221,32 @@ class Execution:
                     f"Layer {reader} read {layer}.{attribute}, but {layer} has not run in "
                     f"execution {self.id}."
                 )
-            if plan.count:
-                self.entry(layer, "0", attribute, reader=reader)
-            return Accessor(JoinSource(self, layer, attribute, plan.count))
+            if plan.skipped:
+                raise not_finished(reader, layer, attribute, plan.skipped)
+            tasks = self.finished_tasks(layer, plan.count) if plan.sparse else None
+            first = tasks[0] if tasks else (0 if tasks is None and plan.count else None)
+            if first is not None:
+                self.entry(layer, str(first), attribute, reader=reader)
+            return Accessor(JoinSource(self, layer, attribute, plan.count, tasks))
         return self.decode(
             self.entry(layer, MAIN, attribute, reader=reader), f"{layer}.{attribute}"
         )
 
     def stored_names(self, layer: str, *, foreach: bool) -> frozenset[str]:
-        """The attributes ``layer`` stored (a ForEach layer's, from its first task)."""
+        """The attributes ``layer`` stored (a ForEach layer's, from its first finished task)."""
         if foreach:
             plan = self.read_plan(layer)
             if plan is None or plan.count == 0:
                 return frozenset()
-            manifest = self.read_manifest(layer, "0")
+            tasks = self.finished_tasks(layer, plan.count) if plan.sparse else (0,)
+            if not tasks:
+                return frozenset()
+            manifest = self.read_manifest(layer, str(tasks[0]))
         else:
             manifest = self.read_manifest(layer, MAIN)
-        return frozenset(manifest.attributes) if manifest is not None else frozenset()
+        if manifest is None or not manifest.finished:
+            return frozenset()
+        return frozenset(manifest.attributes)
 
     def entry(self, layer: str, task: str, attribute: str, *, reader: str) -> Entry:
         manifest = self.read_manifest(layer, task)
@@ -222,6 +256,8 @@ class Execution:
                 f"Layer {reader} read {layer}.{attribute}, but {layer}{where} has not "
                 f"committed results in execution {self.id}. Run {layer} first."
             )
+        if not manifest.finished:
+            raise not_finished(reader, layer, attribute, manifest.reason)
         try:
             return manifest.attributes[attribute]
         except KeyError:
@@ -231,6 +267,16 @@ class Execution:
                 f"self.{attribute} (it set: {known}). Set self.{attribute} in "
                 f"{layer}.__call__, or read one of those."
             ) from None
+
+
+def not_finished(reader: str, layer: str, attribute: str, reason: str) -> NotFinishedError:
+    """The error of reading ``layer.attribute`` when ``layer`` did not finish."""
+    by = f"Layer {reader} read" if reader else "Reading"
+    return NotFinishedError(
+        f"{by} {layer}.{attribute}, but {layer} did not finish ({reason}), so it has no "
+        f"attributes. Check {layer}'s state.finished before reading them, as in "
+        f"'if upstream.state.finished: ...' (a layer with an entry hook runs either way)."
+    )
 
 
 def _parse_record(data: bytes) -> dict[str, Any] | None:

@@ -15,6 +15,13 @@ from laminar.errors import ExecutionError
 #: The task name of a layer without ForEach.
 MAIN = "main"
 
+#: How a task ended. Only a finished task has attributes; the others carry a reason.
+FINISHED = "finished"
+#: An entry hook returned False, or a layer before it did not finish.
+SKIPPED = "skipped"
+#: It raised an exception its layer's ``Catch`` lists.
+CAUGHT = "caught"
+
 
 @dataclass(frozen=True)
 class PlanRecord:
@@ -24,6 +31,10 @@ class PlanRecord:
     legs: int
     #: One entry per grid axis, first varying fastest: (size, ((layer, attribute, mapped), ...)).
     axes: tuple[tuple[int, tuple[tuple[str, str, bool], ...]], ...] = ()
+    #: Why the whole layer was skipped (it then has no tasks); empty when it runs.
+    skipped: str = ""
+    #: Whether some tasks may not finish (entry hook, Catch): the join reads which did.
+    sparse: bool = False
 
     def leg_indices(self, leg: int) -> range:
         if not 0 <= leg < max(self.legs, 1) or self.legs == 0:
@@ -32,7 +43,12 @@ class PlanRecord:
 
     def to_json(self) -> bytes:
         axes = [[size, [list(p) for p in params]] for size, params in self.axes]
-        return json.dumps({"count": self.count, "legs": self.legs, "axes": axes}).encode()
+        raw: dict[str, Any] = {"count": self.count, "legs": self.legs, "axes": axes}
+        if self.skipped:
+            raw["skipped"] = self.skipped
+        if self.sparse:
+            raw["sparse"] = True
+        return json.dumps(raw).encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> PlanRecord:
@@ -44,11 +60,27 @@ class PlanRecord:
             (int(size), tuple((str(p[0]), str(p[1]), bool(p[2])) for p in params))
             for size, params in raw["axes"]
         )
-        return cls(count=int(raw["count"]), legs=int(raw["legs"]), axes=axes)
+        return cls(
+            count=int(raw["count"]),
+            legs=int(raw["legs"]),
+            axes=axes,
+            skipped=str(raw.get("skipped", "")),
+            sparse=bool(raw.get("sparse", False)),
+        )
 
 
 @dataclass
 class Manifest:
+    """One task's commit: its attributes, or why it did not finish."""
+
     layer: str
     task: str
     attributes: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    #: ``FINISHED``, ``SKIPPED`` or ``CAUGHT``.
+    status: str = FINISHED
+    #: Why it did not finish, for messages and ``laminar show``.
+    reason: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status == FINISHED

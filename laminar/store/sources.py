@@ -153,26 +153,48 @@ class ShardSource:
 
 
 class JoinSource:
-    """Attribute ``attribute`` of every task of a ForEach layer, in task order."""
+    """Attribute ``attribute`` of every task of a ForEach layer, in task order.
 
-    def __init__(self, execution: Execution, layer: str, attribute: str, count: int) -> None:
+    ``tasks`` lists the tasks that finished when some may not have (skipped by an entry hook,
+    or caught): the join then holds those only, element ``i`` being the ``i``-th of them.
+    """
+
+    def __init__(
+        self,
+        execution: Execution,
+        layer: str,
+        attribute: str,
+        count: int,
+        tasks: Sequence[int] | None = None,
+    ) -> None:
         self.execution = execution
         self.layer = layer
         self.attribute = attribute
-        self.count = count
+        self.tasks = None if tasks is None else tuple(int(t) for t in tasks)
+        self.count = count if self.tasks is None else len(self.tasks)
         self.label = f"{layer}.{attribute}"
 
     def __len__(self) -> int:
         return self.count
 
     def describe(self) -> tuple[Any, ...]:
-        return (JOIN, self.layer, self.attribute, self.count)
+        if self.tasks is None:
+            return (JOIN, self.layer, self.attribute, self.count)
+        return (JOIN, self.layer, self.attribute, self.count, self.tasks)
+
+    def task(self, index: int) -> int:
+        """The task number of element ``index``."""
+        return index if self.tasks is None else self.tasks[index]
 
     def _value(self, task: int, manifest: Manifest | None) -> Any:
         if manifest is None:
             raise ExecutionError(
                 f"{self.label}: task {task} of {self.layer} has no committed results in "
                 f"execution {self.execution.id}."
+            )
+        if not manifest.finished:
+            raise ExecutionError(
+                f"{self.label}: task {task} of {self.layer} did not finish ({manifest.reason})."
             )
         try:
             entry = manifest.attributes[self.attribute]
@@ -184,12 +206,13 @@ class JoinSource:
         return self.execution.decode(entry, f"{self.label}[{task}]")
 
     def get(self, index: int) -> Any:
-        return self._value(index, self.execution.read_manifest(self.layer, str(index)))
+        task = self.task(index)
+        return self._value(task, self.execution.read_manifest(self.layer, str(task)))
 
     def get_many(self, indices: Sequence[int]) -> list[Any]:
         out: list[Any] = []
         for first in range(0, len(indices), BATCH):
-            batch = list(indices[first : first + BATCH])
+            batch = [self.task(i) for i in indices[first : first + BATCH]]
             manifests = self.execution.read_manifests(self.layer, [str(i) for i in batch])
             out.extend(self._value(i, m) for i, m in zip(batch, manifests, strict=True))
         return out

@@ -1,0 +1,84 @@
+"""Hooks: methods that run around a layer, marked with a decorator.
+
+``from laminar.configurations import hooks``, then in a layer (or in the flow, for every layer):
+
+* ``@hooks.entry``: returns a bool when the layer is about to run; False skips the layer (or,
+  in a ForEach layer, that task). Layers after a skipped one are skipped too, unless they have
+  an entry hook of their own, which then decides.
+* ``@hooks.execution``: runs around ``__call__`` in each task: a generator's code before
+  ``yield`` runs before, after it runs after; a plain function runs before.
+
+Like ``__call__``, a hook may take upstream layers as annotated arguments; they become
+dependencies of the layer. Several hooks of one kind run in definition order, the flow's
+first. The original laminar library's ``retry`` and ``submission`` hooks change a layer's
+resources where it is submitted; laminar compiles resources into the target's file, so they
+are refused with a message saying what to use instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+F = TypeVar("F")
+
+ENTRY = "entry"
+EXECUTION = "execution"
+RETRY = "retry"
+SUBMISSION = "submission"
+KINDS = (ENTRY, EXECUTION, RETRY, SUBMISSION)
+
+#: The attribute a decorator sets on the function.
+MARK = "__laminar_hook__"
+
+
+def _mark(function: F, kind: str) -> F:
+    target = function.__func__ if isinstance(function, (classmethod, staticmethod)) else function
+    try:
+        setattr(target, MARK, kind)
+    except AttributeError:
+        from laminar.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"@hooks.{kind} decorates a method (def name(self, ...)); got {function!r}."
+        ) from None
+    return function
+
+
+def entry(function: F) -> F:
+    """Mark an entry hook: ``def ready(self, a: A) -> bool``; False skips the layer."""
+    return _mark(function, ENTRY)
+
+
+def execution(function: F) -> F:
+    """Mark an execution hook: a generator around ``__call__`` (or a function run before)."""
+    return _mark(function, EXECUTION)
+
+
+def retry(function: F) -> F:
+    """The original library's retry hook (refused when the flow is checked; see the module)."""
+    return _mark(function, RETRY)
+
+
+def submission(function: F) -> F:
+    """The original library's submission hook (refused when the flow is checked)."""
+    return _mark(function, SUBMISSION)
+
+
+def kind_of(value: Any) -> str | None:
+    """The hook kind ``value`` was marked with, or None."""
+    kind = getattr(value, MARK, None)
+    return kind if isinstance(kind, str) and kind in KINDS else None
+
+
+def hooks_of(cls: type) -> list[tuple[str, str, Any]]:
+    """``(kind, name, function)`` of the hooks defined on ``cls`` and its bases, in
+    definition order (base classes first; an override keeps its base's place)."""
+    found: dict[str, tuple[str, Any]] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            kind = kind_of(value)
+            if kind is not None:
+                found[name] = (kind, value)
+            elif name in found:
+                del found[name]  # overridden by a method that is not a hook
+    return [(kind, name, value) for name, (kind, value) in found.items()]

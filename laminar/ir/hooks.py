@@ -1,0 +1,73 @@
+"""A layer's hooks as specs: the flow's hooks first, then the layer's, each with the upstream
+layers it takes (which become dependencies of the layer, as ``__call__``'s do)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from laminar.configurations import hooks as hook_kinds
+from laminar.errors import FlowDefinitionError
+from laminar.ir.arguments import function_arguments
+from laminar.model.layer import Layer
+
+if TYPE_CHECKING:
+    from laminar.model.flow import Flow, Registration
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """One hook of one layer."""
+
+    #: ``entry`` or ``execution``.
+    kind: str
+    #: The method's name, on the layer or (``on_flow``) on the flow.
+    name: str
+    #: Argument name -> upstream layer name, as for ``__call__``.
+    arguments: tuple[tuple[str, str], ...]
+    #: The function, called with the running layer as ``self``.
+    function: Callable[..., Any]
+    #: Whether the flow defines it (then it applies to every layer).
+    on_flow: bool = False
+
+    @property
+    def generator(self) -> bool:
+        return inspect.isgeneratorfunction(inspect.unwrap(self.function))
+
+
+def layer_hooks(
+    flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
+) -> tuple[HookSpec, ...]:
+    """The hooks of layer ``cls`` in ``flow``, in the order they run; refuses what cannot run."""
+    found: list[HookSpec] = []
+    for on_flow, owner in ((True, flow), (False, cls)):
+        for kind, name, function in hook_kinds.hooks_of(owner):
+            where = f"{owner.__name__}.{name}"
+            _check_kind(kind, where)
+            arguments = tuple(function_arguments(flow, cls, function, name, by_name))
+            if on_flow and arguments:
+                raise FlowDefinitionError(
+                    f"Flow hook {where} takes layers ({', '.join(a for a, _ in arguments)}): a "
+                    "flow hook runs for every layer, including those layers. Move the hook "
+                    "to the layers that need those arguments."
+                )
+            spec = HookSpec(kind, name, arguments, function, on_flow)
+            if kind == hook_kinds.ENTRY and spec.generator:
+                raise FlowDefinitionError(
+                    f"Entry hook {where} is a generator: an entry hook returns True or False "
+                    "and cannot yield. Use @hooks.execution for code around __call__."
+                )
+            found.append(spec)
+    return tuple(found)
+
+
+def _check_kind(kind: str, where: str) -> None:
+    if kind in (hook_kinds.RETRY, hook_kinds.SUBMISSION):
+        raise FlowDefinitionError(
+            f"{where} is a @hooks.{kind} hook, which changes a layer's resources where it is "
+            "submitted; laminar compiles resources into the target's file, where they cannot "
+            "change per run. Set Container(cpu=..., memory=...) on the layer, or use "
+            "Retry(attempts=...) for retries, and remove the hook."
+        )

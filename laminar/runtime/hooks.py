@@ -1,0 +1,46 @@
+"""Calling a layer's hooks: entry hooks decide whether it runs, execution hooks wrap
+``__call__``. Every hook is called with the running layer as ``self`` (a flow's hooks too, so
+``self.name`` names the layer) and the upstream views it asks for."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from laminar.ir import LayerSpec
+from laminar.model.layer import Layer
+from laminar.runtime.views import arguments_of
+
+
+def entry_verdict(spec: LayerSpec, layer: Layer, views: dict[str, Layer]) -> str:
+    """Run ``spec``'s entry hooks in order; "" when all are truthy, else why it is skipped.
+
+    The first falsy hook decides: the hooks after it do not run.
+    """
+    for hook in spec.hooks_of("entry"):
+        verdict = hook.function(layer, **arguments_of(views, hook.arguments))
+        if not verdict:
+            return f"entry hook {hook.name} returned {verdict!r}"
+    return ""
+
+
+def around_call(
+    spec: LayerSpec, layer: Layer, views: dict[str, Layer], kwargs: dict[str, Any]
+) -> BaseException | None:
+    """Call ``layer(**kwargs)`` inside its execution hooks; returns the exception ``Catch``
+    caught (the hooks then finish as if ``__call__`` had returned), else ``None``."""
+    caught: BaseException | None = None
+    with contextlib.ExitStack() as stack:
+        for hook in spec.hooks_of("execution"):
+            arguments = arguments_of(views, hook.arguments)
+            if hook.generator:
+                stack.enter_context(contextlib.contextmanager(hook.function)(layer, **arguments))
+            else:
+                hook.function(layer, **arguments)
+        try:
+            layer(**kwargs)
+        except Exception as error:
+            if spec.catch is None or not spec.catch.catches(error):
+                raise
+            caught = error
+    return caught

@@ -1,0 +1,187 @@
+"""Flows with entry hooks, skips and Catch, shared by the local and the engine tests.
+
+Each layer records what it saw, so a test can compare the records of every path (local,
+Argo harness, Airflow, act): which layers ran, what they read, and which were skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from laminar import Catch, Flow, ForEach, Layer, Parameter
+from laminar.configurations import hooks
+
+
+class ConditionalFlow(Flow):
+    """The original library's conditional-branching test: B's hook always skips."""
+
+
+@ConditionalFlow.register
+class A(Layer):
+    def __call__(self) -> None:
+        self.foo = "bar"
+
+
+@ConditionalFlow.register
+class B(Layer):
+    def __call__(self, a: A) -> None:
+        self.foo = a.foo
+
+    @hooks.entry
+    def failure(self) -> bool:
+        return False
+
+
+@ConditionalFlow.register
+class C(Layer):
+    def __call__(self, a: A) -> None:
+        self.foo = "baz"
+
+
+@ConditionalFlow.register
+class D(Layer):
+    def __call__(self, b: B) -> None:
+        self.foo = b.foo
+
+
+@ConditionalFlow.register
+class E(Layer):
+    def __call__(self, c: C, d: D) -> None:
+        self.foo = [c.foo, d.foo] if d.state.finished else [c.foo]
+
+    @hooks.entry
+    def success(self) -> bool:
+        return True
+
+
+class Branches(Flow):
+    """A branch on a value, a skip three layers deep, a skipped ForEach, a branch inside a
+    fan-out, a mapped chain after it, Catch in a layer and in a fan-out, and joins."""
+
+
+@Branches.register
+class Measure(Layer):
+    def __call__(self) -> None:
+        self.drift = 0.7
+        self.shard(items=[1, 2, 3, 4, 5])
+
+
+@Branches.register
+class Retrain(Layer):
+    """Runs only when the data drifted."""
+
+    def __call__(self, measure: Measure) -> None:
+        self.model = f"retrained on drift {measure.drift}"
+
+    @hooks.entry
+    def drifted(self, measure: Measure) -> bool:
+        return measure.drift > 0.5
+
+
+@Branches.register
+class Publish(Layer):
+    """Never runs: the evaluation did not pass."""
+
+    def __call__(self, retrain: Retrain) -> None:
+        self.url = "https://example.com/model"
+
+    @hooks.entry
+    def passed(self, retrain: Retrain) -> bool:
+        return False
+
+
+@Branches.register
+class Announce(Layer):
+    """Skipped: after Publish (one deep)."""
+
+    def __call__(self, publish: Publish) -> None:
+        self.message = f"published at {publish.url}"
+
+
+@Branches.register(foreach=ForEach(parameters=[Parameter(layer=Announce, attribute="message")]))
+class Notify(Layer):
+    """A ForEach skipped because what it fans out over was (two deep)."""
+
+    def __call__(self, announce: Announce) -> None:
+        self.sent = announce.message
+
+
+@Branches.register
+class Archive(Layer):
+    """Skipped three deep."""
+
+    def __call__(self, notify: Notify) -> None:
+        self.count = len(notify.sent)
+
+
+@Branches.register(foreach=ForEach(parameters=[Parameter(layer=Measure, attribute="items")]))
+class Square(Layer):
+    """A branch inside a fan-out: odd items only."""
+
+    def __call__(self, measure: Measure) -> None:
+        self.value = measure.items * measure.items
+
+    @hooks.entry
+    def odd(self, measure: Measure) -> bool:
+        return measure.items % 2 == 1
+
+
+@Branches.register(
+    foreach=ForEach(parameters=[Parameter(layer=Square, attribute="value", index=None)]),
+    catch=Catch(ValueError),
+)
+class Halve(Layer):
+    """Mapped 1:1 onto Square: the tasks after skipped ones are skipped too; 9 is caught."""
+
+    def __call__(self, square: Square) -> None:
+        if square.value == 9:
+            raise ValueError("nine is not welcome")
+        self.half = square.value / 2
+
+
+@Branches.register(catch=Catch(KeyError))
+class Lookup(Layer):
+    """Fails with a caught error: not finished."""
+
+    def __call__(self, measure: Measure) -> None:
+        self.found = {}["missing"]
+
+
+@Branches.register
+class UseLookup(Layer):
+    """Skipped: Lookup did not finish."""
+
+    def __call__(self, lookup: Lookup) -> None:
+        self.seen = lookup.found
+
+
+@Branches.register
+class Report(Layer):
+    """The join: runs whatever happened, and says what it saw."""
+
+    def __call__(
+        self,
+        retrain: Retrain,
+        archive: Archive,
+        square: Square,
+        halve: Halve,
+        lookup: Lookup,
+        use: UseLookup,
+    ) -> None:
+        self.retrained = retrain.model if retrain.state.finished else None
+        self.archived = archive.state.finished
+        self.squares = list(square.value)
+        self.halves = list(halve.half)
+        self.lookup = lookup.state.finished
+        self.used = use.state.finished
+        print("report", self.retrained, self.archived, self.squares, self.halves)
+
+    @hooks.entry
+    def always(self) -> bool:
+        return True
+
+    @hooks.execution
+    def around(self) -> Iterator[None]:
+        print("before", self.name)
+        yield
+        print("after", self.name)

@@ -185,3 +185,26 @@ class Report(Layer):
         print("before", self.name)
         yield
         print("after", self.name)
+
+
+#: The flows of this module, by name, for engine tests (``path:Flow`` references).
+FLOWS = {"ConditionalFlow": ConditionalFlow, "Branches": Branches}
+
+
+def records(flow: type[Flow], execution: str, datastore: str) -> dict[str, object]:
+    """What an execution recorded, to compare the paths: for each layer, how it ended (as
+    ``laminar show`` says it: ``skipped: why``, ``5 tasks, 2 skipped``...) and its attributes
+    as plain values."""
+    from laminar.runtime.results import LayerResults, layer_state, materialize, open_results
+
+    results = open_results(flow, execution, datastore)
+    found: dict[str, object] = {}
+    for name in results.ir.order:
+        layer = results[name]
+        stored = LayerResults.attributes(layer)
+        found[name] = {
+            "ended": str(layer_state(results.execution, results.ir.spec(name))),
+            "finished": layer.state.finished,
+            "attributes": {a: materialize(getattr(layer, a)) for a in stored},
+        }
+    return found

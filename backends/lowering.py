@@ -128,7 +128,7 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
             "executable": len(_laminar(spec, options)),
             "gates": gates[spec.name],
         }
-        task = _task_argv(spec, options, target)
+        task = _task_argv(spec, options, target, ir.branches)
         resources = _resources(spec)
         if not _planned(spec):
             plans = [name for name, upstream in fused.items() if upstream == spec.name]
@@ -226,9 +226,11 @@ def _gates(
     return found
 
 
-def _task_argv(spec: LayerSpec, options: CompileOptions, target: Target) -> tuple[str, ...]:
+def _task_argv(
+    spec: LayerSpec, options: CompileOptions, target: Target, branches: bool
+) -> tuple[str, ...]:
     extra = ["--retry"] if target.shim_retries and spec.retry is not None else []
-    if target.skipped_status:
+    if target.skipped_status and branches:  # only a flow that branches skips layers
         extra.append(f"--skipped-status={target.skipped_status}")
     return shim_argv(_laminar(spec, options), TASK, options.flow_ref, spec.name, *extra)
 

@@ -22,6 +22,13 @@ What differs from the other targets, and why:
   (``all_success``) would skip everything downstream. Every task uses ``none_failed`` instead:
   it runs when no upstream failed, so an empty fan-out lets the flow go on, while a failure
   still marks dependants ``upstream_failed`` and fails the run.
+* A layer skipped at run time (an entry hook returned False, or a layer before it was
+  skipped) ends in Airflow's own ``skipped`` state. The shim decides, as everywhere: a layer
+  with an entry hook has a planning task that returns no legs, so its mapped task is skipped;
+  any other task asks the shim, which exits with ``SKIPPED_STATUS`` (99) when the layer was
+  skipped, and the task raises ``AirflowSkipException`` (a pod: ``skip_on_exit_code``).
+  With ``none_failed`` everywhere, every task after a skip still starts and asks, so a join
+  with an entry hook runs and anything else is skipped, exactly as ``laminar run`` decides.
 * The Airflow run id is the execution id: clearing a failed task and re-running it resumes
   from the committed results.
 """
@@ -38,7 +45,7 @@ from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
 from laminar.backends.jobs import Job, JobGraph, JobKind
 from laminar.backends.naming import NameRule, assign_ids
-from laminar.contract import PlanFormat
+from laminar.contract import SKIPPED_STATUS, PlanFormat
 from laminar.errors import CompileError
 
 #: Where a KubernetesPodOperator's container writes its XCom (read by the xcom sidecar).
@@ -79,6 +86,9 @@ class AirflowDialect(Dialect):
         allowed="A-Za-z0-9_.-", max_length=250, separator="_", first="[A-Za-z0-9_]"
     )
     plan_format = PlanFormat.LIST
+    # The shim decides skips in each task and says so by its exit status.
+    native_skips = False
+    skipped_status = SKIPPED_STATUS
     settings: AirflowOptions
 
     def needs_image(self) -> bool:
@@ -158,6 +168,7 @@ class AirflowDialect(Dialect):
             inputs=graph.inputs,
             signing_key_secret=settings.signing_key_secret,
             in_process=settings.shim == "in-process",
+            skipped_status=SKIPPED_STATUS,
         )
         return text if text.endswith("\n") else text + "\n"
 
@@ -185,7 +196,7 @@ _NAMES_IN_FILE = (
     "INPUTS", "Param", "Secret", "SECRETS", "IN_PROCESS", "call", "argv", "arguments",
     "annotations", "conf", "datetime", "json", "os", "subprocess", "sys", "tempfile", "dag",
     "k8s", "literal", "KubernetesPodOperator", "PythonOperator", "run_layer", "plan_layer",
-    "shim", "max_legs", "leg_arguments", "leg_kwargs",
+    "shim", "max_legs", "leg_arguments", "leg_kwargs", "AirflowSkipException", "SKIPPED",
 )  # fmt: skip
 
 _ENV: jinja2.Environment | None = None

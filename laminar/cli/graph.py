@@ -15,12 +15,20 @@ from laminar.text import printable
 
 
 def _label(spec: LayerSpec) -> str:
-    if not spec.is_foreach:
-        return spec.name
-    over = ", ".join(
-        f"{p.layer}.{p.attribute}" + (" 1:1" if p.mapped else "") for p in spec.foreach
-    )
-    return f"{spec.name} (foreach {over})"
+    """The layer's name, what it fans out over, and what may keep it from finishing: its
+    entry hooks (``if ready()``) and ``Catch`` (``catch ValueError``)."""
+    notes: list[str] = []
+    if spec.is_foreach:
+        over = ", ".join(
+            f"{p.layer}.{p.attribute}" + (" 1:1" if p.mapped else "") for p in spec.foreach
+        )
+        notes.append(f"foreach {over}")
+    entry = [hook.name for hook in spec.hooks_of("entry")]
+    if entry:
+        notes.append("if " + " and ".join(f"{name}()" for name in entry))
+    if spec.catch is not None:
+        notes.append("catch " + ", ".join(spec.catch.names()))
+    return f"{spec.name} ({'; '.join(notes)})" if notes else spec.name
 
 
 #: The node of the built-in Parameters layer (the flow's inputs), when there is one.
@@ -113,6 +121,11 @@ def to_json(ir: FlowIR) -> str:
                     {"layer": p.layer, "attribute": p.attribute, "index": None if p.mapped else 0}
                     for p in spec.foreach
                 ],
+                "hooks": [
+                    {"kind": hook.kind, "name": hook.name, "flow": hook.on_flow}
+                    for hook in spec.hooks
+                ],
+                "catch": list(spec.catch.names()) if spec.catch is not None else [],
                 "retry": None
                 if spec.retry is None
                 else {

@@ -38,7 +38,7 @@ def plan_fanout(ir: FlowIR, execution: Execution, spec: LayerSpec) -> PlanRecord
             continue
         if upstream.is_foreach:
             _require_attribute(execution, spec, param.layer, param.attribute, foreach=True)
-            size = _task_count(execution, spec, param.layer)
+            size = _task_count(execution, spec, param.layer, joined=True)
             axes.append((size, ((param.layer, param.attribute, False),)))
             continue
         stored = execution.entry(param.layer, MAIN, param.attribute, reader=spec.name)
@@ -69,13 +69,17 @@ def positions(plan: PlanRecord, index: int) -> dict[tuple[str, str], tuple[int, 
     return out
 
 
-def _task_count(execution: Execution, spec: LayerSpec, layer: str) -> int:
+def _task_count(execution: Execution, spec: LayerSpec, layer: str, joined: bool = False) -> int:
+    """How many tasks ``layer`` has; ``joined``: how many its join holds (those that
+    finished, when some may not have)."""
     plan = execution.read_plan(layer)
     if plan is None:
         raise ExecutionError(
             f"Layer {spec.name} fans out over {layer}, which has not been planned in execution "
             f"{execution.id}. Run {layer} first."
         )
+    if joined and plan.sparse:
+        return len(execution.finished_tasks(layer, plan.count))
     return plan.count
 
 

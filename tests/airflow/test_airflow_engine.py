@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from conftest import EXAMPLES, ROOT, laminar, require_engine
+from flows import branching as BRANCHING
 from flows.inputs import NASTY
 
 from laminar.model.loader import load_flow
@@ -70,6 +71,11 @@ def cases() -> list[Case]:
         Case("hostile", "tests/flows/hostile.py", compare=False),
         Case("failing", "tests/airflow/flows/failing.py", expect="failed", compare=False),
         Case("inputs", "tests/flows/inputs.py", conf=INPUTS_CONF),
+        # Entry hooks, skips after skips, Catch: compared in test_branching_*.
+        *(
+            Case(f"branching_{name}", f"tests/flows/branching.py:{name}", compare=False)
+            for name in BRANCHING.FLOWS
+        ),
         # Each task runs laminar in its own process by default; --shim subprocess starts one.
         Case("grid_subprocess", "examples/grid.py", ("--shim", "subprocess")),
         # Loaded only (no cluster here): the Kubernetes variant must import and build.
@@ -262,3 +268,53 @@ def test_hostile_names_stay_names(airflow: dict[str, Any]) -> None:
     assert got["--help"]["env"] == VALUE  # Container(env=...) arrived exactly
     assert got["print"]["seen"] == ["u0", "u1"]
     assert got["Items"]["n"] == [1, 2, 3]
+
+
+def states_of(airflow: dict[str, Any], dag_id: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for task in airflow["runs"][dag_id]["tasks"]:
+        found.setdefault(task["task_id"], []).append(task["state"])
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(BRANCHING.FLOWS))
+def test_branching_records_equal_a_local_run(
+    name: str, airflow: dict[str, Any], tmp_path: Path
+) -> None:
+    """Which layers ran, which were skipped and why, and what each saw: as laminar run."""
+    flow = BRANCHING.FLOWS[name]
+    local = flow(datastore=str(tmp_path / "local"))()
+    expected = BRANCHING.records(flow, local.id, str(tmp_path / "local"))
+    got = BRANCHING.records(flow, airflow["runs"][f"branching_{name}"]["run_id"], airflow["store"])
+    assert got == expected
+
+
+def test_skipped_layers_end_in_airflows_skipped_state(airflow: dict[str, Any]) -> None:
+    """The original library's conditional flow: B's entry hook skips it (its mapped task,
+    after a plan that returned no legs), D after it is skipped by the shim's exit status,
+    and E, whose entry hook decides, runs after the skip."""
+    states = states_of(airflow, "branching_ConditionalFlow")
+    assert states == {
+        "A": ["success"],
+        "B-plan": ["success"],
+        "B": ["skipped"],
+        "C": ["success"],
+        "D": ["skipped"],
+        "E-plan": ["success"],
+        "E": ["success"],
+    }
+
+
+def test_branches_skip_deep_and_catch_without_failing(airflow: dict[str, Any]) -> None:
+    states = states_of(airflow, "branching_Branches")
+    assert airflow["runs"]["branching_Branches"]["state"] == "success"
+    assert states["Publish"] == ["skipped"]
+    for layer in ("Announce", "Archive", "UseLookup"):  # one, three deep; after a caught error
+        assert states[layer] == ["skipped"], layer
+    assert states["Notify"] == ["skipped"]  # a ForEach over a skipped layer: no legs
+    assert states["Lookup"] == ["success"]  # its error was caught: the run goes on
+    # A branch inside a fan-out: each leg is one task here; even items skipped.
+    assert states["Square"] == ["success", "skipped", "success", "skipped", "success"]
+    # Mapped 1:1 after it: skipped where Square was; 9 is caught (success).
+    assert states["Halve"] == ["success", "skipped", "success", "skipped", "success"]
+    assert states["Report"] == ["success"]

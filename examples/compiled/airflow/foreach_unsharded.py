@@ -21,10 +21,12 @@ import tempfile
 try:
     from airflow.providers.standard.operators.python import PythonOperator
     from airflow.sdk import DAG
+    from airflow.sdk.exceptions import AirflowSkipException
 
     AIRFLOW_2 = False
 except ImportError:  # Airflow 2.10
     from airflow import DAG
+    from airflow.exceptions import AirflowSkipException
     from airflow.operators.python import PythonOperator
 
     AIRFLOW_2 = True
@@ -48,12 +50,15 @@ COMMANDS = {
     'Process-plan': ['plan', 'examples/foreach_unsharded.py:ForeachFlow', '--layer=Process', '--format', 'list'],
     'Process': ['task', 'examples/foreach_unsharded.py:ForeachFlow', '--layer=Process'],
 }
+# The exit status of laminar for a layer skipped at run time (the task is then skipped).
+SKIPPED = 99
+
 # Extra environment of a layer's tasks (Container(env=...)).
 ENV = {}
 
 
 def shim(task_id, run_id, params, leg=None, extra=()):
-    """Run the laminar command of ``task_id``; raise if it fails.
+    """Run the laminar command of ``task_id``; raise if it fails, skip if laminar skipped it.
 
     In the task's own process (Airflow runs each task instance in a process of its own), or
     with the worker's Python in a subprocess when compiled with --shim subprocess.
@@ -74,6 +79,8 @@ def shim(task_id, run_id, params, leg=None, extra=()):
     else:
         argv = [sys.executable, "-m", "laminar", *arguments]
         status = subprocess.call(argv, env=dict(os.environ, **env), cwd=cwd)
+    if status == SKIPPED:
+        raise AirflowSkipException("laminar skipped this layer (see the log for why)")
     if status != 0:
         raise RuntimeError(f"laminar exited with status {status}: {arguments}")
 

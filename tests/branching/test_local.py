@@ -1,0 +1,420 @@
+"""Entry hooks, skips, state.finished, execution hooks, flow hooks and Catch, run locally.
+
+The flows here are written the way the original laminar library's docs write them
+(``docs/source/layers/branching.md``, ``advanced/hooks.md``, ``advanced/recovery.md``);
+``tests/flows/branching.py`` holds the ones the engine tests share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flows.branching import Branches, ConditionalFlow, records
+
+from laminar import Catch, Flow, ForEach, Layer, Parameter
+from laminar.configurations import datastores, executors, hooks
+from laminar.errors import ConfigurationError, FlowDefinitionError, NotFinishedError
+
+
+def test_the_original_conditional_flow_test_passes_as_written() -> None:
+    from flows.branching import A, B, C, D, E
+
+    flow = ConditionalFlow(datastore=datastores.Memory(), executor=executors.Thread())
+    execution = flow()
+    assert execution.layer(A).state.finished is True
+    assert execution.layer(A).foo == "bar"
+    assert execution.layer(B).state.finished is False
+    assert execution.layer(C).state.finished is True
+    assert execution.layer(C).foo == "baz"
+    assert execution.layer(D).state.finished is False
+    assert execution.layer(E).state.finished is True
+    assert execution.layer(E).foo == ["baz"]
+
+
+def test_branches_record_what_ran_and_why(tmp_path: Path) -> None:
+    execution = Branches(datastore=str(tmp_path))()
+    got = records(Branches, execution.id, str(tmp_path))
+    ended = {name: record["ended"] for name, record in got.items()}  # type: ignore[index]
+    assert ended == {
+        "Measure": "",
+        "Retrain": "",
+        "Publish": "skipped: entry hook passed returned False",
+        # One, two (a ForEach over a skipped layer plans no tasks) and three deep.
+        "Announce": "skipped: Publish was skipped",
+        "Notify": "skipped: Publish was skipped",
+        "Archive": "skipped: Publish was skipped",
+        "Square": "5 tasks, 2 skipped",
+        "Halve": "5 tasks, 2 skipped, 1 caught",
+        "Lookup": "caught: KeyError: 'missing'",
+        "UseLookup": "skipped: Lookup failed and its error was caught",
+        "Report": "",
+    }
+    report = execution.layer("Report")
+    assert report.retrained == "retrained on drift 0.7"
+    assert report.archived is False and report.lookup is False and report.used is False
+    # The joins hold the tasks that finished, in task order: len and indexes count those.
+    assert report.squares == [1, 9, 25]
+    assert report.halves == [0.5, 12.5]
+    square = execution.layer("Square").value
+    assert len(square) == 3 and square[1] == 9 and square[-1] == 25 and list(square[1:]) == [9, 25]
+
+
+class Drift(Flow): ...
+
+
+@Drift.register
+class Measure(Layer):
+    def __call__(self) -> None:
+        self.drift = 0.2
+
+
+@Drift.register
+class Retrain(Layer):
+    def __call__(self, measure: Measure) -> None:
+        self.model = "new"
+
+    @hooks.entry
+    def drifted(self, measure: Measure) -> bool:
+        return measure.drift > 0.5
+
+
+@Drift.register
+class Evaluate(Layer):
+    def __call__(self, retrain: Retrain) -> None:
+        self.score = retrain.model
+
+
+@Drift.register
+class Reader(Layer):
+    """Reads a skipped layer's attribute without checking: a clear error on its own line."""
+
+    def __call__(self, retrain: Retrain) -> None:
+        self.model = retrain.model
+
+    @hooks.entry
+    def anyway(self) -> bool:
+        return True
+
+
+def test_reading_a_skipped_layer_names_it_and_the_fix() -> None:
+    with pytest.raises(NotFinishedError) as raised:
+        Drift(datastore="memory://drift")()
+    message = str(raised.value)
+    assert "Layer Reader read Retrain.model" in message
+    assert "Retrain did not finish (entry hook drifted returned False)" in message
+    assert "state.finished" in message
+    assert any("raised by Reader" in note for note in getattr(raised.value, "__notes__", []))
+
+
+def test_a_skipped_layer_has_no_attributes_to_hasattr(tmp_path: Path) -> None:
+    class Probe(Flow): ...
+
+    @Probe.register
+    class Off(Layer):
+        def __call__(self) -> None:
+            self.value = 1
+
+        @hooks.entry
+        def never(self) -> bool:
+            return False
+
+    @Probe.register
+    class Look(Layer):
+        def __call__(self, off: Off) -> None:
+            self.has = hasattr(off, "value")
+            self.default = getattr(off, "value", "none")
+            self.finished = off.state.finished
+
+        @hooks.entry
+        def always(self) -> bool:
+            return True
+
+    execution = Probe(datastore=str(tmp_path))()
+    look = execution.layer(Look)
+    assert (look.has, look.default, look.finished) == (False, "none", False)
+    assert execution.layer(Off).state.reason == "entry hook never returned False"
+
+
+def test_entry_hooks_run_in_order_and_the_first_false_decides(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    class Order(Flow): ...
+
+    @Order.register
+    class Gate(Layer):
+        @hooks.entry
+        def first(self) -> bool:
+            calls.append("first")
+            return True
+
+        @hooks.entry
+        def second(self) -> int:
+            calls.append("second")
+            return 0  # falsy: skipped
+
+        @hooks.entry
+        def third(self) -> bool:
+            calls.append("third")
+            return True
+
+    execution = Order(datastore=str(tmp_path))()
+    assert calls == ["first", "second"]
+    assert execution.layer(Gate).state.reason == "entry hook second returned 0"
+
+
+def test_hook_arguments_are_dependencies() -> None:
+    ir = Drift.ir()
+    assert ir.spec("Retrain").dependencies == ("Measure",)
+    assert [h.name for h in ir.spec("Retrain").hooks] == ["drifted"]
+    assert ir.spec("Retrain").has_entry and not ir.spec("Evaluate").has_entry
+
+
+def test_a_skip_is_committed_and_resume_respects_it(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    class Once(Flow): ...
+
+    @Once.register
+    class Coin(Layer):
+        def __call__(self) -> None:
+            self.value = 1
+
+        @hooks.entry
+        def flip(self) -> bool:
+            calls.append(1)
+            return len(calls) > 1  # False the first time only
+
+    @Once.register
+    class After(Layer):
+        def __call__(self, coin: Coin) -> None:
+            if coin.state.finished:
+                raise AssertionError("Coin was skipped in this execution")
+
+    flow = Once(datastore=str(tmp_path))
+    execution = flow()
+    execution.resume()  # the hook is not asked again: the decision was committed
+    flow(execution=execution.id)
+    assert calls == [1]
+    assert execution.layer(Coin).state.finished is False
+    assert execution.layer(After).state.reason == "Coin was skipped"
+
+
+class Hooked(Flow):
+    events: list[str] = []
+
+    @hooks.execution
+    def around_every_layer(self) -> Iterator[None]:
+        Hooked.events.append(f"flow before {self.name}")
+        yield
+        Hooked.events.append(f"flow after {self.name}")
+
+
+@Hooked.register
+class First(Layer):
+    def __call__(self) -> None:
+        Hooked.events.append("call First")
+        self.value = 1
+
+    @hooks.execution
+    def opened(self) -> Iterator[None]:
+        Hooked.events.append("open")
+        self.connection = "connected"  # what the generator sets is visible in __call__
+        yield
+        Hooked.events.append("close")
+
+    @hooks.execution
+    def plain(self) -> None:
+        Hooked.events.append("plain")
+
+
+@Hooked.register
+class Second(Layer):
+    def __call__(self, first: First) -> None:
+        Hooked.events.append(f"call Second {first.connection}")
+
+
+def test_execution_hooks_wrap_call_in_order_flow_hooks_first(tmp_path: Path) -> None:
+    Hooked.events.clear()
+    Hooked(datastore=str(tmp_path))()
+    assert Hooked.events == [
+        "flow before First",
+        "open",
+        "plain",
+        "call First",
+        "close",
+        "flow after First",
+        "flow before Second",
+        "call Second connected",
+        "flow after Second",
+    ]
+
+
+class Fans(Flow): ...
+
+
+@Fans.register
+class Items(Layer):
+    def __call__(self) -> None:
+        self.shard(n=range(6))
+
+
+@Fans.register(foreach=ForEach(parameters=[Parameter(layer=Items, attribute="n")]))
+class Even(Layer):
+    seen: list[int] = []
+
+    def __call__(self, items: Items) -> None:
+        self.n = items.n
+        self.where = (self.index, self.splits)
+
+    @hooks.entry
+    def even(self, items: Items) -> bool:
+        Even.seen.append(self.index)
+        return items.n % 2 == 0
+
+    @hooks.execution
+    def per_task(self) -> Iterator[None]:
+        yield
+        self.after = "hooked"
+
+
+@Fans.register(foreach=ForEach(parameters=[Parameter(layer=Even, attribute="n")]))
+class Again(Layer):
+    """Fans out over the join of Even: its three finished tasks."""
+
+    def __call__(self, even: Even) -> None:
+        self.n = even.n * 10
+
+
+@Fans.register(foreach=ForEach(parameters=[Parameter(layer=Even, attribute="n", index=None)]))
+class Mapped(Layer):
+    """Mapped 1:1: a task after a skipped task is skipped; with a hook it decides."""
+
+    def __call__(self, even: Even) -> None:
+        self.n = even.n
+
+
+@Fans.register
+class Join(Layer):
+    def __call__(self, even: Even, again: Again, mapped: Mapped) -> None:
+        self.n = list(even.n)
+        self.where = list(even.where)
+        self.after = list(even.after)
+        self.again = list(again.n)
+        self.mapped = list(mapped.n)
+        self.lengths = (len(even.n), len(again.n), len(mapped.n))
+
+
+def test_entry_hooks_in_a_fan_out_skip_tasks_and_joins_hold_the_rest(tmp_path: Path) -> None:
+    Even.seen.clear()
+    execution = Fans(datastore=str(tmp_path))()
+    join = execution.layer(Join)
+    assert sorted(Even.seen) == [0, 1, 2, 3, 4, 5]  # once per task
+    assert join.n == [0, 2, 4]
+    assert join.where == [(0, 6), (2, 6), (4, 6)]  # tasks keep their own index
+    assert join.after == ["hooked"] * 3
+    assert join.again == [0, 20, 40]
+    assert join.mapped == [0, 2, 4]
+    assert join.lengths == (3, 3, 3)
+    assert execution.layer(Again).tasks() == 3
+
+
+def test_catch_records_a_failure_as_not_finished(tmp_path: Path) -> None:
+    class Risky(Flow): ...
+
+    @Risky.register(catch=Catch(TypeError, IOError))
+    class Load(Layer):
+        def __call__(self) -> None:
+            self.partial = "half"
+            raise OSError("disk gone")
+
+    @Risky.register
+    class Use(Layer):
+        def __call__(self, load: Load) -> None:
+            self.value = load.partial
+
+    @Risky.register
+    class Fallback(Layer):
+        def __call__(self, load: Load) -> None:
+            self.value = load.partial if load.state.finished else "default"
+
+        @hooks.entry
+        def always(self) -> bool:
+            return True
+
+    execution = Risky(datastore=str(tmp_path))()
+    assert execution.layer(Load).state.finished is False
+    assert execution.layer(Load).state.reason == "OSError: disk gone"
+    assert execution.layer(Use).state.reason == "Load failed and its error was caught"
+    assert execution.layer(Fallback).value == "default"
+    with pytest.raises(NotFinishedError):
+        execution.layer(Load).partial  # what it set before raising was not stored
+
+
+def test_an_error_catch_does_not_list_still_fails() -> None:
+    class Strict(Flow): ...
+
+    @Strict.register(catch=Catch(KeyError))
+    class Boom(Layer):
+        def __call__(self) -> None:
+            raise ValueError("not a key error")
+
+    with pytest.raises(ValueError, match="not a key error"):
+        Strict(datastore="memory://strict")()
+
+
+def test_an_entry_hook_that_raises_fails_the_task_with_the_users_error() -> None:
+    class Broken(Flow): ...
+
+    @Broken.register
+    class Layer1(Layer):
+        @hooks.entry
+        def check(self) -> bool:
+            raise RuntimeError("cannot decide")
+
+    with pytest.raises(RuntimeError, match="cannot decide"):
+        Broken(datastore="memory://broken")()
+
+
+def test_catch_takes_exception_classes() -> None:
+    with pytest.raises(ConfigurationError, match="Catch takes exception classes"):
+        Catch("TypeError")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", ["retry", "submission"])
+def test_hooks_laminar_cannot_run_are_refused_with_the_fix(kind: str) -> None:
+    class Old(Flow): ...
+
+    @Old.register
+    class Sized(Layer):
+        def resize(self) -> None: ...
+
+    Sized.resize = getattr(hooks, kind)(Sized.resize)  # type: ignore[method-assign]
+    with pytest.raises(FlowDefinitionError, match=f"Sized.resize is a @hooks.{kind} hook"):
+        Old.ir()
+
+
+def test_an_entry_hook_cannot_yield() -> None:
+    class Gen(Flow): ...
+
+    @Gen.register
+    class Maybe(Layer):
+        @hooks.entry
+        def ready(self) -> Iterator[bool]:
+            yield True
+
+    with pytest.raises(FlowDefinitionError, match="Entry hook Maybe.ready is a generator"):
+        Gen.ir()
+
+
+def test_a_flow_hook_cannot_take_layers() -> None:
+    class Wide(Flow):
+        @hooks.execution
+        def each(self, first: Start) -> None: ...
+
+    @Wide.register
+    class Start(Layer): ...
+
+    with pytest.raises(FlowDefinitionError, match="Flow hook Wide.each takes layers"):
+        Wide.ir()

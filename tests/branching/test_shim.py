@@ -1,0 +1,98 @@
+"""The shim commands every target runs, for flows that branch: ``laminar plan`` runs a
+layer's entry hooks and prints its legs (none: skipped), ``laminar task`` records skips and
+says so by its exit status and ``--finished-output``, ``laminar show`` and ``graph`` mark
+them. Run as an orchestrator would: one process per job, in the graph's order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import ROOT, laminar
+
+FLOW = str(ROOT / "tests" / "flows" / "branching.py")
+ENV = {"LAMINAR_EXECUTION": "e1"}
+
+
+def shim(tmp_path: Path, *args: str, flow: str = "ConditionalFlow") -> tuple[int, str, str]:
+    store = ["--datastore", str(tmp_path / "store")]
+    done = laminar(
+        *args[:1], f"{FLOW}:{flow}", *args[1:], *store, cwd=tmp_path, env=ENV, check=False
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_layer_with_an_entry_hook_is_planned_one_leg_or_none(tmp_path: Path) -> None:
+    assert shim(tmp_path, "task", "--layer=A")[0] == 0
+    code, out, err = shim(tmp_path, "plan", "--layer=B", "--format", "count")
+    assert (code, out) == (0, "0\n")
+    assert "B skipped: entry hook failure returned False" in err
+    code, out, _ = shim(tmp_path, "plan", "--layer=B", "--format", "github")
+    assert out.startswith("legs=0\n")  # the committed plan, not the hook again
+    assert shim(tmp_path, "task", "--layer=C")[0] == 0
+    # D was committed as skipped with B: its task only says so, by the status asked for.
+    code, _, err = shim(tmp_path, "task", "--layer=D", "--skipped-status=99")
+    assert code == 99
+    assert shim(tmp_path, "task", "--layer=D")[0] == 0  # default: a skip is a success
+    code, out, _ = shim(tmp_path, "plan", "--layer=E", "--format", "list")
+    assert (code, out) == (0, "[0]\n")
+    assert shim(tmp_path, "task", "--layer=E", "--leg", "0")[0] == 0
+    shown = laminar(
+        "show", f"{FLOW}:ConditionalFlow", "--execution", "e1",
+        "--datastore", str(tmp_path / "store"), cwd=tmp_path,
+    ).stdout  # fmt: skip
+    assert "  B [skipped: entry hook failure returned False]" in shown
+    assert "  D [skipped: B was skipped]" in shown
+    assert "foo = ['baz']" in shown
+
+
+def test_a_caught_error_is_reported_as_not_finished(tmp_path: Path) -> None:
+    assert shim(tmp_path, "task", "--layer=Measure", flow="Branches")[0] == 0
+    output = tmp_path / "out" / "finished"
+    code, _, err = shim(
+        tmp_path, "task", "--layer=Lookup", "--format", "count",
+        f"--finished-output={output}", flow="Branches",
+    )  # fmt: skip
+    assert code == 0 and output.read_text() == "false\n"
+    assert "Lookup: KeyError: 'missing'" in err
+    github = tmp_path / "github_output"
+    github.write_text("x=1\n")
+    code, _, _ = shim(
+        tmp_path, "task", "--layer=Measure", "--format", "github",
+        f"--finished-output={github}", flow="Branches",
+    )  # fmt: skip
+    assert github.read_text() == "x=1\nfinished=true\n"  # appended, as $GITHUB_OUTPUT wants
+
+
+def test_an_entry_hook_error_fails_the_plan_with_the_users_traceback(
+    write_flow: object, tmp_path: Path
+) -> None:
+    flow = tmp_path / "broken.py"
+    flow.write_text(
+        "from laminar import Flow, Layer\n"
+        "from laminar.configurations import hooks\n\n"
+        "class Broken(Flow): ...\n\n"
+        "@Broken.register\n"
+        "class Check(Layer):\n"
+        "    @hooks.entry\n"
+        "    def ready(self) -> bool:\n"
+        "        return 1 / 0 > 0\n"
+    )
+    done = laminar("plan", str(flow), "--layer=Check", cwd=tmp_path, env=ENV, check=False)
+    assert done.returncode == 1
+    assert 'broken.py", line 10, in ready' in done.stderr
+    assert "laminar: error: Check failed: ZeroDivisionError: division by zero" in done.stderr
+
+
+def test_graph_marks_entry_hooks_and_catch(tmp_path: Path) -> None:
+    text = laminar("graph", f"{FLOW}:Branches", cwd=tmp_path).stdout
+    assert "  Retrain (if drifted())  <- Measure" in text
+    assert "  Halve (foreach Square.value 1:1; catch ValueError)  <- Square" in text
+    layers = json.loads(
+        laminar("graph", f"{FLOW}:Branches", "--format", "json", cwd=tmp_path).stdout
+    )
+    report = next(layer for layer in layers["layers"] if layer["name"] == "Report")
+    assert report["hooks"] == [
+        {"kind": "entry", "name": "always", "flow": False},
+        {"kind": "execution", "name": "around", "flow": False},
+    ]

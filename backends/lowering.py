@@ -278,13 +278,17 @@ def _then_plan_argv(planned: list[str], ids: dict[str, str], target: Target) -> 
 def _fused_plans(ir: FlowIR) -> dict[str, str]:
     """Planned layer -> the upstream that plans it: where its only upstream runs once, and
     always runs (it waits on no decision), the plan needs nothing that upstream's job has
-    not just committed."""
+    not just committed. Entry hooks are the user's code: they are planned there only when
+    that job has the layer's own container (image, environment, command)."""
     fused: dict[str, str] = {}
     for spec in ir.specs():
         if _planned(spec) and len(spec.dependencies) == 1:
             upstream = ir.spec(spec.dependencies[0])
-            if not _planned(upstream) and not deciders(ir, upstream.name):
-                fused[spec.name] = upstream.name
+            if _planned(upstream) or deciders(ir, upstream.name):
+                continue
+            if spec.has_entry and spec.container != upstream.container:
+                continue
+            fused[spec.name] = upstream.name
     return fused
 
 

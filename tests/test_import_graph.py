@@ -15,10 +15,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Which laminar modules each stage may import (prefixes); everything may use these two.
-BASE = ("laminar.errors", "laminar.contract", "laminar.text", "laminar.pickling")
+BASE = (
+    "laminar.errors",
+    "laminar.contract",
+    "laminar.text",
+    "laminar.pickling",
+    "laminar.settings",
+)
 ALLOWED: dict[str, tuple[str, ...]] = {
     "laminar.contract": ("laminar.errors", "laminar.text"),
     "laminar.text": (),
+    "laminar.settings": (),
     "laminar.configurations": (
         "laminar.configurations",
         "laminar.model.layer",

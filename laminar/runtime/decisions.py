@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from laminar.errors import ExecutionError
 from laminar.ir import LayerSpec
 from laminar.ir.branching import skip_closure
+from laminar.runtime.fanout import positions
 from laminar.store.execution import CAUGHT, MAIN, SKIPPED, Execution, Manifest, PlanRecord
 
 if TYPE_CHECKING:
@@ -101,6 +102,31 @@ def skip_upstreams(spec: LayerSpec) -> tuple[str, ...]:
     if not spec.has_entry:
         return spec.dependencies
     return tuple(sorted({p.layer for p in spec.foreach}))
+
+
+def decide(
+    runtime: Runtime, spec: LayerSpec, index: int | None, plan: PlanRecord | None
+) -> str | None:
+    """Whether task ``index`` of ``spec`` is skipped: ``None`` when it runs, else why (""
+    when the skip is committed already, with the layer's)."""
+    from laminar.runtime.hooks import entry_decision
+
+    if index is None:
+        if spec.has_entry:  # its plan ran the hooks
+            return "" if runtime.plan(spec.name).skipped else None
+        blocked = blocked_by(runtime, spec, spec.dependencies)
+        if blocked:
+            commit_skip(runtime, spec, blocked)
+            return ""
+        return None
+    assert plan is not None
+    if not runtime.ir.branches:
+        return None
+    for (layer, _), (position, mapped) in positions(plan, index).items():
+        ended = task_state(runtime, layer, position) if mapped else None
+        if ended is not None and not ended.finished and not spec.has_entry:
+            return not_finished(f"{layer}[{position}]", ended)
+    return entry_decision(runtime, spec, index, plan) or None
 
 
 def commit_skip(runtime: Runtime, spec: LayerSpec, reason: str, status: str = SKIPPED) -> None:

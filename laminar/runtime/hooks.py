@@ -5,11 +5,38 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from laminar.errors import LaminarError
 from laminar.ir import LayerSpec
 from laminar.model.layer import Layer
-from laminar.runtime.views import arguments_of
+from laminar.runtime.context import failed
+from laminar.runtime.views import arguments_of, task_views
+from laminar.settings import running
+from laminar.store.execution import PlanRecord
+
+if TYPE_CHECKING:
+    from laminar.runtime.task import Runtime
+
+
+def entry_decision(
+    runtime: Runtime, spec: LayerSpec, index: int | None, plan: PlanRecord | None
+) -> str:
+    """Run the entry hooks of task ``index``; "" when it runs, else why it is skipped. A hook
+    that raises fails the task with the user's traceback."""
+    if not spec.has_entry:
+        return ""
+    views = task_views(runtime, spec, index, plan)
+    layer = runtime.instance(spec, index, plan, "", 1)
+    try:
+        with running(runtime.task_info(spec, index, plan, 1)):
+            return entry_verdict(spec, layer, views)
+    except LaminarError:
+        raise
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise failed(spec.name, index, error) from error
 
 
 def entry_verdict(spec: LayerSpec, layer: Layer, views: dict[str, Layer]) -> str:

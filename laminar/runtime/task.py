@@ -17,22 +17,25 @@ from typing import Any
 from laminar.errors import ArtifactError, ExecutionError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
-from laminar.model import layer as layer_module
 from laminar.model.layer import Layer
-from laminar.runtime import context as context_module
-from laminar.runtime import hooks as hooks_module
-from laminar.runtime.context import LayerConfiguration, TaskContext, TaskFailed, in_layer
+from laminar.runtime.context import (
+    LayerConfiguration,
+    TaskContext,
+    TaskFailed,
+    failed,
+    in_layer,
+)
 from laminar.runtime.decisions import (
     blocked_by,
     commit_skip,
-    not_finished,
+    decide,
     skip_upstreams,
-    task_state,
 )
-from laminar.runtime.fanout import plan_fanout, positions
-from laminar.runtime.hooks import around_call, entry_verdict
+from laminar.runtime.fanout import plan_fanout
+from laminar.runtime.hooks import around_call, entry_decision
 from laminar.runtime.inputs import start
 from laminar.runtime.views import arguments_of, task_views
+from laminar.settings import Running, running
 from laminar.store.execution import (
     CAUGHT,
     MAIN,
@@ -89,7 +92,7 @@ class Runtime:
             legs = counted.count if max_legs is None else min(counted.count, max_legs)
             record = PlanRecord(counted.count, legs, counted.axes, sparse=sparse(self.ir, layer))
         else:
-            skipped = skipped or self.entry_decision(spec, None, None)
+            skipped = skipped or entry_decision(self, spec, None, None)
             record = PlanRecord(count=0 if skipped else 1, legs=0 if skipped else 1)
         if skipped:
             record = PlanRecord(count=0, legs=0, skipped=skipped)
@@ -170,7 +173,7 @@ class Runtime:
         if not pending and self.execution.is_committed(spec.name, task):
             return False
         self.execution.ensure_created()
-        skipped = self._decide(spec, index, plan)
+        skipped = decide(self, spec, index, plan)
         if skipped is not None:
             if index is not None and skipped:
                 self._commit(Manifest(spec.name, task, status=SKIPPED, reason=skipped), group)
@@ -190,42 +193,7 @@ class Runtime:
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
 
-    def _decide(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> str | None:
-        """Whether task ``index`` of ``spec`` is skipped: ``None`` when it runs, else why (""
-        when the skip is committed already)."""
-        if index is None:
-            if spec.has_entry:
-                return "" if self.plan(spec.name).skipped else None
-            blocked = blocked_by(self, spec, spec.dependencies)
-            if blocked:
-                commit_skip(self, spec, blocked)
-                return ""
-            return None
-        assert plan is not None
-        if not self.ir.branches:
-            return None
-        for (layer, _), (position, mapped) in positions(plan, index).items():
-            ended = task_state(self, layer, position) if mapped else None
-            if ended is not None and not ended.finished and not spec.has_entry:
-                return not_finished(f"{layer}[{position}]", ended)
-        return self.entry_decision(spec, index, plan) or None
-
-    def entry_decision(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> str:
-        """Run the entry hooks of task ``index``; "" when it runs, else why it is skipped."""
-        if not spec.has_entry:
-            return ""
-        views = task_views(self, spec, index, plan)
-        layer = self._instance(spec, index, plan, "", 1)
-        try:
-            return entry_verdict(spec, layer, views)
-        except LaminarError:
-            raise
-        except BaseException as error:
-            if isinstance(error, KeyboardInterrupt):
-                raise
-            raise failed(spec.name, index, error) from error
-
-    def _instance(
+    def instance(
         self, spec: LayerSpec, index: int | None, plan: PlanRecord | None, attempt: str, number: int
     ) -> Layer:
         """A new instance of ``spec``'s class, running as task ``index``."""
@@ -242,6 +210,13 @@ class Runtime:
             configuration=LayerConfiguration(spec.container, spec.retry, spec.foreach),
         )
         return layer
+
+    def task_info(
+        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None, attempt: int
+    ) -> Running:
+        """What ``laminar.settings.current`` says while this task runs."""
+        splits = plan.count if plan is not None and spec.is_foreach else 1
+        return Running(self.execution.id, self.ir.name, spec.name, index, splits, attempt)
 
     def _commit(self, manifest: Manifest, group: TaskGroup | None) -> None:
         if group is not None:
@@ -261,14 +236,15 @@ class Runtime:
         cls = self.ir.classes[spec.name]
         attempt_dir = self.execution.new_attempt_dir(spec.name, task)
         views = task_views(self, spec, index, plan)
-        layer = self._instance(spec, index, plan, attempt_dir, number)
+        layer = self.instance(spec, index, plan, attempt_dir, number)
         context = layer.__dict__["_laminar_runtime"]
         caught: BaseException | None = None
         try:
             try:
-                if cls.__init__ is not object.__init__:
-                    cls.__init__(layer)
-                caught = around_call(spec, layer, views, arguments_of(views, spec.arguments))
+                with running(self.task_info(spec, index, plan, number)):
+                    if cls.__init__ is not object.__init__:
+                        cls.__init__(layer)
+                    caught = around_call(spec, layer, views, arguments_of(views, spec.arguments))
             except LaminarError:
                 raise
             except BaseException as error:
@@ -309,20 +285,3 @@ class Runtime:
 
 def _stderr(message: str) -> None:
     print(f"laminar: {printable_lines(message)}", file=sys.stderr, flush=True)
-
-
-def failed(layer: str, index: int | None, error: BaseException) -> TaskFailed:
-    """``TaskFailed`` for the user's ``error`` raised in task ``index`` of ``layer``."""
-    return TaskFailed(layer, index, f"{type(error).__name__}: {error}", _user_traceback(error))
-
-
-def _user_traceback(error: BaseException) -> str:
-    """The traceback from the user's ``__call__`` down, without laminar's own frames."""
-    import traceback  # only a failing task pays for it
-
-    frames = traceback.extract_tb(error.__traceback__)
-    laminar = {__file__, layer_module.__file__, context_module.__file__, hooks_module.__file__}
-    user = [f for f in frames if f.filename not in laminar]
-    lines = traceback.format_list(user)
-    lines += traceback.format_exception_only(type(error), error)
-    return "Traceback (most recent call last):\n" + "".join(lines)

@@ -349,7 +349,7 @@ def test_catch_records_a_failure_as_not_finished(tmp_path: Path) -> None:
     assert execution.layer(Use).state.reason == "Load failed and its error was caught"
     assert execution.layer(Fallback).value == "default"
     with pytest.raises(NotFinishedError):
-        execution.layer(Load).partial  # what it set before raising was not stored
+        _ = execution.layer(Load).partial  # what it set before raising was not stored
 
 
 def test_an_error_catch_does_not_list_still_fails() -> None:
@@ -391,7 +391,7 @@ def test_hooks_laminar_cannot_run_are_refused_with_the_fix(kind: str) -> None:
         def resize(self) -> None: ...
 
     Sized.resize = getattr(hooks, kind)(Sized.resize)  # type: ignore[method-assign]
-    with pytest.raises(FlowDefinitionError, match=f"Sized.resize is a @hooks.{kind} hook"):
+    with pytest.raises(FlowDefinitionError, match=rf"Sized\.resize is a @hooks\.{kind} hook"):
         Old.ir()
 
 
@@ -404,7 +404,7 @@ def test_an_entry_hook_cannot_yield() -> None:
         def ready(self) -> Iterator[bool]:
             yield True
 
-    with pytest.raises(FlowDefinitionError, match="Entry hook Maybe.ready is a generator"):
+    with pytest.raises(FlowDefinitionError, match=r"Entry hook Maybe\.ready is a generator"):
         Gen.ir()
 
 
@@ -416,5 +416,39 @@ def test_a_flow_hook_cannot_take_layers() -> None:
     @Wide.register
     class Start(Layer): ...
 
-    with pytest.raises(FlowDefinitionError, match="Flow hook Wide.each takes layers"):
+    with pytest.raises(FlowDefinitionError, match=r"Flow hook Wide\.each takes layers"):
         Wide.ir()
+
+
+def test_current_names_the_running_task(tmp_path: Path) -> None:
+    from laminar.settings import current
+
+    class Where(Flow): ...
+
+    @Where.register
+    class Make(Layer):
+        def __call__(self) -> None:
+            self.shard(n=[1, 2])
+
+    @Where.register(foreach=ForEach(parameters=[Parameter(layer=Make, attribute="n")]))
+    class Each(Layer):
+        def __call__(self, make: Make) -> None:
+            self.seen = (
+                current.execution.id,
+                current.flow.name,
+                current.layer.name,
+                current.layer.index,
+                current.layer.splits,
+                current.layer.attempt,
+            )
+
+        @hooks.entry
+        def ready(self) -> bool:
+            return current.layer.name == "Each"
+
+    execution = Where(datastore=str(tmp_path))(execution="x1")
+    assert list(execution.layer(Each).seen) == [
+        ("x1", "Where", "Each", 0, 2, 1),
+        ("x1", "Where", "Each", 1, 2, 1),
+    ]
+    assert current.layer.name is None  # outside a task

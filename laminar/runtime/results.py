@@ -154,8 +154,8 @@ class LayerState:
     #: ``skipped (why)`` or ``caught ...`` for a layer that did not finish; else "".
     ended: str = ""
     #: Tasks of a ForEach layer that were skipped, and whose error was caught.
-    skipped: int = 0
-    caught: int = 0
+    skipped: tuple[int, ...] = ()
+    caught: tuple[int, ...] = ()
 
     def __str__(self) -> str:
         if self.ended:
@@ -166,8 +166,12 @@ class LayerState:
             return "not planned"
         if self.committed < self.planned:
             return f"{self.committed}/{self.planned} tasks committed"
-        counts = [f"{n} {what}" for n, what in ((self.skipped, SKIPPED), (self.caught, CAUGHT))]
-        return ", ".join([f"{self.planned} tasks", *(c for c in counts if c[0] != "0")])
+        parts = [f"{self.planned} tasks"]
+        for tasks, what in ((self.skipped, SKIPPED), (self.caught, CAUGHT)):
+            if tasks:
+                shown = ", ".join(str(t) for t in tasks[:10]) + (", ..." if len(tasks) > 10 else "")
+                parts.append(f"{len(tasks)} {what} ({shown})")
+        return ", ".join(parts)
 
 
 def layer_state(execution: Execution, spec: LayerSpec) -> LayerState:
@@ -183,12 +187,13 @@ def layer_state(execution: Execution, spec: LayerSpec) -> LayerState:
     if plan.skipped:
         return LayerState(True, 0, 0, f"{SKIPPED}: {plan.skipped}")
     done = [t for t in execution.committed_tasks(spec.name) if t.isdigit() and int(t) < plan.count]
-    statuses: list[str] = []
+    ended: dict[str, list[int]] = {SKIPPED: [], CAUGHT: []}
     if plan.sparse:
-        statuses = [m.status for m in execution.read_manifests(spec.name, done) if m is not None]
-    return LayerState(
-        True, plan.count, len(done), "", statuses.count(SKIPPED), statuses.count(CAUGHT)
-    )
+        done.sort(key=int)
+        for manifest in execution.read_manifests(spec.name, done):
+            if manifest is not None and not manifest.finished:
+                ended[manifest.status].append(int(manifest.task))
+    return LayerState(True, plan.count, len(done), "", tuple(ended[SKIPPED]), tuple(ended[CAUGHT]))
 
 
 class ExecutionResults:

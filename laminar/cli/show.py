@@ -58,7 +58,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
             layer = results[name]
             try:
                 state = str(layer_state(results.execution, ir.spec(name)))
-                lines = [f"  {printable(name)}" + (f" [{state}]" if state else "")]
+                lines = [f"  {printable(name)}" + (f" [{printable(state)}]" if state else "")]
                 for attribute in LayerResults.attributes(layer):
                     summary = _summary(getattr(layer, attribute))
                     lines.append(f"    {printable(attribute)} = {summary}")

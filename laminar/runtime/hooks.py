@@ -47,7 +47,9 @@ def entry_verdict(spec: LayerSpec, layer: Layer, views: dict[str, Layer]) -> str
     for hook in spec.hooks_of("entry"):
         verdict = hook.function(layer, **arguments_of(views, hook.arguments))
         if not verdict:
-            return f"entry hook {hook.name} returned {verdict!r}"
+            shown = repr(verdict)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            return f"entry hook {hook.name} returned {shown}"
     return ""
 
 

@@ -96,3 +96,21 @@ def test_graph_marks_entry_hooks_and_catch(tmp_path: Path) -> None:
         {"kind": "entry", "name": "always", "flow": False},
         {"kind": "execution", "name": "around", "flow": False},
     ]
+
+
+def test_show_keeps_hostile_reasons_on_one_inert_line(tmp_path: Path) -> None:
+    flow = tmp_path / "hostile_reason.py"
+    flow.write_text(
+        "from laminar import Catch, Flow, Layer\n\n"
+        "class Loud(Flow): ...\n\n"
+        "@Loud.register(catch=Catch(ValueError))\n"
+        "class Shout(Layer):\n"
+        "    def __call__(self) -> None:\n"
+        "        raise ValueError('line\\n\\x1b[31mred ' + 'x' * 2000)\n"
+    )
+    laminar("run", str(flow), "--execution", "h", cwd=tmp_path)
+    shown = laminar("show", str(flow), "--execution", "h", cwd=tmp_path).stdout
+    line = next(text for text in shown.splitlines() if "Shout" in text)
+    assert "\x1b" not in shown and "\\x1b[31mred" in line
+    assert "caught: ValueError: line\\nred" not in line  # the newline stays escaped
+    assert len(line) < 700  # the reason was cut when it was recorded

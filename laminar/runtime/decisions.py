@@ -96,6 +96,13 @@ def blocked_by(runtime: Runtime, spec: LayerSpec, upstreams: tuple[str, ...]) ->
     return ""
 
 
+def require_started(runtime: Runtime, spec: LayerSpec) -> None:
+    """Refuse to plan ``spec`` before every layer it depends on has run or been skipped: its
+    entry hooks would decide on a state that is not there yet."""
+    if runtime.ir.branches and spec.has_entry:
+        blocked_by(runtime, spec, spec.dependencies)  # raises for a layer not run
+
+
 def skip_upstreams(spec: LayerSpec) -> tuple[str, ...]:
     """The upstreams that skip ``spec`` when one did not finish: all of them without an entry
     hook; with one, only what a ForEach fans out over (the hook decides the rest)."""

@@ -29,6 +29,7 @@ from laminar.runtime.decisions import (
     blocked_by,
     commit_skip,
     decide,
+    require_started,
     skip_upstreams,
 )
 from laminar.runtime.fanout import plan_fanout
@@ -86,6 +87,7 @@ class Runtime:
         if existing is not None:
             return existing
         self.execution.ensure_created()
+        require_started(self, spec)
         skipped = blocked_by(self, spec, skip_upstreams(spec))
         if not skipped and spec.is_foreach:
             counted = plan_fanout(self.ir, self.execution, spec)

@@ -114,3 +114,12 @@ def test_show_keeps_hostile_reasons_on_one_inert_line(tmp_path: Path) -> None:
     assert "\x1b" not in shown and "\\x1b[31mred" in line
     assert "caught: ValueError: line\\nred" not in line  # the newline stays escaped
     assert len(line) < 700  # the reason was cut when it was recorded
+
+
+def test_a_layer_with_an_entry_hook_is_not_planned_before_its_upstreams(tmp_path: Path) -> None:
+    """An orchestrator that starts a join too early gets an error, not a decision made on a
+    state that is not there yet."""
+    assert shim(tmp_path, "task", "--layer=A")[0] == 0
+    code, out, err = shim(tmp_path, "plan", "--layer=E", "--format", "count")
+    assert code == 2 and out == ""
+    assert "Layer E cannot start in execution e1: its upstream C has not run yet" in err

@@ -11,6 +11,14 @@ What differs from the other targets, and why:
   (actions/runner#2205), so every job that has needs states its own condition instead: each
   direct need succeeded, or is a fan-out skipped because its plan succeeded with zero legs
   (``spec.needs_succeeded``). A failure anywhere upstream still stops every dependant.
+* Branching is decided by the shim; jobs only follow it. A layer with an entry hook is
+  planned (1 leg or 0), so a skipped layer shows as a skipped job. Each ``Gate`` adds one
+  term to the job's ``if:`` (``legs != '0'``; a ``Catch`` job's ``finished == 'true'``,
+  written with ``--finished-output "$GITHUB_OUTPUT"``) and its decider to ``needs``: GitHub
+  reads outputs of direct needs only. A skipped job's outputs read as ``''``
+  (``reads_skipped_outputs``), so a gate on a skipped ``Catch`` job is false. A hook layer's
+  plan (``after_skips``) runs when its needs succeeded or were skipped, with ``!failure()``
+  (any ancestor failed) instead of the per-need ``success``: its hooks decide.
 * GitHub has no step retry: the shim honours ``Retry`` itself (``shim_retries``).
 * Data travels between jobs as workflow artifacts unless ``--datastore`` names a remote store.
   Each job downloads its ancestors' artifacts (and its own from earlier attempts) into a local
@@ -61,6 +69,8 @@ UPLOAD = "laminar-upload"
 PATTERN_IDS = 32
 #: The shim step's id (a planning job's outputs read it) and the snapshot step's.
 SHIM, BEFORE = "shim", "before"
+#: The output of a ``Catch`` layer's job that says whether it finished (``Gate``).
+FINISHED = "finished"
 
 Inputs = list[tuple[str, bool]]
 
@@ -72,6 +82,9 @@ class GitHubDialect(Dialect):
     name_rule = NameRule(allowed="_a-zA-Z0-9-", max_length=100, first="[_a-zA-Z]")
     plan_format = PlanFormat.GITHUB
     shim_retries = True
+    #: A skipped job's outputs read as empty strings, so a ``Catch`` gate (``== 'true'``) on
+    #: a skipped job is simply false.
+    reads_skipped_outputs = True
     max_output_bytes: ClassVar[int | None] = 512_000
     output_limit = "GitHub's 500 KB limit for a workflow file"
     limit_fix = ", or use a remote --datastore (its jobs have no artifact steps)"
@@ -83,7 +96,14 @@ class GitHubDialect(Dialect):
 
     # -- one method per kind of job: (job id, Job) -----------------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
-        return job.id, self.job(graph, job, job.layer, f"Run {job.layer}", shell_command(job.argv))
+        command = shell_command(job.argv)
+        if job.reports_finished:
+            # Whether the layer finished (Catch), read by the jobs its decision gates.
+            command += ' --finished-output "$GITHUB_OUTPUT"'
+        built = self.job(graph, job, job.layer, f"Run {job.layer}", command)
+        if job.reports_finished:
+            built = replace(built, outputs={FINISHED: gh.step_output(SHIM, FINISHED)})
+        return job.id, built
 
     def plan_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
         # "$GITHUB_OUTPUT" stays outside the quoting: the shell expands it.
@@ -98,20 +118,30 @@ class GitHubDialect(Dialect):
         strategy = gh.Strategy(
             max_parallel=self.settings.max_parallel, matrix=gh.plan_matrix(job.plan)
         )
-        return job.id, replace(built, if_=gh.has_legs(job.plan), strategy=strategy)
+        condition = gh.has_legs(job.plan, [(g.job, g.output) for g in job.gates])
+        return job.id, replace(built, if_=condition, strategy=strategy)
 
     def job(self, graph: JobGraph, job: Job, title: str, step: str, command: str) -> gh.Job:
-        """The job every kind shares: needs, condition, runner, container and steps."""
+        """The job every kind shares: needs, condition, runner, container and steps.
+
+        ``needs`` holds the jobs it waits for, the plans of those that are fan-outs (an empty
+        one is skipped) and the jobs whose outputs its gates read: GitHub lets a job read the
+        outputs of its direct needs only.
+        """
         needs: list[str] = []
         checks: list[tuple[str, str | None]] = []
         for need in job.after:
             plan = graph.job(need).plan if graph.skippable(need) else None
             needs += [plan, need] if plan is not None else [need]
             checks.append((need, plan))
+        gates = [(gate.job, gate.output) for gate in job.gates]
+        needs += [decider for decider, _ in gates if decider not in needs]
         return gh.Job(
             name=title,
-            needs=tuple(needs),
-            if_=gh.needs_succeeded(checks) if checks else None,
+            needs=tuple(dict.fromkeys(needs)),
+            if_=gh.needs_succeeded(checks, gates, after_skips=job.after_skips)
+            if checks or gates
+            else None,
             runs_on=self.settings.runs_on,
             container=None
             if job.image is None

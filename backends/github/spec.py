@@ -12,6 +12,7 @@ from ids laminar made legal (``_id`` checks each one again); everything else is 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -186,32 +187,70 @@ def step_succeeded(step: str) -> Expression:
     return expression(f"always() && steps.{_id(step)}.outcome == 'success'")
 
 
-def needs_succeeded(checks: list[tuple[str, str | None]]) -> Expression:
-    """A job's ``if:`` that breaks GitHub's transitive skip (actions/runner#2205).
+def _succeeded(job: str, plan: str | None) -> str:
+    """Need ``job`` succeeded; ``plan`` given (a fan-out), or was skipped because ``plan``
+    succeeded with zero legs."""
+    succeeded = f"needs.{_id(job)}.result == 'success'"
+    if plan is None:
+        return succeeded
+    return (
+        f"({succeeded} || (needs.{job}.result == 'skipped' && "
+        f"needs.{_id(plan)}.result == 'success' && needs.{plan}.outputs.legs == '0'))"
+    )
+
+
+def _settled(job: str) -> str:
+    """Need ``job`` succeeded or was skipped (by a decision: ``!failure()`` rules out a skip
+    caused by a failure)."""
+    job = _id(job)
+    return f"(needs.{job}.result == 'success' || needs.{job}.result == 'skipped')"
+
+
+#: A gate's output -> the comparison that says its decider decided to run. A skipped job's
+#: outputs read as ``''``: ``finished`` is then not ``'true'``; ``legs`` is not ``'0'``, but
+#: a skipped plan also skips every job between it and the gated one (their needs fail).
+_GATES = {"legs": "!= '0'", "finished": "== 'true'"}
+
+
+def _gate(job: str, output: str) -> str:
+    return f"needs.{_id(job)}.outputs.{_id(output)} {_GATES[output]}"
+
+
+def needs_succeeded(
+    checks: Sequence[tuple[str, str | None]],
+    gates: Sequence[tuple[str, str]] = (),
+    *,
+    after_skips: bool = False,
+) -> Expression:
+    """A job's ``if:``: its needs, then its gates (``(decider job, output)``).
 
     Without a status function GitHub adds ``success()``, which is false when ANY job up the
-    ``needs`` chain was skipped. ``!cancelled()`` replaces it, and each direct need is checked
-    instead: ``(job, None)`` must have succeeded; ``(job, plan)``, a fan-out, must have
-    succeeded or been skipped because ``plan`` succeeded with zero legs. A failed need, or one
-    skipped because something failed, still stops the job.
+    ``needs`` chain was skipped (actions/runner#2205). ``!cancelled()`` replaces it, and each
+    direct need is checked instead: ``(job, None)`` must have succeeded; ``(job, plan)``, a
+    fan-out, must have succeeded or been skipped because ``plan`` succeeded with zero legs. A
+    failed need, or one skipped because something failed, still stops the job.
+
+    ``after_skips`` (a planning job whose entry hooks decide): each need may also have been
+    skipped, and ``!failure()`` (true when any ancestor failed) stops it after a failure.
     """
     terms = ["!cancelled()"]
-    for job, plan in checks:
-        succeeded = f"needs.{_id(job)}.result == 'success'"
-        if plan is None:
-            terms.append(succeeded)
-        else:
-            terms.append(
-                f"({succeeded} || (needs.{job}.result == 'skipped' && "
-                f"needs.{_id(plan)}.result == 'success' && needs.{plan}.outputs.legs == '0'))"
-            )
+    if after_skips:
+        terms.append("!failure()")
+        terms += [_settled(job) for job, _ in checks]
+    else:
+        terms += [_succeeded(job, plan) for job, plan in checks]
+    terms += [_gate(job, output) for job, output in gates]
     return expression(" && ".join(terms))
 
 
-def has_legs(plan: str) -> Expression:
+def has_legs(plan: str, gates: Sequence[tuple[str, str]] = ()) -> Expression:
     """A fan-out's ``if:``: its plan succeeded with legs (an empty dynamic matrix would fail
-    the run), whatever was skipped further up."""
+    the run), whatever was skipped further up, and its gates (as ``needs_succeeded``)."""
     plan = _id(plan)
-    return expression(
-        f"!cancelled() && needs.{plan}.result == 'success' && needs.{plan}.outputs.legs != '0'"
-    )
+    terms = [
+        "!cancelled()",
+        f"needs.{plan}.result == 'success'",
+        f"needs.{plan}.outputs.legs != '0'",
+        *(_gate(job, output) for job, output in gates),
+    ]
+    return expression(" && ".join(terms))

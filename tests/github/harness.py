@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,6 +123,24 @@ class ActRun:
                 shutil.copytree(artifact, into, dirs_exist_ok=True)
         return into
 
+    def skipped_jobs(self, workflow_name: str) -> set[str]:
+        """The names of the jobs act skipped for their ``if:`` (``verbose`` runs only)."""
+        found = re.findall(
+            rf"^\[{re.escape(workflow_name)}/[^\]]*\] \[DEBUG\] Skipping job '([^']*)' due to",
+            self.text(),
+            flags=re.MULTILINE,
+        )
+        return set(found)
+
+    def succeeded_jobs(self, workflow_name: str) -> set[str]:
+        """The names of the jobs that ran and succeeded (a matrix leg: ``Name-1``...)."""
+        found = re.findall(
+            rf"^\[{re.escape(workflow_name)}/([^\]]*?) *\] 🏁  Job succeeded$",
+            self.text(),
+            flags=re.MULTILINE,
+        )
+        return set(found)
+
     def artifact_names(self, workflow_name: str) -> list[str]:
         key = hashlib.sha256(workflow_name.encode()).hexdigest()[:16]
         run = self.artifacts / key / ACT_RUN_ID
@@ -135,11 +154,13 @@ def run_act(
     attempt: int = 1,
     timeout: float = 900,
     inputs: dict[str, str] | None = None,
+    verbose: bool = False,
 ) -> ActRun:
     """Run every workflow_dispatch workflow of ``project`` under act, once.
 
     ``inputs`` are the dispatch event's inputs, as GitHub's "Run workflow" form sends them
-    (workflows that declare none ignore them).
+    (workflows that declare none ignore them). ``verbose`` keeps act's debug lines, which
+    name the jobs it skipped (``ActRun.skipped_jobs``).
 
     Artifacts live in ``work`` across calls: a call with ``attempt=2`` is a re-run of the same
     workflow run (same run id, next ``github.run_attempt``) that sees attempt 1's artifacts.
@@ -165,6 +186,8 @@ def run_act(
     ]
     for action, folder in STAND_INS.items():
         argv += ["--local-repository", f"{action}={folder}"]
+    if verbose:
+        argv.append("--verbose")
     if inputs is not None:
         event = work / "event.json"
         event.write_text(json.dumps({"inputs": inputs}), encoding="utf-8")

@@ -16,9 +16,13 @@ from laminar.model.loader import load_flow
 
 pytestmark = pytest.mark.e2e
 
+SHARED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
+#: Flow files, as ``path`` or ``path:FlowClass`` where a file holds several flows.
 FILES = [
-    *sorted(EXAMPLES.glob("*.py")),
-    *(FLOWS / name for name in ("wide.py", "escaping.py", "skips.py")),
+    *map(str, sorted(EXAMPLES.glob("*.py"))),
+    *(str(FLOWS / name) for name in ("wide.py", "escaping.py", "skips.py")),
+    str(FLOWS / "hooks_after_failure.py"),
+    *(f"{SHARED_FLOWS / 'branching.py'}:{name}" for name in ("ConditionalFlow", "Branches")),
 ]
 HOSTILE = "${{ github.token }} \"double\" 'single' $HOME `id` }}\nsecond ${{"
 #: A datastore URL is refused with control characters in it: the same text on one line.
@@ -49,10 +53,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_examples_lint_clean(variant: str, tmp_path: Path) -> None:
     written = []
-    for path in FILES:
-        flow = load_flow(str(path))
+    for file in FILES:
+        flow = load_flow(file)
+        path = Path(file.partition(":")[0])
         ref = f"{HOSTILE if variant == 'hostile' else 'flows'}/{path.name}:{flow.__name__}"
-        target = tmp_path / f"{path.stem}.yml"
+        target = tmp_path / f"{path.stem}-{flow.__name__}.yml"
         target.write_text(generate("github", flow.ir(), flow_ref=ref, **VARIANTS[variant]))
         written.append(target)
     assert lint(*written) == []

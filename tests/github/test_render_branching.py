@@ -1,0 +1,124 @@
+"""Branching on GitHub, read back as YAML: gates in ``if:``, the jobs they read in ``needs``,
+hook layers' planning jobs after skips, and Catch's ``finished`` output.
+
+Running them is in test_act_branching.py; linting in test_lint.py.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flows.branching import FLOWS
+
+from github.test_render import load, render
+
+#: Every job-level ``if:`` is these terms joined by ``&&``/``||`` in parentheses; every name
+#: in them is a job id (checked against the job's needs below).
+TERM = re.compile(
+    r"!cancelled\(\)|!failure\(\)"
+    r"|needs\.(?P<a>[_A-Za-z][A-Za-z0-9_-]*)\.result == '(success|skipped)'"
+    r"|needs\.(?P<b>[_A-Za-z][A-Za-z0-9_-]*)\.outputs\.legs (==|!=) '0'"
+    r"|needs\.(?P<c>[_A-Za-z][A-Za-z0-9_-]*)\.outputs\.finished == 'true'"
+)
+
+
+def jobs_of(name: str) -> dict[str, Any]:
+    return load(render(FLOWS[name], f"tests/flows/branching.py:{name}"))["jobs"]  # type: ignore[no-any-return]
+
+
+def referenced(condition: str) -> list[str]:
+    """The job ids a condition reads; fails on anything but the terms above."""
+    assert condition.startswith("${{ ") and condition.endswith(" }}"), condition
+    body = condition[4:-3]
+    found: list[str] = []
+    position = 0
+    while position < len(body):
+        if body[position] in " ()":
+            position += 1
+            continue
+        if body.startswith(("&&", "||"), position):
+            position += 2
+            continue
+        match = TERM.match(body, position)
+        assert match is not None, f"unexpected at {body[position:]!r}"
+        found += [g for g in (match["a"], match["b"], match["c"]) if g is not None]
+        position = match.end()
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_branching_workflows_are_deterministic_and_every_if_is_built_from_ids(name: str) -> None:
+    flow = FLOWS[name]
+    text = render(flow)
+    assert text == render(flow)
+    jobs = load(text)["jobs"]
+    for job_id, job in jobs.items():
+        if "if" not in job:
+            assert not job.get("needs"), job_id
+            continue
+        for read in referenced(job["if"]):
+            # GitHub reads outputs and results of direct needs only.
+            assert read in job["needs"], (job_id, read)
+        for need in job.get("needs", []):
+            assert need in jobs
+
+
+def test_a_hook_layer_is_planned_and_its_skip_gates_the_layers_after_it() -> None:
+    jobs = jobs_of("ConditionalFlow")
+    shim = next(s for s in jobs["B-plan"]["steps"] if s.get("id") == "shim")
+    assert shim["run"].startswith("laminar plan tests/flows/branching.py:ConditionalFlow --layer=B")
+    assert jobs["B"]["if"] == (
+        "${{ !cancelled() && needs.B-plan.result == 'success' "
+        "&& needs.B-plan.outputs.legs != '0' }}"
+    )
+    # D waits on B's decision: B-plan is in its needs so that its output can be read.
+    assert jobs["D"]["needs"] == ["B", "B-plan"]
+    assert jobs["D"]["if"] == (
+        "${{ !cancelled() && needs.B.result == 'success' && needs.B-plan.outputs.legs != '0' }}"
+    )
+
+
+def test_a_hook_layers_plan_runs_after_skips_but_not_after_a_failure() -> None:
+    jobs = jobs_of("ConditionalFlow")
+    assert jobs["E-plan"]["needs"] == ["C", "D"]
+    assert jobs["E-plan"]["if"] == (
+        "${{ !cancelled() && !failure() "
+        "&& (needs.C.result == 'success' || needs.C.result == 'skipped') "
+        "&& (needs.D.result == 'success' || needs.D.result == 'skipped') }}"
+    )
+    # Its legs job waits for the plan alone (the hooks decided).
+    assert jobs["E"]["needs"] == ["E-plan"]
+
+
+def test_a_gate_reaches_every_job_after_the_decision_and_its_decider_is_a_need() -> None:
+    jobs = jobs_of("Branches")
+    gate = "needs.Publish-plan.outputs.legs != '0'"
+    for job_id in ("Announce", "Notify-plan", "Notify", "Archive"):
+        assert "Publish-plan" in jobs[job_id]["needs"], job_id
+        assert jobs[job_id]["if"].endswith(f"&& {gate} }}}}"), job_id
+    # Archive follows a ForEach: an empty fan-out is not a skip, so the plan's legs decide.
+    assert jobs["Archive"]["needs"] == ["Notify-plan", "Notify", "Publish-plan"]
+    # The join has an entry hook: it decides, so no gate, and skipped needs do not stop it.
+    assert "outputs" not in jobs["Report-plan"]["if"].replace("outputs.legs == '0'", "")
+    assert "!failure()" in jobs["Report-plan"]["if"]
+
+
+def test_a_catch_layer_reports_finished_and_gates_the_layers_after_it() -> None:
+    jobs = jobs_of("Branches")
+    lookup = jobs["Lookup"]
+    assert lookup["outputs"] == {"finished": "${{ steps.shim.outputs.finished }}"}
+    shim = next(s for s in lookup["steps"] if s.get("id") == "shim")
+    assert shim["run"] == (
+        "laminar task tests/flows/branching.py:Branches --layer=Lookup --format github "
+        '--finished-output "$GITHUB_OUTPUT"'
+    )
+    assert jobs["UseLookup"]["needs"] == ["Lookup"]
+    # A skipped Lookup's output reads '': not 'true', so UseLookup is skipped then too.
+    assert jobs["UseLookup"]["if"] == (
+        "${{ !cancelled() && needs.Lookup.result == 'success' "
+        "&& needs.Lookup.outputs.finished == 'true' }}"
+    )
+    # Jobs without a Catch decision to report have no outputs but their plans'.
+    assert "outputs" not in jobs["Measure"]

@@ -5,6 +5,11 @@ the output parameter ``legs``; the ``MAPPED`` job fans out with ``withSequence.c
 each pod getting its leg as the input parameter ``leg`` (the plan of a fan-out of any size is a
 number, far under Argo's 256 KB output limit). Argo retries pods itself (``retryStrategy``).
 
+Branching: a job's gates (``Job.gates``) become the task's ``when:``, so Argo itself skips a
+layer whose decider decided against it: the node shows ``Skipped`` and its dependants still
+start (a Skipped task satisfies ``dependencies``). A ``when`` reads only outputs of tasks that
+always run; the lowering sees to that, as Argo cannot resolve an output of a Skipped task.
+
 Two template languages read a container's strings, and user text must stay inert in both
 (see ``container_text``):
 
@@ -21,10 +26,11 @@ from typing import ClassVar
 
 from laminar.backends.argo import spec as argo
 from laminar.backends.argo.datastore import datastore_url
+from laminar.backends.argo.gates import FINISHED, legs_output, when
 from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
-from laminar.backends.jobs import Job, JobGraph, JobKind, input_text
+from laminar.backends.jobs import Job, JobGraph, input_text
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.contract import (
     ENV_DATASTORE,
@@ -41,6 +47,9 @@ ENTRYPOINT = "main"
 #: Where a pod writes the leg count of each ForEach layer it plans (one file per layer's
 #: task name); Argo reads each as an output parameter.
 LEGS_DIR = "/tmp/laminar/legs"
+#: Where a ``Catch`` layer's pod writes whether its layer finished (one file per task name),
+#: read as the output parameter ``finished`` by the ``when:`` of the tasks it gates.
+FINISHED_DIR = "/tmp/laminar/finished"
 #: Name of the env var that holds ``{`` (see ``container_text``).
 ENV_LBRACE = "LAMINAR_LBRACE"
 VOLUME = "laminar-datastore"
@@ -96,18 +105,29 @@ class ArgoDialect(Dialect):
     def needs_image(self) -> bool:
         return True
 
+    def finished_output(self, job: str) -> str | None:
+        return f"{FINISHED_DIR}/{job}"
+
     # -- one method per kind of job: (DAG task, template) ----------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
-        task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)))
-        legs = tuple(
+        task = argo.DAGTask(
+            job.id, job.id, dependencies=tuple(sorted(job.after)), when=when(graph, job)
+        )
+        outputs = [
             argo.Parameter(legs_output(graph, mapped), value_from=argo.ValueFrom(path))
             for mapped in job.plans
             if (path := self.plan_output(mapped)) is not None
-        )
-        return task, self.template(graph, job, outputs=argo.Outputs(legs) if legs else None)
+        ]
+        finished = self.finished_output(job.id)
+        if job.reports_finished and finished is not None:
+            outputs.append(argo.Parameter(FINISHED, value_from=argo.ValueFrom(finished)))
+        parameters = argo.Outputs(tuple(outputs)) if outputs else None
+        return task, self.template(graph, job, outputs=parameters)
 
     def plan_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
-        task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)))
+        task = argo.DAGTask(
+            job.id, job.id, dependencies=tuple(sorted(job.after)), when=when(graph, job)
+        )
         mapped = next(j.id for j in graph.jobs if j.plan == job.id)
         path = f"{LEGS_DIR}/{mapped}"
         legs = argo.Parameter(legs_output(graph, mapped), value_from=argo.ValueFrom(path))
@@ -120,6 +140,7 @@ class ArgoDialect(Dialect):
             job.id,
             job.id,
             dependencies=job.after,
+            when=when(graph, job),
             with_sequence=argo.Sequence(count),
             arguments=argo.Arguments((argo.Parameter("leg", Expression("{{item}}")),)),
         )
@@ -269,13 +290,6 @@ class ArgoDialect(Dialect):
         limit = NAME_LIMITS[self.settings.kind]
         rule = NameRule(allowed="a-z0-9-", max_length=limit, lowercase=True, first="[a-z]")
         return assign_ids([graph.flow], rule)[graph.flow]
-
-
-def legs_output(graph: JobGraph, mapped: str) -> str:
-    """The output parameter holding the legs of ForEach job ``mapped``: ``legs`` on its own
-    planning task, ``legs-<mapped>`` on an upstream task that plans it (it may plan several)."""
-    planner = graph.job(graph.job(mapped).plan or "")
-    return "legs" if planner.kind is JobKind.PLAN else f"legs-{mapped}"
 
 
 def retry_strategy(job: Job) -> argo.RetryStrategy | None:

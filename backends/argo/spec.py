@@ -110,6 +110,8 @@ class DAGTask(Spec):
     name: str
     template: str
     dependencies: tuple[str, ...] = ()
+    #: A govaluate condition after ``{{...}}`` substitution; false: the task is Skipped.
+    when: str | None = None
     with_sequence: Sequence | None = None
     arguments: Arguments | None = None
 

@@ -1,18 +1,29 @@
-"""Execution of one DAG template: dependency logic, fan-out expansion, phase assessment."""
+"""Execution of one DAG template: dependency logic, `when`, fan-out expansion, phase assessment.
+
+The order is Argo's (`executeDAGTask` in workflow/controller/dag.go): `depends` (else
+Omitted), then `when` (false: Skipped, `when '<substituted>' evaluated false`), then the
+fan-out's expansion (none: Skipped, `Skipped, empty params`). As in Argo, a fan-out whose
+`when` is false expands lazily: if its items cannot be computed (they read an output of a
+Skipped task) it is Skipped with no children; if they can, each child is Skipped by the
+`when` and the group Succeeds. Everywhere else, reading an output of a task that was Skipped,
+Omitted or never ran raises `SkippedOutputError` (Argo would leave the tag unresolved).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from . import templating
+from .conditions import SkippedOutputError, evaluate_when
 from .nodes import ERROR, FAILED, OMITTED, SKIPPED, SUCCEEDED, Node
 
 if TYPE_CHECKING:
     from .harness import Run
 
-_UNSUPPORTED_TASK = ("when", "onExit", "hooks", "templateRef", "inline")
+_UNSUPPORTED_TASK = ("onExit", "hooks", "templateRef", "inline")
 _DONE = (SUCCEEDED, FAILED, ERROR)
 
 
@@ -154,15 +165,36 @@ class Dag:
                 node_name, name, task["template"], OMITTED, "omitted: depends condition not met"
             )
         scope = self._scope()
+        skip = ""
+        if "when" in task:
+            try:
+                when = self._substitute(str(task["when"]), scope)
+                proceed = evaluate_when(when)
+            except (ValueError, templating.UnresolvedError) as exc:
+                return Node(node_name, name, task["template"], ERROR, str(exc))
+            skip = "" if proceed else f"when '{when}' evaluated false"
         try:
             items = self._items(task, scope)
-        except (ValueError, templating.UnresolvedError) as exc:
-            return Node(node_name, name, task["template"], ERROR, str(exc))
+        except (ValueError, templating.UnresolvedError, SkippedOutputError) as exc:
+            if not skip or not _fans_out(task):
+                if isinstance(exc, SkippedOutputError):
+                    raise
+                return Node(node_name, name, task["template"], ERROR, str(exc))
+            items = []  # Argo's lazy expansion: a false `when` forgives the items
         if items is None:
+            if skip:
+                return Node(node_name, name, task["template"], SKIPPED, skip)
             return self._child(task, scope, node_name)
         group = Node(node_name, name, task["template"], is_group=True)
         if not items:
             group.phase, group.message = SKIPPED, "Skipped, empty params"
+            return group
+        if skip:
+            group.phase = SUCCEEDED
+            group.children = [
+                Node(f"{node_name}({i}:{_label(item)})", name, task["template"], SKIPPED, skip)
+                for i, item in enumerate(items)
+            ]
             return group
         calls = []
         for i, item in enumerate(items):
@@ -187,14 +219,14 @@ class Dag:
         args = {}
         try:
             for param in task.get("arguments", {}).get("parameters", []):
-                args[param["name"]] = templating.substitute(str(param.get("value", "")), scope)
+                args[param["name"]] = self._substitute(str(param.get("value", "")), scope)
         except templating.UnresolvedError as exc:
             return Node(node_name, task["name"], task["template"], ERROR, str(exc))
         return self.run.template(task["template"], args, node_name, task["name"])
 
     def _items(self, task: dict[str, Any], scope: dict[str, Any]) -> list[Any] | None:
         if "withParam" in task:
-            text = templating.substitute(task["withParam"], scope)
+            text = self._substitute(task["withParam"], scope)
             try:
                 items = json.loads(text)
             except json.JSONDecodeError:
@@ -207,7 +239,7 @@ class Dag:
         if "withItems" in task:
             return list(task["withItems"])
         if "withSequence" in task:
-            seq = {k: templating.substitute(str(v), scope) for k, v in task["withSequence"].items()}
+            seq = {k: self._substitute(str(v), scope) for k, v in task["withSequence"].items()}
             start = int(seq.get("start", 0))
             if "count" in seq:
                 numbers = list(range(start, start + int(seq["count"])))
@@ -217,6 +249,22 @@ class Dag:
             fmt = seq.get("format", "%d")
             return [fmt % n for n in numbers]
         return None
+
+    def _substitute(self, text: str, scope: dict[str, Any]) -> str:
+        """`templating.substitute`, raising `SkippedOutputError` for an output of a task
+        that was Skipped, Omitted or never ran."""
+        try:
+            return templating.substitute(text, scope)
+        except templating.UnresolvedError as exc:
+            found = re.match(r"tasks\.([^.]+)\.outputs\.", exc.name)
+            node = self.nodes.get(found.group(1)) if found else None
+            if found and (node is None or node.phase in (SKIPPED, OMITTED)):
+                state = "never ran" if node is None else f"was {node.phase}"
+                raise SkippedOutputError(
+                    f"task {self.node.name} reads {{{{{exc.name}}}}}, but task "
+                    f"{found.group(1)} {state}: Argo cannot resolve it"
+                ) from None
+            raise
 
     def _outputs(self) -> None:
         scope = self._scope()
@@ -229,6 +277,10 @@ class Dag:
             except templating.UnresolvedError as exc:
                 if self.node.phase == SUCCEEDED:
                     self.node.phase, self.node.message = ERROR, str(exc)
+
+
+def _fans_out(task: dict[str, Any]) -> bool:
+    return any(key in task for key in ("withParam", "withItems", "withSequence"))
 
 
 def _label(item: Any) -> str:

@@ -12,14 +12,17 @@ Supported, with Argo's semantics: the entrypoint's DAG (nested DAG templates too
 .AnySucceeded/.AllFailed`; a bare name means Succeeded || Skipped || Daemoned); failFast;
 `continueOn.failed`; `withParam`, `withItems`, `withSequence` (`count`, `start`/`end`,
 `format`) with `{{item}}`/`{{item.key}}`; an empty expansion is Skipped, so dependants that
-use `dependencies:` still run; aggregated outputs of a fan-out (a JSON list); parameters
-(`inputs.parameters`, `workflow.name/uid/namespace/parameters.*`, `tasks.T.outputs.*`,
-simple `{{=...}}` expressions); container templates as local processes (see pods.py for
-env, secrets and path mapping); `retryStrategy` (see retry.py; delays are recorded and
-slept for `backoff_scale` times their length). Tasks run one at a time in a topological
-order (list order breaks ties); a fan-out's children may run `concurrency` at a time.
+use `dependencies:` still run; `when` (see conditions.py: govaluate's `==`, `!=`, `&&`,
+`||`, parentheses, numbers, booleans, strings; false: Skipped, and dependants still run;
+reading an output of a Skipped task raises `SkippedOutputError`, see dag.py); aggregated
+outputs of a fan-out (a JSON list); parameters (`inputs.parameters`,
+`workflow.name/uid/namespace/parameters.*`, `tasks.T.outputs.*`, simple `{{=...}}`
+expressions); container templates as local processes (see pods.py for env, secrets and path
+mapping); `retryStrategy` (see retry.py; delays are recorded and slept for `backoff_scale`
+times their length). Tasks run one at a time in a topological order (list order breaks
+ties); a fan-out's children may run `concurrency` at a time.
 Ignored: images, resources, activeDeadlineSeconds, timeouts, pod metadata, scheduling.
-Anything else that changes execution (script/resource/steps/suspend templates, `when`,
+Anything else that changes execution (script/resource/steps/suspend templates,
 exit handlers, hooks, templateRef, memoize, sidecars...) raises NotImplementedError.
 """
 

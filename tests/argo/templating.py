@@ -37,7 +37,11 @@ def tags(text: str) -> Iterator[str]:
 
 
 class UnresolvedError(Exception):
-    """A checked tag whose name is not in scope."""
+    """A checked tag whose name is not in scope; ``name`` is that name."""
+
+    def __init__(self, message: str, name: str = "") -> None:
+        super().__init__(message)
+        self.name = name
 
 
 def substitute(text: str, scope: Mapping[str, Any]) -> str:
@@ -54,7 +58,7 @@ def substitute(text: str, scope: Mapping[str, Any]) -> str:
         if tag in scope:
             return render(scope[tag])
         if is_checked(tag):
-            raise UnresolvedError(f"failed to resolve {{{{{tag}}}}}")
+            raise UnresolvedError(f"failed to resolve {{{{{tag}}}}}", tag)
         return match.group(0)
 
     return TAG.sub(replace, text)
@@ -234,7 +238,7 @@ def evaluate(expr: str, scope: Mapping[str, Any]) -> Any:
         sub = {k[len(prefix) :]: v for k, v in scope.items() if k.startswith(prefix)}
         if sub:
             return sub
-        raise UnresolvedError(f"failed to resolve {name!r} in expression {expr!r}")
+        raise UnresolvedError(f"failed to resolve {name!r} in expression {expr!r}", name)
 
     return ev(parse_expression(expr))
 

@@ -136,6 +136,11 @@ def task(
             f"Layer {layer} is a ForEach layer: pass --leg K (or {ENV_LEG}) to run one "
             "leg of its tasks."
         )
+    if ir.branches:
+        earlier = layer_state(runtime, layer)
+        if earlier is not None and not earlier.finished:  # the log says why nothing runs
+            kind = "failed with a caught error" if earlier.caught else "was skipped"
+            _say(f"{layer} {kind}, as recorded earlier: {earlier.reason}")
     try:
         skipped = runtime.run_leg(layer, leg, retry=retry)
         for planned, output in then_plan:

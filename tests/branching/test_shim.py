@@ -33,6 +33,7 @@ def test_a_layer_with_an_entry_hook_is_planned_one_leg_or_none(tmp_path: Path) -
     # D was committed as skipped with B: its task only says so, by the status asked for.
     code, _, err = shim(tmp_path, "task", "--layer=D", "--skipped-status=99")
     assert code == 99
+    assert "laminar: D was skipped, as recorded earlier: B was skipped" in err
     assert shim(tmp_path, "task", "--layer=D")[0] == 0  # default: a skip is a success
     code, out, _ = shim(tmp_path, "plan", "--layer=E", "--format", "list")
     assert (code, out) == (0, "[0]\n")

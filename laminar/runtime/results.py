@@ -177,23 +177,24 @@ class LayerState:
 def layer_state(execution: Execution, spec: LayerSpec) -> LayerState:
     if not spec.is_foreach:
         manifest = execution.read_manifest(spec.name, MAIN)
-        ended = ""
+        why = ""
         if manifest is not None and not manifest.finished:
-            ended = f"{manifest.status}: {manifest.reason}"
-        return LayerState(False, None, int(manifest is not None), ended)
+            why = f"{manifest.status}: {manifest.reason}"
+        return LayerState(False, None, int(manifest is not None), why)
     plan: PlanRecord | None = execution.read_plan(spec.name)
     if plan is None:
         return LayerState(True, None, 0)
     if plan.skipped:
         return LayerState(True, 0, 0, f"{SKIPPED}: {plan.skipped}")
     done = [t for t in execution.committed_tasks(spec.name) if t.isdigit() and int(t) < plan.count]
-    ended: dict[str, list[int]] = {SKIPPED: [], CAUGHT: []}
+    by_status: dict[str, list[int]] = {SKIPPED: [], CAUGHT: []}
     if plan.sparse:
         done.sort(key=int)
         for manifest in execution.read_manifests(spec.name, done):
             if manifest is not None and not manifest.finished:
-                ended[manifest.status].append(int(manifest.task))
-    return LayerState(True, plan.count, len(done), "", tuple(ended[SKIPPED]), tuple(ended[CAUGHT]))
+                by_status[manifest.status].append(int(manifest.task))
+    skipped, caught = tuple(by_status[SKIPPED]), tuple(by_status[CAUGHT])
+    return LayerState(True, plan.count, len(done), "", skipped, caught)
 
 
 class ExecutionResults:

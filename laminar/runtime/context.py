@@ -40,6 +40,20 @@ class TaskFailed(LaminarError):
         self.user_traceback = user_traceback
 
 
+@contextlib.contextmanager
+def user_code(layer: str, index: int | None) -> Iterator[None]:
+    """Run the user's code of task ``index`` of ``layer`` (``__call__``, hooks): what it raises
+    becomes ``TaskFailed`` with the user's traceback; laminar's own errors and Ctrl-C pass."""
+    try:
+        yield
+    except LaminarError:
+        raise
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        raise failed(layer, index, error) from error
+
+
 def failed(layer: str, index: int | None, error: BaseException) -> TaskFailed:
     """``TaskFailed`` for the user's ``error`` raised in task ``index`` of ``layer``."""
     return TaskFailed(layer, index, f"{type(error).__name__}: {error}", user_traceback(error))

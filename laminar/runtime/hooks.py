@@ -7,10 +7,9 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from laminar.errors import LaminarError
 from laminar.ir import LayerSpec
 from laminar.model.layer import Layer
-from laminar.runtime.context import failed
+from laminar.runtime.context import user_code
 from laminar.runtime.views import arguments_of, task_views
 from laminar.settings import running
 from laminar.store.execution import PlanRecord
@@ -28,15 +27,8 @@ def entry_decision(
         return ""
     views = task_views(runtime, spec, index, plan)
     layer = runtime.instance(spec, index, plan, "", 1)
-    try:
-        with running(runtime.task_info(spec, index, plan, 1)):
-            return entry_verdict(spec, layer, views)
-    except LaminarError:
-        raise
-    except BaseException as error:
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        raise failed(spec.name, index, error) from error
+    with user_code(spec.name, index), running(runtime.task_info(spec, index, plan, 1)):
+        return entry_verdict(spec, layer, views)
 
 
 def entry_verdict(spec: LayerSpec, layer: Layer, views: dict[str, Layer]) -> str:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from laminar.errors import ArtifactError, ExecutionError, LaminarError
+from laminar.errors import ArtifactError, ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
@@ -22,8 +22,8 @@ from laminar.runtime.context import (
     LayerConfiguration,
     TaskContext,
     TaskFailed,
-    failed,
     in_layer,
+    user_code,
 )
 from laminar.runtime.decisions import (
     blocked_by,
@@ -244,17 +244,10 @@ class Runtime:
         context = layer.__dict__["_laminar_runtime"]
         caught: BaseException | None = None
         try:
-            try:
-                with running(self.task_info(spec, index, plan, number)):
-                    if cls.__init__ is not object.__init__:
-                        cls.__init__(layer)
-                    caught = around_call(spec, layer, views, arguments_of(views, spec.arguments))
-            except LaminarError:
-                raise
-            except BaseException as error:
-                if isinstance(error, KeyboardInterrupt):
-                    raise
-                raise failed(spec.name, index, error) from error
+            with user_code(spec.name, index), running(self.task_info(spec, index, plan, number)):
+                if cls.__init__ is not object.__init__:
+                    cls.__init__(layer)
+                caught = around_call(spec, layer, views, arguments_of(views, spec.arguments))
             manifest = Manifest(layer=spec.name, task=task)
             if caught is not None:
                 reason = f"{type(caught).__name__}: {caught}"[:500]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flows.branching import Branches, ConditionalFlow, records
 
-from laminar import Catch, Flow, ForEach, Layer, Parameter
+from laminar import Catch, Flow, ForEach, Layer, Parameter, Parameters
 from laminar.configurations import datastores, executors, hooks
 from laminar.errors import ConfigurationError, FlowDefinitionError, NotFinishedError
 
@@ -452,3 +452,30 @@ def test_current_names_the_running_task(tmp_path: Path) -> None:
         ("x1", "Where", "Each", 1, 2, 1),
     ]
     assert current.layer.name is None  # outside a task
+
+
+def test_fan_out_hooks_decide_the_same_with_worker_processes(tmp_path: Path) -> None:
+    Even.seen.clear()
+    execution = Fans(datastore=str(tmp_path))(workers=2)
+    join = execution.layer(Join)
+    assert join.n == [0, 2, 4] and join.mapped == [0, 2, 4] and join.lengths == (3, 3, 3)
+
+
+class Chosen(Flow):
+    mode: str = "fast"
+
+
+@Chosen.register
+class Full(Layer):
+    def __call__(self) -> None:
+        self.ran = True
+
+    @hooks.entry
+    def wanted(self, parameters: Parameters) -> bool:
+        return parameters.mode == "full"
+
+
+@pytest.mark.parametrize(("mode", "ran"), [("fast", False), ("full", True)])
+def test_an_entry_hook_reads_the_flows_inputs(mode: str, ran: bool, tmp_path: Path) -> None:
+    execution = Chosen(datastore=str(tmp_path))(mode=mode)
+    assert execution.layer(Full).state.finished is ran

@@ -78,6 +78,13 @@ def test_diamond_and_empty_examples(tmp_path: Path) -> None:
     assert "Process: 0 tasks" in empty.stderr
 
 
+def test_branching_example(tmp_path: Path) -> None:
+    run = laminar("run", str(EXAMPLES / "branching.py"), cwd=tmp_path)
+    assert run.stdout == "retrained (accuracy 0.93), not published\n"
+    assert "Publish: skipped (entry hook passed returned False)" in run.stderr
+    assert "Announce: skipped (Publish was skipped)" in run.stderr
+
+
 def test_loading_an_example_does_not_run_it(tmp_path: Path) -> None:
     graph = laminar("graph", str(EXAMPLES / "grid.py"), cwd=tmp_path)
     assert "Process (foreach Shard.foo, Shard.bar)" in graph.stdout

@@ -24,10 +24,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from laminar import __version__
-from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Resources
+from laminar.backends.container import (
+    env_of,
+    image_of,
+    laminar_command,
+    resources_of,
+    retry_of,
+)
+from laminar.backends.jobs import Gate, Job, JobGraph, JobKind
 from laminar.backends.naming import NameRule, assign_ids
-from laminar.configurations.layers import Retry
-from laminar.contract import PLAN, RESERVED_ENV, TASK, PlanFormat, check_datastore_url, shim_argv
+from laminar.contract import PLAN, TASK, PlanFormat, check_datastore_url, shim_argv
 from laminar.errors import CompileError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import deciders
@@ -121,15 +127,15 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
         after = tuple(ids[dependency] for dependency in spec.dependencies)
         common: dict[str, Any] = {
             "spec": spec,
-            "image": _image(spec, options, target),
-            "env": _env(spec),
-            "retry": None if target.shim_retries else _retry(spec),
+            "image": image_of(spec, options, target),
+            "env": env_of(spec),
+            "retry": None if target.shim_retries else retry_of(spec),
             "workdir": spec.container.workdir if spec.container is not None else None,
-            "executable": len(_laminar(spec, options)),
+            "executable": len(laminar_command(spec, options)),
             "gates": gates[spec.name],
         }
         task = _task_argv(spec, options, target, ir.branches)
-        resources = _resources(spec)
+        resources = resources_of(spec)
         if not _planned(spec):
             plans = [name for name, upstream in fused.items() if upstream == spec.name]
             reports = spec.name in reporters
@@ -191,14 +197,6 @@ def checked(check: Callable[[str, str], str], value: str, option: str) -> str:
         raise CompileError(str(error)) from None
 
 
-def _laminar(spec: LayerSpec, options: CompileOptions) -> tuple[str, ...]:
-    """The command that runs laminar for this layer: ``Container(command=...)`` or the
-    compile options' (``laminar``)."""
-    container = spec.container
-    words = container.command_words if container is not None else None
-    return words or options.laminar
-
-
 def _planned(spec: LayerSpec) -> bool:
     """Whether the layer has a plan: a ForEach layer, or one whose entry hooks decide."""
     return spec.is_foreach or spec.has_entry
@@ -232,7 +230,7 @@ def _task_argv(
     extra = ["--retry"] if target.shim_retries and spec.retry is not None else []
     if target.skipped_status and branches:  # only a flow that branches skips layers
         extra.append(f"--skipped-status={target.skipped_status}")
-    return shim_argv(_laminar(spec, options), TASK, options.flow_ref, spec.name, *extra)
+    return shim_argv(laminar_command(spec, options), TASK, options.flow_ref, spec.name, *extra)
 
 
 def _finished_argv(reports: bool, formatted: bool, job: str, target: Target) -> tuple[str, ...]:
@@ -254,7 +252,7 @@ def _plan_argv(
     output = target.plan_output(mapped)
     if output is not None:
         extra += ["--output", output]
-    return shim_argv(_laminar(spec, options), PLAN, options.flow_ref, spec.name, *extra)
+    return shim_argv(laminar_command(spec, options), PLAN, options.flow_ref, spec.name, *extra)
 
 
 def _plan_format(target: Target) -> list[str]:
@@ -290,45 +288,6 @@ def _fused_plans(ir: FlowIR) -> dict[str, str]:
                 continue
             fused[spec.name] = upstream.name
     return fused
-
-
-def _image(spec: LayerSpec, options: CompileOptions, target: Target) -> str | None:
-    container = spec.container
-    image = (container.image if container is not None else None) or options.image
-    if image is None and target.needs_image():
-        raise CompileError(
-            f"Layer {spec.name} has no image to run in: pass --image IMAGE, or set "
-            f"Container(image=...) on the layer ({spec.source})."
-        )
-    if image is not None and (not image.isprintable() or any(c.isspace() for c in image)):
-        raise CompileError(
-            f"Layer {spec.name}: {image!r} is not an image reference such as "
-            "ghcr.io/acme/flows:1.4 (no spaces or control characters)."
-        )
-    return image
-
-
-def _env(spec: LayerSpec) -> tuple[tuple[str, str], ...]:
-    env = dict(spec.container.env) if spec.container is not None else {}
-    clash = sorted(set(env) & set(RESERVED_ENV))
-    if clash:
-        raise CompileError(
-            f"Layer {spec.name} sets {', '.join(clash)} in Container(env=...), which laminar "
-            f"sets itself on every target; remove it from the layer ({spec.source})."
-        )
-    return tuple(sorted(env.items()))
-
-
-def _retry(spec: LayerSpec) -> Retry | None:
-    retry = spec.retry
-    return None if retry is None or retry.attempts == 1 else retry
-
-
-def _resources(spec: LayerSpec) -> Resources | None:
-    container = spec.container
-    if container is None or (container.cpu_quantity is None and container.memory is None):
-        return None
-    return Resources(container.cpu_quantity, container.memory_quantity)
 
 
 def _header(ir: FlowIR, options: CompileOptions, target: Target) -> tuple[str, ...]:

@@ -91,10 +91,10 @@ def test_every_example_renders_a_well_formed_deterministic_workflow(path: Path) 
         assert JOB_ID.match(job_id)
         for need in job.get("needs", []):
             assert need in jobs
-    # One job per layer, plus one planning job per ForEach layer.
+    # One job per layer, plus one planning job per ForEach layer or layer with entry hooks.
     ir = flow.ir()
-    foreach = [s for s in ir.specs() if s.is_foreach]
-    assert len(jobs) == len(ir.order) + len(foreach)
+    planned = [s for s in ir.specs() if s.is_foreach or s.has_entry]
+    assert len(jobs) == len(ir.order) + len(planned)
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)

@@ -1,0 +1,63 @@
+"""What a job runs in, resolved from its layer's ``Container`` and ``Retry``: the command that
+starts laminar, the image (with the error when there is none), the environment (laminar's
+own variables refused), the orchestrator's retries and the Kubernetes resources."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from laminar.backends.jobs import Resources
+from laminar.configurations.layers import Retry
+from laminar.contract import RESERVED_ENV
+from laminar.errors import CompileError
+from laminar.ir import LayerSpec
+
+if TYPE_CHECKING:
+    from laminar.backends.lowering import CompileOptions, Target
+
+
+def laminar_command(spec: LayerSpec, options: CompileOptions) -> tuple[str, ...]:
+    """The command that runs laminar for this layer: ``Container(command=...)`` or the
+    compile options' (``laminar``)."""
+    container = spec.container
+    words = container.command_words if container is not None else None
+    return words or options.laminar
+
+
+def image_of(spec: LayerSpec, options: CompileOptions, target: Target) -> str | None:
+    container = spec.container
+    image = (container.image if container is not None else None) or options.image
+    if image is None and target.needs_image():
+        raise CompileError(
+            f"Layer {spec.name} has no image to run in: pass --image IMAGE, or set "
+            f"Container(image=...) on the layer ({spec.source})."
+        )
+    if image is not None and (not image.isprintable() or any(c.isspace() for c in image)):
+        raise CompileError(
+            f"Layer {spec.name}: {image!r} is not an image reference such as "
+            "ghcr.io/acme/flows:1.4 (no spaces or control characters)."
+        )
+    return image
+
+
+def env_of(spec: LayerSpec) -> tuple[tuple[str, str], ...]:
+    env = dict(spec.container.env) if spec.container is not None else {}
+    clash = sorted(set(env) & set(RESERVED_ENV))
+    if clash:
+        raise CompileError(
+            f"Layer {spec.name} sets {', '.join(clash)} in Container(env=...), which laminar "
+            f"sets itself on every target; remove it from the layer ({spec.source})."
+        )
+    return tuple(sorted(env.items()))
+
+
+def retry_of(spec: LayerSpec) -> Retry | None:
+    retry = spec.retry
+    return None if retry is None or retry.attempts == 1 else retry
+
+
+def resources_of(spec: LayerSpec) -> Resources | None:
+    container = spec.container
+    if container is None or (container.cpu_quantity is None and container.memory is None):
+        return None
+    return Resources(container.cpu_quantity, container.memory_quantity)

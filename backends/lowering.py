@@ -111,7 +111,8 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
         checked(check_datastore_url, options.datastore, "--datastore")
     layers = list(ir.order)
     ids = assign_ids(layers, target.name_rule, reserved=target.reserved)
-    fused = _fused_plans(ir) if target.fuse_plans else {}
+    waits = deciders(ir)
+    fused = _fused_plans(ir, waits) if target.fuse_plans else {}
     planned = [name for name in layers if _planned(ir.spec(name)) and name not in fused]
     plan_ids = assign_ids(
         planned,
@@ -120,7 +121,7 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
         suffix=target.plan_suffix,
     )
     plan_ids.update((name, ids[upstream]) for name, upstream in fused.items())
-    gates = _gates(ir, target, ids, plan_ids)
+    gates = _gates(ir, waits, target, ids, plan_ids)
     reporters = {g.layer for found in gates.values() for g in found if g.output == "finished"}
     jobs: list[Job] = []
     for spec in ir.specs():
@@ -203,7 +204,11 @@ def _planned(spec: LayerSpec) -> bool:
 
 
 def _gates(
-    ir: FlowIR, target: Target, ids: dict[str, str], plan_ids: dict[str, str]
+    ir: FlowIR,
+    waits: dict[str, tuple[str, ...]],
+    target: Target,
+    ids: dict[str, str],
+    plan_ids: dict[str, str],
 ) -> dict[str, tuple[Gate, ...]]:
     """Each layer's gates: the decisions its jobs wait on, where the target reads them.
 
@@ -214,11 +219,11 @@ def _gates(
     found: dict[str, tuple[Gate, ...]] = {}
     for name in ir.order:
         gates: list[Gate] = []
-        for decider in deciders(ir, name) if target.native_skips else ():
+        for decider in waits[name] if target.native_skips else ():
             spec = ir.spec(decider)
             if spec.has_entry:
                 gates.append(Gate(decider, plan_ids[decider], "legs", ids[decider]))
-            elif target.reads_skipped_outputs or not deciders(ir, decider):
+            elif target.reads_skipped_outputs or not waits[decider]:
                 gates.append(Gate(decider, ids[decider], "finished", ids[decider]))
         found[name] = tuple(gates)
     return found
@@ -273,7 +278,7 @@ def _then_plan_argv(planned: list[str], ids: dict[str, str], target: Target) -> 
     return tuple(extra)
 
 
-def _fused_plans(ir: FlowIR) -> dict[str, str]:
+def _fused_plans(ir: FlowIR, waits: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """Planned layer -> the upstream that plans it: where its only upstream runs once, and
     always runs (it waits on no decision), the plan needs nothing that upstream's job has
     not just committed. Entry hooks are the user's code: they are planned there only when
@@ -282,7 +287,7 @@ def _fused_plans(ir: FlowIR) -> dict[str, str]:
     for spec in ir.specs():
         if _planned(spec) and len(spec.dependencies) == 1:
             upstream = ir.spec(spec.dependencies[0])
-            if _planned(upstream) or deciders(ir, upstream.name):
+            if _planned(upstream) or waits[upstream.name]:
                 continue
             if spec.has_entry and spec.container != upstream.container:
                 continue

@@ -23,12 +23,18 @@ def decides(spec: LayerSpec) -> bool:
 def sparse(ir: FlowIR, name: str) -> bool:
     """Whether some tasks of ForEach layer ``name`` may not finish (entry hook, Catch, or a
     1:1 mapping onto such a layer): its join then holds only the tasks that finished."""
-    spec = ir.spec(name)
-    if not spec.is_foreach:
-        return False
-    if spec.has_entry or spec.catch is not None:
-        return True
-    return any(p.mapped and sparse(ir, p.layer) for p in spec.foreach)
+    todo, seen = [name], set()
+    while todo:  # along 1:1 mappings, without recursion (a chain may be long)
+        spec = ir.spec(todo.pop())
+        if not spec.is_foreach:
+            continue
+        if spec.has_entry or spec.catch is not None:
+            return True
+        for p in spec.foreach:
+            if p.mapped and p.layer not in seen:
+                seen.add(p.layer)
+                todo.append(p.layer)
+    return False
 
 
 def skips_with(spec: LayerSpec, upstream: str) -> bool:
@@ -52,33 +58,29 @@ def skip_closure(ir: FlowIR, name: str) -> list[str]:
     return [n for n in ir.order if n in found]
 
 
-def deciders(ir: FlowIR, name: str) -> list[str]:
-    """The deciders whose decisions say whether layer ``name``'s jobs start (not counting its
-    own decision): each must have decided to run for ``name`` to run. In run order."""
-    found = _gates(ir, name, {})
-    return [n for n in ir.order if n in found]
+def deciders(ir: FlowIR) -> dict[str, tuple[str, ...]]:
+    """Layer -> the deciders whose decisions say whether its jobs start (not counting its own
+    decision), in run order: each must have decided to run for the layer to run.
 
-
-def _gates(ir: FlowIR, name: str, memo: dict[str, frozenset[str]]) -> frozenset[str]:
-    if name in memo:
-        return memo[name]
-    spec = ir.spec(name)
-    if spec.has_entry:
-        # The hook decides whatever happened before; a ForEach still needs what it fans over.
-        upstreams = [p.layer for p in spec.foreach] if spec.is_foreach else []
-    else:
-        upstreams = list(spec.dependencies)
-    found: set[str] = set()
-    for upstream in upstreams:
-        found |= _ran(ir, upstream, memo)
-    memo[name] = frozenset(found)
-    return memo[name]
-
-
-def _ran(ir: FlowIR, name: str, memo: dict[str, frozenset[str]]) -> frozenset[str]:
-    """The deciders that say whether ``name`` finished."""
-    spec = ir.spec(name)
-    if decides(spec) and spec.has_entry:
-        return frozenset({name})  # its entry hook ran whatever came before
-    own = frozenset({name}) if decides(spec) else frozenset()
-    return own | _gates(ir, name, memo)
+    Computed once for the whole flow in run order (a layer's upstreams before it), so a deep
+    or wide flow costs one pass, not one walk per layer.
+    """
+    if not ir.branches:
+        return {name: () for name in ir.order}
+    gates: dict[str, frozenset[str]] = {}
+    ran: dict[str, frozenset[str]] = {}  # the deciders that say whether a layer finished
+    for name in ir.order:
+        spec = ir.spec(name)
+        if spec.has_entry:
+            # The hook decides whatever happened before; a ForEach still needs what it fans
+            # out over.
+            upstreams = [p.layer for p in spec.foreach] if spec.is_foreach else []
+        else:
+            upstreams = list(spec.dependencies)
+        gates[name] = frozenset().union(*(ran[u] for u in upstreams))
+        if decides(spec) and spec.has_entry:
+            ran[name] = frozenset({name})  # its entry hook runs whatever came before
+        else:
+            ran[name] = gates[name] | ({name} if decides(spec) else set())
+    position = {name: i for i, name in enumerate(ir.order)}
+    return {name: tuple(sorted(found, key=position.__getitem__)) for name, found in gates.items()}

@@ -53,8 +53,10 @@ def ended(execution: Execution, name: str, *, foreach: bool) -> Ended | None:
             return None
         return Ended(not plan.skipped, plan.skipped)
     manifest = execution.read_manifest(name, MAIN)
-    if manifest is None:
-        return None
+    return None if manifest is None else _ended(manifest)
+
+
+def _ended(manifest: Manifest) -> Ended:
     return Ended(manifest.finished, manifest.reason, manifest.status == CAUGHT)
 
 
@@ -66,7 +68,7 @@ def task_state(runtime: Runtime, name: str, task: int) -> Ended:
             f"Layer {name} task {task} has not committed results in execution "
             f"{runtime.execution.id}. Run {name} first."
         )
-    return Ended(manifest.finished, manifest.reason, manifest.status == CAUGHT)
+    return _ended(manifest)
 
 
 def not_finished(name: str, ended: Ended) -> str:

@@ -27,6 +27,7 @@ from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.context import TaskFailed, in_layer
 from laminar.runtime.progress import Progress
+from laminar.runtime.results import layer_state
 from laminar.runtime.task import Runtime
 from laminar.store.datastore import Datastore
 from laminar.store.execution import CAUGHT, MAIN, SKIPPED, Execution, PlanRecord
@@ -81,7 +82,7 @@ def execute(
                 if spec.is_foreach:
                     plan = runtime.plan(spec.name)
                     ran = _run_tasks(runtime, spec, plan, workers, progress, started)
-                    detail = _foreach_detail(execution, spec.name, plan, ran)
+                    detail = _foreach_detail(execution, spec, plan, ran)
                 else:
                     ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
                     detail = _layer_detail(execution, spec.name, ran)
@@ -96,15 +97,13 @@ def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
     return "ran" if ran else "already committed"
 
 
-def _foreach_detail(execution: Execution, layer: str, plan: PlanRecord, ran: int) -> str:
+def _foreach_detail(execution: Execution, spec: LayerSpec, plan: PlanRecord, ran: int) -> str:
     if plan.skipped:
         return f"skipped ({printable(plan.skipped)})"
+    state = layer_state(execution, spec)  # which tasks were skipped or caught, as show says
     detail = f"{plan.count} tasks"
-    if plan.sparse and plan.count:
-        ended = execution.read_manifests(layer, [str(i) for i in range(plan.count)])
-        for status in (SKIPPED, CAUGHT):
-            n = sum(1 for m in ended if m is not None and m.status == status)
-            detail += f", {n} {status}" if n else ""
+    for tasks, status in ((state.skipped, SKIPPED), (state.caught, CAUGHT)):
+        detail += f", {len(tasks)} {status}" if tasks else ""
     done_before = plan.count - ran
     return detail + (f", {done_before} already committed" if done_before > 0 else "")
 

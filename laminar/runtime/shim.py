@@ -26,7 +26,7 @@ from laminar.ir import FlowIR
 from laminar.runtime import inputs
 from laminar.runtime.context import TaskFailed
 from laminar.runtime.decisions import layer_state
-from laminar.runtime.task import Runtime
+from laminar.runtime.task import Runtime, say
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
 from laminar.text import printable, printable_lines
@@ -44,12 +44,8 @@ def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str
         Datastore(datastore), ir.name, execution_id, protocols=serde.PROTOCOLS
     )
     runtime = Runtime(ir, execution_store)
-    runtime.report = _say  # the task's log says why a layer was skipped
+    runtime.report = say  # the task's log says why a layer was skipped
     return runtime
-
-
-def _say(message: str) -> None:
-    print(f"laminar: {printable_lines(message)}", file=sys.stderr, flush=True)
 
 
 def plan(
@@ -140,7 +136,7 @@ def task(
         earlier = layer_state(runtime, layer)
         if earlier is not None and not earlier.finished:  # the log says why nothing runs
             kind = "failed with a caught error" if earlier.caught else "was skipped"
-            _say(f"{layer} {kind}, as recorded earlier: {earlier.reason}")
+            say(f"{layer} {kind}, as recorded earlier: {earlier.reason}")
     try:
         skipped = runtime.run_leg(layer, leg, retry=retry)
         for planned, output in then_plan:

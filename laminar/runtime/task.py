@@ -89,15 +89,16 @@ class Runtime:
         self.execution.ensure_created()
         require_started(self, spec)
         skipped = blocked_by(self, spec, skip_upstreams(spec))
-        if not skipped and spec.is_foreach:
+        if not skipped and not spec.is_foreach:
+            skipped = entry_decision(self, spec, None, None)
+        if skipped:
+            record = PlanRecord(count=0, legs=0, skipped=skipped)
+        elif spec.is_foreach:
             counted = plan_fanout(self.ir, self.execution, spec)
             legs = counted.count if max_legs is None else min(counted.count, max_legs)
             record = PlanRecord(counted.count, legs, counted.axes, sparse=sparse(self.ir, layer))
         else:
-            skipped = skipped or entry_decision(self, spec, None, None)
-            record = PlanRecord(count=0 if skipped else 1, legs=0 if skipped else 1)
-        if skipped:
-            record = PlanRecord(count=0, legs=0, skipped=skipped)
+            record = PlanRecord(count=1, legs=1)  # its entry hooks let it run
         written = self.execution.write_plan(layer, record)  # another writer's plan may stand
         if written == record and skipped:
             commit_skip(self, spec, skipped)
@@ -193,7 +194,7 @@ class Runtime:
                 assert spec.retry is not None
                 wait = spec.retry.wait_before(attempt)
                 message = f"{failure} (attempt {attempt} of {attempts}); retrying in {wait:g}s"
-                (on_retry or _stderr)(message)
+                (on_retry or say)(message)
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
 
@@ -280,5 +281,6 @@ class Runtime:
         self._commit(manifest, group)
 
 
-def _stderr(message: str) -> None:
+def say(message: str) -> None:
+    """A line of laminar's own on stderr (a retry, a decision), escaped, on one line."""
     print(f"laminar: {printable_lines(message)}", file=sys.stderr, flush=True)

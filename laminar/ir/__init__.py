@@ -146,7 +146,16 @@ class FlowIR:
         return any(spec.has_entry or spec.catch is not None for spec in self.layers.values())
 
     def downstream(self, name: str) -> tuple[str, ...]:
-        return tuple(n for n in self.order if name in self.layers[n].dependencies)
+        """The layers that depend on ``name``, in run order (one pass builds them all)."""
+        return self._downstream.get(name, ())
+
+    @functools.cached_property
+    def _downstream(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, list[str]] = {}
+        for layer in self.order:
+            for upstream in self.layers[layer].dependencies:
+                found.setdefault(upstream, []).append(layer)
+        return {name: tuple(layers) for name, layers in found.items()}
 
 
 def build_ir(flow: type[Flow]) -> FlowIR:

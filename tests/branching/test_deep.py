@@ -3,6 +3,8 @@ the flow, never a recursion as deep as the flow (a chain of thousands of layers 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from laminar import Catch, Flow, ForEach, Layer, Parameter
 from laminar.backends.argo import ArgoDialect
 from laminar.backends.lowering import CompileOptions, lower
@@ -12,7 +14,7 @@ from laminar.ir.branching import deciders, sparse
 DEPTH = 3000
 
 
-def chain(foreach: bool) -> type[Flow]:
+def chain(foreach: bool, gate_runs: bool = True) -> type[Flow]:
     """Gate (an entry hook) -> L0 -> L1 -> ... -> L{DEPTH-1}; with ``foreach``, L0 fans out
     over Gate's shard (with ``Catch``: some tasks may not finish) and the rest map 1:1."""
 
@@ -25,7 +27,7 @@ def chain(foreach: bool) -> type[Flow]:
 
         @hooks.entry
         def ready(self) -> bool:
-            return True
+            return gate_runs
 
     previous: type[Layer] = Gate
     for i in range(DEPTH):
@@ -57,3 +59,11 @@ def test_a_long_one_to_one_chain_is_sparse_without_recursion() -> None:
     ir = chain(foreach=True).ir()
     assert sparse(ir, f"L{DEPTH - 1}") is True  # L0's caught tasks are left out down the chain
     assert deciders(ir)[f"L{DEPTH - 1}"] == ("Gate",)
+
+
+def test_a_skip_at_the_top_of_a_deep_chain_is_recorded_down_to_the_last_layer(
+    tmp_path: Path,
+) -> None:
+    execution = chain(foreach=False, gate_runs=False)(datastore=str(tmp_path))()
+    last = execution.layer(f"L{DEPTH - 1}").state
+    assert (last.finished, last.reason) == (False, "Gate was skipped")

@@ -70,18 +70,6 @@ def load_flow(reference: str) -> type[Flow]:
     return flows[0]
 
 
-_PACKAGE = str(Path(__file__).resolve().parent.parent)
-
-
-def _users(filename: str) -> bool:
-    """Whether a traceback frame is the user's: not importlib's, not laminar's own (a
-    ``ConfigurationError`` raised inside ``Retry(...)`` shows the user's line, not ours),
-    not a generated ``<string>`` dataclass ``__init__``."""
-    if "importlib" in filename or filename.startswith("<"):
-        return False
-    return not str(Path(filename).resolve()).startswith(_PACKAGE + os.sep)
-
-
 def load_module(path: str) -> ModuleType:
     file = Path(path)
     if not file.is_file():
@@ -105,11 +93,9 @@ def load_module(path: str) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as error:
         del sys.modules[module_name]
-        import traceback
+        from laminar.tracebacks import user_frames
 
-        frames = [f for f in traceback.extract_tb(error.__traceback__) if _users(f.filename)]
-        text = "".join(traceback.format_list(frames))
-        text += "".join(traceback.format_exception_only(type(error), error))
+        text = user_frames(error)
         raise FlowLoadError(f"Importing {path} failed:\n{text.rstrip()}") from error
     finally:
         LOADING.reset(token)

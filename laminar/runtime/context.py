@@ -61,17 +61,9 @@ def failed(layer: str, index: int | None, error: BaseException) -> TaskFailed:
 
 def user_traceback(error: BaseException) -> str:
     """The traceback from the user's ``__call__`` or hook down, without laminar's frames."""
-    import traceback  # only a failing task pays for it
+    from laminar.tracebacks import user_frames  # only a failing task pays for it
 
-    from laminar.model import layer
-    from laminar.runtime import hooks, task
-
-    frames = traceback.extract_tb(error.__traceback__)
-    laminar = {__file__, layer.__file__, hooks.__file__, task.__file__, contextlib.__file__}
-    user = [f for f in frames if f.filename not in laminar]
-    lines = traceback.format_list(user)
-    lines += traceback.format_exception_only(type(error), error)
-    return "Traceback (most recent call last):\n" + "".join(lines)
+    return "Traceback (most recent call last):\n" + user_frames(error)
 
 
 class TaskContext:

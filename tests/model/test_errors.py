@@ -258,3 +258,33 @@ def test_unknown_execution_id(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Unknown execution 'nope' of DiamondFlow" in result.stderr
     assert "recent: known" in result.stderr
+
+
+def test_a_read_refused_inside_a_hook_shows_only_the_users_lines(
+    write_flow: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    """The traceback of a task that read a skipped layer ends at the user's line: laminar's
+    frames below it (the datastore read that refused) are not the user's to change."""
+    flow = write_flow(
+        "from laminar import Flow, Layer\n"
+        "from laminar.configurations import hooks\n"
+        "class F(Flow): ...\n"
+        "@F.register\n"
+        "class A(Layer):\n"
+        "    def __call__(self) -> None:\n"
+        "        self.x = 1\n"
+        "    @hooks.entry\n"
+        "    def never(self) -> bool:\n"
+        "        return False\n"
+        "@F.register\n"
+        "class B(Layer):\n"
+        "    @hooks.entry\n"
+        "    def reads(self, a: A) -> bool:\n"
+        "        return a.x == 1  # the user's line\n",
+        "refused.py",
+    )
+    result = laminar("run", str(flow), cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    frames = [line for line in result.stderr.splitlines() if line.startswith('  File "')]
+    assert frames == [f'  File "{flow}", line 15, in reads'], result.stderr
+    assert "A did not finish (entry hook never returned False)" in result.stderr

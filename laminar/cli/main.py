@@ -102,7 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compile_.add_argument("rest", nargs=argparse.REMAINDER)
 
-    graph = command("graph", "Print the flow's graph of layers.")
+    graph = command(
+        "graph",
+        "Print the flow's graph of layers.",
+        "examples:\n  laminar graph examples/grid.py                   layers and what they read\n"
+        "  laminar graph examples/grid.py --format mermaid  paste into a Markdown page\n"
+        "  laminar graph examples/grid.py --format dot | dot -Tsvg > grid.svg\n\n"
+        "Each layer is marked with what decides how it runs: (foreach A.x) for a fan-out\n"
+        "(1:1 when mapped onto a ForEach layer), (if hook()) for an entry hook that may\n"
+        "skip it, (catch Error) for errors recorded as not finished.",
+    )
     graph.add_argument(
         "--format", choices=["text", "mermaid", "dot", "json"], default="text", help="output format"
     )
@@ -125,8 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
         "plan",
         f"Count a ForEach layer's tasks, or run a layer's entry hooks, and commit its plan "
         f"{shim_help}.",
+        "examples:\n  LAMINAR_EXECUTION=run-1 laminar plan flow.py --layer=Process --format count\n"
+        "  laminar plan flow.py --layer=Process --execution run-1 --max-legs 20 \\\n"
+        '      --format github --output "$GITHUB_OUTPUT"\n\n'
+        "Planning again returns the committed plan. DEVELOPERS.md describes the contract.",
     )
-    task = command("task", f"Run one layer, or one leg of a ForEach layer {shim_help}.")
+    task = command(
+        "task",
+        f"Run one layer, or one leg of a ForEach layer {shim_help}.",
+        "examples:\n  laminar task flow.py --layer=Load --execution run-1 --datastore s3://b/x\n"
+        "  LAMINAR_EXECUTION=run-1 LAMINAR_LEG=3 laminar task flow.py --layer=Process\n\n"
+        "Committed tasks are not run again, so re-running a failed job resumes it.",
+    )
     for sub in (plan, task):
         sub.add_argument("--layer", required=True, help="the layer's name")
         sub.add_argument("--execution", metavar="ID", help="default: $LAMINAR_EXECUTION")

@@ -18,6 +18,10 @@ def test_help_shows_examples(tmp_path: Path) -> None:
     assert "--workers" in run and "resumes" in run
     compile_help = laminar("compile", "--target", "argo", "--help", cwd=tmp_path).stdout
     assert "argo options" in compile_help and "--kind" in compile_help
+    for command in ("run", "compile", "graph", "show", "plan", "task"):
+        text = laminar(command, "--help", cwd=tmp_path).stdout
+        assert f"laminar {command} " in text.split("examples:\n", 1)[1], command
+    assert "(if hook())" in laminar("graph", "--help", cwd=tmp_path).stdout
 
 
 def test_graph_formats(tmp_path: Path) -> None:

@@ -126,8 +126,13 @@ class UpstreamReader:
 
     @property
     def finished(self) -> bool:
-        """Whether the upstream layer finished (``view.state.finished``)."""
+        """Whether the upstream layer finished (``view.state.finished``). In a task mapped
+        1:1 onto a ForEach layer (``Parameter(index=None)``) the view is that layer's task,
+        so it says whether that task finished."""
         from laminar.runtime.decisions import layer_state
+
+        if self.missing:
+            return False
 
         ended = layer_state(self.runtime, self.upstream.name)
         return ended is not None and ended.finished

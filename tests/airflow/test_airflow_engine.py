@@ -318,3 +318,21 @@ def test_branches_skip_deep_and_catch_without_failing(airflow: dict[str, Any]) -
     # Mapped 1:1 after it: skipped where Square was; 9 is caught (success).
     assert states["Halve"] == ["success", "skipped", "success", "skipped", "success"]
     assert states["Report"] == ["success"]
+
+
+def test_shapes_end_in_the_states_their_decisions_give(airflow: dict[str, Any]) -> None:
+    states = states_of(airflow, "branching_Shapes")
+    assert airflow["runs"]["branching_Shapes"]["state"] == "success"
+    # A diamond after a skip: both sides skipped, the join with an entry hook runs.
+    for layer in ("Gate", "Left", "Right"):
+        assert states[layer] == ["skipped"], layer
+    assert states["Meet"] == ["success"]
+    # Every task skipped by its entry hook: each mapped task is skipped, the layer after
+    # the fan-out still runs (on an empty join).
+    assert states["OddOnly"] == ["skipped", "skipped", "skipped"]
+    assert states["AfterNone"] == ["success"]
+    # A caught task succeeds; the recovery branch mapped onto it runs there alone.
+    assert states["Fragile"] == ["success", "success", "success"]
+    assert states["Mend"] == ["skipped", "success", "skipped"]
+    assert states["Grid"].count("skipped") == 1 and len(states["Grid"]) == 6
+    assert states["End"] == ["success"]

@@ -135,6 +135,26 @@ def test_branches_on_argo(branching: Callable[[str], Ran]) -> None:
     assert ran.records == ran.local
 
 
+@pytest.mark.e2e
+def test_shapes_on_argo(branching: Callable[[str], Ran]) -> None:
+    ran = branching("Shapes")
+    run = ran.run
+    assert_clean(run)
+    phases = ran.phases()
+    # A diamond after a skip: both sides skipped by Argo, the join's own hook runs.
+    assert run["gate-plan"].outputs["legs"] == "0" and run["gate"].message == EMPTY
+    assert skipped_by_when(run["left"], "0 != 0") and skipped_by_when(run["right"], "0 != 0")
+    assert phases["meet"] == SUCCEEDED
+    # Fan-outs whose tasks are all skipped or partly caught are decided per task: every leg
+    # runs, and the layers after them run on what the joins hold.
+    assert len(run["odd-only"].children) == 3 and phases["after-none"] == SUCCEEDED
+    assert len(run["fragile"].children) == 3 and phases["after-fragile"] == SUCCEEDED
+    assert run["mend-plan"].outputs["legs"] == "3" and phases["mend"] == SUCCEEDED
+    assert phases["end"] == SUCCEEDED
+    assert ran.records == ran.local
+    assert ran.records["Mend"]["attributes"] == {"mended": [1]}  # type: ignore[index]
+
+
 @pytest.mark.parametrize("name", sorted(FLOWS))
 def test_branching_manifests_are_valid_and_gate_on_ids_only(name: str, tmp_path: Path) -> None:
     """Schema-valid, deterministic, and every ``when`` reads only outputs of tasks laminar

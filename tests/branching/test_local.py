@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flows.branching import Branches, ConditionalFlow, records
+from flows.branching import Branches, ConditionalFlow, Shapes, records
 
 from laminar import Catch, Flow, ForEach, Layer, Parameter, Parameters
 from laminar.configurations import datastores, executors, hooks
@@ -96,6 +96,36 @@ class Reader(Layer):
     @hooks.entry
     def anyway(self) -> bool:
         return True
+
+
+def test_shapes_record_what_ran_and_why(tmp_path: Path) -> None:
+    execution = Shapes(datastore=str(tmp_path))()
+    got = records(Shapes, execution.id, str(tmp_path))
+    ended = {name: record["ended"] for name, record in got.items()}  # type: ignore[index]
+    assert ended == {
+        "Gate": "skipped: entry hook closed returned False",
+        "Left": "skipped: Gate was skipped",
+        "Right": "skipped: Gate was skipped",
+        "Meet": "",
+        "Items": "",
+        # A fan-out whose tasks were all skipped finished, with an empty join.
+        "OddOnly": "3 tasks, 3 skipped (0, 1, 2)",
+        "AfterNone": "",
+        "Fragile": "3 tasks, 1 caught (1)",
+        "AfterFragile": "",
+        "Mend": "3 tasks, 2 skipped (0, 2)",
+        "Grid": "6 tasks, 1 skipped (4)",
+        "Enough": "",
+        "End": "",
+    }
+    assert execution.layer("Meet").seen == [False, False]
+    assert (execution.layer("AfterNone").count, execution.layer("AfterNone").finished) == (0, True)
+    assert execution.layer("AfterFragile").values == [-1.0, 3.0]
+    # In a task mapped 1:1, the upstream view's state is its own task's: only the caught
+    # task's recovery ran.
+    assert list(execution.layer("Mend").mended) == [1]
+    assert execution.layer("Enough").cells == ["2a", "4a", "6a", "2b", "6b"]
+    assert execution.layer("End").finished == [True] * 5
 
 
 def test_reading_a_skipped_layer_names_it_and_the_fix() -> None:

@@ -187,8 +187,142 @@ class Report(Layer):
         print("after", self.name)
 
 
+class Shapes(Flow):
+    """Shapes the other two flows do not have: a diamond after a skip, a fan-out whose tasks
+    are all skipped and one whose tasks are all caught (the layers after them run and see
+    empty joins), a recovery branch mapped 1:1 onto caught tasks, a grid with one cell
+    skipped, and an entry hook that reads a join."""
+
+
+@Shapes.register
+class Gate(Layer):
+    """Skipped: Left and Right after it are skipped too, Meet's own hook decides."""
+
+    def __call__(self) -> None:
+        self.open = False
+
+    @hooks.entry
+    def closed(self) -> bool:
+        return False
+
+
+@Shapes.register
+class Left(Layer):
+    def __call__(self, gate: Gate) -> None:
+        self.side = "left"
+
+
+@Shapes.register
+class Right(Layer):
+    def __call__(self, gate: Gate) -> None:
+        self.side = "right"
+
+
+@Shapes.register
+class Meet(Layer):
+    def __call__(self, left: Left, right: Right) -> None:
+        self.seen = [left.state.finished, right.state.finished]
+
+    @hooks.entry
+    def anyway(self, left: Left) -> bool:
+        return not left.state.finished
+
+
+@Shapes.register
+class Items(Layer):
+    def __call__(self) -> None:
+        self.shard(n=[2, 4, 6], m=["a", "b"])
+
+
+@Shapes.register(foreach=ForEach(parameters=[Parameter(layer=Items, attribute="n")]))
+class OddOnly(Layer):
+    """Every task skipped: the layer still finished, with an empty join."""
+
+    def __call__(self, items: Items) -> None:
+        self.value = items.n
+
+    @hooks.entry
+    def odd(self, items: Items) -> bool:
+        return items.n % 2 == 1
+
+
+@Shapes.register
+class AfterNone(Layer):
+    def __call__(self, odd: OddOnly) -> None:
+        self.count = len(odd.value)
+        self.finished = odd.state.finished
+
+
+@Shapes.register(
+    foreach=ForEach(parameters=[Parameter(layer=Items, attribute="n")]),
+    catch=Catch(ZeroDivisionError),
+)
+class Fragile(Layer):
+    """Task 1 (n=4) is caught: the join holds tasks 0 and 2."""
+
+    def __call__(self, items: Items) -> None:
+        self.value = items.n / (items.n - 4)
+
+
+@Shapes.register
+class AfterFragile(Layer):
+    def __call__(self, fragile: Fragile) -> None:
+        self.values = list(fragile.value)
+
+
+@Shapes.register(
+    foreach=ForEach(parameters=[Parameter(layer=Fragile, attribute="value", index=None)])
+)
+class Mend(Layer):
+    """Runs only where Fragile's task was caught: in a task mapped 1:1, the view's
+    ``state.finished`` is that upstream task's."""
+
+    def __call__(self, fragile: Fragile) -> None:
+        self.mended = self.index
+
+    @hooks.entry
+    def caught(self, fragile: Fragile) -> bool:
+        return not fragile.state.finished
+
+
+@Shapes.register(
+    foreach=ForEach(
+        parameters=[
+            Parameter(layer=Items, attribute="n"),
+            Parameter(layer=Items, attribute="m"),
+        ]
+    )
+)
+class Grid(Layer):
+    def __call__(self, items: Items) -> None:
+        self.cell = f"{items.n}{items.m}"
+
+    @hooks.entry
+    def not_4b(self, items: Items) -> bool:
+        return (items.n, items.m) != (4, "b")
+
+
+@Shapes.register
+class Enough(Layer):
+    def __call__(self, grid: Grid, odd: OddOnly) -> None:
+        self.cells = list(grid.cell)
+
+    @hooks.entry
+    def some(self, grid: Grid) -> bool:
+        return len(grid.cell) > 3
+
+
+@Shapes.register
+class End(Layer):
+    def __call__(
+        self, meet: Meet, after: AfterNone, fragile: AfterFragile, mend: Mend, enough: Enough
+    ) -> None:
+        self.finished = [layer.state.finished for layer in (meet, after, fragile, mend, enough)]
+        self.mended = list(mend.mended)
+
+
 #: The flows of this module, by name, for engine tests (``path:Flow`` references).
-FLOWS = {"ConditionalFlow": ConditionalFlow, "Branches": Branches}
+FLOWS = {"ConditionalFlow": ConditionalFlow, "Branches": Branches, "Shapes": Shapes}
 
 
 def records(flow: type[Flow], execution: str, datastore: str) -> dict[str, object]:

@@ -24,18 +24,25 @@ pytestmark = pytest.mark.e2e
 SKIPPED = {
     "ConditionalFlow": {"B", "D"},
     "Branches": {"Publish", "Announce", "Notify (plan)", "Notify", "Archive", "UseLookup"},
+    "Shapes": {"Gate", "Left", "Right"},
 }
 RAN = {
     "ConditionalFlow": {"A", "B (plan)", "C", "E (plan)", "E"},
     "Branches": {"Retrain", "Publish (plan)", "Lookup", "Report (plan)", "Report"},
+    # Fan-outs decide per task: every matrix leg runs, and so do the layers after them.
+    "Shapes": {"Gate (plan)", "Meet (plan)", "Meet", "AfterNone", "AfterFragile", "Mend (plan)"}
+    | {"Enough (plan)", "Enough", "End"}
+    | {f"{layer}-{leg}" for layer in ("OddOnly", "Fragile", "Mend") for leg in (1, 2, 3)}
+    | {f"Grid-{leg}" for leg in range(1, 7)},
 }
 
 #: Per flow: the layers that did not finish, and a layer with an entry hook after them.
 SKIPPED_LAYERS = {
     "ConditionalFlow": ["B", "D"],
     "Branches": ["Publish", "Announce", "Notify", "Archive", "Lookup", "UseLookup"],
+    "Shapes": ["Gate", "Left", "Right"],
 }
-RAN_AFTER_SKIP = {"ConditionalFlow": "E", "Branches": "Report"}
+RAN_AFTER_SKIP = {"ConditionalFlow": "E", "Branches": "Report", "Shapes": "Meet"}
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,12 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Generator
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from laminar.ir import LayerSpec
+from laminar.ir.hooks import HookSpec
 from laminar.model.layer import Layer
 from laminar.runtime.context import user_code
 from laminar.runtime.views import arguments_of, task_views
@@ -55,7 +58,7 @@ def around_call(
         for hook in spec.hooks_of("execution"):
             arguments = arguments_of(views, hook.arguments)
             if hook.generator:
-                stack.enter_context(contextlib.contextmanager(hook.function)(layer, **arguments))
+                stack.enter_context(AroundCall(spec.name, hook, hook.function(layer, **arguments)))
             else:
                 hook.function(layer, **arguments)
         try:
@@ -65,3 +68,52 @@ def around_call(
                 raise
             caught = error
     return caught
+
+
+class AroundCall:
+    """A generator execution hook as a context manager: up to its one ``yield`` before
+    ``__call__``, the rest after (an error of ``__call__`` is raised at the ``yield``, so
+    ``try``/``finally`` and ``with`` work there). Like ``contextlib.contextmanager``, but a
+    hook that yields twice, or returns before its ``yield``, gets a message naming it."""
+
+    def __init__(self, layer: str, hook: HookSpec, generator: Generator[None, None, None]) -> None:
+        self.layer = layer
+        self.hook = hook
+        self.generator = generator
+
+    def __enter__(self) -> None:
+        try:
+            next(self.generator)
+        except StopIteration:
+            raise self.misused("returned before its yield") from None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if error is None:
+            try:
+                next(self.generator)
+            except StopIteration:
+                return False
+            raise self.misused("yielded a second time")
+        try:
+            self.generator.throw(error)
+        except StopIteration:
+            return True  # the hook handled the error
+        except BaseException as raised:
+            if raised is error or raised.__cause__ is error:  # (a StopIteration, PEP 479)
+                return False  # the error goes on, with its own traceback
+            raise
+        raise self.misused("yielded again after __call__ raised")
+
+    def misused(self, what: str) -> RuntimeError:
+        code = getattr(self.hook.function, "__code__", None)
+        where = f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+        return RuntimeError(
+            f"Layer {self.layer}: execution hook {self.hook.name}{where} {what}. An execution "
+            "hook yields exactly once: the code before the yield runs before __call__, the "
+            "code after it runs after."
+        )

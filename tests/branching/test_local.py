@@ -7,10 +7,11 @@ The flows here are written the way the original laminar library's docs write the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from conftest import laminar
 from flows.branching import Branches, ConditionalFlow, Shapes, records
 
 from laminar import Catch, Flow, ForEach, Layer, Parameter, Parameters
@@ -279,6 +280,87 @@ def test_execution_hooks_wrap_call_in_order_flow_hooks_first(tmp_path: Path) -> 
         "call Second connected",
         "flow after Second",
     ]
+
+
+def test_an_error_of_call_is_raised_at_the_yield_of_each_execution_hook() -> None:
+    events: list[str] = []
+
+    class Guarded(Flow): ...
+
+    @Guarded.register
+    class Fails(Layer):
+        def __call__(self) -> None:
+            raise KeyError("lost")
+
+        @hooks.execution
+        def outer(self) -> Iterator[None]:
+            try:
+                yield
+            finally:
+                events.append("outer cleaned up")
+
+        @hooks.execution
+        def inner(self) -> Iterator[None]:
+            try:
+                yield
+            except KeyError as error:
+                events.append(f"inner saw {error}")
+                raise
+
+    with pytest.raises(KeyError, match="lost"):
+        Guarded(datastore="memory://guarded")()
+    assert events == ["inner saw 'lost'", "outer cleaned up"]
+
+
+def test_an_execution_hook_that_handles_the_error_lets_the_layer_finish() -> None:
+    class Forgiving(Flow): ...
+
+    @Forgiving.register
+    class Flaky(Layer):
+        def __call__(self) -> None:
+            self.partial = "set before the error"
+            raise ConnectionError("dropped")
+
+        @hooks.execution
+        def forgive(self) -> Iterator[None]:
+            try:
+                yield
+            except ConnectionError:
+                self.forgiven = True
+
+    execution = Forgiving(datastore="memory://forgiving")()
+    assert (execution.layer(Flaky).partial, execution.layer(Flaky).forgiven) == (
+        "set before the error",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ("yield\n        yield", "yielded a second time"),
+        ("return\n        yield", "returned before its yield"),
+    ],
+)
+def test_an_execution_hook_that_does_not_yield_once_is_named(
+    body: str, what: str, write_flow: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    flow = write_flow(
+        "from laminar import Flow, Layer\n"
+        "from laminar.configurations import hooks\n"
+        "class F(Flow): ...\n"
+        "@F.register\n"
+        "class A(Layer):\n"
+        "    @hooks.execution\n"
+        "    def around(self):\n"
+        f"        {body}\n",
+        "misused.py",
+    )
+    result = laminar("run", str(flow), cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert f"Layer A: execution hook around ({flow}:6) {what}" in result.stderr
+    assert "yields exactly once" in result.stderr
+    assert "contextlib" not in result.stderr
 
 
 class Fans(Flow): ...

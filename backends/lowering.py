@@ -157,7 +157,8 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
             continue
         plan_id = plan_ids[spec.name]
         if spec.name not in fused:
-            # The planning job only counts or decides: the cluster's default resources.
+            # A ForEach layer's plan only counts: the cluster's default resources. Otherwise
+            # the plan runs the layer's entry hooks, the user's code: the layer's resources.
             plan = _plan_argv(spec, ids[spec.name], options, target)
             jobs.append(
                 Job(
@@ -166,6 +167,7 @@ def lower(ir: FlowIR, options: CompileOptions, target: Target) -> JobGraph:
                     after=after,
                     argv=plan,
                     after_skips=spec.has_entry,
+                    resources=None if spec.is_foreach else resources,
                     **common,
                 )
             )

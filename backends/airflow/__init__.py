@@ -103,7 +103,7 @@ class AirflowDialect(Dialect):
         return self.task(job, upstream=job.after)
 
     def plan_job(self, graph: JobGraph, job: Job) -> AirflowTask:
-        return self.task(job, upstream=job.after, resources=False)
+        return self.task(job, upstream=job.after)
 
     def mapped_job(self, graph: JobGraph, job: Job) -> AirflowTask:
         assert job.plan is not None
@@ -115,7 +115,6 @@ class AirflowDialect(Dialect):
         *,
         upstream: tuple[str, ...],
         expand_over: str | None = None,
-        resources: bool = True,
     ) -> AirflowTask:
         retry = None
         if job.retry is not None:
@@ -136,7 +135,7 @@ class AirflowDialect(Dialect):
             retry=retry,
             env=dict(job.env),
             image=job.image,
-            resources=dict(job.resources.items()) if (resources and job.resources) else {},
+            resources=dict(job.resources.items()) if job.resources else {},
         )
 
     # -- the DAG file -----------------------------------------------------------------------

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from laminar import Container, Flow, Layer, Retry
+from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
 from laminar.backends import generate
+from laminar.configurations import hooks
 from laminar.errors import ConfigurationError
 
 
@@ -76,6 +77,60 @@ def test_airflow_pods_change_to_the_workdir_with_the_path_as_data() -> None:
         "--layer=Task",
     ]  # fmt: skip
     assert "requests={'cpu': '4', 'memory': '2000M'}" in text
+
+
+def decided() -> type[Flow]:
+    """Gate's entry hook runs in its plan; Fan's plan only counts its tasks."""
+    flow: type[Flow] = type("Decided", (Flow,), {})
+    sized = Container(image="ghcr.io/acme/app:1", cpu=2, memory=3000)
+
+    @flow.register
+    class Items(Layer):
+        def __call__(self) -> None:
+            self.shard(n=[1, 2])
+
+    @flow.register(container=sized)
+    class Gate(Layer):
+        def __call__(self, items: Items) -> None: ...
+
+        @hooks.entry
+        def worth_it(self, items: Items) -> bool:
+            return len(items.n) > 1
+
+    @flow.register(
+        container=sized, foreach=ForEach(parameters=[Parameter(layer=Items, attribute="n")])
+    )
+    class Fan(Layer):
+        def __call__(self, items: Items, gate: Gate) -> None: ...
+
+    return flow
+
+
+def test_a_plan_that_runs_entry_hooks_gets_the_layers_resources() -> None:
+    doc = yaml.safe_load(
+        generate("argo", decided().ir(), flow_ref="f.py", datastore="s3://b/p", image="i:1")
+    )
+    resources = {
+        t["name"]: t["container"].get("resources")
+        for t in doc["spec"]["templates"]
+        if "container" in t
+    }
+    sized = {"cpu": "2", "memory": "3000M"}
+    assert resources["gate-plan"] == {"requests": sized, "limits": sized}
+    assert resources["gate"] == resources["fan"] == {"requests": sized, "limits": sized}
+    assert resources["fan-plan"] is None  # it only counts tasks
+    text = generate(
+        "airflow", decided().ir(), flow_ref="f.py", datastore="s3://b/p", operator="kubernetes",
+        image="i:1",
+    )  # fmt: skip
+    pods = {
+        ast.literal_eval(k["task_id"]): "container_resources" in k
+        for node in ast.walk(ast.parse(text))
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) in ("KubernetesPodOperator", "KubernetesPodOperator.partial")
+        for k in [{kw.arg: kw.value for kw in node.keywords}]
+    }
+    assert pods == {"Items": False, "Gate-plan": True, "Gate": True, "Fan-plan": False, "Fan": True}
 
 
 @pytest.mark.parametrize(

@@ -14,17 +14,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Which laminar modules each stage may import (prefixes); everything may use these two.
+#: Which laminar modules each stage may import (prefixes); everything may use the BASE modules.
 BASE = (
     "laminar.errors",
     "laminar.contract",
     "laminar.text",
+    "laminar.tracebacks",
     "laminar.pickling",
     "laminar.settings",
 )
 ALLOWED: dict[str, tuple[str, ...]] = {
     "laminar.contract": ("laminar.errors", "laminar.text"),
     "laminar.text": (),
+    "laminar.tracebacks": (),
     "laminar.settings": (),
     "laminar.configurations": (
         "laminar.configurations",

@@ -7,7 +7,7 @@ import reprlib
 import sys
 from collections.abc import Sequence
 
-from laminar.errors import ArtifactError, LaminarError
+from laminar.errors import ArtifactError, LaminarError, NotFinishedError
 from laminar.model.flow import Flow
 from laminar.runtime.results import (
     ExecutionResults,
@@ -71,11 +71,22 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
         return status
     name, attribute = split_target(ir.order, args.target)
     layer = results[name]
+    state = str(layer_state(results.execution, ir.spec(name)))
     if not attribute:
+        if state:  # how it ended: skipped, caught, some tasks skipped
+            _say(f"[{printable(state)}]")
         for item in LayerResults.attributes(layer):
             _say(f"{printable(item)} = {_summary(getattr(layer, item))}")
         return 0
-    value = getattr(layer, attribute)
+    try:
+        value = getattr(layer, attribute)
+    except NotFinishedError:
+        print(
+            f"laminar: error: {printable(name)} did not finish ({printable(state)}), so it has "
+            f"no attribute {printable(attribute)}.",
+            file=sys.stderr,
+        )
+        return 2
     if isinstance(value, Accessor):
         for index, item in enumerate(value):
             _say(f"[{index}] {item!r}")

@@ -17,7 +17,7 @@ from laminar.contract import ENV_INPUT_PREFIX, ENV_INPUTS
 from laminar.errors import ArtifactError, ConfigurationError, ExecutionError
 from laminar.ir import FlowIR
 from laminar.model.parameters import Parameters, resolve_inputs
-from laminar.store.execution import Execution
+from laminar.store.execution import Execution, reading
 from laminar.store.inputs import commit_inputs, read_inputs
 
 
@@ -89,7 +89,7 @@ class InputsReader:
         if attribute not in self.inputs:
             known = ", ".join(sorted(self.inputs)) or "none"
             raise ArtifactError(
-                f"Layer {self.reader} read parameters.{attribute}, but this execution has no "
+                f"{reading(self.reader)} parameters.{attribute}, but this execution has no "
                 f"input named {attribute!r} (its inputs: {known}). Pass it with "
                 f"-p {attribute}=VALUE, or declare it on the Flow class."
             )

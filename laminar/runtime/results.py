@@ -132,7 +132,7 @@ class LayerResults:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
         return self._execution.attribute(
-            self._spec.name, attribute, reader="results", foreach=self._spec.is_foreach
+            self._spec.name, attribute, reader="", foreach=self._spec.is_foreach
         )
 
 

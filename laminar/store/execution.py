@@ -218,7 +218,7 @@ class Execution:
             plan = self.read_plan(layer)
             if plan is None:
                 raise ExecutionError(
-                    f"Layer {reader} read {layer}.{attribute}, but {layer} has not run in "
+                    f"{reading(reader)} {layer}.{attribute}, but {layer} has not run in "
                     f"execution {self.id}."
                 )
             if plan.skipped:
@@ -253,7 +253,7 @@ class Execution:
         if manifest is None:
             where = "" if task == MAIN else f" task {task}"
             raise ExecutionError(
-                f"Layer {reader} read {layer}.{attribute}, but {layer}{where} has not "
+                f"{reading(reader)} {layer}.{attribute}, but {layer}{where} has not "
                 f"committed results in execution {self.id}. Run {layer} first."
             )
         if not manifest.finished:
@@ -263,18 +263,22 @@ class Execution:
         except KeyError:
             known = ", ".join(sorted(manifest.attributes)) or "nothing"
             raise ArtifactError(
-                f"Layer {reader} read {layer}.{attribute}, but {layer} never set "
+                f"{reading(reader)} {layer}.{attribute}, but {layer} never set "
                 f"self.{attribute} (it set: {known}). Set self.{attribute} in "
                 f"{layer}.__call__, or read one of those."
             ) from None
 
 
+def reading(reader: str) -> str:
+    """How a read error starts: "Layer B read" in a layer, "Reading" from results ("")."""
+    return f"Layer {reader} read" if reader else "Reading"
+
+
 def not_finished(reader: str, layer: str, attribute: str, reason: str) -> NotFinishedError:
     """The error of reading ``layer.attribute`` when ``layer`` did not finish."""
-    by = f"Layer {reader} read" if reader else "Reading"
     return NotFinishedError(
-        f"{by} {layer}.{attribute}, but {layer} did not finish ({reason}), so it has no "
-        f"attributes. Check {layer}'s state.finished before reading them, as in "
+        f"{reading(reader)} {layer}.{attribute}, but {layer} did not finish ({reason}), so it "
+        f"has no attributes. Check {layer}'s state.finished before reading them, as in "
         f"'if upstream.state.finished: ...' (a layer with an entry hook runs either way)."
     )
 

@@ -166,6 +166,8 @@ def test_a_skipped_layer_has_no_attributes_to_hasattr(tmp_path: Path) -> None:
     look = execution.layer(Look)
     assert (look.has, look.default, look.finished) == (False, "none", False)
     assert execution.layer(Off).state.reason == "entry hook never returned False"
+    with pytest.raises(NotFinishedError, match=r"^Reading Off\.value, but Off did not finish"):
+        execution.layer(Off).value  # noqa: B018
 
 
 def test_entry_hooks_run_in_order_and_the_first_false_decides(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from conftest import ROOT, laminar
 
@@ -124,3 +125,27 @@ def test_a_layer_with_an_entry_hook_is_not_planned_before_its_upstreams(tmp_path
     code, out, err = shim(tmp_path, "plan", "--layer=E", "--format", "count")
     assert code == 2 and out == ""
     assert "Layer E cannot start in execution e1: its upstream C has not run yet" in err
+
+
+def test_show_says_how_a_layer_ended_and_refuses_attributes_it_does_not_have(
+    tmp_path: Path,
+) -> None:
+    store = str(tmp_path / "store")
+    laminar("run", f"{FLOW}:Branches", "--execution", "s", "--datastore", store, cwd=tmp_path)
+
+    def show(target: str) -> Any:
+        return laminar(
+            "show", f"{FLOW}:Branches", target, "--execution", "s", "--datastore", store,
+            cwd=tmp_path, check=False,
+        )  # fmt: skip
+
+    assert show("Publish").stdout == "[skipped: entry hook passed returned False]\n"
+    assert show("Square").stdout.splitlines()[0] == "[5 tasks, 2 skipped (1, 3)]"
+    assert show("Retrain").stdout.splitlines()[0].startswith("model = ")  # it finished
+    refused = show("Publish.url")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr == (
+        "laminar: error: Publish did not finish (skipped: entry hook passed returned False), "
+        "so it has no attribute url.\n"
+    )
+    assert show("Square.value").stdout == "[0] 1\n[1] 9\n[2] 25\n"

@@ -13,7 +13,7 @@ from laminar.runtime.results import (
     ExecutionResults,
     LayerResults,
     damaged_executions,
-    layer_state,
+    layer_summary,
     list_executions,
     open_execution,
 )
@@ -57,7 +57,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
         for name in ir.order:
             layer = results[name]
             try:
-                state = str(layer_state(results.execution, ir.spec(name)))
+                state = str(layer_summary(results.execution, ir.spec(name)))
                 lines = [f"  {printable(name)}" + (f" [{printable(state)}]" if state else "")]
                 for attribute in LayerResults.attributes(layer):
                     summary = _summary(getattr(layer, attribute))
@@ -71,7 +71,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
         return status
     name, attribute = split_target(ir.order, args.target)
     layer = results[name]
-    state = str(layer_state(results.execution, ir.spec(name)))
+    state = str(layer_summary(results.execution, ir.spec(name)))
     if not attribute:
         if state:  # how it ended: skipped, caught, some tasks skipped
             _say(f"[{printable(state)}]")

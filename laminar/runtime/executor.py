@@ -27,7 +27,7 @@ from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.context import TaskFailed, in_layer
 from laminar.runtime.progress import Progress
-from laminar.runtime.results import layer_state
+from laminar.runtime.results import layer_summary
 from laminar.runtime.task import Runtime
 from laminar.store.datastore import Datastore
 from laminar.store.execution import CAUGHT, MAIN, SKIPPED, Execution, PlanRecord
@@ -100,7 +100,7 @@ def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
 def _foreach_detail(execution: Execution, spec: LayerSpec, plan: PlanRecord, ran: int) -> str:
     if plan.skipped:
         return f"skipped ({printable(plan.skipped)})"
-    state = layer_state(execution, spec)  # which tasks were skipped or caught, as show says
+    state = layer_summary(execution, spec)  # which tasks were skipped or caught, as show says
     detail = f"{plan.count} tasks"
     for tasks, status in ((state.skipped, SKIPPED), (state.caught, CAUGHT)):
         detail += f", {len(tasks)} {status}" if tasks else ""

@@ -143,7 +143,7 @@ def decided(ir: FlowIR, execution: Execution, layer: str) -> Ended:
 
 
 @dataclass(frozen=True)
-class LayerState:
+class LayerSummary:
     """How far a layer got: what ``laminar show`` prints next to its name."""
 
     foreach: bool
@@ -174,18 +174,20 @@ class LayerState:
         return ", ".join(parts)
 
 
-def layer_state(execution: Execution, spec: LayerSpec) -> LayerState:
+def layer_summary(execution: Execution, spec: LayerSpec) -> LayerSummary:
+    """How far ``spec`` got in ``execution``, task by task (what a downstream layer sees as
+    ``state.finished`` is ``decisions.layer_state``)."""
     if not spec.is_foreach:
         manifest = execution.read_manifest(spec.name, MAIN)
         why = ""
         if manifest is not None and not manifest.finished:
             why = f"{manifest.status}: {manifest.reason}"
-        return LayerState(False, None, int(manifest is not None), why)
+        return LayerSummary(False, None, int(manifest is not None), why)
     plan: PlanRecord | None = execution.read_plan(spec.name)
     if plan is None:
-        return LayerState(True, None, 0)
+        return LayerSummary(True, None, 0)
     if plan.skipped:
-        return LayerState(True, 0, 0, f"{SKIPPED}: {plan.skipped}")
+        return LayerSummary(True, 0, 0, f"{SKIPPED}: {plan.skipped}")
     done = [t for t in execution.committed_tasks(spec.name) if t.isdigit() and int(t) < plan.count]
     by_status: dict[str, list[int]] = {SKIPPED: [], CAUGHT: []}
     if plan.sparse:
@@ -194,7 +196,7 @@ def layer_state(execution: Execution, spec: LayerSpec) -> LayerState:
             if manifest is not None and not manifest.finished:
                 by_status[manifest.status].append(int(manifest.task))
     skipped, caught = tuple(by_status[SKIPPED]), tuple(by_status[CAUGHT])
-    return LayerState(True, plan.count, len(done), "", skipped, caught)
+    return LayerSummary(True, plan.count, len(done), "", skipped, caught)
 
 
 class ExecutionResults:

@@ -329,7 +329,7 @@ def records(flow: type[Flow], execution: str, datastore: str) -> dict[str, objec
     """What an execution recorded, to compare the paths: for each layer, how it ended (as
     ``laminar show`` says it: ``skipped: why``, ``5 tasks, 2 skipped``...) and its attributes
     as plain values."""
-    from laminar.runtime.results import LayerResults, layer_state, materialize, open_results
+    from laminar.runtime.results import LayerResults, layer_summary, materialize, open_results
 
     results = open_results(flow, execution, datastore)
     found: dict[str, object] = {}
@@ -337,7 +337,7 @@ def records(flow: type[Flow], execution: str, datastore: str) -> dict[str, objec
         layer = results[name]
         stored = LayerResults.attributes(layer)
         found[name] = {
-            "ended": str(layer_state(results.execution, results.ir.spec(name))),
+            "ended": str(layer_summary(results.execution, results.ir.spec(name))),
             "finished": layer.state.finished,
             "attributes": {a: materialize(getattr(layer, a)) for a in stored},
         }

@@ -25,27 +25,12 @@ if TYPE_CHECKING:
 
     from laminar.cli.parser import Parser
 
-EXAMPLES = """\
-examples:
-  laminar run examples/grid.py                      run a flow locally (.laminar/ datastore)
-  laminar run examples/grid.py --workers 2          ForEach tasks in 2 processes
-  laminar run examples/grid.py --execution ID --rerun Process   run Process and after again
-  laminar show examples/grid.py Process.foo         read a result of the latest run
-  laminar graph examples/grid.py --format mermaid   the flow's graph
-  laminar compile examples/grid.py --target argo --image ghcr.io/acme/flows:1.4 \\
-      --datastore s3://bucket/laminar -o grid.yaml
-  laminar compile examples/grid.py --target airflow -o dags/grid_flow.py
-  laminar compile examples/grid.py --target github -o .github/workflows/grid.yml
-
-FLOW is path/to/flow.py, or path/to/flow.py:FlowName when the file defines several flows.
-The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working directory.
-"""
-
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here: the shim commands of deployed tasks read their arguments without them.
     import argparse
 
+    from laminar.cli import examples
     from laminar.cli.parser import Parser
     from laminar.runtime.options import add_run_options, positive, whole
 
@@ -53,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="laminar",
         description="Write a workflow once as Python classes; run it locally or compile it "
         "to Argo Workflows, Apache Airflow or GitHub Actions.",
-        epilog=EXAMPLES,
+        epilog=examples.TOP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -85,13 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(default: $LAMINAR_DATASTORE, else .laminar)",
         )
 
-    run = command(
-        "run",
-        "Run the whole flow on this machine.",
-        "examples:\n  laminar run examples/grid.py\n"
-        "  laminar run examples/grid.py --execution nightly-1 --workers 4\n\n"
-        "Running again with the same --execution resumes: committed tasks are skipped.",
-    )
+    run = command("run", "Run the whole flow on this machine.", examples.RUN)
     add_run_options(run)
 
     # `compile` parses its own arguments (laminar.cli.compile), because each target adds options.
@@ -102,27 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compile_.add_argument("rest", nargs=argparse.REMAINDER)
 
-    graph = command(
-        "graph",
-        "Print the flow's graph of layers.",
-        "examples:\n  laminar graph examples/grid.py                   layers and what they read\n"
-        "  laminar graph examples/grid.py --format mermaid  paste into a Markdown page\n"
-        "  laminar graph examples/grid.py --format dot | dot -Tsvg > grid.svg\n\n"
-        "Each layer is marked with what decides how it runs: (foreach A.x) for a fan-out\n"
-        "(1:1 when mapped onto a ForEach layer), (if hook()) for an entry hook that may\n"
-        "skip it, (catch Error) for errors recorded as not finished.",
-    )
+    graph = command("graph", "Print the flow's graph of layers.", examples.GRAPH)
     graph.add_argument(
         "--format", choices=["text", "mermaid", "dot", "json"], default="text", help="output format"
     )
 
-    show = command(
-        "show",
-        "Show an execution's results.",
-        "examples:\n  laminar show flow.py                    list executions\n"
-        "  laminar show flow.py --execution ID     layers and attributes of one\n"
-        "  laminar show flow.py Process.foo        one attribute of the latest run",
-    )
+    show = command("show", "Show an execution's results.", examples.SHOW)
     assert isinstance(show, Parser)
     show.intermixed = True
     show.add_argument("target", nargs="?", metavar="LAYER[.ATTR]", help="what to show")
@@ -134,17 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         "plan",
         f"Count a ForEach layer's tasks, or run a layer's entry hooks, and commit its plan "
         f"{shim_help}.",
-        "examples:\n  LAMINAR_EXECUTION=run-1 laminar plan flow.py --layer=Process --format count\n"
-        "  laminar plan flow.py --layer=Process --execution run-1 --max-legs 20 \\\n"
-        '      --format github --output "$GITHUB_OUTPUT"\n\n'
-        "Planning again returns the committed plan. DEVELOPERS.md describes the contract.",
+        examples.PLAN,
     )
     task = command(
         "task",
         f"Run one layer, or one leg of a ForEach layer {shim_help}.",
-        "examples:\n  laminar task flow.py --layer=Load --execution run-1 --datastore s3://b/x\n"
-        "  LAMINAR_EXECUTION=run-1 LAMINAR_LEG=3 laminar task flow.py --layer=Process\n\n"
-        "Committed tasks are not run again, so re-running a failed job resumes it.",
+        examples.TASK,
     )
     for sub in (plan, task):
         sub.add_argument("--layer", required=True, help="the layer's name")

@@ -1,0 +1,53 @@
+"""What ``laminar --help`` and each command's ``--help`` show after the options: examples a
+user can copy. Imported only when the command line is parsed by argparse (help, errors), never
+on a deployed task's path."""
+
+TOP = """\
+examples:
+  laminar run examples/grid.py                      run a flow locally (.laminar/ datastore)
+  laminar run examples/grid.py --workers 2          ForEach tasks in 2 processes
+  laminar run examples/grid.py --execution ID --rerun Process   run Process and after again
+  laminar show examples/grid.py Process.foo         read a result of the latest run
+  laminar graph examples/grid.py --format mermaid   the flow's graph
+  laminar compile examples/grid.py --target argo --image ghcr.io/acme/flows:1.4 \\
+      --datastore s3://bucket/laminar -o grid.yaml
+  laminar compile examples/grid.py --target airflow -o dags/grid_flow.py
+  laminar compile examples/grid.py --target github -o .github/workflows/grid.yml
+
+FLOW is path/to/flow.py, or path/to/flow.py:FlowName when the file defines several flows.
+The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working directory.
+"""
+
+RUN = (
+    "examples:\n  laminar run examples/grid.py\n"
+    "  laminar run examples/grid.py --execution nightly-1 --workers 4\n\n"
+    "Running again with the same --execution resumes: committed tasks are skipped."
+)
+
+GRAPH = (
+    "examples:\n  laminar graph examples/grid.py                   layers and what they read\n"
+    "  laminar graph examples/grid.py --format mermaid  paste into a Markdown page\n"
+    "  laminar graph examples/grid.py --format dot | dot -Tsvg > grid.svg\n\n"
+    "Each layer is marked with what decides how it runs: (foreach A.x) for a fan-out\n"
+    "(1:1 when mapped onto a ForEach layer), (if hook()) for an entry hook that may\n"
+    "skip it, (catch Error) for errors recorded as not finished."
+)
+
+SHOW = (
+    "examples:\n  laminar show flow.py                    list executions\n"
+    "  laminar show flow.py --execution ID     layers and attributes of one\n"
+    "  laminar show flow.py Process.foo        one attribute of the latest run"
+)
+
+PLAN = (
+    "examples:\n  LAMINAR_EXECUTION=run-1 laminar plan flow.py --layer=Process --format count\n"
+    "  laminar plan flow.py --layer=Process --execution run-1 --max-legs 20 \\\n"
+    '      --format github --output "$GITHUB_OUTPUT"\n\n'
+    "Planning again returns the committed plan. DEVELOPERS.md describes the contract."
+)
+
+TASK = (
+    "examples:\n  laminar task flow.py --layer=Load --execution run-1 --datastore s3://b/x\n"
+    "  LAMINAR_EXECUTION=run-1 LAMINAR_LEG=3 laminar task flow.py --layer=Process\n\n"
+    "Committed tasks are not run again, so re-running a failed job resumes it."
+)

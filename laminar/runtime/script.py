@@ -94,10 +94,13 @@ def run_and_report(
         sys.stdout.flush()
         progress.error(with_reference(str(error), reference, datastore))
         return 2, execution_id
-    progress.say(
-        f"done in {time.monotonic() - started:.2f}s; inspect with: laminar show "
-        f"{shell_word(reference)} --execution {shown}"
-    )
+    took = f"done in {time.monotonic() - started:.2f}s"
+    if store.url.startswith("memory://"):  # gone with this process: no command can read it
+        progress.say(f"{took}; the results are in this process's memory datastore")
+    else:
+        progress.say(
+            f"{took}; inspect with: laminar show {shell_word(reference)} --execution {shown}{again}"
+        )
     return 0, execution_id
 
 

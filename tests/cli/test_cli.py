@@ -73,3 +73,20 @@ def test_results_api_and_datastore_variable(
     assert results.snapshot() == {"Shard": {"bar": ["a", "b"], "foo": [1, 2, 3]}, "Process": {}}
     monkeypatch.setenv("LAMINAR_DATASTORE", str(store))
     assert grid.results().id == "g1"
+
+
+def test_the_command_a_run_suggests_shows_its_results(tmp_path: Path) -> None:
+    """``inspect with: laminar show ...`` names the datastore the run used, so the command
+    works as printed; a memory datastore, gone with the process, gets no command."""
+    import shlex
+
+    store = tmp_path / "my store"
+    run = laminar("run", str(EXAMPLES / "join.py"), "--datastore", str(store), cwd=tmp_path)
+    (line,) = [text for text in run.stderr.splitlines() if "inspect with: " in text]
+    command = shlex.split(line.split("inspect with: ", 1)[1])
+    assert command[:2] == ["laminar", "show"] and command[-2:] == ["--datastore", str(store)]
+    shown = laminar(*command[1:], "Process.foo", cwd=tmp_path)
+    assert shown.stdout.startswith("[0] ")
+    memory = laminar("run", str(EXAMPLES / "join.py"), "--datastore", "memory://x", cwd=tmp_path)
+    assert "inspect with" not in memory.stderr
+    assert "the results are in this process's memory datastore" in memory.stderr

@@ -29,9 +29,16 @@ from laminar.text import printable, printable_lines, shell_word
 
 def script_options(argv: Sequence[str]) -> argparse.Namespace:
     """``laminar run``'s options for ``python flow.py [--execution ID] ...``."""
+    script = os.path.basename(sys.argv[0]) or "flow.py"
+    shown = shell_word(script)
     parser = argparse.ArgumentParser(
-        prog=f"python {os.path.basename(sys.argv[0]) or 'flow.py'}",
+        prog=f"python {shown}",
         description="Run this flow locally (the same options as laminar run).",
+        epilog=f"examples:\n  python {shown}\n"
+        f"  python {shown} --execution nightly-1 --workers 4\n"
+        f"  laminar show {shown} --execution nightly-1   its results\n"
+        f"  laminar compile {shown} --target airflow -o dags/flow.py   for an orchestrator",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_options(parser)
     return parser.parse_args(list(argv))

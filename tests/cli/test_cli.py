@@ -22,6 +22,14 @@ def test_help_shows_examples(tmp_path: Path) -> None:
         text = laminar(command, "--help", cwd=tmp_path).stdout
         assert f"laminar {command} " in text.split("examples:\n", 1)[1], command
     assert "(if hook())" in laminar("graph", "--help", cwd=tmp_path).stdout
+    import subprocess
+    import sys
+
+    script = subprocess.run(
+        [sys.executable, str(EXAMPLES / "grid.py"), "--help"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "examples:\n  python grid.py\n" in script and "laminar show grid.py" in script
 
 
 def test_graph_formats(tmp_path: Path) -> None:

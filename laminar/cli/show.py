@@ -71,8 +71,8 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
         return status
     name, attribute = split_target(ir.order, args.target)
     layer = results[name]
-    state = str(layer_summary(results.execution, ir.spec(name)))
     if not attribute:
+        state = str(layer_summary(results.execution, ir.spec(name)))
         if state:  # how it ended: skipped, caught, some tasks skipped
             _say(f"[{printable(state)}]")
         for item in LayerResults.attributes(layer):
@@ -80,7 +80,8 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
         return 0
     try:
         value = getattr(layer, attribute)
-    except NotFinishedError:
+    except NotFinishedError:  # why, read only now: a fan-out's summary reads every task
+        state = str(layer_summary(results.execution, ir.spec(name)))
         print(
             f"laminar: error: {printable(name)} did not finish ({printable(state)}), so it has "
             f"no attribute {printable(attribute)}.",

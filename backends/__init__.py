@@ -48,6 +48,6 @@ def generate(
         datastore=datastore,
         image=image,
         command=command,
-        target=cls.options_class(**target_options),
+        target_options=cls.options_class(**target_options),
     )
     return cls(options).generate(ir)

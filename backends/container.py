@@ -4,30 +4,26 @@ own variables refused), the orchestrator's retries and the Kubernetes resources.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from laminar.backends.jobs import Resources
+from laminar.backends.options import CompileOptions
 from laminar.configurations.layers import Retry
 from laminar.contract import RESERVED_ENV
 from laminar.errors import CompileError
 from laminar.ir import LayerSpec
 
-if TYPE_CHECKING:
-    from laminar.backends.lowering import CompileOptions, Target
-
 
 def laminar_command(spec: LayerSpec, options: CompileOptions) -> tuple[str, ...]:
     """The command that runs laminar for this layer: ``Container(command=...)`` or the
     compile options' (``laminar``)."""
-    container = spec.container
+    container = spec.settings.container
     words = container.command_words if container is not None else None
     return words or options.laminar
 
 
-def image_of(spec: LayerSpec, options: CompileOptions, target: Target) -> str | None:
-    container = spec.container
+def image_of(spec: LayerSpec, options: CompileOptions, needs_image: bool) -> str | None:
+    container = spec.settings.container
     image = (container.image if container is not None else None) or options.image
-    if image is None and target.needs_image():
+    if image is None and needs_image:
         raise CompileError(
             f"Layer {spec.name} has no image to run in: pass --image IMAGE, or set "
             f"Container(image=...) on the layer ({spec.source})."
@@ -41,7 +37,7 @@ def image_of(spec: LayerSpec, options: CompileOptions, target: Target) -> str | 
 
 
 def env_of(spec: LayerSpec) -> tuple[tuple[str, str], ...]:
-    env = dict(spec.container.env) if spec.container is not None else {}
+    env = dict(spec.settings.container.env) if spec.settings.container is not None else {}
     clash = sorted(set(env) & set(RESERVED_ENV))
     if clash:
         raise CompileError(
@@ -52,12 +48,12 @@ def env_of(spec: LayerSpec) -> tuple[tuple[str, str], ...]:
 
 
 def retry_of(spec: LayerSpec) -> Retry | None:
-    retry = spec.retry
+    retry = spec.settings.retry
     return None if retry is None or retry.attempts == 1 else retry
 
 
 def resources_of(spec: LayerSpec) -> Resources | None:
-    container = spec.container
+    container = spec.settings.container
     if container is None or (container.cpu_quantity is None and container.memory is None):
         return None
     return Resources(container.cpu_quantity, container.memory_quantity)

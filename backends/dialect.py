@@ -1,8 +1,9 @@
 """The dialect base: what a target declares, and the one way every target is generated.
 
-A dialect is a few flags (its name rule, plan format, whether the shim or the orchestrator
-retries, its size limit, ...), its options dataclass, and one method per kind of job in the
-lowered graph (``run_job``, ``plan_job``, ``mapped_job``) plus ``document`` to assemble them.
+A dialect is its traits (``backends/traits.py``: name rule, plan format, whether the shim or
+the orchestrator retries, ...), its options dataclass, its size limit, and one method per kind
+of job in the lowered graph (``run_job``, ``plan_job``, ``mapped_job``) plus ``render`` to
+assemble them.
 ``generate`` is the same for every target: lower the IR once, let the dialect translate each
 job, then check the target's size limit.
 """
@@ -15,38 +16,21 @@ from typing import Any, ClassVar
 from laminar.backends import options as opts
 from laminar.backends.jobs import Job, JobGraph, JobKind
 from laminar.backends.lowering import CompileOptions, lower
-from laminar.backends.naming import NameRule
-from laminar.contract import PlanFormat
+from laminar.backends.traits import Traits
 from laminar.errors import CompileError
 from laminar.ir import FlowIR
 
 
 class Dialect:
-    """Base of every target. Subclasses set the flags and override the job methods."""
+    """Base of every target. Subclasses set ``TRAITS`` and override the job methods."""
 
     #: ``--target`` name, and a line describing what is generated.
     target: ClassVar[str]
     description: ClassVar[str]
     #: The target's options dataclass (fields made with ``backends.options.option``).
     options_class: ClassVar[type[Any]]
-    #: How ids are spelled, which are taken, and the suffix naming a planning job.
-    name_rule: ClassVar[NameRule]
-    reserved: ClassVar[tuple[str, ...]] = ()
-    plan_suffix: ClassVar[str] = "-plan"
-    #: How ``laminar plan`` prints legs for this target's fan-out syntax.
-    plan_format: ClassVar[PlanFormat]
-    #: True when the target cannot retry a job: the shim honours ``Retry`` (``--retry``).
-    shim_retries: ClassVar[bool] = False
-    #: True when a ForEach layer whose only upstream runs once is planned by that upstream's
-    #: job instead of a planning job of its own.
-    fuse_plans: ClassVar[bool] = False
-    #: True when the target skips jobs itself from their gates (``when:``, ``if:``); False
-    #: when every job starts and the shim reports a skip by its exit status.
-    native_skips: ClassVar[bool] = True
-    #: True when a job may read an output of a job that was skipped (it reads empty).
-    reads_skipped_outputs: ClassVar[bool] = False
-    #: The exit status the target shows as a skipped task (0: none).
-    skipped_status: ClassVar[int] = 0
+    #: What the lowering needs to know of the target: the flags of ``backends/traits.py``.
+    TRAITS: ClassVar[Traits]
     #: The largest file the target accepts, its name, and what else the user can do.
     max_output_bytes: ClassVar[int | None] = None
     output_limit: ClassVar[str] = ""
@@ -54,7 +38,7 @@ class Dialect:
 
     def __init__(self, options: CompileOptions) -> None:
         self.options = options
-        given = options.target
+        given = options.target_options
         if given is not None and not isinstance(given, self.options_class):
             raise CompileError(
                 f"{type(given).__name__} are not {self.target} options; "
@@ -63,23 +47,11 @@ class Dialect:
         #: This target's own options, validated when they were built.
         self.settings: Any = given if given is not None else self.options_class()
 
-    # -- flags that depend on the options (overridden where they do) ----------------------
-    def max_legs(self) -> int | None:
-        """At most this many legs per ForEach layer; ``None``: one leg per task."""
-        return None
-
-    def plan_output(self, mapped: str) -> str | None:
-        """Where the legs of the ForEach job ``mapped`` are written (``--output``); ``None``:
-        stdout."""
-        return None
-
-    def needs_image(self) -> bool:
-        """Whether every job must name a container image."""
-        return False
-
-    def finished_output(self, job: str) -> str | None:
-        """Where job ``job`` writes whether its layer finished; ``None``: the dialect adds it."""
-        return None
+    @property
+    def traits(self) -> Traits:
+        """``TRAITS`` with the traits that depend on the options set (overridden where some
+        do: a cap on legs, where outputs go)."""
+        return self.TRAITS
 
     # -- command-line options ---------------------------------------------------------------
     @classmethod
@@ -93,7 +65,7 @@ class Dialect:
     # -- generating -------------------------------------------------------------------------
     def generate(self, ir: FlowIR) -> str:
         """The target's file for ``ir``; raises ``CompileError`` when it cannot be made."""
-        graph = lower(ir, self.options, self)
+        graph = lower(ir, self.options, self.traits, self.target)
         text = self.render(graph)
         self.check_size(graph, text)
         return text

@@ -25,19 +25,35 @@ class JobKind(enum.Enum):
     MAPPED = "mapped"
 
 
+class OutputKind(enum.Enum):
+    #: How many legs a plan printed for the fan-out it feeds (0: skipped by entry hooks).
+    LEGS = "legs"
+    #: Whether a ``Catch`` layer finished: ``true`` or ``false``.
+    FINISHED = "finished"
+
+
+@dataclass(frozen=True)
+class Output:
+    """A value the shim writes for the orchestrator to read, and where it writes it."""
+
+    kind: OutputKind
+    #: The output's name in the target: ``legs`` on a planning job, ``legs-<mapped>`` on a
+    #: job that plans the fan-outs after it (it may plan several), ``finished``.
+    name: str
+    #: The file the shim writes (``$VAR``: the file a variable names when the job runs).
+    path: str
+    #: For ``LEGS``: the id of the ``MAPPED`` job that fans out over it.
+    feeds: str | None = None
+
+
 @dataclass(frozen=True)
 class Gate:
-    """A decision a job waits on: the job runs only if layer ``layer`` decided to run.
-
-    ``output`` says where the decision is: ``legs``, the legs its plan printed for the mapped
-    job ``mapped`` (0: skipped by its entry hooks), or ``finished``, the ``finished`` output
-    (``true``/``false``) of its job ``job`` (``Catch`` caught an error: not finished).
-    """
+    """A decision a job waits on: the job runs only if layer ``layer`` decided to run, as
+    output ``output`` of job ``job`` says (``LEGS``: not 0; ``FINISHED``: ``true``)."""
 
     layer: str
     job: str
-    output: str
-    mapped: str
+    output: Output
 
 
 @dataclass(frozen=True)
@@ -61,13 +77,14 @@ class Job:
     spec: LayerSpec
     #: Ids of the jobs this one waits for, in the graph's order.
     after: tuple[str, ...]
-    #: The shim command, complete (run-time values come from the contract's env vars).
+    #: The shim command, complete: a dialect translates it and never adds to it (run-time
+    #: values come from the contract's env vars, outputs go to ``outputs``' paths).
     argv: tuple[str, ...]
     #: For a ``MAPPED`` job: the id of the job whose legs it fans out over (its ``PLAN`` job,
     #: or the ``RUN`` job of its only upstream when plans are fused).
     plan: str | None = None
-    #: For a ``RUN`` job that plans ForEach layers after it runs: their ``MAPPED`` job ids.
-    plans: tuple[str, ...] = ()
+    #: What the job hands to the orchestrator (legs of the fan-outs it plans, ``finished``).
+    outputs: tuple[Output, ...] = ()
     image: str | None = None
     #: The layer's own environment (``Container(env=...)``), sorted by name.
     env: tuple[tuple[str, str], ...] = ()
@@ -84,13 +101,13 @@ class Job:
     #: Whether the job runs even when jobs it waits for were skipped: a planning job whose
     #: entry hooks decide (a layer after a skipped one may still run).
     after_skips: bool = False
-    #: Whether the job writes whether its layer finished (``--finished-output``): a ``Catch``
-    #: layer whose decision gates later jobs.
-    reports_finished: bool = False
 
     @property
     def layer(self) -> str:
         return self.spec.name
+
+    def outputs_of(self, kind: OutputKind) -> tuple[Output, ...]:
+        return tuple(output for output in self.outputs if output.kind is kind)
 
 
 def input_text(value: Any) -> str:
@@ -120,6 +137,11 @@ class JobGraph:
             cached = {job.id: job for job in self.jobs}
             object.__setattr__(self, "_index", cached)
         return cached
+
+    def legs_of(self, mapped: str) -> Output:
+        """The output holding the legs of ``MAPPED`` job ``mapped``, on the job that plans it."""
+        planner = self.job(self.job(mapped).plan or "")
+        return next(output for output in planner.outputs if output.feeds == mapped)
 
     def skippable(self, job_id: str) -> bool:
         """Whether ``job_id`` may end skipped on a run where its layer ran (a ForEach fan-out

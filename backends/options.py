@@ -141,3 +141,19 @@ def require_finite(value: float, what: str) -> float:
     if not math.isfinite(value):
         raise CompileError(f"{what} must be a finite number, not {value!r}.")
     return value
+
+
+@dataclasses.dataclass(frozen=True)
+class CompileOptions:
+    """What every target is compiled with; ``target_options`` holds the target's own."""
+
+    #: How generated commands name the flow: ``path/to/flow.py:FlowName``, relative.
+    flow_ref: str
+    datastore: str | None = None
+    image: str | None = None
+    #: The command that regenerates the output; shown in the generated file's header.
+    command: str = ""
+    #: The laminar executable inside tasks.
+    laminar: tuple[str, ...] = ("laminar",)
+    #: The target's options dataclass (``ArgoOptions``...); ``None`` means its defaults.
+    target_options: Any = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from urllib.parse import urlsplit
 
 from laminar.errors import LaminarError
@@ -41,9 +42,18 @@ ENV_INPUT_PREFIX = "LAMINAR_INPUT_"
 #: commit, and readers refuse unsigned or tampered objects before unpickling them. Backends
 #: should pass it to every task as a secret (never in a command line or a rendered file).
 ENV_SIGNING_KEY = "LAMINAR_SIGNING_KEY"
+#: The most legs a plan may print, when the orchestrator knows it only when the task runs
+#: (Airflow's ``[core] max_map_length``); ``--max-legs`` wins over it.
+ENV_MAX_LEGS = "LAMINAR_MAX_LEGS"
+#: The file a task's outputs go to, when the orchestrator picks it as the task runs (Airflow's
+#: python operator: a temporary file whose content becomes the XCom). Commands name it as
+#: ``$LAMINAR_OUTPUT`` (see ``output_file``).
+ENV_OUTPUT = "LAMINAR_OUTPUT"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them (the
 #: signing key is a secret: it never goes into a generated file).
-RESERVED_ENV = (ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS, ENV_SIGNING_KEY)
+RESERVED_ENV = (
+    ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS, ENV_SIGNING_KEY, ENV_MAX_LEGS, ENV_OUTPUT,
+)  # fmt: skip
 
 #: The shim's commands.
 PLAN, TASK, SYNC = "plan", "task", "sync"
@@ -91,6 +101,28 @@ def render_output(name: str, value: str, fmt: PlanFormat) -> str:
 #: The exit status ``laminar task --skipped-status`` gives when the layer was skipped:
 #: Airflow's ``skip_on_exit_code`` default (BashOperator), which marks the task skipped.
 SKIPPED_STATUS = 99
+
+
+def file_named_by(variable: str) -> str:
+    """An output path that names the file environment variable ``variable`` holds when the
+    task runs: ``$GITHUB_OUTPUT``. Generated commands carry this reference as a literal word
+    (quoted: no shell expands it); the shim resolves it (``output_file``)."""
+    return f"${variable}"
+
+
+def output_file(path: str, option: str) -> str:
+    """The file an output option (``--output``, ``--plan-output``, ``--finished-output``)
+    names: ``path``, or for ``$NAME`` the file the environment variable NAME names now."""
+    if not path.startswith("$"):
+        return path
+    variable = path[1:]
+    value = os.environ.get(variable, "")
+    if not variable.isidentifier() or not value:
+        raise LaminarError(
+            f"{option} {printable(path)} names the file in ${printable(variable)}, which is not "
+            "set here; run the command where the orchestrator sets it, or give a path."
+        )
+    return value
 
 
 def shim_argv(

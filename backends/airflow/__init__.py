@@ -36,7 +36,7 @@ What differs from the other targets, and why:
 from __future__ import annotations
 
 import importlib.resources
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jinja2
 
@@ -45,7 +45,8 @@ from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
 from laminar.backends.jobs import Job, JobGraph, JobKind
 from laminar.backends.naming import NameRule, assign_ids
-from laminar.contract import SKIPPED_STATUS, PlanFormat
+from laminar.backends.traits import Traits
+from laminar.contract import ENV_OUTPUT, SKIPPED_STATUS, PlanFormat, file_named_by
 from laminar.errors import CompileError
 
 #: Where a KubernetesPodOperator's container writes its XCom (read by the xcom sidecar).
@@ -54,14 +55,12 @@ K8S_XCOM_PATH = "/airflow/xcom/return.json"
 
 @dataclass(frozen=True)
 class AirflowTask:
-    """One task of the DAG file, as the templates write it."""
+    """One operator of the DAG file: its job, and the job's parts in Airflow's own terms."""
 
-    id: str
+    job: Job
     #: The Python variable holding the operator.
     var: str
-    #: ``run``, ``plan`` or ``mapped`` (the job's kind).
-    kind: str
-    #: The shim's arguments after the laminar executable.
+    #: The shim's arguments after the laminar executable (the python operator's command).
     args: tuple[str, ...]
     #: The whole command a pod runs (its image's laminar, then ``args``); in ``workdir``.
     pod_command: tuple[str, ...]
@@ -69,30 +68,41 @@ class AirflowTask:
     upstream: tuple[str, ...]
     #: A mapped task's planning task variable.
     expand_over: str | None
-    #: ``(retries, retry_delay seconds, exponential backoff factor or None)``.
-    retry: tuple[int, float, float | None] | None
-    env: dict[str, str]
-    image: str | None
-    resources: dict[str, str]
+    #: ``Retry`` as the operator's ``retries``, ``retry_delay`` (seconds) and
+    #: ``retry_exponential_backoff`` (the factor; ``None`` for a fixed delay).
+    retries: int = 0
+    retry_delay: float = 0.0
+    retry_exponential_backoff: float | None = None
 
 
 class AirflowDialect(Dialect):
     target = "airflow"
     description = "Apache Airflow DAG file (Airflow 3; 2.10 imports as fallback)"
     options_class = AirflowOptions
-    # Airflow's KEY_REGEX ^[\w.-]+$ and 250 characters; ASCII only, so ids read the same
-    # everywhere (logs, URLs, the CLI).
-    name_rule = NameRule(
-        allowed="A-Za-z0-9_.-", max_length=250, separator="_", first="[A-Za-z0-9_]"
+    TRAITS = Traits(
+        # Airflow's KEY_REGEX ^[\w.-]+$ and 250 characters; ASCII only, so ids read the same
+        # everywhere (logs, URLs, the CLI).
+        name_rule=NameRule(
+            allowed="A-Za-z0-9_.-", max_length=250, separator="_", first="[A-Za-z0-9_]"
+        ),
+        # A JSON list of leg numbers, which the mapped task expands over.
+        plan_format=PlanFormat.LIST,
+        # A python task's callable gives the shim a temporary file (its content becomes
+        # the XCom); a pod writes the xcom sidecar's file (see ``traits``).
+        output_path=file_named_by(ENV_OUTPUT),
+        # The shim decides skips in each task and says so by its exit status.
+        native_skips=False,
+        skipped_status=SKIPPED_STATUS,
+        # The cap on legs is [core] max_map_length, handed over when the task runs
+        # ($LAMINAR_MAX_LEGS): no --max-legs in the commands.
     )
-    plan_format = PlanFormat.LIST
-    # The shim decides skips in each task and says so by its exit status.
-    native_skips = False
-    skipped_status = SKIPPED_STATUS
     settings: AirflowOptions
 
-    def needs_image(self) -> bool:
-        return self.kubernetes
+    @property
+    def traits(self) -> Traits:
+        if not self.kubernetes:
+            return self.TRAITS
+        return replace(self.TRAITS, needs_image=True, output_path=K8S_XCOM_PATH)
 
     @property
     def kubernetes(self) -> bool:
@@ -116,26 +126,18 @@ class AirflowDialect(Dialect):
         upstream: tuple[str, ...],
         expand_over: str | None = None,
     ) -> AirflowTask:
-        retry = None
-        if job.retry is not None:
-            backoff = float(job.retry.backoff)
-            retry = (
-                job.retry.attempts - 1,
-                float(job.retry.delay),
-                backoff if backoff != 1.0 else None,
-            )
+        retry = job.retry
+        backoff = None if retry is None or float(retry.backoff) == 1.0 else float(retry.backoff)
         return AirflowTask(
-            id=job.id,
+            job=job,
             var=self.variables[job.id],
-            kind=job.kind.value,
             args=job.argv[job.executable :],
             pod_command=_in_workdir(job.argv, job.workdir),
             upstream=tuple(self.variables[u] for u in upstream),
             expand_over=self.variables[expand_over] if expand_over else None,
-            retry=retry,
-            env=dict(job.env),
-            image=job.image,
-            resources=dict(job.resources.items()) if job.resources else {},
+            retries=0 if retry is None else retry.attempts - 1,
+            retry_delay=0.0 if retry is None else float(retry.delay),
+            retry_exponential_backoff=backoff,
         )
 
     # -- the DAG file -----------------------------------------------------------------------
@@ -152,7 +154,7 @@ class AirflowDialect(Dialect):
         text = template.render(
             header=graph.header,
             flow=graph.flow,
-            dag_id=settings.dag_id or assign_ids([graph.flow], self.name_rule)[graph.flow],
+            dag_id=settings.dag_id or assign_ids([graph.flow], self.TRAITS.name_rule)[graph.flow],
             schedule=settings.schedule,
             start_date=settings.start(),
             catchup=bool(settings.catchup),
@@ -163,7 +165,6 @@ class AirflowDialect(Dialect):
             flow_cwd=settings.flow_cwd,
             datastore=graph.datastore,
             max_map_length=settings.max_map_length,
-            xcom_path=K8S_XCOM_PATH,
             inputs=graph.inputs,
             signing_key_secret=settings.signing_key_secret,
             in_process=settings.shim == "in-process",

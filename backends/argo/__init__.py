@@ -22,16 +22,18 @@ Two template languages read a container's strings, and user text must stay inert
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import ClassVar
 
 from laminar.backends.argo import spec as argo
 from laminar.backends.argo.datastore import datastore_url
-from laminar.backends.argo.gates import FINISHED, legs_output, when
+from laminar.backends.argo.gates import when
 from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.jobs import Job, JobGraph, input_text
 from laminar.backends.naming import NameRule, assign_ids
+from laminar.backends.traits import Traits
 from laminar.contract import (
     ENV_DATASTORE,
     ENV_EXECUTION,
@@ -44,12 +46,6 @@ from laminar.errors import CompileError
 
 #: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
 ENTRYPOINT = "main"
-#: Where a pod writes the leg count of each ForEach layer it plans (one file per layer's
-#: task name); Argo reads each as an output parameter.
-LEGS_DIR = "/tmp/laminar/legs"
-#: Where a ``Catch`` layer's pod writes whether its layer finished (one file per task name),
-#: read as the output parameter ``finished`` by the ``when:`` of the tasks it gates.
-FINISHED_DIR = "/tmp/laminar/finished"
 #: Name of the env var that holds ``{`` (see ``container_text``).
 ENV_LBRACE = "LAMINAR_LBRACE"
 VOLUME = "laminar-datastore"
@@ -84,63 +80,51 @@ class ArgoDialect(Dialect):
     target = "argo"
     description = "Argo Workflows: a Workflow, WorkflowTemplate or CronWorkflow"
     options_class = ArgoOptions
-    # Kubernetes DNS-label style (lowercase kebab, at most 63) keeps pod and node names
-    # readable and well under Argo's 128 characters for template and task names.
-    name_rule = NameRule(allowed="a-z0-9-", max_length=63, lowercase=True, first="[a-z]")
-    reserved = (ENTRYPOINT,)
-    plan_format = PlanFormat.COUNT
-    # A ForEach layer whose only upstream runs once is planned in that upstream's pod.
-    fuse_plans = True
+    TRAITS = Traits(
+        # Kubernetes DNS-label style (lowercase kebab, at most 63) keeps pod and node names
+        # readable and well under Argo's 128 characters for template and task names.
+        name_rule=NameRule(allowed="a-z0-9-", max_length=63, lowercase=True, first="[a-z]"),
+        reserved=(ENTRYPOINT,),
+        # The leg count, for withSequence.count.
+        plan_format=PlanFormat.COUNT,
+        # One file per output (legs of each fan-out a pod plans, whether a Catch layer
+        # finished), which Argo reads as an output parameter.
+        output_path="/tmp/laminar/{kind}/{job}",
+        # A ForEach layer whose only upstream runs once is planned in that upstream's pod.
+        fuse_plans=True,
+        needs_image=True,
+    )
     # etcd keeps a Workflow object under about 1 MB, its status included.
     max_output_bytes: ClassVar[int | None] = 1_000_000
     output_limit = "the ~1 MB that etcd stores for a Workflow object"
     settings: ArgoOptions
 
-    def max_legs(self) -> int | None:
-        return self.settings.max_legs
-
-    def plan_output(self, mapped: str) -> str | None:
-        return f"{LEGS_DIR}/{mapped}"
-
-    def needs_image(self) -> bool:
-        return True
-
-    def finished_output(self, job: str) -> str | None:
-        return f"{FINISHED_DIR}/{job}"
+    @property
+    def traits(self) -> Traits:
+        return replace(self.TRAITS, max_legs=self.settings.max_legs)
 
     # -- one method per kind of job: (DAG task, template) ----------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
-        task = argo.DAGTask(
-            job.id, job.id, dependencies=tuple(sorted(job.after)), when=when(graph, job)
+        """A DAG task; each output the job writes (the legs of fan-outs it plans, whether it
+        finished) is an output parameter read from its file."""
+        task = argo.DAGTask(job.id, job.id, dependencies=tuple(sorted(job.after)), when=when(job))
+        outputs = tuple(
+            argo.Parameter(output.name, value_from=argo.ValueFrom(output.path))
+            for output in job.outputs
         )
-        outputs = [
-            argo.Parameter(legs_output(graph, mapped), value_from=argo.ValueFrom(path))
-            for mapped in job.plans
-            if (path := self.plan_output(mapped)) is not None
-        ]
-        finished = self.finished_output(job.id)
-        if job.reports_finished and finished is not None:
-            outputs.append(argo.Parameter(FINISHED, value_from=argo.ValueFrom(finished)))
-        parameters = argo.Outputs(tuple(outputs)) if outputs else None
-        return task, self.template(graph, job, outputs=parameters)
+        return task, self.template(graph, job, outputs=argo.Outputs(outputs) if outputs else None)
 
-    def plan_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
-        task = argo.DAGTask(
-            job.id, job.id, dependencies=tuple(sorted(job.after)), when=when(graph, job)
-        )
-        mapped = next(j.id for j in graph.jobs if j.plan == job.id)
-        path = f"{LEGS_DIR}/{mapped}"
-        legs = argo.Parameter(legs_output(graph, mapped), value_from=argo.ValueFrom(path))
-        return task, self.template(graph, job, outputs=argo.Outputs((legs,)))
+    #: A planning job is a DAG task like any other: its output is the legs it printed.
+    plan_job = run_job
 
     def mapped_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
-        name = legs_output(graph, job.id)
+        name = graph.legs_of(job.id).name
         count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{name}}}}}")
         task = argo.DAGTask(
             job.id,
             job.id,
             dependencies=job.after,
-            when=when(graph, job),
+            when=when(job),
             with_sequence=argo.Sequence(count),
             arguments=argo.Arguments((argo.Parameter("leg", Expression("{{item}}")),)),
         )
@@ -157,7 +141,7 @@ class ArgoDialect(Dialect):
         outputs: argo.Outputs | None = None,
         extra_env: tuple[argo.EnvVar, ...] = (),
     ) -> argo.Template:
-        assert job.image is not None  # needs_image(): lowering refused jobs without one
+        assert job.image is not None  # needs_image: lowering refused jobs without one
         command = tuple(container_text(part) for part in job.argv)
         env = (
             *(argo.EnvVar(key, container_text(value)) for key, value in job.env),

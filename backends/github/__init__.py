@@ -19,7 +19,7 @@ What differs from the other targets, and why:
   (``reads_skipped_outputs``), so a gate on a skipped ``Catch`` job is false. A hook layer's
   plan (``after_skips``) runs when its needs succeeded or were skipped, with ``!failure()``
   (any ancestor failed) instead of the per-need ``success``: its hooks decide.
-* GitHub has no step retry: the shim honours ``Retry`` itself (``shim_retries``).
+* GitHub has no step retry: the shim honours ``Retry`` itself (``retries_in_shim``).
 * Data travels between jobs as workflow artifacts unless ``--datastore`` names a remote store.
   Each job downloads its ancestors' artifacts (and its own from earlier attempts) into a local
   datastore, snapshots it (``laminar sync snapshot``), runs the shim, and uploads the files
@@ -47,8 +47,9 @@ from laminar.backends.escaping import github_text, shell_command, shell_word
 from laminar.backends.github import spec as gh
 from laminar.backends.github.dispatch import dispatch_inputs
 from laminar.backends.github.options import GitHubOptions, workflow_name
-from laminar.backends.jobs import Job, JobGraph, JobKind
+from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.naming import NameRule
+from laminar.backends.traits import Traits
 from laminar.contract import (
     ENV_DATASTORE,
     ENV_EXECUTION,
@@ -58,6 +59,7 @@ from laminar.contract import (
     SYNC_CHANGED,
     SYNC_SNAPSHOT,
     PlanFormat,
+    file_named_by,
     sync_argv,
 )
 from laminar.errors import CompileError
@@ -69,8 +71,6 @@ UPLOAD = "laminar-upload"
 PATTERN_IDS = 32
 #: The shim step's id (a planning job's outputs read it) and the snapshot step's.
 SHIM, BEFORE = "shim", "before"
-#: The output of a ``Catch`` layer's job that says whether it finished (``Gate``).
-FINISHED = "finished"
 
 Inputs = list[tuple[str, bool]]
 
@@ -79,38 +79,45 @@ class GitHubDialect(Dialect):
     target = "github"
     description = "GitHub Actions workflow"
     options_class = GitHubOptions
-    name_rule = NameRule(allowed="_a-zA-Z0-9-", max_length=100, first="[_a-zA-Z]")
-    plan_format = PlanFormat.GITHUB
-    shim_retries = True
-    #: A skipped job's outputs read as empty strings, so a ``Catch`` gate (``== 'true'``) on
-    #: a skipped job is simply false.
-    reads_skipped_outputs = True
+    TRAITS = Traits(
+        name_rule=NameRule(allowed="_a-zA-Z0-9-", max_length=100, first="[_a-zA-Z]"),
+        # legs=, count= and matrix= lines: the matrix job reads them with fromJSON.
+        plan_format=PlanFormat.GITHUB,
+        # Every output is a name=value line in the step's $GITHUB_OUTPUT file.
+        output_path=file_named_by("GITHUB_OUTPUT"),
+        # GitHub has no step retry: the shim runs the attempts.
+        retries_in_shim=True,
+        # A skipped job's outputs read as empty strings, so a ``Catch`` gate (``== 'true'``)
+        # on a skipped job is simply false.
+        reads_skipped_outputs=True,
+    )
     max_output_bytes: ClassVar[int | None] = 512_000
     output_limit = "GitHub's 500 KB limit for a workflow file"
     limit_fix = ", or use a remote --datastore (its jobs have no artifact steps)"
     settings: GitHubOptions
     _inputs: tuple[JobGraph, dict[str, Inputs | None]] | None = None
 
-    def max_legs(self) -> int | None:
-        return self.settings.max_legs
+    @property
+    def traits(self) -> Traits:
+        return replace(self.TRAITS, max_legs=self.settings.max_legs)
 
     # -- one method per kind of job: (job id, Job) -----------------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
-        command = shell_command(job.argv)
-        if job.reports_finished:
-            # Whether the layer finished (Catch), read by the jobs its decision gates.
-            command += ' --finished-output "$GITHUB_OUTPUT"'
-        built = self.job(graph, job, job.layer, f"Run {job.layer}", command)
-        if job.reports_finished:
-            built = replace(built, outputs={FINISHED: gh.step_output(SHIM, FINISHED)})
-        return job.id, built
+        title = f"{job.layer} (plan)" if job.kind is JobKind.PLAN else job.layer
+        verb = "Plan" if job.kind is JobKind.PLAN else "Run"
+        built = self.job(graph, job, title, f"{verb} {job.layer}", shell_command(job.argv))
+        return job.id, replace(built, outputs=self.outputs(job))
 
-    def plan_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
-        # "$GITHUB_OUTPUT" stays outside the quoting: the shell expands it.
-        command = shell_command(job.argv) + ' --output "$GITHUB_OUTPUT"'
-        outputs = {name: gh.step_output(SHIM, name) for name in ("legs", "matrix")}
-        built = self.job(graph, job, f"{job.layer} (plan)", f"Plan {job.layer}", command)
-        return job.id, replace(built, outputs=outputs)
+    #: A planning job is a job like any other: its outputs are the legs (and matrix).
+    plan_job = run_job
+
+    def outputs(self, job: Job) -> dict[str, Expression] | None:
+        """The job's outputs, read from the shim step's ``$GITHUB_OUTPUT`` lines; a plan's
+        legs come with the ``matrix`` its mapped job reads."""
+        names: list[str] = []
+        for output in job.outputs:
+            names += [output.name, "matrix"] if output.kind is OutputKind.LEGS else [output.name]
+        return {name: gh.step_output(SHIM, name) for name in names} or None
 
     def mapped_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
         assert job.plan is not None  # lowering gives every MAPPED job its plan
@@ -118,7 +125,7 @@ class GitHubDialect(Dialect):
         strategy = gh.Strategy(
             max_parallel=self.settings.max_parallel, matrix=gh.plan_matrix(job.plan)
         )
-        condition = gh.has_legs(job.plan, [(g.job, g.output) for g in job.gates])
+        condition = gh.has_legs(job.plan, job.gates)
         return job.id, replace(built, if_=condition, strategy=strategy)
 
     def job(self, graph: JobGraph, job: Job, title: str, step: str, command: str) -> gh.Job:
@@ -134,13 +141,12 @@ class GitHubDialect(Dialect):
             plan = graph.job(need).plan if graph.skippable(need) else None
             needs += [plan, need] if plan is not None else [need]
             checks.append((need, plan))
-        gates = [(gate.job, gate.output) for gate in job.gates]
-        needs += [decider for decider, _ in gates if decider not in needs]
+        needs += [gate.job for gate in job.gates if gate.job not in needs]
         return gh.Job(
             name=title,
             needs=tuple(dict.fromkeys(needs)),
-            if_=gh.needs_succeeded(checks, gates, after_skips=job.after_skips)
-            if checks or gates
+            if_=gh.needs_succeeded(checks, job.gates, after_skips=job.after_skips)
+            if checks or job.gates
             else None,
             runs_on=self.settings.runs_on,
             container=None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from laminar.backends.document import Expression, Spec
+from laminar.backends.jobs import Gate, OutputKind
 
 
 @dataclass(frozen=True)
@@ -206,23 +207,23 @@ def _settled(job: str) -> str:
     return f"(needs.{job}.result == 'success' || needs.{job}.result == 'skipped')"
 
 
-#: A gate's output -> the comparison that says its decider decided to run. A skipped job's
-#: outputs read as ``''``: ``finished`` is then not ``'true'``; ``legs`` is not ``'0'``, but
-#: a skipped plan also skips every job between it and the gated one (their needs fail).
-_GATES = {"legs": "!= '0'", "finished": "== 'true'"}
+#: A gate's kind of output -> the comparison that says its decider decided to run. A skipped
+#: job's outputs read as ``''``: ``finished`` is then not ``'true'``; ``legs`` is not ``'0'``,
+#: but a skipped plan also skips every job between it and the gated one (their needs fail).
+_GATES = {OutputKind.LEGS: "!= '0'", OutputKind.FINISHED: "== 'true'"}
 
 
-def _gate(job: str, output: str) -> str:
-    return f"needs.{_id(job)}.outputs.{_id(output)} {_GATES[output]}"
+def _gate(gate: Gate) -> str:
+    return f"needs.{_id(gate.job)}.outputs.{_id(gate.output.name)} {_GATES[gate.output.kind]}"
 
 
 def needs_succeeded(
     checks: Sequence[tuple[str, str | None]],
-    gates: Sequence[tuple[str, str]] = (),
+    gates: Sequence[Gate] = (),
     *,
     after_skips: bool = False,
 ) -> Expression:
-    """A job's ``if:``: its needs, then its gates (``(decider job, output)``).
+    """A job's ``if:``: its needs, then its gates.
 
     Without a status function GitHub adds ``success()``, which is false when ANY job up the
     ``needs`` chain was skipped (actions/runner#2205). ``!cancelled()`` replaces it, and each
@@ -239,11 +240,11 @@ def needs_succeeded(
         terms += [_settled(job) for job, _ in checks]
     else:
         terms += [_succeeded(job, plan) for job, plan in checks]
-    terms += [_gate(job, output) for job, output in gates]
+    terms += [_gate(gate) for gate in gates]
     return expression(" && ".join(terms))
 
 
-def has_legs(plan: str, gates: Sequence[tuple[str, str]] = ()) -> Expression:
+def has_legs(plan: str, gates: Sequence[Gate] = ()) -> Expression:
     """A fan-out's ``if:``: its plan succeeded with legs (an empty dynamic matrix would fail
     the run), whatever was skipped further up, and its gates (as ``needs_succeeded``)."""
     plan = _id(plan)
@@ -251,6 +252,6 @@ def has_legs(plan: str, gates: Sequence[tuple[str, str]] = ()) -> Expression:
         "!cancelled()",
         f"needs.{plan}.result == 'success'",
         f"needs.{plan}.outputs.legs != '0'",
-        *(_gate(job, output) for job, output in gates),
+        *(_gate(gate) for gate in gates),
     ]
     return expression(" && ".join(terms))

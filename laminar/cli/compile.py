@@ -116,7 +116,7 @@ def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
         datastore=args.datastore,
         image=args.image,
         command="laminar " + shlex.join(shown),
-        target=cls.options_from(args),
+        target_options=cls.options_from(args),
     )
     text = cls(options).generate(ir)
     return write_output(text, args.output, args.check, options.command)

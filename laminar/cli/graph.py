@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from laminar.configurations.settings import to_data
 from laminar.ir import FlowIR, LayerSpec
 from laminar.model.parameters import PARAMETERS
 from laminar.text import printable
@@ -26,8 +27,9 @@ def _label(spec: LayerSpec) -> str:
     entry = [hook.name for hook in spec.hooks_of("entry")]
     if entry:
         notes.append("if " + " and ".join(f"{name}()" for name in entry))
-    if spec.catch is not None:
-        notes.append("catch " + ", ".join(spec.catch.names()))
+    catch = spec.settings.catch
+    if catch is not None:
+        notes.append("catch " + ", ".join(catch.names()))
     return f"{spec.name} ({'; '.join(notes)})" if notes else spec.name
 
 
@@ -109,8 +111,13 @@ def to_dot(ir: FlowIR) -> str:
 
 
 def to_json(ir: FlowIR) -> str:
+    """The IR as JSON: each layer's graph facts, then every setting it was registered with
+    (``to_data``: a new setting appears here without being listed). ``foreach`` is the
+    resolved fan-out (``index`` 0 or None); the flow's own settings are under ``settings``."""
     layers = []
     for spec in ir.specs():
+        settings = to_data(spec.settings)
+        del settings["foreach"]  # shown resolved, below
         layers.append(
             {
                 "name": spec.name,
@@ -125,22 +132,7 @@ def to_json(ir: FlowIR) -> str:
                     {"kind": hook.kind, "name": hook.name, "flow": hook.on_flow}
                     for hook in spec.hooks
                 ],
-                "catch": list(spec.catch.names()) if spec.catch is not None else [],
-                "retry": None
-                if spec.retry is None
-                else {
-                    "attempts": spec.retry.attempts,
-                    "delay": spec.retry.delay,
-                    "backoff": spec.retry.backoff,
-                },
-                "container": None
-                if spec.container is None
-                else {
-                    "image": spec.container.image,
-                    "cpu": spec.container.cpu_quantity,
-                    "memory": spec.container.memory,
-                    "env": dict(spec.container.env),
-                },
+                **settings,
             }
         )
     inputs = [
@@ -148,7 +140,13 @@ def to_json(ir: FlowIR) -> str:
          "default": spec.default, "choices": list(spec.choices)}
         for spec in ir.inputs
     ]  # fmt: skip
-    return json.dumps({"flow": ir.name, "inputs": inputs, "layers": layers}, indent=2) + "\n"
+    document = {
+        "flow": ir.name,
+        "settings": to_data(ir.settings),
+        "inputs": inputs,
+        "layers": layers,
+    }
+    return json.dumps(document, indent=2) + "\n"
 
 
 def to_text(ir: FlowIR) -> str:

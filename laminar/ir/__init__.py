@@ -1,7 +1,7 @@
 """The intermediate representation: a graph of frozen layer specs.
 
 This is the one place where a flow's meaning is decided: which layers exist, what each
-depends on, how each fans out, and its retry and container configuration. Everything
+depends on, how each fans out, and its settings (``LayerSettings``, carried whole). Everything
 downstream (the runtime, the local executor, every backend) reads this and decides nothing.
 
 The graph is built, checked for cycles and ordered in plain Python, because every deployed
@@ -19,8 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from laminar.configurations.catch import Catch
-from laminar.configurations.layers import Container, Retry
+from laminar.configurations.settings import FlowSettings, LayerSettings
 from laminar.errors import ConfigurationError, FlowDefinitionError, LaminarWarning
 from laminar.ir.arguments import call_arguments
 from laminar.ir.hooks import HookSpec, layer_hooks
@@ -56,14 +55,12 @@ class LayerSpec:
     dependencies: tuple[str, ...]
     #: Fan-out inputs in declaration order; empty for a layer that runs once.
     foreach: tuple[ParameterSpec, ...] = ()
-    retry: Retry | None = None
-    container: Container | None = None
+    #: The layer's settings as registered (retry, container, catch, ...), carried whole.
+    settings: LayerSettings = LayerSettings()
     #: ``file:line`` of the layer's class, for error messages.
     source: str = ""
     #: The layer's hooks (the flow's first), in the order they run.
     hooks: tuple[HookSpec, ...] = ()
-    #: Exceptions that leave a task not finished instead of failing the run.
-    catch: Catch | None = None
 
     @property
     def is_foreach(self) -> bool:
@@ -98,6 +95,7 @@ class FlowIR:
         classes: dict[str, type[Layer]],
         order: tuple[str, ...],
         inputs: tuple[InputSpec, ...] = (),
+        settings: FlowSettings = FlowSettings(),
     ) -> None:
         self.name = name
         #: Layer name -> spec, in registration order.
@@ -107,6 +105,8 @@ class FlowIR:
         self.order = order
         #: The inputs the flow declares (annotations on its class), in declaration order.
         self.inputs = inputs
+        #: The flow-wide settings (``class MyFlow(Flow, name=value)``).
+        self.settings = settings
 
     def __repr__(self) -> str:
         return f"FlowIR(name={self.name!r}, order={self.order!r})"
@@ -143,7 +143,9 @@ class FlowIR:
     def branches(self) -> bool:
         """Whether any layer may be skipped or not finish (entry hooks, ``Catch``): only then
         does a task check how the layers before it ended."""
-        return any(spec.has_entry or spec.catch is not None for spec in self.layers.values())
+        return any(
+            spec.has_entry or spec.settings.catch is not None for spec in self.layers.values()
+        )
 
     def downstream(self, name: str) -> tuple[str, ...]:
         """The layers that depend on ``name``, in run order (one pass builds them all)."""
@@ -206,6 +208,7 @@ def build_ir(flow: type[Flow]) -> FlowIR:
         classes={name: reg.layer for name, reg in by_name.items()},
         order=topological_order(layers, successors),
         inputs=_inputs(flow),
+        settings=flow._flow_settings,
     )
     for spec in ir.specs():
         _check_parameters(ir, spec)
@@ -224,8 +227,9 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
         if upstream != PARAMETERS
     }
     parameters: list[ParameterSpec] = []
-    if reg.foreach is not None:
-        for param in reg.foreach.parameters:
+    foreach = reg.settings.foreach
+    if foreach is not None:
+        for param in foreach.parameters:
             upstream = param.layer.__name__
             if upstream == name:
                 raise FlowDefinitionError(
@@ -247,11 +251,9 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
         arguments=arguments,
         dependencies=tuple(sorted(dependencies)),
         foreach=tuple(parameters),
-        retry=reg.retry,
-        container=reg.container,
+        settings=reg.settings,
         source=_source(cls),
         hooks=hooks,
-        catch=reg.catch,
     )
 
 

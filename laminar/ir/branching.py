@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def decides(spec: LayerSpec) -> bool:
     """Whether ``spec`` itself may not finish while everything before it did."""
-    return not spec.is_foreach and (spec.has_entry or spec.catch is not None)
+    return not spec.is_foreach and (spec.has_entry or spec.settings.catch is not None)
 
 
 def sparse(ir: FlowIR, name: str) -> bool:
@@ -28,7 +28,7 @@ def sparse(ir: FlowIR, name: str) -> bool:
         spec = ir.spec(todo.pop())
         if not spec.is_foreach:
             continue
-        if spec.has_entry or spec.catch is not None:
+        if spec.has_entry or spec.settings.catch is not None:
             return True
         for p in spec.foreach:
             if p.mapped and p.layer not in seen:

@@ -8,12 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
-from laminar.configurations.catch import Catch
-from laminar.configurations.layers import Container, ForEach, Retry
+from laminar.configurations.settings import (
+    FlowOptions,
+    FlowSettings,
+    LayerOptions,
+    LayerSettings,
+    settings_of,
+)
 from laminar.errors import ConfigurationError
 from laminar.model.layer import Layer
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from laminar.configurations.datastores import Datastore as DatastoreConfig
     from laminar.configurations.executors import Executor
     from laminar.ir import FlowIR
@@ -29,13 +36,10 @@ LOADING: contextvars.ContextVar[bool] = contextvars.ContextVar("laminar_loading"
 
 @dataclass(frozen=True)
 class Registration:
-    """A layer class as registered in one flow, with its configuration."""
+    """A layer class as registered in one flow, with its settings."""
 
     layer: type[Layer]
-    foreach: ForEach | None
-    retry: Retry | None
-    container: Container | None
-    catch: Catch | None = None
+    settings: LayerSettings
 
 
 class Flow:
@@ -47,10 +51,22 @@ class Flow:
     """
 
     _registrations: ClassVar[list[Registration]] = []
+    #: The flow-wide settings (``class MyFlow(Flow, name=value)``); private, so that no
+    #: input the user declares on the class can clash with it.
+    _flow_settings: ClassVar[FlowSettings] = FlowSettings()
+    _own_settings: ClassVar[dict[str, Any]] = {}
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
+    def __init_subclass__(cls, **given: Unpack[FlowOptions]) -> None:
+        super().__init_subclass__()
         cls._registrations = []
+        # Composition (class Combined(Flow1, Flow2)): the bases' settings, the first base
+        # winning, then the class's own keywords.
+        merged: dict[str, Any] = {}
+        for base in reversed(cls.__mro__[1:]):
+            merged.update(base.__dict__.get("_own_settings", {}))
+        cls._own_settings = dict(given)
+        owner = f"class {cls.__name__}(Flow, ...)"
+        cls._flow_settings = settings_of(FlowSettings, owner, {**merged, **given})
 
     @classmethod
     def registrations(cls) -> list[Registration]:
@@ -72,37 +88,21 @@ class Flow:
     @overload
     @classmethod
     def register(
-        cls,
-        layer: None = None,
-        /,
-        *,
-        foreach: ForEach | None = None,
-        retry: Retry | None = None,
-        container: Container | None = None,
-        catch: Catch | None = None,
+        cls, layer: None = None, /, **settings: Unpack[LayerOptions]
     ) -> Callable[[L], L]: ...
 
     @classmethod
     def register(
-        cls,
-        layer: L | None = None,
-        /,
-        *,
-        foreach: ForEach | None = None,
-        retry: Retry | None = None,
-        container: Container | None = None,
-        catch: Catch | None = None,
+        cls, layer: L | None = None, /, **settings: Unpack[LayerOptions]
     ) -> L | Callable[[L], L]:
-        """Add a layer to this flow: ``@MyFlow.register`` or ``@MyFlow.register(foreach=...)``."""
+        """Add a layer to this flow: ``@MyFlow.register`` or ``@MyFlow.register(foreach=...)``;
+        the keywords are the fields of ``LayerSettings``."""
         if cls is Flow:
             raise ConfigurationError(
                 "Register layers on your own subclass: class MyFlow(Flow): ... then "
                 "@MyFlow.register."
             )
-        _check_config(foreach, ForEach, "foreach", "ForEach(parameters=[...])")
-        _check_config(retry, Retry, "retry", "Retry(attempts=3)")
-        _check_config(container, Container, "container", "Container(image='...')")
-        _check_config(catch, Catch, "catch", "Catch(TypeError, IOError)")
+        checked: LayerSettings = settings_of(LayerSettings, "register", settings)
 
         def decorate(layer_cls: L) -> L:
             if not (isinstance(layer_cls, type) and issubclass(layer_cls, Layer)):
@@ -111,9 +111,7 @@ class Flow:
                     f"{layer_cls!r} is not one. Write class {getattr(layer_cls, '__name__', 'X')}"
                     "(Layer): ..."
                 )
-            cls._registrations.append(
-                Registration(layer_cls, foreach, retry, container, catch or None)
-            )
+            cls._registrations.append(Registration(layer_cls, checked))
             return layer_cls
 
         return decorate(layer) if layer is not None else decorate
@@ -241,8 +239,3 @@ class Flow:
                 )
             raise cause from None
         return Execution(type(self), execution_id, datastore)
-
-
-def _check_config(value: object, kind: type, name: str, example: str) -> None:
-    if value is not None and not isinstance(value, kind):
-        raise ConfigurationError(f"register({name}={value!r}) takes {example} or None.")

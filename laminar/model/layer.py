@@ -25,7 +25,7 @@ class LayerRuntime(Protocol):
     splits: int
     #: Which attempt this is (1 first, 2 the first retry, ...).
     attempt_number: int
-    #: The layer's configuration: ``container``, ``retry`` and ``foreach``.
+    #: The layer's settings as registered (``LayerSettings``: foreach, retry, container...).
     configuration: Any
 
     def shard(self, layer: Layer, attribute: str, values: Iterable[Any]) -> Accessor: ...
@@ -150,7 +150,8 @@ class Layer:
 
     @_runtime_value
     def configuration(self) -> Any:
-        """The layer's configuration as registered: ``.container``, ``.retry``, ``.foreach``."""
+        """The layer's settings as registered (a read-only ``LayerSettings``: ``.foreach``,
+        ``.retry``, ``.container``, ...)."""
         runtime = self._laminar_runtime
         return runtime.configuration if runtime is not None else None
 

@@ -7,9 +7,8 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from laminar.configurations.layers import Container, Retry
 from laminar.errors import LaminarError
-from laminar.ir import LayerSpec, ParameterSpec
+from laminar.ir import LayerSpec
 from laminar.model.layer import Layer
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import DatastoreWriteError
@@ -156,35 +155,6 @@ class UpstreamReader:
         )
         self.view.__dict__[attribute] = value
         return value
-
-
-class LayerConfiguration:
-    """``self.configuration`` of a running layer: how it was registered (read-only)."""
-
-    __slots__ = ("container", "foreach", "retry")
-    container: Container | None
-    retry: Retry | None
-    foreach: tuple[ParameterSpec, ...]
-
-    def __init__(
-        self,
-        container: Container | None,
-        retry: Retry | None,
-        foreach: tuple[ParameterSpec, ...],
-    ) -> None:
-        object.__setattr__(self, "container", container)
-        object.__setattr__(self, "retry", retry)
-        #: The ForEach parameters: ``(layer, attribute, mapped)`` each; empty without ForEach.
-        object.__setattr__(self, "foreach", foreach)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"self.configuration.{name} is read-only")
-
-    def __repr__(self) -> str:
-        return (
-            f"LayerConfiguration(container={self.container!r}, retry={self.retry!r}, "
-            f"foreach={self.foreach!r})"
-        )
 
 
 def _is_iterable(value: Any) -> bool:

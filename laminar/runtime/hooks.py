@@ -64,7 +64,7 @@ def around_call(
         try:
             layer(**kwargs)
         except Exception as error:
-            if spec.catch is None or not spec.catch.catches(error):
+            if spec.settings.catch is None or not spec.settings.catch.catches(error):
                 raise
             caught = error
     return caught

@@ -16,8 +16,10 @@ from laminar.configurations import serde
 from laminar.contract import (
     ENV_EXECUTION,
     ENV_LEG,
+    ENV_MAX_LEGS,
     PlanFormat,
     check_execution_id,
+    output_file,
     render_output,
     render_plan,
 )
@@ -79,6 +81,8 @@ def emit_plan(
     command: str,
 ) -> None:
     """Plan ``layer`` (or reuse its committed plan) and print its legs as ``fmt``."""
+    if max_legs is None:
+        max_legs = max_legs_from_environment()
     record = runtime.plan(layer, max_legs=max_legs)
     _write_output(output, render_plan(record.count, record.legs, fmt), fmt, command)
 
@@ -87,6 +91,7 @@ def _write_output(output: str | None, text: str, fmt: PlanFormat, command: str) 
     if output is None:
         sys.stdout.write(text)
         return
+    output = output_file(output, f"{command}: the output")
     try:
         directory = os.path.dirname(output)
         if directory:
@@ -154,6 +159,18 @@ def task(
 def _report(failure: TaskFailed) -> None:
     print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
     print(f"laminar: error: {printable_lines(str(failure))}", file=sys.stderr)
+
+
+def max_legs_from_environment() -> int | None:
+    """``$LAMINAR_MAX_LEGS``, where the orchestrator sets the cap when the task runs."""
+    text = os.environ.get(ENV_MAX_LEGS, "")
+    if text == "":
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise LaminarError(
+            f"{ENV_MAX_LEGS}={text!r} is not a number of legs: it must be a whole number >= 1."
+        )
+    return int(text)
 
 
 def leg_from_environment() -> int | None:

@@ -19,7 +19,6 @@ from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
 from laminar.runtime.context import (
-    LayerConfiguration,
     TaskContext,
     TaskFailed,
     in_layer,
@@ -183,7 +182,8 @@ class Runtime:
             if index is not None and skipped:
                 self._commit(Manifest(spec.name, task, status=SKIPPED, reason=skipped), group)
             return False
-        attempts = spec.retry.attempts if (retry and spec.retry) else 1
+        policy = spec.settings.retry if retry else None
+        attempts = policy.attempts if policy is not None else 1
         for attempt in range(1, attempts + 1):
             try:
                 self._attempt(spec, index, task, plan, group, attempt)
@@ -191,8 +191,8 @@ class Runtime:
             except TaskFailed as failure:
                 if attempt == attempts:
                     raise
-                assert spec.retry is not None
-                wait = spec.retry.wait_before(attempt)
+                assert policy is not None
+                wait = policy.wait_before(attempt)
                 message = f"{failure} (attempt {attempt} of {attempts}); retrying in {wait:g}s"
                 (on_retry or say)(message)
                 time.sleep(wait)
@@ -212,7 +212,7 @@ class Runtime:
             {},
             splits=plan.count if plan is not None else 1,
             attempt_number=number,
-            configuration=LayerConfiguration(spec.container, spec.retry, spec.foreach),
+            configuration=spec.settings,
         )
         return layer
 

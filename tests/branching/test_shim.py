@@ -66,6 +66,37 @@ def test_a_caught_error_is_reported_as_not_finished(tmp_path: Path) -> None:
     assert github.read_text() == "x=1\nfinished=true\n"  # appended, as $GITHUB_OUTPUT wants
 
 
+def test_an_output_named_by_a_variable_is_the_file_it_holds_when_the_task_runs(
+    tmp_path: Path,
+) -> None:
+    """Generated commands name ``$GITHUB_OUTPUT`` (GitHub) and ``$LAMINAR_OUTPUT`` (Airflow)
+    literally; the shim writes the file the variable holds, and refuses one that is unset."""
+    github = tmp_path / "github_output"
+    github.write_text("x=1\n")
+    store = ["--datastore", str(tmp_path / "store")]
+    flow = f"{FLOW}:Branches"
+    done = laminar(
+        "task", flow, "--layer=Measure", "--format", "github",
+        "--finished-output=$GITHUB_OUTPUT", *store,
+        cwd=tmp_path, env={**ENV, "GITHUB_OUTPUT": str(github)},
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert github.read_text() == "x=1\nfinished=true\n"
+    legs = tmp_path / "legs.json"
+    laminar(
+        "plan", flow, "--layer=Square", "--format", "list", "--output", "$LAMINAR_OUTPUT", *store,
+        cwd=tmp_path, env={**ENV, "LAMINAR_OUTPUT": str(legs), "LAMINAR_MAX_LEGS": "2"},
+    )  # fmt: skip
+    assert json.loads(legs.read_text()) == [0, 1]  # the cap handed over by the orchestrator
+    unset = laminar(
+        "plan", flow, "--layer=Square", "--format", "list", "--output", "$NOT_SET_HERE", *store,
+        cwd=tmp_path, env=ENV, check=False,
+    )  # fmt: skip
+    assert unset.returncode != 0
+    assert "names the file in $NOT_SET_HERE, which is not set here" in unset.stderr
+    assert "Traceback" not in unset.stderr
+
+
 def test_an_entry_hook_error_fails_the_plan_with_the_users_traceback(
     write_flow: object, tmp_path: Path
 ) -> None:

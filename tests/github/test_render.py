@@ -117,7 +117,7 @@ def test_a_foreach_layer_gets_a_planning_job_and_a_guarded_dynamic_matrix() -> N
     shim = next(s for s in plan["steps"] if s.get("id") == "shim")
     assert shim["run"] == (
         "laminar plan flow.py:F --layer=Fan --format github --max-legs 256 "
-        '--output "$GITHUB_OUTPUT"'
+        "--output '$GITHUB_OUTPUT'"  # the shim reads the variable: no shell expands it
     )
     assert fan["needs"] == ["Fan-plan"]
     # Runs only when its plan succeeded with legs, even if a job further up was skipped.
@@ -414,7 +414,7 @@ def test_long_and_clashing_layer_names_get_legal_unique_job_ids() -> None:
 
 def test_an_image_runs_the_job_in_that_container_without_setup_python() -> None:
     options = CompileOptions(
-        flow_ref="flow.py:Chain", image="ghcr.io/acme/flows:1.4", target=GitHubOptions()
+        flow_ref="flow.py:Chain", image="ghcr.io/acme/flows:1.4", target_options=GitHubOptions()
     )
     document = load(GitHubDialect(options).generate(Chain.ir()))
     for job in document["jobs"].values():

@@ -112,7 +112,7 @@ def test_a_catch_layer_reports_finished_and_gates_the_layers_after_it() -> None:
     shim = next(s for s in lookup["steps"] if s.get("id") == "shim")
     assert shim["run"] == (
         "laminar task tests/flows/branching.py:Branches --layer=Lookup --format github "
-        '--finished-output "$GITHUB_OUTPUT"'
+        "'--finished-output=$GITHUB_OUTPUT'"  # the shim reads the variable: no shell expands it
     )
     assert jobs["UseLookup"]["needs"] == ["Lookup"]
     # A skipped Lookup's output reads '': not 'true', so UseLookup is skipped then too.

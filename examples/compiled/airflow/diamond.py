@@ -58,7 +58,7 @@ SKIPPED = 99
 ENV = {}
 
 
-def shim(task_id, run_id, params, leg=None, extra=()):
+def shim(task_id, run_id, params, leg=None, output=None, max_legs=None):
     """Run the laminar command of ``task_id``; raise if it fails, skip if laminar skipped it.
 
     In the task's own process (Airflow runs each task instance in a process of its own), or
@@ -69,7 +69,10 @@ def shim(task_id, run_id, params, leg=None, extra=()):
         env["LAMINAR_DATASTORE"] = DATASTORE
     if leg is not None:
         env["LAMINAR_LEG"] = str(leg)
-    arguments = [*COMMANDS[task_id], *extra]
+    if output is not None:  # a plan's legs: the file its command names as $LAMINAR_OUTPUT
+        env["LAMINAR_OUTPUT"] = output
+        env["LAMINAR_MAX_LEGS"] = str(max_legs)
+    arguments = list(COMMANDS[task_id])
     cwd = None
     if FLOW_CWD is not None:
         cwd = os.path.join(os.path.dirname(os.path.abspath(__file__)), FLOW_CWD)
@@ -105,8 +108,7 @@ def plan_layer(ti=None, run_id=None, params=None):
         max_legs = MAX_LEGS
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "legs.json")
-        extra = ("--max-legs", str(max_legs), "--output", path)
-        shim(ti.task_id, run_id, params or {}, extra=extra)
+        shim(ti.task_id, run_id, params or {}, output=path, max_legs=max_legs)
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
 

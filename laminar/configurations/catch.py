@@ -29,6 +29,10 @@ class Catch:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Catch is read-only")
 
+    def __reduce__(self) -> tuple[type[Catch], tuple[type[BaseException], ...]]:
+        # Pickled as its constructor call: a layer may store its settings as a value.
+        return (Catch, self.exceptions)
+
     def catches(self, error: BaseException) -> bool:
         return isinstance(error, self.exceptions)
 

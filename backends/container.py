@@ -1,6 +1,6 @@
-"""What a job runs in, resolved from its layer's ``Container`` and ``Retry``: the command that
-starts laminar, the image (with the error when there is none), the environment (laminar's
-own variables refused), the orchestrator's retries and the Kubernetes resources."""
+"""What a job runs in, resolved from its layer's settings: the command that starts laminar,
+the image (with the error when there is none), the environment (laminar's own variables
+refused), the orchestrator's retries, the time limit and the Kubernetes resources."""
 
 from __future__ import annotations
 
@@ -50,6 +50,19 @@ def env_of(spec: LayerSpec) -> tuple[tuple[str, str], ...]:
 def retry_of(spec: LayerSpec) -> Retry | None:
     retry = spec.settings.retry
     return None if retry is None or retry.attempts == 1 else retry
+
+
+def timeout_of(spec: LayerSpec, retries_in_shim: bool) -> float | None:
+    """The longest one run of a job may take: the layer's timeout per attempt, or, where
+    the shim retries in the same run, every attempt and the longest waits between them."""
+    timeout, retry = spec.settings.timeout, spec.settings.retry
+    if timeout is None or not retries_in_shim or retry is None:
+        return timeout
+    waits = sum(
+        float(retry.delay) * float(retry.backoff) ** (k - 1) + float(retry.jitter)
+        for k in range(1, retry.attempts)
+    )
+    return timeout * retry.attempts + waits
 
 
 def resources_of(spec: LayerSpec) -> Resources | None:

@@ -93,6 +93,9 @@ class Job:
     resources: Resources | None = None
     #: The working directory inside the image (``Container(workdir=...)``).
     workdir: str | None = None
+    #: Seconds one run of the job may take before the orchestrator stops it: the layer's
+    #: ``timeout`` per attempt, or all the shim's attempts and waits where it retries.
+    timeout: float | None = None
     #: How many words at the start of ``argv`` run laminar (the rest are its arguments).
     executable: int = 1
     #: The decisions this job waits on (``lowering`` leaves them out for targets where the
@@ -127,6 +130,8 @@ class JobGraph:
     header: tuple[str, ...]
     #: The flow's declared inputs: every job receives them (the first one commits them).
     inputs: tuple[InputSpec, ...] = ()
+    #: Seconds the whole run may take (the flow's ``timeout``).
+    timeout: float | None = None
 
     def job(self, job_id: str) -> Job:
         return self._by_id()[job_id]

@@ -31,6 +31,7 @@ from laminar.backends.container import (
     laminar_command,
     resources_of,
     retry_of,
+    timeout_of,
 )
 from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind
 from laminar.backends.naming import assign_ids
@@ -66,6 +67,7 @@ def lower(ir: FlowIR, options: CompileOptions, traits: Traits, target: str) -> J
         jobs=tuple(jobs),
         header=_header(options, target),
         inputs=ir.inputs,
+        timeout=ir.settings.timeout,
     )
 
 
@@ -158,6 +160,7 @@ class Shape:
             retry=None if self.traits.retries_in_shim else retry_of(spec),
             resources=resources_of(spec),
             workdir=container.workdir if container is not None else None,
+            timeout=timeout_of(spec, self.traits.retries_in_shim),
             executable=len(laminar_command(spec, self.options)),
             gates=self.gates[spec.name],
         )

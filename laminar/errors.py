@@ -40,6 +40,12 @@ class LaminarWarning(UserWarning):
     """Something laminar could not check for sure; it is checked again when the flow runs."""
 
 
+class CompileWarning(LaminarWarning):
+    """A setting the target cannot honour as declared: the file is written, and the warning
+    names the layer, the setting and what to do instead (``laminar compile --strict``
+    makes it an error)."""
+
+
 class NotFinishedError(AttributeError):
     """A layer read an attribute of an upstream layer that did not finish: it was skipped
     (an entry hook returned False, or a layer before it was skipped) or its failure was caught.

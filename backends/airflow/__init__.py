@@ -73,6 +73,8 @@ class AirflowTask:
     retries: int = 0
     retry_delay: float = 0.0
     retry_exponential_backoff: float | None = None
+    #: ``execution_timeout`` in seconds (per try, as Airflow counts it).
+    execution_timeout: float | None = None
 
 
 class AirflowDialect(Dialect):
@@ -138,6 +140,7 @@ class AirflowDialect(Dialect):
             retries=0 if retry is None else retry.attempts - 1,
             retry_delay=0.0 if retry is None else float(retry.delay),
             retry_exponential_backoff=backoff,
+            execution_timeout=job.timeout,
         )
 
     # -- the DAG file -----------------------------------------------------------------------
@@ -154,6 +157,7 @@ class AirflowDialect(Dialect):
         text = template.render(
             header=graph.header,
             flow=graph.flow,
+            dagrun_timeout=graph.timeout,
             dag_id=settings.dag_id or assign_ids([graph.flow], self.TRAITS.name_rule)[graph.flow],
             schedule=settings.schedule,
             start_date=settings.start(),

@@ -21,6 +21,7 @@ Two template languages read a container's strings, and user text must stay inert
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from typing import ClassVar
@@ -166,6 +167,8 @@ class ArgoDialect(Dialect):
             mounts = (argo.VolumeMount(VOLUME, self.settings.mount_path.rstrip("/") or "/"),)
         return argo.Template(
             name=job.id,
+            # Per pod: each retry is a pod of its own, with the whole limit again.
+            active_deadline_seconds=whole_seconds(job.timeout),
             inputs=inputs,
             outputs=outputs,
             retry_strategy=retry_strategy(job),
@@ -243,6 +246,7 @@ class ArgoDialect(Dialect):
             if settings.kind == "workflow"
             else argo.WorkflowMetadata(labels),
             service_account_name=settings.service_account,
+            active_deadline_seconds=whole_seconds(graph.timeout),
             parallelism=settings.parallelism,
             volumes=()
             if claim is None
@@ -274,6 +278,11 @@ class ArgoDialect(Dialect):
         limit = NAME_LIMITS[self.settings.kind]
         rule = NameRule(allowed="a-z0-9-", max_length=limit, lowercase=True, first="[a-z]")
         return assign_ids([graph.flow], rule)[graph.flow]
+
+
+def whole_seconds(timeout: float | None) -> int | None:
+    """A limit as Argo's whole seconds, rounded up (never shorter than the flow says)."""
+    return None if timeout is None else math.ceil(timeout)
 
 
 def retry_strategy(job: Job) -> argo.RetryStrategy | None:

@@ -124,6 +124,7 @@ class DAGTemplate(Spec):
 @dataclass(frozen=True)
 class Template(Spec):
     name: str
+    active_deadline_seconds: int | None = None
     inputs: Inputs | None = None
     outputs: Outputs | None = None
     retry_strategy: RetryStrategy | None = None
@@ -153,6 +154,7 @@ class WorkflowSpec(Spec):
     arguments: Arguments | None = None
     workflow_metadata: WorkflowMetadata | None = None
     service_account_name: str | None = None
+    active_deadline_seconds: int | None = None
     parallelism: int | None = None
     volumes: tuple[Volume, ...] = ()
     templates: tuple[Template, ...] = ()

@@ -38,6 +38,8 @@ What differs from the other targets, and why:
 from __future__ import annotations
 
 import hashlib
+import math
+import warnings
 from dataclasses import replace
 from typing import ClassVar
 
@@ -62,7 +64,7 @@ from laminar.contract import (
     file_named_by,
     sync_argv,
 )
-from laminar.errors import CompileError
+from laminar.errors import CompileError, CompileWarning
 
 #: Where a job keeps its copy of the datastore when artifacts carry the data.
 LOCAL_DATASTORE = gh.in_temp("laminar-datastore")
@@ -149,6 +151,7 @@ class GitHubDialect(Dialect):
             if checks or job.gates
             else None,
             runs_on=self.settings.runs_on,
+            timeout_minutes=minutes(graph.timeout),
             container=None
             if job.image is None
             else gh.Container(
@@ -165,7 +168,14 @@ class GitHubDialect(Dialect):
             setup.append(gh.Step(uses="actions/setup-python@v5", with_=version))
         setup.append(self.pip_cache())
         setup.append(gh.Step(name="Install", run=self.settings.install))
-        shim = gh.Step(name=name, id=SHIM, env=self.shim_env(graph, job), run=command)
+        shim = gh.Step(
+            name=name,
+            id=SHIM,
+            # Every attempt the shim makes on this runner (the shim stops each one itself).
+            timeout_minutes=minutes(job.timeout),
+            env=self.shim_env(graph, job),
+            run=command,
+        )
         if graph.datastore is not None:
             return (*setup, shim)
         local: dict[str, str] = {ENV_DATASTORE: LOCAL_DATASTORE}
@@ -255,6 +265,15 @@ class GitHubDialect(Dialect):
     # -- the workflow -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:
         settings = self.settings
+        if graph.timeout is not None:
+            warnings.warn(
+                f"Flow {graph.flow}: GitHub Actions has no limit on a whole run, so "
+                f"timeout={graph.timeout:g} limits each job instead (timeout-minutes: "
+                f"{minutes(graph.timeout)}); to bound the run, give each layer a "
+                "register(timeout=...) that adds up to it.",
+                CompileWarning,
+                stacklevel=2,
+            )
         artifacts = graph.datastore is None
         if settings.secret and artifacts:
             raise CompileError(
@@ -283,6 +302,11 @@ class GitHubDialect(Dialect):
         return to_yaml(
             workflow, comments=graph.header, text=github_text, plain_keys=frozenset({"on"})
         )
+
+
+def minutes(timeout: float | None) -> int | None:
+    """A limit in GitHub's whole minutes, rounded up (never shorter than the flow says)."""
+    return None if timeout is None else math.ceil(timeout / 60)
 
 
 def download_ids(graph: JobGraph) -> dict[str, Inputs | None]:

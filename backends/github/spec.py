@@ -30,6 +30,7 @@ class Step(GitHubSpec):
     name: str | None = None
     id: str | None = None
     if_: Expression | None = None
+    timeout_minutes: int | None = None
     uses: str | None = None
     with_: dict[str, Any] | None = None
     env: dict[str, str] | None = None
@@ -57,6 +58,7 @@ class Job(GitHubSpec):
     needs: tuple[str, ...] = ()
     if_: Expression | None = None
     runs_on: str
+    timeout_minutes: int | None = None
     container: Container | None = None
     outputs: dict[str, Expression] | None = None
     strategy: Strategy | None = None

@@ -11,6 +11,7 @@ import contextlib
 import os
 import shlex
 import sys
+from typing import Any
 
 from laminar.cli.parser import Parser
 from laminar.errors import CompileError, LaminarError
@@ -45,6 +46,11 @@ def build_parser(target: str | None) -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="write nothing; exit 1 if FILE differs from what would be generated (for CI)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on warnings (a setting the target cannot honour as declared)",
     )
     parser.add_argument("--image", help="container image with laminar and the flow installed")
     parser.add_argument("--datastore", metavar="URL", help="datastore URL the tasks use")
@@ -118,8 +124,30 @@ def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
         command="laminar " + shlex.join(shown),
         target_options=cls.options_from(args),
     )
-    text = cls(options).generate(ir)
+    text = generated(cls(options), ir, strict=args.strict)
     return write_output(text, args.output, args.check, options.command)
+
+
+def generated(dialect: Any, ir: Any, *, strict: bool) -> str:
+    """``dialect.generate(ir)``, its warnings printed (each names the layer, the setting and
+    what to do instead); with ``strict``, refused."""
+    import warnings
+
+    from laminar.errors import CompileWarning
+    from laminar.text import printable_lines
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CompileWarning)
+        text: str = dialect.generate(ir)
+    messages = [str(w.message) for w in caught if issubclass(w.category, CompileWarning)]
+    for message in messages:
+        print(f"laminar: warning: {printable_lines(message)}", file=sys.stderr)
+    if strict and messages:
+        raise CompileError(
+            f"--strict: {len(messages)} warning(s) above; change the flow or the options, or "
+            "compile without --strict."
+        )
+    return text
 
 
 def write_output(text: str, output: str, check: bool, command: str) -> int:

@@ -30,6 +30,8 @@ def _label(spec: LayerSpec) -> str:
     catch = spec.settings.catch
     if catch is not None:
         notes.append("catch " + ", ".join(catch.names()))
+    if spec.settings.timeout is not None:
+        notes.append(f"timeout {spec.settings.timeout:g}s")
     return f"{spec.name} ({'; '.join(notes)})" if notes else spec.name
 
 
@@ -150,7 +152,8 @@ def to_json(ir: FlowIR) -> str:
 
 
 def to_text(ir: FlowIR) -> str:
-    lines = [printable(ir.name)]
+    timeout = ir.settings.timeout
+    lines = [printable(ir.name) + (f" (timeout {timeout:g}s)" if timeout is not None else "")]
     parameters = _parameters(ir)
     if parameters is not None:
         lines.append(f"  {printable(parameters)}")

@@ -13,7 +13,9 @@ where it takes effect: nothing lists the settings again.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import enum
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -21,6 +23,9 @@ from typing import Any, TypedDict
 from laminar.configurations.catch import Catch
 from laminar.configurations.layers import Container, ForEach, Retry, describe
 from laminar.errors import ConfigurationError
+
+#: The longest duration a setting takes (a week): longer is a typo.
+MAX_DURATION = 7 * 86400.0
 
 #: A setting's check: the value as given -> the value kept; raises ``ValueError`` saying what
 #: is wrong with it (the message is completed with where it was given and an example).
@@ -41,6 +46,22 @@ def instance_of(kind: type) -> Check:
         return value
 
     return check
+
+
+def seconds(value: Any) -> float:
+    """A duration: seconds (a positive number) or a ``datetime.timedelta``, kept as seconds."""
+    if isinstance(value, datetime.timedelta):
+        value = value.total_seconds()
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError("it takes a positive number of seconds or a datetime.timedelta")
+    if value > MAX_DURATION:
+        raise ValueError(f"it is more than a week ({MAX_DURATION:g} s), which no target keeps")
+    return float(value)
 
 
 def _checked(instance: Any, owner: str) -> None:
@@ -74,6 +95,8 @@ class LayerSettings:
     container: Container | None = setting(instance_of(Container), "Container(image='...')")
     #: Exceptions that leave a task not finished instead of failing the run.
     catch: Catch | None = setting(instance_of(Catch), "Catch(TypeError, IOError)")
+    #: The longest one attempt of a task may run, in seconds.
+    timeout: float | None = setting(seconds, "600 or datetime.timedelta(minutes=10)")
 
     def __post_init__(self) -> None:
         _checked(self, "register")
@@ -88,6 +111,7 @@ class LayerOptions(TypedDict, total=False):
     retry: Retry | None
     container: Container | None
     catch: Catch | None
+    timeout: float | datetime.timedelta | None
 
 
 @dataclass(frozen=True)
@@ -97,12 +121,17 @@ class FlowSettings:
     A flow inherits the settings of the flows it derives from; its own keywords win.
     """
 
+    #: The longest the whole run may take, in seconds.
+    timeout: float | None = setting(seconds, "3600 or datetime.timedelta(hours=1)")
+
     def __post_init__(self) -> None:
         _checked(self, "Flow")
 
 
 class FlowOptions(TypedDict, total=False):
     """The class keywords of a flow: the fields of ``FlowSettings``."""
+
+    timeout: float | datetime.timedelta | None
 
 
 def settings_of(kind: type[Any], owner: str, given: Mapping[str, Any]) -> Any:

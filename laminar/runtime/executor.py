@@ -26,6 +26,7 @@ from laminar.contract import check_execution_id
 from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.context import TaskFailed, in_layer
+from laminar.runtime.deadline import Deadline
 from laminar.runtime.progress import Progress
 from laminar.runtime.results import layer_summary
 from laminar.runtime.task import Runtime
@@ -69,6 +70,9 @@ def execute(
     invalidated = rerun_closure(ir, rerun)
     execution = Execution(store, ir.name, execution_id, protocols=serde.PROTOCOLS)
     runtime = Runtime(ir, execution)
+    timeout = ir.settings.timeout
+    if timeout is not None:
+        runtime.deadline = Deadline(timeout, f"class {ir.name}(Flow, timeout={timeout:g})")
     runtime.start(inputs)  # bad inputs fail here, before the execution exists
     execution.ensure_created()
     with _writer(execution, progress):

@@ -24,6 +24,7 @@ from laminar.runtime.context import (
     in_layer,
     user_code,
 )
+from laminar.runtime.deadline import Deadline, limit, stopped_after
 from laminar.runtime.decisions import (
     blocked_by,
     commit_skip,
@@ -57,6 +58,8 @@ class Runtime:
         self._inputs: dict[str, Any] | None = None
         #: Where decisions (a layer skipped, an error caught) are told; the shim prints them.
         self.report: Callable[[str], None] | None = None
+        #: When the whole run must end (the flow's timeout, in a local run).
+        self.deadline: Deadline | None = None
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -189,8 +192,8 @@ class Runtime:
                 self._attempt(spec, index, task, plan, group, attempt)
                 return True
             except TaskFailed as failure:
-                if attempt == attempts:
-                    raise
+                if attempt == attempts or (self.deadline and self.deadline.left() <= 0):
+                    raise  # the last attempt, or the run's time is up: no retry
                 assert policy is not None
                 wait = policy.wait_before(attempt)
                 message = f"{failure} (attempt {attempt} of {attempts}); retrying in {wait:g}s"
@@ -245,7 +248,12 @@ class Runtime:
         context = layer.__dict__["_laminar_runtime"]
         caught: BaseException | None = None
         try:
-            with user_code(spec.name, index), running(self.task_info(spec, index, plan, number)):
+            stops = limit(spec.name, spec.settings.timeout, self.deadline)
+            with (
+                user_code(spec.name, index),
+                running(self.task_info(spec, index, plan, number)),
+                stopped_after(stops),
+            ):
                 if cls.__init__ is not object.__init__:
                     cls.__init__(layer)
                 caught = around_call(spec, layer, views, arguments_of(views, spec.arguments))

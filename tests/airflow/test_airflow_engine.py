@@ -70,6 +70,9 @@ def cases() -> list[Case]:
         # Compared in test_hostile_names_stay_names: its env value exists only on workers.
         Case("hostile", "tests/flows/hostile.py", compare=False),
         Case("failing", "tests/airflow/flows/failing.py", expect="failed", compare=False),
+        # Timeouts: execution_timeout per try, dagrun_timeout for the run.
+        Case("guarded", "tests/flows/guarded.py"),
+        Case("hangs", "tests/airflow/flows/hangs.py", expect="failed", compare=False),
         Case("inputs", "tests/flows/inputs.py", conf=INPUTS_CONF),
         # Entry hooks, skips after skips, Catch: compared in test_branching_*.
         *(
@@ -225,6 +228,12 @@ def test_a_failure_fails_the_run_and_stops_dependants(airflow: dict[str, Any]) -
         "Boom": "failed",
         "After": "upstream_failed",
     }
+
+
+def test_a_task_past_its_timeout_is_stopped_and_fails_the_run(airflow: dict[str, Any]) -> None:
+    states = {t["task_id"]: t["state"] for t in airflow["runs"]["hangs"]["tasks"]}
+    assert states == {"Hang": "failed", "After": "upstream_failed"}
+    assert not (airflow["markers"] / "hang-finished").exists()
 
 
 def test_airflow_retries_a_failed_task(airflow: dict[str, Any]) -> None:

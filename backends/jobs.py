@@ -93,6 +93,9 @@ class Job:
     resources: Resources | None = None
     #: The working directory inside the image (``Container(workdir=...)``).
     workdir: str | None = None
+    #: For a ``MAPPED`` job: at most this many of its legs at once (``ForEach(concurrency)``);
+    #: a leg runs its tasks one after another, so this many tasks.
+    concurrency: int | None = None
     #: Seconds one run of the job may take before the orchestrator stops it: the layer's
     #: ``timeout`` per attempt, or all the shim's attempts and waits where it retries.
     timeout: float | None = None

@@ -204,7 +204,11 @@ class Shape:
     def mapped_job(self, spec: LayerSpec, base: Job) -> Job:
         """The legs of a planned layer, fanned out over what its plan printed."""
         plan_id = self.plan_ids[spec.name]
-        return replace(base, kind=JobKind.MAPPED, after=(plan_id,), plan=plan_id)
+        foreach = spec.settings.foreach
+        concurrency = foreach.concurrency if foreach is not None else None
+        return replace(
+            base, kind=JobKind.MAPPED, after=(plan_id,), plan=plan_id, concurrency=concurrency
+        )
 
     # -- command lines ----------------------------------------------------------------------
     def task_argv(self, spec: LayerSpec) -> tuple[str, ...]:

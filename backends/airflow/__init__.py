@@ -75,6 +75,8 @@ class AirflowTask:
     retry_exponential_backoff: float | None = None
     #: ``execution_timeout`` in seconds (per try, as Airflow counts it).
     execution_timeout: float | None = None
+    #: ``max_active_tis_per_dagrun``: at most this many of a mapped task's instances at once.
+    max_active_tis_per_dagrun: int | None = None
 
 
 class AirflowDialect(Dialect):
@@ -141,6 +143,7 @@ class AirflowDialect(Dialect):
             retry_delay=0.0 if retry is None else float(retry.delay),
             retry_exponential_backoff=backoff,
             execution_timeout=job.timeout,
+            max_active_tis_per_dagrun=job.concurrency,
         )
 
     # -- the DAG file -----------------------------------------------------------------------

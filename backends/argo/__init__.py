@@ -99,6 +99,8 @@ class ArgoDialect(Dialect):
     max_output_bytes: ClassVar[int | None] = 1_000_000
     output_limit = "the ~1 MB that etcd stores for a Workflow object"
     settings: ArgoOptions
+    #: Mapped job id -> the DAG template that caps its fan-out (``ForEach(concurrency)``).
+    capped_names: dict[str, str]
 
     @property
     def traits(self) -> Traits:
@@ -118,10 +120,19 @@ class ArgoDialect(Dialect):
     #: A planning job is a DAG task like any other: its output is the legs it printed.
     plan_job = run_job
 
-    def mapped_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
+    def mapped_job(
+        self, graph: JobGraph, job: Job
+    ) -> tuple[argo.DAGTask, argo.Template, argo.Template] | tuple[argo.DAGTask, argo.Template]:
+        """A DAG task fanned out with ``withSequence`` over the legs its plan printed; with
+        ``ForEach(concurrency=N)``, the fan-out sits in a DAG template of its own whose
+        ``parallelism`` caps it (Argo has no cap on one task's fan-out)."""
         name = graph.legs_of(job.id).name
         count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{name}}}}}")
-        task = argo.DAGTask(
+        leg = argo.EnvVar(ENV_LEG, Expression("{{inputs.parameters.leg}}"))
+        template = self.template(
+            graph, job, inputs=argo.Inputs((argo.Parameter("leg"),)), extra_env=(leg,)
+        )
+        fan_out = argo.DAGTask(
             job.id,
             job.id,
             dependencies=job.after,
@@ -129,9 +140,28 @@ class ArgoDialect(Dialect):
             with_sequence=argo.Sequence(count),
             arguments=argo.Arguments((argo.Parameter("leg", Expression("{{item}}")),)),
         )
-        leg = argo.EnvVar(ENV_LEG, Expression("{{inputs.parameters.leg}}"))
-        inputs = argo.Inputs((argo.Parameter("leg"),))
-        return task, self.template(graph, job, inputs=inputs, extra_env=(leg,))
+        if job.concurrency is None:
+            return fan_out, template
+        capped = self.capped_names[job.id]
+        inner = replace(
+            fan_out,
+            dependencies=(),
+            when=None,
+            with_sequence=argo.Sequence(Expression("{{inputs.parameters.legs}}")),
+        )
+        wrapper = argo.Template(
+            capped,
+            inputs=argo.Inputs((argo.Parameter("legs"),)),
+            parallelism=job.concurrency,
+            dag=argo.DAGTemplate((inner,)),
+        )
+        task = replace(
+            fan_out,
+            template=capped,
+            with_sequence=None,
+            arguments=argo.Arguments((argo.Parameter("legs", count),)),
+        )
+        return task, wrapper, template
 
     def template(
         self,
@@ -231,11 +261,17 @@ class ArgoDialect(Dialect):
         return argo.Arguments(tuple(parameters)) if parameters else None
 
     def render(self, graph: JobGraph) -> str:
+        # The DAG template that caps a ForEach(concurrency=N) fan-out: a name no job has.
+        capped = [job.id for job in graph.jobs if job.concurrency is not None]
+        taken = [ENTRYPOINT, *(job.id for job in graph.jobs)]
+        rule = self.TRAITS.name_rule
+        names = assign_ids([f"{job}-capped" for job in capped], rule, reserved=taken)
+        self.capped_names = {job: names[f"{job}-capped"] for job in capped}
         tasks, templates = [], []
         for job in graph.jobs:
-            task, template = self.translate(graph, job)
+            task, *made = self.translate(graph, job)
             tasks.append(task)
-            templates.append(template)
+            templates += made
         settings = self.settings
         claim = settings.volume_claim
         labels = settings.labels()

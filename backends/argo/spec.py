@@ -128,6 +128,7 @@ class Template(Spec):
     inputs: Inputs | None = None
     outputs: Outputs | None = None
     retry_strategy: RetryStrategy | None = None
+    parallelism: int | None = None
     dag: DAGTemplate | None = None
     container: Container | None = None
 

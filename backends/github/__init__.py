@@ -124,8 +124,9 @@ class GitHubDialect(Dialect):
     def mapped_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
         assert job.plan is not None  # lowering gives every MAPPED job its plan
         built = self.job(graph, job, job.layer, f"Run {job.layer}", shell_command(job.argv))
+        caps = [cap for cap in (self.settings.max_parallel, job.concurrency) if cap is not None]
         strategy = gh.Strategy(
-            max_parallel=self.settings.max_parallel, matrix=gh.plan_matrix(job.plan)
+            max_parallel=min(caps, default=None), matrix=gh.plan_matrix(job.plan)
         )
         condition = gh.has_legs(job.plan, job.gates)
         return job.id, replace(built, if_=condition, strategy=strategy)

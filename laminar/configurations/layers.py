@@ -92,8 +92,19 @@ class ForEach:
     """
 
     parameters: Sequence[Parameter] = field(default_factory=tuple)
+    #: At most this many tasks of the layer at once (``None``: as many as the target allows).
+    concurrency: int | None = None
 
     def __post_init__(self) -> None:
+        if self.concurrency is not None and (
+            isinstance(self.concurrency, bool)
+            or not isinstance(self.concurrency, int)
+            or self.concurrency < 1
+        ):
+            raise ConfigurationError(
+                f"ForEach(concurrency={self.concurrency!r}) must be a whole number of tasks "
+                "at once, 1 or more, such as ForEach(parameters=[...], concurrency=8)."
+            )
         params = self.parameters
         if isinstance(params, Parameter):
             params = (params,)

@@ -152,6 +152,9 @@ def _run_tasks(
     started: float,
 ) -> int:
     pending = runtime.pending(spec.name, range(plan.count))
+    foreach = spec.settings.foreach
+    if foreach is not None and foreach.concurrency is not None:
+        workers = min(workers, foreach.concurrency)  # ForEach(concurrency=N): N at once
     if workers <= 1 or len(pending) <= 1:
         with runtime.committing() as group:
             for done, index in enumerate(pending, start=1):

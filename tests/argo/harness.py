@@ -21,7 +21,9 @@ expressions); container templates as local processes (see pods.py for env, secre
 mapping); `retryStrategy` (see retry.py; delays are recorded and slept for `backoff_scale`
 times their length). Tasks run one at a time in a topological order (list order breaks
 ties); a fan-out's children may run `concurrency` at a time.
-Ignored: images, resources, activeDeadlineSeconds, timeouts, pod metadata, scheduling.
+Enforced: a template's activeDeadlineSeconds (the pod is killed, as Argo does).
+Ignored: images, resources, the workflow's activeDeadlineSeconds, timeouts, pod metadata,
+scheduling.
 Anything else that changes execution (script/resource/steps/suspend templates,
 exit handlers, hooks, templateRef, memoize, sidecars...) raises NotImplementedError.
 """

@@ -35,6 +35,8 @@ class Attempt:
     cwd: str
     sandbox: Path
     delay: float = 0.0  # backoff (unscaled seconds) waited before this attempt
+    #: The template's activeDeadlineSeconds: the pod is killed after this long.
+    deadline: float | None = None
     exit_code: int | None = None
     phase: str = ""
     message: str = ""
@@ -226,6 +228,8 @@ def prepare(
         cwd = str(root / cwd.lstrip("/")) if cwd else str(root)
     Path(cwd).mkdir(parents=True, exist_ok=True)
     attempt = Attempt(node, template["name"], number, argv, env, cwd, sandbox)
+    if "activeDeadlineSeconds" in template:
+        attempt.deadline = float(template["activeDeadlineSeconds"])
     return attempt, rewrite, outputs
 
 
@@ -243,6 +247,7 @@ def run_attempt(attempt: Attempt, settings: PodSettings) -> None:
     """Run the process and set exit code, phase and captured output on the attempt."""
     if settings.prepare_attempt is not None:
         settings.prepare_attempt(attempt)
+    limits = [t for t in (settings.timeout, attempt.deadline) if t is not None]
     try:
         proc = subprocess.run(
             attempt.argv,
@@ -251,7 +256,7 @@ def run_attempt(attempt: Attempt, settings: PodSettings) -> None:
             capture_output=True,
             text=True,
             errors="replace",
-            timeout=settings.timeout,
+            timeout=min(limits, default=None),
             check=False,
         )
     except FileNotFoundError as exc:
@@ -260,7 +265,10 @@ def run_attempt(attempt: Attempt, settings: PodSettings) -> None:
     except subprocess.TimeoutExpired as exc:
         attempt.phase, attempt.message = (
             FAILED,
-            f"killed after the harness timeout ({exc.timeout}s)",
+            # Argo's message for a pod past its template's activeDeadlineSeconds.
+            "Pod was active on the node longer than the specified deadline"
+            if exc.timeout == attempt.deadline
+            else f"killed after the harness timeout ({exc.timeout}s)",
         )
         attempt.stdout = _text(exc.stdout)
         attempt.stderr = _text(exc.stderr)

@@ -28,7 +28,7 @@ from conftest import EXAMPLES, ROOT, laminar
 from laminar.model.loader import load_flow
 
 from .harness import ArgoHarness
-from .nodes import SKIPPED, SUCCEEDED, WorkflowRun
+from .nodes import FAILED, SKIPPED, SUCCEEDED, WorkflowRun
 from .pods import Attempt
 from .s3 import MotoServer, S3Bucket
 from .schema import assert_valid_workflow
@@ -457,3 +457,46 @@ def test_a_signed_datastore_on_argo(s3_bucket: S3Bucket, tmp_path: Path) -> None
         patch.setenv("LAMINAR_SIGNING_KEY", "another key")
         with pytest.raises(Exception, match="LAMINAR_SIGNING_KEY"):
             s3_snapshot(EXAMPLES / "join.py", "signed-e2e", s3_bucket)
+
+
+def test_guard_rails_run_on_argo(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    """Timeouts as activeDeadlineSeconds, and a fan-out capped at two pods at once in a DAG
+    template of its own: the records equal a local run."""
+    flow = ROOT / "tests" / "flows" / "guarded.py"
+    manifest = compile_argo(str(flow.relative_to(ROOT)), ROOT, s3_bucket)
+    run = harness(tmp_path, s3_bucket, ROOT, concurrency=4).run(manifest, name="guarded-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    local = run_locally(flow, tmp_path / "local", ROOT)
+    assert s3_snapshot(flow, "guarded-e2e", s3_bucket) == local.snapshot
+
+
+def test_a_pod_past_its_deadline_fails_the_workflow(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    """register(timeout=2) on a layer that hangs: the pod is stopped (by the shim's own timer
+    or the template's activeDeadlineSeconds) and the workflow fails; the next layer never runs."""
+    flow = write_flow(
+        tmp_path,
+        """
+        import time
+        from laminar import Flow, Layer
+
+        class Hangs(Flow): ...
+
+        @Hangs.register(timeout=2)
+        class Hang(Layer):
+            def __call__(self) -> None:
+                time.sleep(120)
+                self.done = True
+
+        @Hangs.register
+        class After(Layer):
+            def __call__(self, hang: Hang) -> None:
+                self.done = True
+        """,
+    )
+    manifest = compile_argo(str(flow), tmp_path, s3_bucket)
+    template = next(t for t in yaml.safe_load(manifest)["spec"]["templates"] if t["name"] == "hang")
+    assert template["activeDeadlineSeconds"] == 2
+    run = harness(tmp_path / "run", s3_bucket, tmp_path).run(manifest, name="hangs-e2e")
+    assert run.phase == FAILED, run.describe()
+    assert run["hang"].phase == FAILED
+    assert "after" not in run.nodes or run["after"].phase != SUCCEEDED

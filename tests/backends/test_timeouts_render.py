@@ -1,7 +1,9 @@
-"""Timeouts rendered natively: Argo ``activeDeadlineSeconds`` (per pod and for the workflow),
-Airflow ``execution_timeout`` (per try) and ``dagrun_timeout``, GitHub ``timeout-minutes``
-on the shim step (every attempt the shim makes on the runner) and, with a warning, on each
-job for the flow's timeout. Each file passes its target's schema or linter."""
+"""Timeouts and concurrency caps rendered natively: Argo ``activeDeadlineSeconds`` (per pod
+and for the workflow) and a capping DAG template's ``parallelism``; Airflow
+``execution_timeout`` (per try), ``dagrun_timeout`` and ``max_active_tis_per_dagrun``; GitHub
+``timeout-minutes`` on the shim step (every attempt the shim makes on the runner) and, with a
+warning, on each job for the flow's timeout, and ``max-parallel``. Each file passes its
+target's schema."""
 
 from __future__ import annotations
 
@@ -94,3 +96,28 @@ def test_graph_shows_the_limits(tmp_path: Path) -> None:
     text = laminar("graph", str(FLOW), cwd=tmp_path).stdout
     assert text.splitlines()[0] == "Guarded (timeout 3600s)"
     assert "Fetch (foreach Source.items; timeout 600s)" in text
+
+
+def test_argo_caps_a_fan_out_in_a_dag_template_of_its_own() -> None:
+    doc = yaml.safe_load(compiled("argo", image="python:3.11", datastore="s3://b/p"))
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    main = {t["name"]: t for t in templates["main"]["dag"]["tasks"]}
+    assert main["fetch"]["template"] == "fetch-capped"
+    assert main["fetch"]["arguments"]["parameters"] == [
+        # Planned in Source's pod (fused): its output names the fan-out it feeds.
+        {"name": "legs", "value": "{{tasks.source.outputs.parameters.legs-fetch}}"}
+    ]
+    capped = templates["fetch-capped"]
+    assert capped["parallelism"] == 2
+    (inner,) = capped["dag"]["tasks"]
+    assert inner["template"] == "fetch"
+    assert inner["withSequence"] == {"count": "{{inputs.parameters.legs}}"}
+    assert_valid_workflow(doc)
+
+
+def test_airflow_and_github_cap_the_mapped_tasks() -> None:
+    assert "max_active_tis_per_dagrun=2," in compiled("airflow")
+    jobs = yaml.safe_load(compiled("github", max_parallel=5))["jobs"]
+    assert jobs["Fetch"]["strategy"]["max-parallel"] == 2  # the lower of the two caps
+    jobs = yaml.safe_load(compiled("github", max_parallel=1))["jobs"]
+    assert jobs["Fetch"]["strategy"]["max-parallel"] == 1

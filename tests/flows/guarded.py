@@ -1,5 +1,5 @@
 """Guard rails on every target: a flow timeout, layer timeouts (with and without Retry), on a
-layer that runs once and on a fan-out."""
+layer that runs once and on a fan-out, and a fan-out capped at two tasks at once."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class Source(Layer):
 
 
 @Guarded.register(
-    foreach=ForEach(parameters=[Parameter(layer=Source, attribute="items")]),
+    foreach=ForEach(parameters=[Parameter(layer=Source, attribute="items")], concurrency=2),
     timeout=datetime.timedelta(minutes=10),
     retry=Retry(attempts=3, delay=5, backoff=2),
 )

@@ -136,3 +136,42 @@ def test_a_timeout_is_seconds_or_a_timedelta() -> None:
 
     ir = F.ir()
     assert (ir.settings.timeout, ir.spec("A").settings.timeout) == (3600.0, 600.0)
+
+
+CAPPED = """
+    import os, time
+    from pathlib import Path
+    from laminar import Flow, ForEach, Layer, Parameter
+
+    class Capped(Flow): ...
+
+    @Capped.register
+    class Start(Layer):
+        def __call__(self) -> None:
+            self.shard(items=list(range(8)))
+
+    @Capped.register(
+        foreach=ForEach(parameters=[Parameter(layer=Start, attribute="items")], concurrency=2)
+    )
+    class Work(Layer):
+        def __call__(self, start: Start) -> None:
+            mine = Path("running") / str(self.index)
+            mine.touch()
+            time.sleep(0.3)  # long enough for any third task to start alongside
+            self.alongside = len(os.listdir("running"))
+            mine.unlink()
+"""
+
+
+def test_a_capped_fan_out_never_runs_more_tasks_at_once(
+    write_flow: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """ForEach(concurrency=2) with --workers 4: every task saw at most one other running."""
+    (tmp_path / "running").mkdir()
+    path = write_flow(CAPPED)
+    store = str(tmp_path / "store")
+    laminar("run", str(path), "--datastore", store, "--workers", "4", cwd=tmp_path)
+    shown = laminar("show", str(path), "Work.alongside", "--datastore", store, cwd=tmp_path)
+    seen = [int(line.split()[-1]) for line in shown.stdout.splitlines()]  # "[3] 2" per task
+    assert len(seen) == 8 and max(seen) <= 2
+    assert max(seen) == 2  # the cap, not one at a time: two workers did run side by side

@@ -4,7 +4,7 @@ refused), the orchestrator's retries, the time limit and the Kubernetes resource
 
 from __future__ import annotations
 
-from laminar.backends.jobs import Resources
+from laminar.backends.jobs import Placement, Resources
 from laminar.backends.options import CompileOptions
 from laminar.configurations.layers import Retry
 from laminar.contract import RESERVED_ENV
@@ -47,6 +47,31 @@ def env_of(spec: LayerSpec) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(env.items()))
 
 
+def secrets_of(spec: LayerSpec) -> tuple[str, ...]:
+    container = spec.settings.container
+    secrets = container.secrets if container is not None else ()
+    clash = sorted(set(secrets) & {*RESERVED_ENV, *(container.env if container else {})})
+    if clash:
+        raise CompileError(
+            f"Layer {spec.name} names {', '.join(clash)} in Container(secrets=...), a variable "
+            "laminar or Container(env=...) already sets; rename the secret "
+            f"({spec.source})."
+        )
+    return tuple(secrets)
+
+
+def placement_of(spec: LayerSpec) -> Placement:
+    container = spec.settings.container
+    if container is None:
+        return Placement()
+    return Placement(
+        node_selector=tuple(container.node_selector.items()),
+        tolerations=tuple(tuple(t.items()) for t in container.tolerations),
+        runs_on=tuple(container.runs_on),
+        queue=container.queue,
+    )
+
+
 def retry_of(spec: LayerSpec) -> Retry | None:
     retry = spec.settings.retry
     return None if retry is None or retry.attempts == 1 else retry
@@ -67,6 +92,6 @@ def timeout_of(spec: LayerSpec, retries_in_shim: bool) -> float | None:
 
 def resources_of(spec: LayerSpec) -> Resources | None:
     container = spec.settings.container
-    if container is None or (container.cpu_quantity is None and container.memory is None):
+    if container is None or (container.cpu, container.memory, container.gpu) == (None,) * 3:
         return None
-    return Resources(container.cpu_quantity, container.memory_quantity)
+    return Resources(container.cpu_quantity, container.memory_quantity, container.gpu)

@@ -11,13 +11,14 @@ job, then check the target's size limit.
 from __future__ import annotations
 
 import argparse
+import warnings
 from typing import Any, ClassVar
 
 from laminar.backends import options as opts
 from laminar.backends.jobs import Job, JobGraph, JobKind
 from laminar.backends.lowering import CompileOptions, lower
 from laminar.backends.traits import Traits
-from laminar.errors import CompileError
+from laminar.errors import CompileError, CompileWarning
 from laminar.ir import FlowIR
 
 
@@ -63,9 +64,37 @@ class Dialect:
         return opts.from_arguments(cls.options_class, arguments, f"{cls.target}_")
 
     # -- generating -------------------------------------------------------------------------
+    def dropped(self) -> dict[str, str]:
+        """``Container`` fields the target cannot apply -> what to do instead (overridden
+        where there are some): each one a layer sets is a ``CompileWarning``."""
+        return {}
+
+    def warn_dropped(self, ir: FlowIR) -> None:
+        """One warning per layer and ``Container`` setting the target cannot apply, naming
+        the layer, the setting and the alternative: nothing is dropped silently."""
+        dropped = self.dropped()
+        where = f" {self.where()}" if self.where() else ""
+        for spec in ir.specs():
+            container = spec.settings.container
+            if container is None:
+                continue
+            for name, instead in dropped.items():
+                if getattr(container, name) not in (None, (), {}):
+                    warnings.warn(
+                        f"Layer {spec.name}: {self.target} cannot apply Container({name}=...)"
+                        f"{where}; {instead}.",
+                        CompileWarning,
+                        stacklevel=3,
+                    )
+
+    def where(self) -> str:
+        """How the target runs tasks, for warnings (``with the python operator``)."""
+        return ""
+
     def generate(self, ir: FlowIR) -> str:
         """The target's file for ``ir``; raises ``CompileError`` when it cannot be made."""
         graph = lower(ir, self.options, self.traits, self.target)
+        self.warn_dropped(ir)
         text = self.render(graph)
         self.check_size(graph, text)
         return text

@@ -58,14 +58,27 @@ class Gate:
 
 @dataclass(frozen=True)
 class Resources:
-    """Kubernetes quantities (``"500m"``, ``"2Gi"``) requested and limited for a job."""
+    """Kubernetes quantities (``"500m"``, ``"2Gi"``) requested and limited for a job, and
+    its GPUs (a count; each dialect names the resource)."""
 
     cpu: str | None
     memory: str | None
+    gpu: int | None = None
 
     def items(self) -> tuple[tuple[str, str], ...]:
         found = (("cpu", self.cpu), ("memory", self.memory))
         return tuple((key, value) for key, value in found if value is not None)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a job's pods or runners go (``Container(node_selector=, tolerations=, runs_on=,
+    queue=)``), as the layer declared it; each dialect uses what its target has."""
+
+    node_selector: tuple[tuple[str, str], ...] = ()
+    tolerations: tuple[tuple[tuple[str, Any], ...], ...] = ()
+    runs_on: tuple[str, ...] = ()
+    queue: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,10 @@ class Job:
     image: str | None = None
     #: The layer's own environment (``Container(env=...)``), sorted by name.
     env: tuple[tuple[str, str], ...] = ()
+    #: Secrets the job's process sees as variables of these names (``Container(secrets)``),
+    #: from the target's secret store; never a value.
+    secrets: tuple[str, ...] = ()
+    placement: Placement = Placement()
     #: The orchestrator's retries; ``None`` when the layer has none or the shim retries.
     retry: Retry | None = None
     resources: Resources | None = None

@@ -29,11 +29,13 @@ from laminar.backends.container import (
     env_of,
     image_of,
     laminar_command,
+    placement_of,
     resources_of,
     retry_of,
+    secrets_of,
     timeout_of,
 )
-from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind
+from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind, Placement
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
 from laminar.backends.traits import Traits
@@ -157,6 +159,8 @@ class Shape:
             argv=self.task_argv(spec),
             image=image_of(spec, self.options, self.traits.needs_image),
             env=env_of(spec),
+            secrets=secrets_of(spec),
+            placement=placement_of(spec),
             retry=None if self.traits.retries_in_shim else retry_of(spec),
             resources=resources_of(spec),
             workdir=container.workdir if container is not None else None,
@@ -184,22 +188,30 @@ class Shape:
         return replace(base, argv=base.argv + tuple(extra), outputs=outputs)
 
     def plan_job(self, spec: LayerSpec, base: Job) -> Job:
-        """A fan-out's plan (it counts the tasks: the cluster's default resources), or a
-        layer's entry hooks (the user's code: the layer's resources)."""
+        """A layer's entry hooks (the user's code: everything the layer's tasks get), or a
+        fan-out's plan, which only counts: the cluster's default resources, no secrets or
+        placement, and the compile options' image (never a heavy layer image pulled to
+        count)."""
         legs = self.legs[spec.name]
-        argv = shim_argv(
-            laminar_command(spec, self.options), PLAN, self.options.flow_ref, spec.name,
-            *self.plan_format(), "--output", legs.path,
-        )  # fmt: skip
-        return replace(
+        job = replace(
             base,
             id=self.plan_ids[spec.name],
             kind=JobKind.PLAN,
-            argv=argv,
             outputs=(legs,),
             after_skips=spec.has_entry,
-            resources=None if spec.is_foreach else base.resources,
         )
+        command = laminar_command(spec, self.options)
+        if not spec.has_entry:
+            job = replace(job, resources=None, secrets=(), placement=Placement())
+            default = self.options.image
+            if default is not None and job.image != default:
+                command = self.options.laminar
+                job = replace(job, image=default, workdir=None, executable=len(command))
+        argv = shim_argv(
+            command, PLAN, self.options.flow_ref, spec.name,
+            *self.plan_format(), "--output", legs.path,
+        )  # fmt: skip
+        return replace(job, argv=argv)
 
     def mapped_job(self, spec: LayerSpec, base: Job) -> Job:
         """The legs of a planned layer, fanned out over what its plan printed."""

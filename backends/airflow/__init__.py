@@ -36,7 +36,8 @@ What differs from the other targets, and why:
 from __future__ import annotations
 
 import importlib.resources
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import jinja2
 
@@ -44,6 +45,7 @@ from laminar.backends.airflow.options import AirflowOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
 from laminar.backends.jobs import Job, JobGraph, JobKind
+from laminar.backends.kubernetes import quantities, toleration_fields
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.traits import Traits
 from laminar.contract import ENV_OUTPUT, SKIPPED_STATUS, PlanFormat, file_named_by
@@ -77,6 +79,11 @@ class AirflowTask:
     execution_timeout: float | None = None
     #: ``max_active_tis_per_dagrun``: at most this many of a mapped task's instances at once.
     max_active_tis_per_dagrun: int | None = None
+    #: A pod's requests and limits (cpu, memory, GPUs under ``--gpu-resource``).
+    container_resources: dict[str, str] = field(default_factory=dict)
+    #: A pod's ``node_selector`` and ``tolerations`` (``k8s.V1Toleration`` keyword arguments).
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[dict[str, Any], ...] = ()
 
 
 class AirflowDialect(Dialect):
@@ -112,6 +119,17 @@ class AirflowDialect(Dialect):
     def kubernetes(self) -> bool:
         return self.settings.operator == "kubernetes"
 
+    def dropped(self) -> dict[str, str]:
+        queue = "send its tasks to suitable workers with Container(queue=...)"
+        if self.kubernetes:
+            return {"runs_on": queue}
+        pod = "compile with --operator kubernetes to run each task in a pod of its own"
+        names = ("image", "cpu", "memory", "gpu", "node_selector", "tolerations", "workdir")
+        return {**dict.fromkeys(names, pod), "command": pod, "runs_on": queue}
+
+    def where(self) -> str:
+        return "" if self.kubernetes else "with the python operator (tasks run on the workers)"
+
     # -- one method per kind of job ---------------------------------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> AirflowTask:
         return self.task(job, upstream=job.after)
@@ -144,6 +162,9 @@ class AirflowDialect(Dialect):
             retry_exponential_backoff=backoff,
             execution_timeout=job.timeout,
             max_active_tis_per_dagrun=job.concurrency,
+            container_resources=quantities(job.resources, self.settings.gpu_resource),
+            node_selector=dict(job.placement.node_selector),
+            tolerations=tuple(map(toleration_fields, job.placement.tolerations)),
         )
 
     # -- the DAG file -----------------------------------------------------------------------
@@ -176,6 +197,7 @@ class AirflowDialect(Dialect):
             signing_key_secret=settings.signing_key_secret,
             in_process=settings.shim == "in-process",
             skipped_status=SKIPPED_STATUS,
+            env_secret=settings.env_secret,
         )
         return text if text.endswith("\n") else text + "\n"
 
@@ -204,6 +226,7 @@ _NAMES_IN_FILE = (
     "annotations", "conf", "datetime", "json", "os", "subprocess", "sys", "tempfile", "dag",
     "k8s", "literal", "KubernetesPodOperator", "PythonOperator", "run_layer", "plan_layer",
     "shim", "max_legs", "leg_arguments", "leg_kwargs", "AirflowSkipException", "SKIPPED",
+    "ENV_SECRET", "LAYER_SECRETS", "secret_values", "Variable",
 )  # fmt: skip
 
 _ENV: jinja2.Environment | None = None

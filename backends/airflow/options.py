@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from laminar.backends.kubernetes import KubernetesOptions
 from laminar.backends.options import (
     option,
     require_choice,
@@ -23,7 +24,7 @@ DAG_ID = r"(?!.*\.\.)[A-Za-z0-9_.-]{1,250}"
 
 
 @dataclass(frozen=True)
-class AirflowOptions:
+class AirflowOptions(KubernetesOptions):
     dag_id: str | None = option("--dag-id", "the DAG's id (default: the flow's class name)")
     schedule: str | None = option(
         "--schedule",
@@ -86,6 +87,7 @@ class AirflowOptions:
                                   "directory)", metavar="DIR")  # fmt: skip
 
     def __post_init__(self) -> None:
+        self.check_kubernetes()
         require_choice(self.operator, "--operator", OPERATORS)
         require_choice(self.shim, "--shim", SHIMS)
         require_pattern(self.dag_id, "--dag-id", DAG_ID, "an Airflow DAG id: letters, "

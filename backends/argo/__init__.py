@@ -33,6 +33,7 @@ from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.jobs import Job, JobGraph, input_text
+from laminar.backends.kubernetes import quantities, toleration_fields
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.traits import Traits
 from laminar.contract import (
@@ -107,6 +108,12 @@ class ArgoDialect(Dialect):
         return replace(self.TRAITS, max_legs=self.settings.max_legs)
 
     # -- one method per kind of job: (DAG task, template) ----------------------------------
+    def dropped(self) -> dict[str, str]:
+        return {
+            "runs_on": "place pods with Container(node_selector=..., tolerations=...)",
+            "queue": "place pods with Container(node_selector=..., tolerations=...)",
+        }
+
     def run_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:
         """A DAG task; each output the job writes (the legs of fan-outs it plans, whether it
         finished) is an output parameter read from its file."""
@@ -176,10 +183,12 @@ class ArgoDialect(Dialect):
         command = tuple(container_text(part) for part in job.argv)
         env = (
             *(argo.EnvVar(key, container_text(value)) for key, value in job.env),
+            *(self.secret_env(name) for name in job.secrets),
             *self.datastore_env(graph),
             *extra_env,
         )
-        clash = sorted({key for key, _ in job.env} & {v.name for v in env[len(job.env) :]})
+        own = len(job.env) + len(job.secrets)
+        clash = sorted({key for key, _ in job.env} & {v.name for v in env[own:]})
         if clash or any(key == ENV_LBRACE for key, _ in job.env):
             raise CompileError(
                 f"Layer {job.layer} sets {', '.join(clash) or ENV_LBRACE} in "
@@ -190,8 +199,8 @@ class ArgoDialect(Dialect):
             env = (argo.EnvVar(ENV_LBRACE, "{"), *env)  # Kubernetes expands in list order
         resources = None
         if job.resources is not None:
-            quantities = dict(job.resources.items())
-            resources = argo.ResourceRequirements(requests=quantities, limits=quantities)
+            found = quantities(job.resources, self.settings.gpu_resource)
+            resources = argo.ResourceRequirements(requests=found, limits=found)
         mounts: tuple[argo.VolumeMount, ...] = ()
         if self.settings.volume_claim is not None:
             mounts = (argo.VolumeMount(VOLUME, self.settings.mount_path.rstrip("/") or "/"),)
@@ -202,6 +211,11 @@ class ArgoDialect(Dialect):
             inputs=inputs,
             outputs=outputs,
             retry_strategy=retry_strategy(job),
+            node_selector=dict(job.placement.node_selector) or None,
+            tolerations=tuple(
+                argo.Toleration(**toleration_fields(toleration))
+                for toleration in job.placement.tolerations
+            ),
             container=argo.Container(
                 image=job.image,
                 image_pull_policy=self.settings.image_pull_policy,
@@ -212,6 +226,11 @@ class ArgoDialect(Dialect):
                 volume_mounts=mounts,
             ),
         )
+
+    def secret_env(self, name: str) -> argo.EnvVar:
+        """A layer's secret: the key of that name in the ``--env-secret`` Secret."""
+        selector = argo.SecretKeySelector(self.settings.env_secret, name)
+        return argo.EnvVar(name, value_from=argo.EnvVarSource(selector))
 
     def datastore_env(self, graph: JobGraph) -> tuple[argo.EnvVar, ...]:
         """The env every pod gets: the execution id, the inputs, the datastore and its

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from laminar.backends.kubernetes import KubernetesOptions
 from laminar.backends.lowering import checked
 from laminar.backends.options import (
     option,
@@ -38,7 +39,7 @@ _CRON_FIELD = r"[0-9A-Za-z*/,?#LW-]+"
 
 
 @dataclass(frozen=True)
-class ArgoOptions:
+class ArgoOptions(KubernetesOptions):
     kind: str = option(
         "--kind",
         "the resource to generate (default: workflow)",
@@ -98,6 +99,7 @@ class ArgoOptions:
                                   kind=int, metavar="N")  # fmt: skip
 
     def __post_init__(self) -> None:
+        self.check_kubernetes()
         require_choice(self.kind, "--kind", sorted(KINDS))
         if self.kind == "cron-workflow" and not self.schedule:
             raise CompileError(

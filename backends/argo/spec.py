@@ -122,6 +122,15 @@ class DAGTemplate(Spec):
 
 
 @dataclass(frozen=True)
+class Toleration(Spec):
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+    toleration_seconds: int | None = None
+
+
+@dataclass(frozen=True)
 class Template(Spec):
     name: str
     active_deadline_seconds: int | None = None
@@ -129,6 +138,8 @@ class Template(Spec):
     outputs: Outputs | None = None
     retry_strategy: RetryStrategy | None = None
     parallelism: int | None = None
+    node_selector: dict[str, str] | None = None
+    tolerations: tuple[Toleration, ...] = ()
     dag: DAGTemplate | None = None
     container: Container | None = None
 

@@ -103,6 +103,11 @@ class GitHubDialect(Dialect):
     def traits(self) -> Traits:
         return replace(self.TRAITS, max_legs=self.settings.max_legs)
 
+    def dropped(self) -> dict[str, str]:
+        runner = "choose a runner that has it with Container(runs_on=[...labels])"
+        names = ("cpu", "memory", "gpu", "node_selector", "tolerations", "queue")
+        return dict.fromkeys(names, runner)
+
     # -- one method per kind of job: (job id, Job) -----------------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
         title = f"{job.layer} (plan)" if job.kind is JobKind.PLAN else job.layer
@@ -151,7 +156,7 @@ class GitHubDialect(Dialect):
             if_=gh.needs_succeeded(checks, job.gates, after_skips=job.after_skips)
             if checks or job.gates
             else None,
-            runs_on=self.settings.runs_on,
+            runs_on=job.placement.runs_on or self.settings.runs_on,
             timeout_minutes=minutes(graph.timeout),
             container=None
             if job.image is None
@@ -242,10 +247,13 @@ class GitHubDialect(Dialect):
         """The shim step's environment: the layer's own (escaped as data when written), the
         secrets, and what laminar hands over at run time."""
         env: dict[str, str] = dict(job.env)
+        for name in job.secrets:  # this layer's own, in this job only
+            env[name] = gh.secret(name)
         for name in self.settings.secret:
             if name in env:
                 raise CompileError(
-                    f"--secret {name}: layer {job.layer} already sets {name} in Container(env=...)."
+                    f"--secret {name}: layer {job.layer} already sets {name} in "
+                    "Container(env=...) or Container(secrets=...); pass it once."
                 )
             env[name] = gh.secret(name)
         if self.settings.signing_key:
@@ -276,11 +284,6 @@ class GitHubDialect(Dialect):
                 stacklevel=2,
             )
         artifacts = graph.datastore is None
-        if settings.secret and artifacts:
-            raise CompileError(
-                "--secret passes credentials to a remote datastore; add --datastore URL "
-                "(without it, data travels as workflow artifacts and needs no secret)."
-            )
         on: dict[str, object] = dict.fromkeys(settings.on)
         if graph.inputs and "workflow_dispatch" in on:
             on["workflow_dispatch"] = {"inputs": dispatch_inputs(graph)}

@@ -57,7 +57,8 @@ class Job(GitHubSpec):
     name: str
     needs: tuple[str, ...] = ()
     if_: Expression | None = None
-    runs_on: str
+    #: A runner label, or several (a runner must have them all).
+    runs_on: str | tuple[str, ...]
     timeout_minutes: int | None = None
     container: Container | None = None
     outputs: dict[str, Expression] | None = None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from laminar.configurations.catch import Catch
+from laminar.configurations.placement import check_placement
 from laminar.errors import ConfigurationError
 from laminar.model.parameters import Parameters as _Parameters
 from laminar.text import invalid_utf8
@@ -197,8 +198,23 @@ class Container:
     env: Mapping[str, str] = field(default_factory=dict)
     workdir: str | None = None
     command: str | None = None
+    #: Names of secrets the layer's tasks see as environment variables of the same name
+    #: (values come from the target's secret store, never from the flow file).
+    secrets: Sequence[str] = ()
+    #: GPUs each task needs (Kubernetes ``nvidia.com/gpu`` unless compiled otherwise).
+    gpu: int | None = None
+    #: Kubernetes node labels the tasks' pods must run on (``{"pool": "gpu"}``).
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    #: Kubernetes tolerations, as in a pod spec: ``{"key": ..., "operator": "Equal",
+    #: "value": ..., "effect": "NoSchedule"}``.
+    tolerations: Sequence[Mapping[str, Any]] = ()
+    #: GitHub Actions runner labels for the layer's jobs (default: the compile options').
+    runs_on: Sequence[str] = ()
+    #: The Airflow queue (Celery workers) the layer's tasks go to.
+    queue: str | None = None
 
     def __post_init__(self) -> None:
+        check_placement(self)
         if self.image is not None and (
             not isinstance(self.image, str)
             or not _IMAGE.fullmatch(self.image)
@@ -293,7 +309,8 @@ class Container:
     def __hash__(self) -> int:
         return hash(
             (self.image, self.cpu, self.memory, tuple(sorted(self.env.items())), self.workdir,
-             self.command)
+             self.command, self.secrets, self.gpu, tuple(sorted(self.node_selector.items())),
+             tuple(tuple(sorted(t.items())) for t in self.tolerations), self.runs_on, self.queue)
         )  # fmt: skip
 
 

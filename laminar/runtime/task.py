@@ -35,6 +35,7 @@ from laminar.runtime.decisions import (
 from laminar.runtime.fanout import plan_fanout
 from laminar.runtime.hooks import around_call, entry_decision
 from laminar.runtime.inputs import start
+from laminar.runtime.secrets import declared, only_own_secrets
 from laminar.runtime.views import arguments_of, task_views
 from laminar.settings import Running, running
 from laminar.store.execution import (
@@ -60,6 +61,8 @@ class Runtime:
         self.report: Callable[[str], None] | None = None
         #: When the whole run must end (the flow's timeout, in a local run).
         self.deadline: Deadline | None = None
+        #: Every layer's secrets: a task sees only its own layer's.
+        self.secrets = declared(ir)
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -250,6 +253,7 @@ class Runtime:
         try:
             stops = limit(spec.name, spec.settings.timeout, self.deadline)
             with (
+                only_own_secrets(spec, self.secrets),
                 user_code(spec.name, index),
                 running(self.task_info(spec, index, plan, number)),
                 stopped_after(stops),

@@ -34,6 +34,8 @@ pytestmark = pytest.mark.e2e
 HERE = Path(__file__).resolve().parent
 FLOWS = HERE / "flows"
 MAX_MAP_LENGTH = 8
+#: A secret's value: in the Airflow Variable only, never in the DAG file or the datastore.
+SECRET_VALUE = "airflow-variable-value/with+slash="
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def cases() -> list[Case]:
         # Timeouts: execution_timeout per try, dagrun_timeout for the run.
         Case("guarded", "tests/flows/guarded.py"),
         Case("hangs", "tests/airflow/flows/hangs.py", expect="failed", compare=False),
+        # A layer's secret from an Airflow Variable (AIRFLOW_VAR_<NAME>), its queue set.
+        Case("placed", "tests/flows/placed.py", env={"WAREHOUSE_TOKEN": SECRET_VALUE}),
         Case("inputs", "tests/flows/inputs.py", conf=INPUTS_CONF),
         # Entry hooks, skips after skips, Catch: compared in test_branching_*.
         *(
@@ -137,6 +141,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "AIRFLOW__CORE__MAX_MAP_LENGTH": str(MAX_MAP_LENGTH),
             "LAMINAR_TEST_MARKERS": str(markers),
             "LAMINAR_TEST_CONF": json.dumps({c.dag_id: c.conf for c in CASES if c.conf}),
+            # Each case's secrets as Airflow Variables, as a deployment's secrets backend.
+            **{f"AIRFLOW_VAR_{k}": v for c in CASES for k, v in c.env.items()},
         }
         env.pop("LAMINAR_DATASTORE", None)
         migrated_db(python, env, home)
@@ -200,7 +206,7 @@ def test_dag_runs_end_to_end(case: Case, airflow: dict[str, Any], tmp_path: Path
         for name, value in case.conf.items()
     ]
     laminar("run", case.flow, "--datastore", str(local), "--execution", "ref", "-q", *params,
-            cwd=ROOT, env={"LAMINAR_TEST_MARKERS": str(tmp_path)})  # fmt: skip
+            cwd=ROOT, env={"LAMINAR_TEST_MARKERS": str(tmp_path), **case.env})  # fmt: skip
     expected = open_results(flow, "ref", str(local)).snapshot()
     got = open_results(flow, run["run_id"], airflow["store"]).snapshot()
     assert got == expected
@@ -234,6 +240,20 @@ def test_a_task_past_its_timeout_is_stopped_and_fails_the_run(airflow: dict[str,
     states = {t["task_id"]: t["state"] for t in airflow["runs"]["hangs"]["tasks"]}
     assert states == {"Hang": "failed", "After": "upstream_failed"}
     assert not (airflow["markers"] / "hang-finished").exists()
+
+
+def test_a_layers_secret_comes_from_a_variable_and_is_stored_nowhere(
+    airflow: dict[str, Any],
+) -> None:
+    run = airflow["runs"]["placed"]
+    results = open_results(load_flow(str(ROOT / "tests/flows/placed.py")), run["run_id"],
+                           airflow["store"])  # fmt: skip
+    assert results["Train"].sees_token is False  # only Pull's tasks get it
+    assert len(results["Pull"].token_digest) == 12
+    files = [*Path(airflow["store"]).rglob("*"), *Path(airflow["work"], "dags").glob("*.py")]
+    for path in files:
+        if path.is_file():
+            assert SECRET_VALUE.encode() not in path.read_bytes(), path
 
 
 def test_airflow_retries_a_failed_task(airflow: dict[str, Any]) -> None:

@@ -500,3 +500,26 @@ def test_a_pod_past_its_deadline_fails_the_workflow(s3_bucket: S3Bucket, tmp_pat
     assert run.phase == FAILED, run.describe()
     assert run["hang"].phase == FAILED
     assert "after" not in run.nodes or run["after"].phase != SUCCEEDED
+
+
+def test_a_layers_secret_comes_from_the_env_secret_only_for_its_pods(
+    s3_bucket: S3Bucket, tmp_path: Path
+) -> None:
+    """Container(secrets=[...]) as a secretKeyRef into --env-secret: Pull's pod sees the
+    value, Train's does not, and the value is in no manifest or datastore object."""
+    value = "kubernetes-secret-value/with+slash="
+    flow = ROOT / "tests" / "flows" / "placed.py"
+    manifest = compile_argo(str(flow.relative_to(ROOT)), ROOT, s3_bucket, "--env-secret", "team")
+    assert value not in manifest
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    s3 = {"AWS_ACCESS_KEY_ID": s3_bucket.access_key, "AWS_SECRET_ACCESS_KEY": s3_bucket.secret_key}
+    cluster = ArgoHarness(
+        tmp_path, env={"PATH": path}, secrets={SECRET: s3, "team": {"WAREHOUSE_TOKEN": value}},
+        image_workdir=ROOT, concurrency=2,
+    )  # fmt: skip
+    run = cluster.run(manifest, name="placed-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    snapshot = s3_snapshot(flow, "placed-e2e", s3_bucket)
+    assert snapshot["Train"]["sees_token"] is False
+    assert len(snapshot["Pull"]["token_digest"]) == 12
+    assert all(value not in node.stdout + node.stderr for node in run.walk())

@@ -155,6 +155,7 @@ def run_act(
     timeout: float = 900,
     inputs: dict[str, str] | None = None,
     verbose: bool = False,
+    secrets: dict[str, str] | None = None,
 ) -> ActRun:
     """Run every workflow_dispatch workflow of ``project`` under act, once.
 
@@ -186,6 +187,8 @@ def run_act(
     ]
     for action, folder in STAND_INS.items():
         argv += ["--local-repository", f"{action}={folder}"]
+    for name, value in (secrets or {}).items():  # as repository secrets
+        argv += ["--secret", f"{name}={value}"]
     if verbose:
         argv.append("--verbose")
     if inputs is not None:

@@ -46,6 +46,10 @@ ODD_INSTALL = "printf '%s\\n' 'install saw: ${{ github.token }} \"q\" $HOME'\nco
 ODD_NAME = "Escaping \"flow\" 'name' #1: }}"
 
 
+#: A repository secret's value: in the placed flow's Pull job only, stored nowhere.
+SECRET_VALUE = "repository-secret-value/with+slash="
+
+
 def _common() -> tuple[str, ...]:
     return ("--python-version", python_version(), "--install", "command -v laminar")
 
@@ -65,7 +69,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     compile_workflow(root, "wide.py", "wide.yml", *_common(), "--max-legs", str(WIDE_LEGS))
     shutil.copy(FLOWS / "skips.py", root / "skips.py")
     compile_workflow(root, "skips.py", "skips.yml", *_common())
-    for name in ("inputs", "hostile"):
+    for name in ("inputs", "hostile", "guarded", "placed"):
         shutil.copy(SHARED_FLOWS / f"{name}.py", root / f"{name}.py")
         compile_workflow(root, f"{name}.py", f"{name}.yml", *_common(), "--name", name)
     shutil.copy(FLOWS / "escaping.py", root / ODD_FILE)
@@ -85,7 +89,12 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def act_run(project: Path, tmp_path_factory: pytest.TempPathFactory) -> ActRun:
-    return run_act(project, tmp_path_factory.mktemp("act-run"), inputs=ACT_GIVEN)
+    return run_act(
+        project,
+        tmp_path_factory.mktemp("act-run"),
+        inputs=ACT_GIVEN,
+        secrets={"WAREHOUSE_TOKEN": SECRET_VALUE},
+    )
 
 
 def _results(run: ActRun, project: Path, flow_file: Path, name: str, tmp: Path) -> Any:
@@ -190,3 +199,25 @@ def test_hostile_names_run_as_names(project: Path, act_run: ActRun, tmp_path: Pa
     assert got["--help"].pop("env") == VALUE
     assert expected["--help"].pop("env") == ""
     assert got == expected
+
+
+def test_timeouts_and_a_capped_fan_out_run_as_locally(
+    project: Path, act_run: ActRun, tmp_path: Path
+) -> None:
+    """timeout-minutes on the steps and jobs, max-parallel on the capped fan-out: the
+    records equal a local run."""
+    flow = project / "guarded.py"
+    assert _results(act_run, project, flow, "guarded", tmp_path) == local_run(flow, tmp_path)
+
+
+def test_a_layers_secret_reaches_its_job_only_and_is_stored_nowhere(
+    project: Path, act_run: ActRun, tmp_path: Path
+) -> None:
+    results = _results(act_run, project, project / "placed.py", "placed", tmp_path)
+    assert results["Train"]["sees_token"] is False
+    assert len(results["Pull"]["token_digest"]) == 12
+    assert SECRET_VALUE not in (project / "placed.yml").read_text()
+    assert SECRET_VALUE not in act_run.text()
+    for path in act_run.artifacts.rglob("*"):
+        if path.is_file():
+            assert SECRET_VALUE.encode() not in path.read_bytes(), path

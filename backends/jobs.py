@@ -152,6 +152,8 @@ class JobGraph:
     inputs: tuple[InputSpec, ...] = ()
     #: Seconds the whole run may take (the flow's ``timeout``).
     timeout: float | None = None
+    #: The flow's docstring (``""``: none); each job's layer has its own (``spec.description``).
+    description: str = ""
 
     def job(self, job_id: str) -> Job:
         return self._by_id()[job_id]

@@ -70,6 +70,7 @@ def lower(ir: FlowIR, options: CompileOptions, traits: Traits, target: str) -> J
         header=_header(options, target),
         inputs=ir.inputs,
         timeout=ir.settings.timeout,
+        description=ir.description,
     )
 
 

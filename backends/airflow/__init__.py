@@ -182,6 +182,7 @@ class AirflowDialect(Dialect):
             header=graph.header,
             flow=graph.flow,
             dagrun_timeout=graph.timeout,
+            description=graph.description,
             dag_id=settings.dag_id or assign_ids([graph.flow], self.TRAITS.name_rule)[graph.flow],
             schedule=settings.schedule,
             start_date=settings.start(),

@@ -320,6 +320,7 @@ class ArgoDialect(Dialect):
                 generate_name=f"{name}-" if generated else None,
                 namespace=settings.namespace,
                 labels=labels,
+                annotations=description(graph.description),
             ),
             spec=argo.CronWorkflowSpec(settings.schedule, workflow)
             if settings.kind == "cron-workflow"
@@ -333,6 +334,14 @@ class ArgoDialect(Dialect):
         limit = NAME_LIMITS[self.settings.kind]
         rule = NameRule(allowed="a-z0-9-", max_length=limit, lowercase=True, first="[a-z]")
         return assign_ids([graph.flow], rule)[graph.flow]
+
+
+def description(text: str) -> dict[str, str] | None:
+    """The flow's docstring as the annotation Argo's UI shows. Argo would evaluate a ``{{`` in
+    it and cannot escape one, so a pair of braces is written apart (``{ {``)."""
+    if not text:
+        return None
+    return {"workflows.argoproj.io/description": text.replace("{{", "{ {").replace("}}", "} }")}
 
 
 def whole_seconds(timeout: float | None) -> int | None:

@@ -184,6 +184,7 @@ class ObjectMeta(Spec):
     generate_name: str | None = None
     namespace: str | None = None
     labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

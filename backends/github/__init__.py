@@ -303,9 +303,11 @@ class GitHubDialect(Dialect):
             env=env,
             jobs=dict(self.translate(graph, job) for job in graph.jobs),
         )
-        return to_yaml(
-            workflow, comments=graph.header, text=github_text, plain_keys=frozenset({"on"})
-        )
+        # The flow's docstring heads the file: a workflow has no description field.
+        comments = graph.header
+        if graph.description:
+            comments = (*comments, "", *graph.description.splitlines())
+        return to_yaml(workflow, comments=comments, text=github_text, plain_keys=frozenset({"on"}))
 
 
 def minutes(timeout: float | None) -> int | None:

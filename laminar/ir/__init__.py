@@ -61,6 +61,8 @@ class LayerSpec:
     source: str = ""
     #: The layer's hooks (the flow's first), in the order they run.
     hooks: tuple[HookSpec, ...] = ()
+    #: The layer class's own docstring (``""``: none), shown as its task's docs.
+    description: str = ""
 
     @property
     def is_foreach(self) -> bool:
@@ -96,6 +98,7 @@ class FlowIR:
         order: tuple[str, ...],
         inputs: tuple[InputSpec, ...] = (),
         settings: FlowSettings = FlowSettings(),
+        description: str = "",
     ) -> None:
         self.name = name
         #: Layer name -> spec, in registration order.
@@ -107,6 +110,8 @@ class FlowIR:
         self.inputs = inputs
         #: The flow-wide settings (``class MyFlow(Flow, name=value)``).
         self.settings = settings
+        #: The flow class's own docstring (``""``: none).
+        self.description = description
 
     def __repr__(self) -> str:
         return f"FlowIR(name={self.name!r}, order={self.order!r})"
@@ -209,6 +214,7 @@ def build_ir(flow: type[Flow]) -> FlowIR:
         order=topological_order(layers, successors),
         inputs=_inputs(flow),
         settings=flow._flow_settings,
+        description=docstring(flow),
     )
     for spec in ir.specs():
         _check_parameters(ir, spec)
@@ -254,6 +260,7 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
         settings=reg.settings,
         source=_source(cls),
         hooks=hooks,
+        description=docstring(cls),
     )
 
 
@@ -295,6 +302,12 @@ def _inputs(flow: type[Flow]) -> tuple[InputSpec, ...]:
         return declared_inputs(flow)
     except ConfigurationError as error:
         raise FlowDefinitionError(str(error)) from None
+
+
+def docstring(cls: type) -> str:
+    """The class's own docstring, dedented (not one it inherits: ``Flow``'s is no flow's)."""
+    text = cls.__dict__.get("__doc__")
+    return inspect.cleandoc(text) if isinstance(text, str) else ""
 
 
 def check_name(kind: str, name: str, source: str = "") -> None:

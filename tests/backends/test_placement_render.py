@@ -147,3 +147,37 @@ def test_github_secret_option_works_without_a_remote_datastore() -> None:
     jobs = yaml.safe_load(text)["jobs"]
     env = next(s for s in jobs["Pull"]["steps"] if s.get("id") == "shim")["env"]
     assert env["API_KEY"] == "${{ secrets.API_KEY }}"
+
+
+def test_docstrings_become_each_targets_descriptions() -> None:
+    """The flow's docstring: Airflow's description and doc_md, Argo's description annotation,
+    the GitHub workflow's heading comment; a layer's: its Airflow task's doc_md."""
+    from conftest import ROOT
+
+    from laminar.model.loader import load_flow
+
+    ir = load_flow(str(ROOT / "tests" / "flows" / "placed.py")).ir()
+    flow_doc = "Loads the warehouse every night and trains the ranking model."
+    airflow = generate("airflow", ir, flow_ref="placed.py")
+    assert f"description={flow_doc!r}," in airflow and f"doc_md={flow_doc!r}," in airflow
+    assert "doc_md='Pulls the rows with the warehouse token.'," in airflow
+    argo = yaml.safe_load(
+        generate("argo", ir, flow_ref="placed.py", image="i:1", datastore="s3://b/p")
+    )
+    assert argo["metadata"]["annotations"] == {"workflows.argoproj.io/description": flow_doc}
+    github = generate("github", ir, flow_ref="placed.py")
+    assert f"\n#\n# {flow_doc}\n" in github
+
+
+def test_a_description_cannot_become_an_argo_expression() -> None:
+    flow: type[Flow] = type("Described", (Flow,), {"__doc__": "Uses {{workflow.name}} here."})
+
+    @flow.register
+    class A(Layer):
+        def __call__(self) -> None: ...
+
+    doc = yaml.safe_load(
+        generate("argo", flow.ir(), flow_ref="d.py", image="i:1", datastore="s3://b/p")
+    )
+    text = doc["metadata"]["annotations"]["workflows.argoproj.io/description"]
+    assert "{{" not in text and text == "Uses { {workflow.name} } here."

@@ -155,6 +155,7 @@ with DAG(
     Announce = PythonOperator(
         task_id='Announce',
         python_callable=run_layer,
+        doc_md='Skipped whenever Publish is: it has no entry hook of its own.',
     )
     Report_plan = PythonOperator(
         task_id='Report-plan',

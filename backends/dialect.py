@@ -87,6 +87,11 @@ class Dialect:
                         stacklevel=3,
                     )
 
+    def run_time_env(self) -> dict[str, str]:
+        """What the generated file hands every task when it runs, beyond the contract's ids
+        and the job's own env (overridden where a target adds some): for a rehearsal."""
+        return {}
+
     def where(self) -> str:
         """How the target runs tasks, for warnings (``with the python operator``)."""
         return ""

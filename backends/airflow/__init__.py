@@ -48,7 +48,7 @@ from laminar.backends.jobs import Job, JobGraph, JobKind
 from laminar.backends.kubernetes import quantities, toleration_fields
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.traits import Traits
-from laminar.contract import ENV_OUTPUT, SKIPPED_STATUS, PlanFormat, file_named_by
+from laminar.contract import ENV_MAX_LEGS, ENV_OUTPUT, SKIPPED_STATUS, PlanFormat, file_named_by
 from laminar.errors import CompileError
 
 #: Where a KubernetesPodOperator's container writes its XCom (read by the xcom sidecar).
@@ -126,6 +126,10 @@ class AirflowDialect(Dialect):
         pod = "compile with --operator kubernetes to run each task in a pod of its own"
         names = ("image", "cpu", "memory", "gpu", "node_selector", "tolerations", "workdir")
         return {**dict.fromkeys(names, pod), "command": pod, "runs_on": queue}
+
+    def run_time_env(self) -> dict[str, str]:
+        # The planning task's cap: --max-map-length, else [core] max_map_length's default.
+        return {ENV_MAX_LEGS: str(self.settings.max_map_length or 1024)}
 
     def where(self) -> str:
         return "" if self.kubernetes else "with the python operator (tasks run on the workers)"

@@ -180,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from laminar.cli.compile import compile_main
 
             return compile_main(arguments[1:])
+        if arguments[:1] == ["run"] and any(
+            word in ("--target", "--dry-run") or word.startswith("--target=") for word in arguments
+        ):
+            from laminar.cli.rehearse import rehearse_main
+
+            return rehearse_main(arguments[1:])
         args = parse_shim_arguments(arguments) or parse(build_parser(), arguments)
         return int(_dispatch(args))
     except LaminarError as error:

@@ -216,7 +216,7 @@ def test_a_layers_secret_reaches_its_job_only_and_is_stored_nowhere(
     results = _results(act_run, project, project / "placed.py", "placed", tmp_path)
     assert results["Train"]["sees_token"] is False
     assert len(results["Pull"]["token_digest"]) == 12
-    assert SECRET_VALUE not in (project / "placed.yml").read_text()
+    assert SECRET_VALUE not in (project / ".github" / "workflows" / "placed.yml").read_text()
     assert SECRET_VALUE not in act_run.text()
     for path in act_run.artifacts.rglob("*"):
         if path.is_file():

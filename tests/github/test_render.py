@@ -340,7 +340,6 @@ def test_hostile_values_stay_data_in_yaml_and_in_expressions() -> None:
         ({"max_legs": 257}, "--max-legs 257"),
         ({"max_parallel": 0}, "--max-parallel 0"),
         ({"schedule": ["every day"]}, "5-field cron"),
-        ({"secret": ["AWS_KEY"]}, "add --datastore"),
         ({"secret": ["GITHUB_TOKEN"], "datastore": "s3://b"}, "GITHUB_"),
         ({"secret": ["bad-name"], "datastore": "s3://b"}, "'bad-name'"),
         ({"name": "x ${{ github.sha }}"}, "without '${{'"),

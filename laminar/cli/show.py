@@ -189,8 +189,14 @@ def _show_attribute(
         raise LaminarError(f"{name}.{attribute}: {unloadable(error)}") from None
     _problems(report, args)
     if isinstance(value, Accessor):
-        for index, item in enumerate(value):  # positions, as a downstream layer indexes it
-            _say(f"[{index}] {_repr(item)}")
+        index = -1
+        try:
+            for index, item in enumerate(value):  # positions, as a downstream layer indexes it
+                _say(f"[{index}] {_repr(item)}")
+        except LaminarError:
+            raise
+        except Exception as error:  # an element whose class was renamed: say so, not a traceback
+            raise LaminarError(f"{name}.{attribute}[{index + 1}]: {unloadable(error)}") from None
     else:
         _say(_repr(value))
     return 2 if report.problems else 0

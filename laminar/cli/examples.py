@@ -43,7 +43,7 @@ SHOW = (
 LOGS = (
     "examples:\n  laminar logs examples/grid.py Process[3]     task 3 of the latest run\n"
     "  laminar logs examples/grid.py Process --execution nightly-1   every task of one run\n"
-    "  laminar logs examples/grid.py Process[3] --attempt 2   one attempt of a retried task\n\n"
+    "  laminar logs examples/grid.py Process[3] --attempt 1   one attempt of a retried task\n\n"
     "Kept in the datastore for every attempt that printed something or raised, whatever ran\n"
     "it (laminar run, Argo, Airflow, GitHub Actions): up to 1 MiB of stdout and of stderr\n"
     "each, with a note where the middle of longer output was cut."

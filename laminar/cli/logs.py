@@ -78,7 +78,10 @@ def _task(execution: Execution, spec: LayerSpec, index: int | None) -> str | Non
         return MAIN
     if index is None:
         return None
-    plan = execution.read_plan(spec.name)
+    try:
+        plan = execution.read_plan(spec.name)
+    except LaminarError:  # a damaged plan: the task's records may still be readable
+        plan = None
     if plan is not None and not plan.skipped and index >= plan.count:
         last = f"0-{plan.count - 1}" if plan.count else "none"
         raise LaminarError(

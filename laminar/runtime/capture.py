@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from typing import Any, TextIO
@@ -99,7 +98,14 @@ class _Stream:
 def _appending_spool() -> int:
     """An unlinked temporary file opened for appending: a truncated spool is written from its
     start again, whoever holds a descriptor of it."""
+    directory = os.environ.get("TMPDIR") or "/tmp"
+    if hasattr(os, "O_TMPFILE"):  # Linux: never has a name (and no tempfile import)
+        try:
+            return os.open(directory, os.O_TMPFILE | os.O_RDWR | os.O_APPEND, 0o600)
+        except OSError:
+            pass  # a file system without it: a named file, unlinked at once
     import fcntl
+    import tempfile
 
     handle, path = tempfile.mkstemp(prefix="laminar-output-")
     os.unlink(path)

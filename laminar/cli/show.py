@@ -165,6 +165,13 @@ def _show_attribute(
     results: ExecutionResults, report: LayerReport, attribute: str, args: argparse.Namespace
 ) -> int:
     name = report.name
+    if report.first is None and report.failures:  # nothing to read: say why, not "run it first"
+        failure = report.failures[0]
+        raise LaminarError(
+            f"{failure.label} failed on attempt {failure.attempt} ({failure.error}), so "
+            f"{name} has no attribute {attribute} in execution {results.id}; its output and "
+            f"traceback: laminar logs {args.flow} {failure.label} --execution {results.id}"
+        )
     if report.partial:
         assert report.count is not None
         print(

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from laminar.errors import LaminarError
+from laminar.model.loader import FLOW_MODULE_PREFIX
 from laminar.runtime.capture import Output, captured
 from laminar.runtime.context import TaskFailed, user_traceback
-from laminar.store.attempts import FAILED, AttemptRecord, write_records
+from laminar.store.attempts import FAILED, LOG_LIMIT, AttemptRecord, write_records
 from laminar.store.commits import TaskGroup
 from laminar.store.execution import CAUGHT, FINISHED, Execution
 from laminar.text import printable_lines
@@ -54,7 +56,7 @@ class Recorder:
             return
         try:
             write_records(self.execution, pending)
-        except (LaminarError, OSError) as error:
+        except Exception as error:  # recording never changes how a task ends
             print(
                 f"laminar: warning: the records of {pending[0].label} (attempt "
                 f"{pending[0].attempt}) could not be written: {printable_lines(str(error))}",
@@ -96,6 +98,19 @@ class Attempt:
             recorder.flush()
 
 
+#: Characters of an exception's message a record keeps (its traceback: ``LOG_LIMIT``).
+MESSAGE_LIMIT = 10_000
+
+
+def _safely(describe: Callable[[BaseException], str], error: BaseException) -> str:
+    """``describe(error)``, or a note when that raises too (an exception whose ``__str__``
+    fails must not hide the failure it reports)."""
+    try:
+        return describe(error)
+    except Exception as other:
+        return f"<{type(error).__name__} whose description raised {type(other).__name__}>"
+
+
 def _follows(last: AttemptRecord, record: AttemptRecord) -> bool:
     """Whether ``record`` may share a file with the records before it (same layer, the same or
     the next task): a file names the span of tasks it holds."""
@@ -119,10 +134,13 @@ def describe(
         traceback = error.user_traceback
         error = error.__cause__ or error
     elif not isinstance(error, (LaminarError, KeyboardInterrupt, SystemExit)):
-        traceback = user_traceback(error)
+        traceback = _safely(user_traceback, error)
     kind = type(error)
-    module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
-    message = str(error) or ("interrupted" if isinstance(error, KeyboardInterrupt) else "")
+    own = kind.__module__ == "builtins" or kind.__module__.startswith(FLOW_MODULE_PREFIX)
+    module = "" if own else f"{kind.__module__}."  # the flow file's module name is laminar's
+    message = _safely(str, error)[:MESSAGE_LIMIT]
+    if not message and isinstance(error, KeyboardInterrupt):
+        message = "interrupted"
     return AttemptRecord(
         layer,
         task,
@@ -130,7 +148,7 @@ def describe(
         status,
         error_type=f"{module}{kind.__qualname__}",
         message=message,
-        traceback=traceback,
+        traceback=traceback[-LOG_LIMIT:],
         stdout=output.stdout,
         stderr=output.stderr,
         started=started,

@@ -98,7 +98,8 @@ def write_records(execution: Execution, records: list[AttemptRecord]) -> None:
     layer = records[0].layer
     first, last = records[0].task, records[-1].task
     span = first if first == last else f"{first}-{last}"
-    payload = json.dumps([asdict(r) for r in records], ensure_ascii=False).encode("utf-8")
+    # ASCII: text with lone surrogates (bytes that were not UTF-8) is stored escaped.
+    payload = json.dumps([asdict(r) for r in records]).encode("ascii")
     path = f"{directory(execution, layer)}/{span}.{unique_name()}.json"
     execution.store.write_atomic(path, execution.seal.seal(payload))
 

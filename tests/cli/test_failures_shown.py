@@ -355,3 +355,42 @@ def test_records_are_signed_with_the_key(
                     env={"LAMINAR_SIGNING_KEY": "k2"}, check=False)  # fmt: skip
     assert other.returncode == 2 and "cannot be read" in other.stderr
     assert "signature" in other.stderr or "not signed" in other.stderr
+
+
+ODD = """
+import sys
+from laminar import Flow, Layer
+
+class O(Flow): ...
+
+@O.register
+class A(Layer):
+    def __call__(self) -> None:
+        class Weird(Exception):
+            def __str__(self):
+                raise RuntimeError("no str")
+
+        sys.stdout.buffer.write(b"bytes \\xff\\x1b[31m red\\n")
+        raise Weird()
+"""
+
+
+def test_an_error_that_cannot_describe_itself_and_output_that_is_not_text(
+    tmp_path: Path, write_flow: Callable[[str], Path]
+) -> None:
+    write_flow(ODD)
+    run = subprocess.run([sys.executable, "-m", "laminar", "run", "flow.py", "--execution", "o"],
+                         cwd=tmp_path, capture_output=True)  # fmt: skip
+    assert run.stdout == b"bytes \xff\x1b[31m red\n"  # the terminal gets the bytes unchanged
+    assert b"laminar: error: A failed: Weird: <exception str() failed>" in run.stderr
+    listed = laminar("show", "flow.py", cwd=tmp_path).stdout
+    assert "    A failed on attempt 1: A.__call__.<locals>.Weird: <Weird whose description " \
+        "raised RuntimeError>\n" in listed  # fmt: skip
+    logs = laminar("logs", "flow.py", "A", cwd=tmp_path).stdout
+    assert "--- stdout ---\nbytes \ufffd\\x1b[31m red\n" in logs and "\x1b" not in logs
+    attribute = laminar("show", "flow.py", "A.x", cwd=tmp_path, check=False)
+    assert attribute.returncode == 2 and attribute.stderr == (
+        "laminar: error: A failed on attempt 1 (A.__call__.<locals>.Weird: <Weird whose "
+        "description raised RuntimeError>), so A has no attribute x in execution o; its output "
+        "and traceback: laminar logs flow.py A --execution o\n"
+    )

@@ -226,16 +226,24 @@ def _flush(handle: Any) -> None:
 
 
 _SPOOL: _Spool | None = None
+#: The process in which a spool could not be made (no writable temporary directory, no
+#: ``pread``): it runs its tasks without capturing, and does not try again for each task.
+_UNAVAILABLE = 0
 
 
 def _spool() -> _Spool | None:
     """This process's spool, made on first use (a forked worker makes its own)."""
-    global _SPOOL
-    if _SPOOL is None or _SPOOL.pid != os.getpid():
-        try:
-            _SPOOL = _Spool()
-        except OSError:
-            return None
+    global _SPOOL, _UNAVAILABLE
+    pid = os.getpid()
+    if _SPOOL is not None and _SPOOL.pid == pid:
+        return _SPOOL
+    if pid == _UNAVAILABLE or not hasattr(os, "pread"):
+        return None
+    try:
+        _SPOOL = _Spool()
+    except (OSError, ImportError):
+        _UNAVAILABLE = pid
+        return None
     return _SPOOL
 
 

@@ -136,7 +136,7 @@ def read_records(execution: Execution, layer: str, task: str | None = None) -> R
             continue
         try:
             found.extend(_parse(execution, data, path))
-        except (ArtifactError, ValueError, KeyError, TypeError) as error:
+        except (ArtifactError, ValueError, KeyError, TypeError, AttributeError) as error:
             problems.append(f"the attempt record {path} cannot be read: {error}")
     if task is not None:
         found = [r for r in found if r.task == task]

@@ -4,6 +4,9 @@ Read from the commits, plans and attempt records (``laminar.store.attempts``), n
 running process: the same on every target. Nothing here raises for a partial, failed,
 interrupted or damaged execution: what cannot be read becomes a *problem* (what, and why),
 shown next to whatever could be read.
+
+(A little over 300 lines: what is read and the words ``show`` prints about it stay together,
+so a status and its explanation cannot disagree.)
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ This is the only code that calls a user's layer. The local executor calls it in-
 every backend calls it through ``laminar plan`` / ``laminar task``. Either way each task
 reads its inputs lazily from the datastore and commits its outputs with one atomic manifest,
 so re-running a committed task is a no-op and a resubmitted run resumes where it stopped.
+
+(A little over 300 lines: planning, deciding and running an attempt share the Runtime's state;
+recording and capturing each attempt live in ``recording`` and ``capture``.)
 """
 
 from __future__ import annotations

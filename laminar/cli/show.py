@@ -103,6 +103,11 @@ def _show_execution(
     if state.inputs:
         _say(f"  inputs: {_inputs(state.inputs)}")
     status = 0
+    shown = {p for r in reports for p in r.problems}
+    for problem in (p for p in state.problems if p not in shown):  # the inputs, the record
+        message = with_reference(problem, args.flow, args.datastore)
+        print(f"laminar: error: {printable_lines(message)}", file=sys.stderr)
+        status = 2
     for report in reports:
         lines, layer_status = _layer_lines(results, report, args, details=False)
         status = max(status, layer_status)
@@ -115,9 +120,6 @@ def _layer_lines(
 ) -> tuple[list[str], int]:
     """One layer as ``laminar show`` prints it, indented by two; and 2 when it is damaged."""
     name = report.name
-    if report.problems and not report.ended and report.count is None and not report.failures:
-        _problems(report, args)
-        return [f"  {printable(name)} [unreadable]"], 2
     state = summary(report)
     lines = [f"  {printable(name)}" + (f" [{printable(state)}]" if state else "")]
     for attribute, value in _values(results, report):

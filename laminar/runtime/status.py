@@ -61,6 +61,8 @@ class LayerReport:
     problems: list[str] = field(default_factory=list)
     #: Tasks listed as committed whose commit cannot be read (the problems say why).
     unreadable: tuple[int, ...] = ()
+    #: Whether the layer's plan or commit itself cannot be read.
+    damaged: bool = False
     #: The first finished task's manifest: which attributes the layer stored.
     first: Manifest | None = None
 
@@ -93,6 +95,7 @@ def report_layer(execution: Execution, spec: LayerSpec) -> LayerReport:
                     report.reason = f"{manifest.status}: {manifest.reason}"
     except LaminarError as error:
         report.problems.append(str(error))
+        report.damaged = True
     records = read_records(execution, spec.name)
     report.problems.extend(records.problems)
     report.failures = records.last_failures(committed)
@@ -250,6 +253,8 @@ def _last_activity(execution: Execution, reports: list[LayerReport]) -> float | 
 
 def summary(report: LayerReport) -> str:
     """The bracket after a layer's name: how far it got ("" when it simply finished)."""
+    if report.damaged:
+        return "unreadable"
     if report.reason:
         return report.reason
     if not report.foreach:

@@ -394,3 +394,23 @@ def test_an_error_that_cannot_describe_itself_and_output_that_is_not_text(
         "description raised RuntimeError>), so A has no attribute x in execution o; its output "
         "and traceback: laminar logs flow.py A --execution o\n"
     )
+
+
+def test_a_damaged_plan_inputs_and_lease_are_named(
+    tmp_path: Path, write_flow: Callable[[str], Path]
+) -> None:
+    failed_run(tmp_path, write_flow)
+    base = tmp_path / ".laminar" / "F" / "e1"
+    (base / "Transform" / "plan.json").write_text("garbage")
+    (base / "inputs.json").write_text("[1, 2")
+    (base / "lease.json").write_text('{"heartbeat": "abc", "pid": "x"}')
+    shown = laminar("show", "flow.py", "--execution", "e1", cwd=tmp_path, check=False)
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr
+    assert "  Transform [unreadable]\n    Transform[3] failed on attempt 1" in shown.stdout
+    assert "  Join [not run]" in shown.stdout
+    assert "The inputs of execution e1" in shown.stderr and "are damaged" in shown.stderr
+    assert "The plan of ForEach layer Transform" in shown.stderr
+    listed = laminar("show", "flow.py", cwd=tmp_path).stdout
+    assert listed.startswith("e1  failed  started ") and "    unreadable: " in listed
+    logs = laminar("logs", "flow.py", "Transform[3]", cwd=tmp_path)  # the record is intact
+    assert logs.stdout.startswith("==> Transform[3] attempt 1, failed: ValueError: bad value 4")

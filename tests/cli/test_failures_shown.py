@@ -414,3 +414,16 @@ def test_a_damaged_plan_inputs_and_lease_are_named(
     assert listed.startswith("e1  failed  started ") and "    unreadable: " in listed
     logs = laminar("logs", "flow.py", "Transform[3]", cwd=tmp_path)  # the record is intact
     assert logs.stdout.startswith("==> Transform[3] attempt 1, failed: ValueError: bad value 4")
+
+
+def test_a_task_failing_in_a_worker_process_is_recorded(
+    tmp_path: Path, write_flow: Callable[[str], Path]
+) -> None:
+    write_flow(FAILING)
+    run = laminar("run", "flow.py", "--execution", "w", "--workers", "2", cwd=tmp_path,
+                  check=False)  # fmt: skip
+    assert run.returncode == 1 and "Transform[3] failed: ValueError: bad value 4" in run.stderr
+    shown = laminar("show", "flow.py", "--execution", "w", cwd=tmp_path).stdout
+    assert "    Transform[3] failed on attempt 1: ValueError: bad value 4" in shown
+    logs = laminar("logs", "flow.py", "Transform[3]", cwd=tmp_path).stdout
+    assert "--- stdout ---\nhello from 3\n" in logs and "--- traceback ---" in logs

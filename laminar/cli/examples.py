@@ -8,6 +8,7 @@ examples:
   laminar run examples/grid.py --workers 2          ForEach tasks in 2 processes
   laminar run examples/grid.py --execution ID --rerun Process   run Process and after again
   laminar show examples/grid.py Process.foo         read a result of the latest run
+  laminar logs examples/grid.py Process[1]          what task 1 of Process printed
   laminar graph examples/grid.py --format mermaid   the flow's graph
   laminar compile examples/grid.py --target argo --image ghcr.io/acme/flows:1.4 \\
       --datastore s3://bucket/laminar -o grid.yaml
@@ -37,6 +38,15 @@ SHOW = (
     "examples:\n  laminar show flow.py                    list executions\n"
     "  laminar show flow.py --execution ID     layers and attributes of one\n"
     "  laminar show flow.py Process.foo        one attribute of the latest run"
+)
+
+LOGS = (
+    "examples:\n  laminar logs examples/grid.py Process[3]     task 3 of the latest run\n"
+    "  laminar logs examples/grid.py Process --execution nightly-1   every task of one run\n"
+    "  laminar logs examples/grid.py Process[3] --attempt 1   one attempt of a retried task\n\n"
+    "Kept in the datastore for every attempt that printed something or raised, whatever ran\n"
+    "it (laminar run, Argo, Airflow, GitHub Actions): up to 1 MiB of stdout and of stderr\n"
+    "each, with a note where the middle of longer output was cut."
 )
 
 PLAN = (

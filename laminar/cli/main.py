@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     from laminar.cli import examples
+    from laminar.cli.logs import add_logs_arguments
     from laminar.cli.parser import Parser
     from laminar.runtime.options import add_run_options, positive, whole
 
@@ -92,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("target", nargs="?", metavar="LAYER[.ATTR]", help="what to show")
     show.add_argument("--execution", metavar="ID", help="execution id (default: the latest)")
     datastore(show)
+
+    logs = command("logs", "Show what a task printed and its error.", examples.LOGS)
+    add_logs_arguments(logs)
+    datastore(logs)
 
     shim_help = "(runtime shim, used by generated workflows)"
     plan = command(
@@ -248,6 +253,13 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
 
         assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
         return show_command(flow, args)
+    if args.command == "logs":
+        import argparse
+
+        from laminar.cli.logs import logs_command
+
+        assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
+        return logs_command(flow, args)
     from laminar.runtime import shim
 
     if args.command == "plan":

@@ -91,12 +91,18 @@ def load_module(path: str) -> ModuleType:
     token = LOADING.set(True)
     try:
         spec.loader.exec_module(module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:
         del sys.modules[module_name]
         from laminar.tracebacks import user_frames
 
-        text = user_frames(error)
-        raise FlowLoadError(f"Importing {path} failed:\n{text.rstrip()}") from error
+        text = user_frames(error).rstrip()
+        if isinstance(error, SystemExit):  # exit 0 would pass for success, having done nothing
+            raise FlowLoadError(
+                f"Importing {path} called sys.exit({error.code!r}), so laminar cannot read its "
+                f"flow:\n{text}\nA flow file must not exit when imported: move that call "
+                'under if __name__ == "__main__":.'
+            ) from None
+        raise FlowLoadError(f"Importing {path} failed:\n{text}") from error
     finally:
         LOADING.reset(token)
     # Values of classes defined in the flow file are pickled by value, so a task on another

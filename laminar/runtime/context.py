@@ -55,7 +55,11 @@ def user_code(layer: str, index: int | None) -> Iterator[None]:
 
 def failed(layer: str, index: int | None, error: BaseException) -> TaskFailed:
     """``TaskFailed`` for the user's ``error`` raised in task ``index`` of ``layer``."""
-    return TaskFailed(layer, index, f"{type(error).__name__}: {error}", user_traceback(error))
+    try:
+        text = str(error)
+    except Exception:  # its __str__ raises: name it, as Python's own traceback does
+        text = "<exception str() failed>"
+    return TaskFailed(layer, index, f"{type(error).__name__}: {text}", user_traceback(error))
 
 
 def user_traceback(error: BaseException) -> str:

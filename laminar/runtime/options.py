@@ -63,7 +63,14 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
                     text = handle.read()
             except OSError as error:
                 raise ConfigurationError(
-                    f"-p {name}=@{path}: cannot read {path}: {error}."
+                    f"-p {name}=@{path}: cannot read {path}: {error.strerror or error}."
+                ) from None
+            except UnicodeDecodeError as error:
+                byte = error.object[error.start]
+                raise ConfigurationError(
+                    f"-p {name}=@{path}: {path} is not UTF-8 text (byte 0x{byte:02x} at offset "
+                    f"{error.start}); inputs are text or JSON: save the file as UTF-8, "
+                    "or pass binary data base64-encoded."
                 ) from None
             if path.endswith(".json"):
                 try:

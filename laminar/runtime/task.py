@@ -4,6 +4,9 @@ This is the only code that calls a user's layer. The local executor calls it in-
 every backend calls it through ``laminar plan`` / ``laminar task``. Either way each task
 reads its inputs lazily from the datastore and commits its outputs with one atomic manifest,
 so re-running a committed task is a no-op and a resubmitted run resumes where it stopped.
+
+(A little over 300 lines: planning, deciding and running an attempt share the Runtime's state;
+recording and capturing each attempt live in ``recording`` and ``capture``.)
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from laminar.errors import ArtifactError, ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
+from laminar.runtime.capture import capturing
 from laminar.runtime.context import (
     TaskContext,
     TaskFailed,
@@ -35,6 +39,7 @@ from laminar.runtime.decisions import (
 from laminar.runtime.fanout import plan_fanout
 from laminar.runtime.hooks import around_call, entry_decision
 from laminar.runtime.inputs import start
+from laminar.runtime.recording import Recorder, RecordingGroup
 from laminar.runtime.secrets import declared, only_own_secrets
 from laminar.runtime.views import arguments_of, task_views
 from laminar.settings import Running, running
@@ -63,6 +68,8 @@ class Runtime:
         self.deadline: Deadline | None = None
         #: Every layer's secrets: a task sees only its own layer's.
         self.secrets = declared(ir)
+        #: Each attempt's error and output, kept in the datastore (``laminar logs``).
+        self.recorder = Recorder(execution)
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -95,7 +102,11 @@ class Runtime:
         require_started(self, spec)
         skipped = blocked_by(self, spec, skip_upstreams(spec))
         if not skipped and not spec.is_foreach:
-            skipped = entry_decision(self, spec, None, None)
+            try:
+                skipped = entry_decision(self, spec, None, None)
+            except TaskFailed as failure:
+                self.recorder.failed(layer, MAIN, 1, failure)
+                raise
         if skipped:
             record = PlanRecord(count=0, legs=0, skipped=skipped)
         elif spec.is_foreach:
@@ -155,9 +166,10 @@ class Runtime:
     def committing(self) -> Iterator[TaskGroup]:
         """Commit the tasks run inside in groups; on leaving, even by an error, the tasks that
         succeeded are committed."""
-        group = TaskGroup(self.execution)
+        group = RecordingGroup(self.execution, self.recorder)
         try:
-            yield group
+            with capturing():  # descriptors redirected once for all the tasks inside
+                yield group
         finally:
             group.flush()
 
@@ -183,10 +195,16 @@ class Runtime:
         if not pending and self.execution.is_committed(spec.name, task):
             return False
         self.execution.ensure_created()
-        skipped = decide(self, spec, index, plan)
+        try:
+            skipped = decide(self, spec, index, plan)
+        except TaskFailed as failure:  # an entry hook raised
+            self.recorder.failed(spec.name, task, 1, failure)
+            raise
         if skipped is not None:
             if index is not None and skipped:
                 self._commit(Manifest(spec.name, task, status=SKIPPED, reason=skipped), group)
+                if self.report is not None:  # the task's own log says why nothing ran
+                    self.report(f"{spec.name}[{index}] skipped: {skipped}")
             return False
         policy = spec.settings.retry if retry else None
         attempts = policy.attempts if policy is not None else 1
@@ -229,6 +247,22 @@ class Runtime:
         splits = plan.count if plan is not None and spec.is_foreach else 1
         return Running(self.execution.id, self.ir.name, spec.name, index, splits, attempt)
 
+    def _call(
+        self, spec: LayerSpec, layer: Layer, views: dict[str, Any], info: Running
+    ) -> BaseException | None:
+        """The user's code of one attempt: ``__init__``, hooks and ``__call__``."""
+        cls = type(layer)
+        stops = limit(spec.name, spec.settings.timeout, self.deadline)
+        with (
+            only_own_secrets(spec, self.secrets),
+            user_code(spec.name, info.index),
+            running(info),
+            stopped_after(stops),
+        ):
+            if cls.__init__ is not object.__init__:
+                cls.__init__(layer)
+            return around_call(spec, layer, views, arguments_of(views, spec.arguments))
+
     def _commit(self, manifest: Manifest, group: TaskGroup | None) -> None:
         if group is not None:
             group.add(manifest)
@@ -244,42 +278,15 @@ class Runtime:
         group: TaskGroup | None,
         number: int = 1,
     ) -> None:
-        cls = self.ir.classes[spec.name]
         attempt_dir = self.execution.new_attempt_dir(spec.name, task)
-        views = task_views(self, spec, index, plan)
-        layer = self.instance(spec, index, plan, attempt_dir, number)
-        context = layer.__dict__["_laminar_runtime"]
-        caught: BaseException | None = None
+        recording = self.recorder.attempt(spec.name, task, number, grouped=group is not None)
         try:
-            stops = limit(spec.name, spec.settings.timeout, self.deadline)
-            with (
-                only_own_secrets(spec, self.secrets),
-                user_code(spec.name, index),
-                running(self.task_info(spec, index, plan, number)),
-                stopped_after(stops),
-            ):
-                if cls.__init__ is not object.__init__:
-                    cls.__init__(layer)
-                caught = around_call(spec, layer, views, arguments_of(views, spec.arguments))
-            manifest = Manifest(layer=spec.name, task=task)
-            if caught is not None:
-                reason = f"{type(caught).__name__}: {caught}"[:500]
-                manifest = Manifest(spec.name, task, status=CAUGHT, reason=reason)
-                layer.__dict__.clear()  # what it set before raising is incomplete
-            for name, value in vars(layer).items():
-                if name.startswith("_"):
-                    continue
-                if invalid_utf8(name):
-                    raise ArtifactError(
-                        f"Layer {spec.name} set an attribute named {describe_bytes(name)}, "
-                        "which is not valid UTF-8 and cannot be stored; give it a UTF-8 name."
-                    )
-                if name in context.shards:
-                    manifest.attributes[name] = context.shards[name]
-                else:
-                    manifest.attributes[name] = self.execution.encode(
-                        spec.name, name, value, attempt_dir
-                    )
+            with recording as record:
+                views = task_views(self, spec, index, plan)
+                layer = self.instance(spec, index, plan, attempt_dir, number)
+                info = self.task_info(spec, index, plan, number)
+                caught = record.caught = self._call(spec, layer, views, info)
+                manifest = self._manifest(spec, index, task, layer, caught, attempt_dir)
         except BaseException:
             # Nothing names this attempt's files: free the space now (a full disk stays full
             # otherwise, and the resume would fail the same way).
@@ -291,6 +298,40 @@ class Runtime:
                 commit_skip(self, spec, manifest.reason, status=CAUGHT)
                 return
         self._commit(manifest, group)
+
+    def _manifest(
+        self,
+        spec: LayerSpec,
+        index: int | None,
+        task: str,
+        layer: Layer,
+        caught: BaseException | None,
+        attempt_dir: str,
+    ) -> Manifest:
+        """The commit of an attempt that returned (or whose error was caught): its values."""
+        manifest = Manifest(layer=spec.name, task=task)
+        if caught is not None:
+            reason = f"{type(caught).__name__}: {caught}"[:500]
+            manifest = Manifest(spec.name, task, status=CAUGHT, reason=reason)
+            layer.__dict__.clear()  # what it set before raising is incomplete
+            if index is not None and self.report is not None:  # into the task's own log
+                self.report(f"{spec.name}[{index}]: {reason} (caught)")
+        shards = layer.__dict__.get("_laminar_runtime", None)
+        for name, value in vars(layer).items():
+            if name.startswith("_"):
+                continue
+            if invalid_utf8(name):
+                raise ArtifactError(
+                    f"Layer {spec.name} set an attribute named {describe_bytes(name)}, "
+                    "which is not valid UTF-8 and cannot be stored; give it a UTF-8 name."
+                )
+            if shards is not None and name in shards.shards:
+                manifest.attributes[name] = shards.shards[name]
+            else:
+                manifest.attributes[name] = self.execution.encode(
+                    spec.name, name, value, attempt_dir
+                )
+        return manifest
 
 
 def say(message: str) -> None:

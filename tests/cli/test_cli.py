@@ -50,7 +50,11 @@ def test_show_lists_and_reads_results(tmp_path: Path) -> None:
     assert "No executions of JoinFlow" in laminar("show", flow, cwd=tmp_path).stdout
     laminar("run", flow, "--execution", "first", cwd=tmp_path)
     laminar("run", flow, "--execution", "second", cwd=tmp_path)
-    assert laminar("show", flow, cwd=tmp_path).stdout == "first\nsecond\n"
+    listed = laminar("show", flow, cwd=tmp_path).stdout.splitlines()
+    assert [line.split("  ")[:2] for line in listed] == [
+        ["first", "succeeded"],
+        ["second", "succeeded"],
+    ]
     summary = laminar("show", flow, "--execution", "first", cwd=tmp_path).stdout
     assert "Process [2 tasks]" in summary
     assert "foo = <2 items: [1, 2]>" in summary

@@ -4,6 +4,7 @@ and every bad input a clear error naming the input."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -244,3 +245,9 @@ def test_graph_and_show_name_the_inputs(
     laminar("run", str(path), "-q", "--execution", "r1", "-p", "date=d1", cwd=tmp_path)
     shown = laminar("show", str(path), "--execution", "r1", cwd=tmp_path).stdout
     assert "  inputs: date='d1', mode='fast', sample=100, tags=['a']" in shown
+    listed = laminar("show", str(path), cwd=tmp_path).stdout  # each execution with its inputs
+    assert re.fullmatch(
+        r"r1  succeeded  started \S+ \S+ UTC  took \S+s  "
+        r"inputs: date='d1', mode='fast', sample=100, tags=\['a'\]\n",
+        listed,
+    )

@@ -23,6 +23,9 @@ class JobKind(enum.Enum):
     PLAN = "plan"
     #: One leg of a planned layer, fanned out over its plan's legs (``LAMINAR_LEG``).
     MAPPED = "mapped"
+    #: The flow's exit hooks, once per run whatever happened: ``laminar exit FLOW``. Not in
+    #: ``JobGraph.jobs``: each target starts it its own way (``JobGraph.exit``).
+    EXIT = "exit"
 
 
 class OutputKind(enum.Enum):
@@ -154,6 +157,8 @@ class JobGraph:
     timeout: float | None = None
     #: The flow's docstring (``""``: none); each job's layer has its own (``spec.description``).
     description: str = ""
+    #: The job that runs the flow's ``@hooks.exit`` hooks after every other (``None``: none).
+    exit: Job | None = None
 
     def job(self, job_id: str) -> Job:
         return self._by_id()[job_id]

@@ -39,7 +39,7 @@ from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKi
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
 from laminar.backends.traits import Traits
-from laminar.contract import PLAN, TASK, check_datastore_url, shim_argv
+from laminar.contract import EXIT, PLAN, TASK, check_datastore_url, shim_argv
 from laminar.errors import CompileError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import deciders
@@ -63,6 +63,7 @@ def lower(ir: FlowIR, options: CompileOptions, traits: Traits, target: str) -> J
             jobs.append(shape.plan_job(spec, base))
         jobs.append(shape.mapped_job(spec, base))
     return JobGraph(
+        exit=shape.exit_job(jobs),
         flow=ir.name,
         flow_ref=options.flow_ref,
         datastore=options.datastore,
@@ -221,6 +222,33 @@ class Shape:
         concurrency = foreach.concurrency if foreach is not None else None
         return replace(
             base, kind=JobKind.MAPPED, after=(plan_id,), plan=plan_id, concurrency=concurrency
+        )
+
+    def exit_job(self, jobs: list[Job]) -> Job | None:
+        """The flow's exit hooks (``laminar exit FLOW``), after every job, in the compile
+        options' image: ``None`` when the flow has none."""
+        if not self.ir.exits:
+            return None
+        taken = [*self.traits.reserved, *(job.id for job in jobs)]
+        job_id = assign_ids(["on-exit"], self.traits.name_rule, reserved=taken)["on-exit"]
+        image = self.options.image
+        if image is None and self.traits.needs_image:
+            raise CompileError(
+                f"Flow {self.ir.name} has exit hooks, which run in a pod of their own: pass "
+                "--image IMAGE."
+            )
+        command = self.options.laminar
+        extra = ("--fail-if-run-failed",) if self.traits.exit_reports_run else ()
+        hooks = ", ".join(hook.name for hook in self.ir.exits)
+        spec = LayerSpec(name=f"{self.ir.name} exit hooks ({hooks})", arguments=(), dependencies=())
+        return Job(
+            id=job_id,
+            kind=JobKind.EXIT,
+            spec=spec,
+            after=tuple(job.id for job in jobs),
+            argv=(*command, EXIT, self.options.flow_ref, *extra),
+            image=image,
+            executable=len(command),
         )
 
     # -- command lines ----------------------------------------------------------------------

@@ -33,6 +33,7 @@ from laminar.contract import (
     ENV_EXECUTION,
     ENV_INPUTS,
     ENV_LEG,
+    ENV_RUN_STATUS,
     PlanFormat,
 )
 
@@ -103,6 +104,14 @@ class Rehearsal:
             ended[job.id] = self.job(job, ended)
             note = f" ({ended[job.id].legs} legs)" if job.kind is JobKind.MAPPED else ""
             self.say(f"{job.id}: {ended[job.id].status}{note}")
+        exit_job = self.graph.exit
+        if exit_job is not None:  # whatever happened, told how the run ended
+            failed = any(e.status in (FAILED, NOT_RUN) for e in ended.values())
+            self.base_env[ENV_RUN_STATUS] = "Failed" if failed else "Succeeded"
+            status, _ = self.process(exit_job, None)
+            self.say(f"{exit_job.id}: {status}")
+            if status == FAILED and not self.traits.exit_reports_run:
+                ended[exit_job.id] = Ended(FAILED)  # a hook failed (not the run's verdict)
         return Summary(ended, time.monotonic() - started)
 
     # -- one job ----------------------------------------------------------------------------

@@ -41,6 +41,9 @@ class Traits:
     skipped_status: int = 0
     #: True when every job must name a container image.
     needs_image: bool = False
+    #: True when the exit job is what tells the orchestrator the run failed (Airflow: it is
+    #: the DAG's only leaf): ``laminar exit --fail-if-run-failed``.
+    exit_reports_run: bool = False
     #: At most this many legs per fan-out (``None``: one leg per task, or the cap the
     #: orchestrator hands over when the job runs, ``$LAMINAR_MAX_LEGS``).
     max_legs: int | None = None

@@ -49,14 +49,18 @@ ENV_MAX_LEGS = "LAMINAR_MAX_LEGS"
 #: python operator: a temporary file whose content becomes the XCom). Commands name it as
 #: ``$LAMINAR_OUTPUT`` (see ``output_file``).
 ENV_OUTPUT = "LAMINAR_OUTPUT"
+#: The run's outcome as the orchestrator sees it (``Succeeded``, ``Failed``, ...), handed to
+#: the exit job that runs a flow's ``@hooks.exit`` hooks.
+ENV_RUN_STATUS = "LAMINAR_RUN_STATUS"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them (the
 #: signing key is a secret: it never goes into a generated file).
 RESERVED_ENV = (
     ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS, ENV_SIGNING_KEY, ENV_MAX_LEGS, ENV_OUTPUT,
+    ENV_RUN_STATUS,
 )  # fmt: skip
 
-#: The shim's commands.
-PLAN, TASK, SYNC = "plan", "task", "sync"
+#: The shim's commands (``exit``: run a flow's exit hooks, once per run).
+PLAN, TASK, SYNC, EXIT = "plan", "task", "sync", "exit"
 #: ``laminar sync``'s actions: record a local datastore's files, then copy out the ones a job
 #: added or changed since (for orchestrators that carry data as artifacts: GitHub Actions).
 SYNC_SNAPSHOT, SYNC_CHANGED = "snapshot", "changed"

@@ -103,6 +103,8 @@ class AirflowDialect(Dialect):
         output_path=file_named_by(ENV_OUTPUT),
         # The shim decides skips in each task and says so by its exit status.
         native_skips=False,
+        # The exit task (trigger rule all_done) is the DAG's only leaf: it fails the run.
+        exit_reports_run=True,
         skipped_status=SKIPPED_STATUS,
         # The cap on legs is [core] max_map_length, handed over when the task runs
         # ($LAMINAR_MAX_LEGS): no --max-legs in the commands.
@@ -175,6 +177,8 @@ class AirflowDialect(Dialect):
     def render(self, graph: JobGraph) -> str:
         self.variables = _variables(graph)
         tasks = [self.translate(graph, job) for job in graph.jobs]
+        if graph.exit is not None:  # after every task, whatever happened (all_done)
+            tasks.append(self.task(graph.exit, upstream=tuple(j.id for j in graph.jobs)))
         if self.kubernetes and not graph.datastore:
             raise CompileError(
                 "Kubernetes pods need a datastore they can all reach: pass --datastore, such "
@@ -221,7 +225,8 @@ def _variables(graph: JobGraph) -> dict[str, str]:
     keyword, a builtin or a name the file itself defines."""
     rule = NameRule(allowed="A-Za-z0-9_", max_length=60, separator="_", first="[A-Za-z]")
     reserved = (*_NAMES_IN_FILE, *PYTHON_RESERVED)
-    return assign_ids([job.id for job in graph.jobs], rule, reserved=reserved)
+    ids = [job.id for job in (*graph.jobs, *([graph.exit] if graph.exit else []))]
+    return assign_ids(ids, rule, reserved=reserved)
 
 
 #: Names the generated files define or import; no task variable may shadow them.

@@ -41,6 +41,7 @@ from laminar.contract import (
     ENV_EXECUTION,
     ENV_INPUT_PREFIX,
     ENV_LEG,
+    ENV_RUN_STATUS,
     ENV_SIGNING_KEY,
     PlanFormat,
 )
@@ -291,6 +292,9 @@ class ArgoDialect(Dialect):
             task, *made = self.translate(graph, job)
             tasks.append(task)
             templates += made
+        if graph.exit is not None:  # onExit: the flow's exit hooks, told how the run ended
+            status = argo.EnvVar(ENV_RUN_STATUS, Expression("{{workflow.status}}"))
+            templates.append(self.template(graph, graph.exit, extra_env=(status,)))
         settings = self.settings
         claim = settings.volume_claim
         labels = settings.labels()
@@ -302,6 +306,7 @@ class ArgoDialect(Dialect):
             else argo.WorkflowMetadata(labels),
             service_account_name=settings.service_account,
             active_deadline_seconds=whole_seconds(graph.timeout),
+            on_exit=graph.exit.id if graph.exit is not None else None,
             parallelism=settings.parallelism,
             volumes=()
             if claim is None

@@ -168,6 +168,8 @@ class WorkflowSpec(Spec):
     service_account_name: str | None = None
     active_deadline_seconds: int | None = None
     parallelism: int | None = None
+    #: The template run once the workflow ends, whatever happened (exit hooks).
+    on_exit: str | None = None
     volumes: tuple[Volume, ...] = ()
     templates: tuple[Template, ...] = ()
 

@@ -57,6 +57,7 @@ from laminar.contract import (
     ENV_EXECUTION,
     ENV_INPUTS,
     ENV_LEG,
+    ENV_RUN_STATUS,
     ENV_SIGNING_KEY,
     SYNC_CHANGED,
     SYNC_SNAPSHOT,
@@ -135,6 +136,12 @@ class GitHubDialect(Dialect):
         )
         condition = gh.has_legs(job.plan, job.gates)
         return job.id, replace(built, if_=condition, strategy=strategy)
+
+    def exit_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
+        """The flow's exit hooks: a last job that needs every other and runs whatever
+        happened (``if: always()``), told how the run ended by the needs' results."""
+        built = self.job(graph, job, "Exit hooks", "Run the exit hooks", shell_command(job.argv))
+        return job.id, replace(built, if_=gh.expression("always()"))
 
     def job(self, graph: JobGraph, job: Job, title: str, step: str, command: str) -> gh.Job:
         """The job every kind shares: needs, condition, runner, container and steps.
@@ -262,6 +269,8 @@ class GitHubDialect(Dialect):
             env[ENV_DATASTORE] = LOCAL_DATASTORE
         if job.kind is JobKind.MAPPED:
             env[ENV_LEG] = gh.matrix_leg()
+        if job.kind is JobKind.EXIT:
+            env[ENV_RUN_STATUS] = gh.run_status()
         return env
 
     def downloads(self, graph: JobGraph, job: Job) -> Expression:
@@ -269,7 +278,7 @@ class GitHubDialect(Dialect):
         point at its inputs' files) and its own from earlier attempts (so a re-run resumes)."""
         if self._inputs is None or self._inputs[0] is not graph:
             self._inputs = (graph, download_ids(graph))  # once per graph, not per job
-        return gh.artifacts(self._inputs[1][job.id])
+        return gh.artifacts(self._inputs[1].get(job.id))  # the exit job: every artifact
 
     # -- the workflow -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:
@@ -301,7 +310,10 @@ class GitHubDialect(Dialect):
             permissions=gh.Permissions(actions="read" if artifacts else None),
             defaults=gh.Defaults(gh.RunDefaults("bash")),
             env=env,
-            jobs=dict(self.translate(graph, job) for job in graph.jobs),
+            jobs=dict(
+                [self.translate(graph, job) for job in graph.jobs]
+                + ([self.exit_job(graph, graph.exit)] if graph.exit is not None else [])
+            ),
         )
         # The flow's docstring heads the file: a workflow has no description field.
         comments = graph.header

@@ -186,6 +186,14 @@ def artifacts(ids: list[tuple[str, bool]] | None) -> Expression:
     return Expression(f"laminar.{body}.*")
 
 
+def run_status() -> Expression:
+    """How the run ended, from every job's result (the exit job needs them all)."""
+    return expression(
+        "contains(needs.*.result, 'failure') && 'Failed' || "
+        "(contains(needs.*.result, 'cancelled') && 'Cancelled' || 'Succeeded')"
+    )
+
+
 def step_succeeded(step: str) -> Expression:
     """For the steps after the shim: run even when it failed, once the snapshot exists."""
     return expression(f"always() && steps.{_id(step)}.outcome == 'success'")

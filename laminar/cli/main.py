@@ -10,6 +10,7 @@ from laminar import __version__
 from laminar.cli.checks import check_arguments, option_value
 from laminar.cli.shim_args import parse_shim_arguments
 from laminar.contract import (
+    EXIT,
     SKIPPED_STATUS,
     SYNC,
     SYNC_CHANGED,
@@ -149,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write whether the layer finished (true/false; github: finished= line) there",
     )
+    exit_ = command(
+        EXIT, f"Run the flow's exit hooks once for an execution that ended {shim_help}."
+    )
+    exit_.add_argument("--execution", metavar="ID", help="default: $LAMINAR_EXECUTION")
+    exit_.add_argument(
+        "--fail-if-run-failed",
+        action="store_true",
+        help="exit with status 1 when the run failed (after running the hooks)",
+    )
+    datastore(exit_)
     add_sync(commands, shim_help)
     return parser
 
@@ -262,6 +273,13 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
         return logs_command(flow, args)
     from laminar.runtime import shim
 
+    if args.command == EXIT:
+        return shim.exit_hooks(
+            flow.ir(),
+            execution=args.execution,
+            datastore=args.datastore,
+            fail_if_run_failed=args.fail_if_run_failed,
+        )
     if args.command == "plan":
         return shim.plan(
             flow.ir(),

@@ -7,6 +7,8 @@
   an entry hook of their own, which then decides.
 * ``@hooks.execution``: runs around ``__call__`` in each task: a generator's code before
   ``yield`` runs before, after it runs after; a plain function runs before.
+* ``@hooks.exit`` (on the flow only): runs once per run, after every layer has ended or the
+  run has failed, with the run's ``Execution`` (``succeeded``, ``failures``, results).
 
 Like ``__call__``, a hook may take upstream layers as annotated arguments; they become
 dependencies of the layer. Several hooks of one kind run in definition order, the flow's
@@ -23,9 +25,10 @@ F = TypeVar("F")
 
 ENTRY = "entry"
 EXECUTION = "execution"
+EXIT = "exit"
 RETRY = "retry"
 SUBMISSION = "submission"
-KINDS = (ENTRY, EXECUTION, RETRY, SUBMISSION)
+KINDS = (ENTRY, EXECUTION, EXIT, RETRY, SUBMISSION)
 
 #: The attribute a decorator sets on the function.
 MARK = "__laminar_hook__"
@@ -52,6 +55,12 @@ def entry(function: F) -> F:
 def execution(function: F) -> F:
     """Mark an execution hook: a generator around ``__call__`` (or a function run before)."""
     return _mark(function, EXECUTION)
+
+
+def exit(function: F) -> F:
+    """Mark a flow's exit hook: ``def notify(self, execution)``, run once per run after every
+    layer has ended or the run has failed; ``execution.succeeded``, ``execution.failures``."""
+    return _mark(function, EXIT)
 
 
 def retry(function: F) -> F:

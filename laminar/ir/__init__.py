@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from laminar.configurations.settings import FlowSettings, LayerSettings
 from laminar.errors import ConfigurationError, FlowDefinitionError, LaminarWarning
 from laminar.ir.arguments import call_arguments
-from laminar.ir.hooks import HookSpec, layer_hooks
+from laminar.ir.hooks import HookSpec, exit_hooks, layer_hooks
 from laminar.ir.order import find_cycle, successors_of, topological_order
 from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
@@ -99,6 +99,8 @@ class FlowIR:
         inputs: tuple[InputSpec, ...] = (),
         settings: FlowSettings = FlowSettings(),
         description: str = "",
+        exits: tuple[HookSpec, ...] = (),
+        flow: type | None = None,
     ) -> None:
         self.name = name
         #: Layer name -> spec, in registration order.
@@ -112,6 +114,10 @@ class FlowIR:
         self.settings = settings
         #: The flow class's own docstring (``""``: none).
         self.description = description
+        #: The flow's ``@hooks.exit`` hooks: run once per run, after it ends.
+        self.exits = exits
+        #: The flow class (an exit hook's ``self`` is an instance of it).
+        self.flow = flow
 
     def __repr__(self) -> str:
         return f"FlowIR(name={self.name!r}, order={self.order!r})"
@@ -215,6 +221,8 @@ def build_ir(flow: type[Flow]) -> FlowIR:
         inputs=_inputs(flow),
         settings=flow._flow_settings,
         description=docstring(flow),
+        exits=exit_hooks(flow),
+        flow=flow,
     )
     for spec in ir.specs():
         _check_parameters(ir, spec)

@@ -46,6 +46,13 @@ def layer_hooks(
         for kind, name, function in hook_kinds.hooks_of(owner):
             where = f"{owner.__name__}.{name}"
             _check_kind(kind, where)
+            if kind == hook_kinds.EXIT:
+                if not on_flow:
+                    raise FlowDefinitionError(
+                        f"{where} is a @hooks.exit hook on a layer; an exit hook runs once per "
+                        f"run, so it belongs on the flow: move it to class {flow.__name__}."
+                    )
+                continue  # the flow's, once per run: exit_hooks()
             arguments = tuple(function_arguments(flow, cls, function, name, by_name))
             if on_flow and arguments:
                 raise FlowDefinitionError(
@@ -71,3 +78,30 @@ def _check_kind(kind: str, where: str) -> None:
             "change per run. Set Container(cpu=..., memory=...) on the layer, or use "
             "Retry(attempts=...) for retries, and remove the hook."
         )
+
+
+def exit_hooks(flow: type[Flow]) -> tuple[HookSpec, ...]:
+    """The flow's ``@hooks.exit`` hooks, in definition order: each takes the run's
+    ``Execution`` as its one argument and runs once per run."""
+    found: list[HookSpec] = []
+    for kind, name, function in hook_kinds.hooks_of(flow):
+        if kind != hook_kinds.EXIT:
+            continue
+        where = f"{flow.__name__}.{name}"
+        target = inspect.unwrap(function)
+        if inspect.isgeneratorfunction(target) or inspect.iscoroutinefunction(target):
+            raise FlowDefinitionError(
+                f"Exit hook {where} is a generator or async function; an exit hook is a plain "
+                "function: def notify(self, execution) -> None."
+            )
+        try:
+            parameters = list(inspect.signature(target).parameters)
+        except (TypeError, ValueError):
+            parameters = []
+        if len(parameters) != 2:
+            raise FlowDefinitionError(
+                f"Exit hook {where} takes {', '.join(parameters) or 'nothing'}; it takes the "
+                "run's Execution: def notify(self, execution) -> None."
+            )
+        found.append(HookSpec(kind, name, (), function, on_flow=True))
+    return tuple(found)

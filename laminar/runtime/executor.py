@@ -79,19 +79,47 @@ def execute(
         if invalidated:
             execution.invalidate(invalidated)
             progress.say(f"re-running {', '.join(invalidated)}: their commits were deleted")
-        for position, spec in enumerate(ir.specs(), start=1):
-            started = time.monotonic()
-            label = f"[{position}/{len(ir.order)}] {printable(spec.name)}"
-            with in_layer(spec.name):
-                if spec.is_foreach:
-                    plan = runtime.plan(spec.name)
-                    ran = _run_tasks(runtime, spec, plan, workers, progress, started)
-                    detail = _foreach_detail(execution, spec, plan, ran)
-                else:
-                    ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
-                    detail = _layer_detail(execution, spec.name, ran)
-            progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
+        try:
+            _run_layers(ir, runtime, execution, workers, progress)
+        except Exception:
+            _exit_hooks(ir, execution, progress)  # after a failure too; the failure stands
+            raise
+        _exit_hooks(ir, execution, progress)
     return execution
+
+
+def _exit_hooks(ir: FlowIR, execution: Execution, progress: Progress) -> None:
+    """The flow's ``@hooks.exit`` hooks, once, with the run's ``Execution``."""
+    if not ir.exits or ir.flow is None:
+        return
+    from laminar.runtime.exits import run_exit_hooks
+    from laminar.runtime.handle import Execution as Handle
+
+    handle = Handle(ir.flow, execution.id, execution.store.url)
+    say = progress.say if not progress.quiet else _stderr
+    if not run_exit_hooks(ir, ir.flow, execution, handle, say):
+        say("the run's own result stands; fix the exit hook and resume to run it again")
+
+
+def _stderr(message: str) -> None:
+    print(f"laminar: {message}", file=sys.stderr, flush=True)
+
+
+def _run_layers(
+    ir: FlowIR, runtime: Runtime, execution: Execution, workers: int, progress: Progress
+) -> None:
+    for position, spec in enumerate(ir.specs(), start=1):
+        started = time.monotonic()
+        label = f"[{position}/{len(ir.order)}] {printable(spec.name)}"
+        with in_layer(spec.name):
+            if spec.is_foreach:
+                plan = runtime.plan(spec.name)
+                ran = _run_tasks(runtime, spec, plan, workers, progress, started)
+                detail = _foreach_detail(execution, spec, plan, ran)
+            else:
+                ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
+                detail = _layer_detail(execution, spec.name, ran)
+        progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
 
 
 def _layer_detail(execution: Execution, layer: str, ran: int) -> str:

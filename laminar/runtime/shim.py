@@ -156,6 +156,31 @@ def task(
     return skipped_status if skipped else 0
 
 
+def exit_hooks(
+    ir: FlowIR,
+    *,
+    execution: str | None,
+    datastore: str | None,
+    fail_if_run_failed: bool = False,
+) -> int:
+    """``laminar exit``: the flow's exit hooks, once, for an execution that ended; 1 when a
+    hook raised (reported), or with ``fail_if_run_failed`` when the run failed."""
+    from laminar.runtime.exits import run_exit_hooks
+    from laminar.runtime.handle import Execution as Handle
+
+    runtime = open_runtime(ir, "exit", execution, datastore)
+    store = runtime.execution
+    if ir.flow is None or not ir.exits:
+        return 0
+    handle = Handle(ir.flow, store.id, store.store.url)
+    ran = run_exit_hooks(ir, ir.flow, store, handle, say)
+    if fail_if_run_failed and not getattr(handle, "succeeded", True):
+        failures = getattr(handle, "failures", [])
+        say(f"the run failed: {'; '.join(f.error for f in failures[:3])}")
+        return 1
+    return 0 if ran else 1
+
+
 def _report(failure: TaskFailed) -> None:
     print(printable_lines(failure.user_traceback), file=sys.stderr, end="")
     print(f"laminar: error: {printable_lines(str(failure))}", file=sys.stderr)

@@ -111,9 +111,15 @@ def _check_spec(kind: str, spec: dict[str, Any], errors: list[str]) -> None:
         global_scope.add("workflow.scheduledTime")
     for i, param in enumerate(arguments):
         _check_strings(param, f"spec.arguments.parameters[{i}]", global_scope, errors)
+    on_exit = spec.get("onExit")
+    if on_exit is not None and on_exit not in templates:
+        errors.append(f"spec.onExit: no template named {on_exit!r}")
     for i, template in enumerate(spec.get("templates", [])):
         where = f"spec.templates[{i}]({template.get('name')})"
-        _check_template(template, templates, global_scope, where, errors)
+        scope = global_scope
+        if template.get("name") == on_exit:  # only an exit handler sees how the run ended
+            scope = global_scope | {"workflow.status", "workflow.failures"}
+        _check_template(template, templates, scope, where, errors)
 
 
 def _check_param_names(params: list[dict[str, Any]], where: str, errors: list[str]) -> None:

@@ -25,7 +25,7 @@ Enforced: a template's activeDeadlineSeconds (the pod is killed, as Argo does).
 Ignored: images, resources, the workflow's activeDeadlineSeconds, timeouts, pod metadata,
 scheduling.
 Anything else that changes execution (script/resource/steps/suspend templates,
-exit handlers, hooks, templateRef, memoize, sidecars...) raises NotImplementedError.
+lifecycle hooks, templateRef, memoize, sidecars...) raises NotImplementedError.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from .pods import Attempt, PodSettings
 from .retry import RetryPolicy
 
 _UNSUPPORTED_TEMPLATE = ("memoize", "daemon", "sidecars", "initContainers", "hooks", "failFast")
-_UNSUPPORTED_SPEC = ("onExit", "hooks", "templateDefaults", "workflowTemplateRef", "retryStrategy")
+_UNSUPPORTED_SPEC = ("hooks", "templateDefaults", "workflowTemplateRef", "retryStrategy")
 
 
 class ArgoHarness:
@@ -114,7 +114,16 @@ class ArgoHarness:
         scope = self._global_scope(resource, spec, name, uid, parameters or {})
         run = Run(self, spec, scope, name)
         node = run.template(spec["entrypoint"], {}, name, task=name)
-        return WorkflowRun(name, uid, node.phase, node.message, {c.task: c for c in node.children})
+        nodes = {c.task: c for c in node.children}
+        if "onExit" in spec:
+            # As Argo: the exit handler runs once the workflow ends, whatever happened, with
+            # {{workflow.status}}; a failing handler fails the workflow.
+            run.scope["workflow.status"] = "Succeeded" if node.phase == SUCCEEDED else "Failed"
+            handler = run.template(spec["onExit"], {}, f"{name}.onExit", task="onExit")
+            nodes["onExit"] = handler
+            if handler.phase != SUCCEEDED and node.phase == SUCCEEDED:
+                node.phase, node.message = handler.phase, "the exit handler failed"
+        return WorkflowRun(name, uid, node.phase, node.message, nodes)
 
     def _global_scope(
         self,

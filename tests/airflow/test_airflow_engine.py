@@ -75,6 +75,11 @@ def cases() -> list[Case]:
         # Timeouts: execution_timeout per try, dagrun_timeout for the run.
         Case("guarded", "tests/flows/guarded.py"),
         Case("hangs", "tests/airflow/flows/hangs.py", expect="failed", compare=False),
+        # Exit hooks: a final task on any outcome; it fails the run when the run failed.
+        Case("alerting", "tests/flows/exits.py:Alerting"),
+        Case(
+            "alerting_fails", "tests/flows/exits.py:AlertingFails", expect="failed", compare=False
+        ),
         # A layer's secret from an Airflow Variable (AIRFLOW_VAR_<NAME>), its queue set.
         Case("placed", "tests/flows/placed.py", env={"WAREHOUSE_TOKEN": SECRET_VALUE}),
         Case("inputs", "tests/flows/inputs.py", conf=INPUTS_CONF),
@@ -254,6 +259,25 @@ def test_a_layers_secret_comes_from_a_variable_and_is_stored_nowhere(
     for path in files:
         if path.is_file():
             assert SECRET_VALUE.encode() not in path.read_bytes(), path
+
+
+def test_exit_hooks_run_once_after_success_and_after_failure(airflow: dict[str, Any]) -> None:
+    ok, bad = airflow["runs"]["alerting"], airflow["runs"]["alerting_fails"]
+    told = {
+        dag: [json.loads(line) for line in (airflow["markers"] / f"exit-{run['run_id']}")
+              .read_text().splitlines()]
+        for dag, run in (("alerting", ok), ("alerting_fails", bad))
+    }  # fmt: skip
+    assert told["alerting"] == [{"succeeded": True, "failures": []}]
+    assert told["alerting_fails"] == [
+        {"succeeded": False, "failures": [["Breaks", 1, "ValueError: item 2 is broken", 1]]}
+    ]
+    states = {t["task_id"]: t["state"] for t in bad["tasks"] if t["task_id"] != "Breaks"}
+    assert states == {
+        "Start": "success", "Breaks-plan": "success", "After": "upstream_failed",
+        "on-exit": "failed",  # the DAG's only leaf: it leaves the run failed
+    }  # fmt: skip
+    assert {t["task_id"]: t["state"] for t in ok["tasks"]}["on-exit"] == "success"
 
 
 def test_airflow_retries_a_failed_task(airflow: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import sys
@@ -523,3 +524,25 @@ def test_a_layers_secret_comes_from_the_env_secret_only_for_its_pods(
     assert snapshot["Train"]["sees_token"] is False
     assert len(snapshot["Pull"]["token_digest"]) == 12
     assert all(value not in node.stdout + node.stderr for node in run.walk())
+
+
+@pytest.mark.parametrize(("flow", "phase"), [("Alerting", SUCCEEDED), ("AlertingFails", FAILED)])
+def test_exit_hooks_run_once_in_the_exit_handler(
+    flow: str, phase: str, s3_bucket: S3Bucket, tmp_path: Path
+) -> None:
+    """onExit runs laminar exit once the workflow ends, whatever happened, told
+    {{workflow.status}}; the hook is told the failed task."""
+    reference = f"tests/flows/exits.py:{flow}"
+    manifest = compile_argo(reference, ROOT, s3_bucket)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    cluster = harness(tmp_path / "run", s3_bucket, ROOT, env={"LAMINAR_TEST_MARKERS": str(markers)})
+    run = cluster.run(manifest, name=f"{flow.lower()}-e2e")
+    assert run.phase == phase, run.describe()
+    assert run["onExit"].phase == SUCCEEDED
+    lines = (markers / f"exit-{flow.lower()}-e2e").read_text().splitlines()
+    assert len(lines) == 1
+    told = json.loads(lines[0])
+    assert told["succeeded"] is (phase == SUCCEEDED)
+    if phase == FAILED:
+        assert told["failures"] == [["Breaks", 1, "ValueError: item 2 is broken", 1]]

@@ -72,6 +72,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("inputs", "hostile", "guarded", "placed"):
         shutil.copy(SHARED_FLOWS / f"{name}.py", root / f"{name}.py")
         compile_workflow(root, f"{name}.py", f"{name}.yml", *_common(), "--name", name)
+    shutil.copy(SHARED_FLOWS / "exits.py", root / "exits.py")
+    for flow in ("Alerting", "AlertingFails"):
+        compile_workflow(root, f"exits.py:{flow}", f"{flow}.yml", *_common(), "--name", flow)
     shutil.copy(FLOWS / "escaping.py", root / ODD_FILE)
     compile_workflow(
         root,
@@ -221,3 +224,12 @@ def test_a_layers_secret_reaches_its_job_only_and_is_stored_nowhere(
     for path in act_run.artifacts.rglob("*"):
         if path.is_file():
             assert SECRET_VALUE.encode() not in path.read_bytes(), path
+
+
+def test_exit_hooks_run_in_a_last_job_whatever_happened(act_run: ActRun) -> None:
+    """The exit job (if: always()) runs laminar exit once per workflow, told how it ended."""
+    log = act_run.text()
+    ok = [line for line in log.splitlines() if 'exit hook: {"succeeded": true' in line]
+    bad = [line for line in log.splitlines() if 'exit hook: {"succeeded": false' in line]
+    assert len(ok) == 1 and len(bad) == 1
+    assert '["Breaks", 1, "ValueError: item 2 is broken", 1]' in bad[0]

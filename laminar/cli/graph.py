@@ -32,6 +32,9 @@ def _label(spec: LayerSpec) -> str:
         notes.append("catch " + ", ".join(catch.names()))
     if spec.settings.timeout is not None:
         notes.append(f"timeout {spec.settings.timeout:g}s")
+    foreach = spec.settings.foreach
+    if foreach is not None and foreach.concurrency is not None:
+        notes.append(f"at most {foreach.concurrency} at once")
     return f"{spec.name} ({'; '.join(notes)})" if notes else spec.name
 
 
@@ -153,7 +156,9 @@ def to_json(ir: FlowIR) -> str:
 
 def to_text(ir: FlowIR) -> str:
     timeout = ir.settings.timeout
-    lines = [printable(ir.name) + (f" (timeout {timeout:g}s)" if timeout is not None else "")]
+    notes = [f"timeout {timeout:g}s"] if timeout is not None else []
+    notes += [f"exit hook {hook.name}()" for hook in ir.exits]
+    lines = [printable(ir.name) + (f" ({'; '.join(notes)})" if notes else "")]
     parameters = _parameters(ir)
     if parameters is not None:
         lines.append(f"  {printable(parameters)}")

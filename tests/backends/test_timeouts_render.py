@@ -95,7 +95,7 @@ def test_compile_prints_the_warning_and_strict_refuses_it(tmp_path: Path) -> Non
 def test_graph_shows_the_limits(tmp_path: Path) -> None:
     text = laminar("graph", str(FLOW), cwd=tmp_path).stdout
     assert text.splitlines()[0] == "Guarded (timeout 3600s)"
-    assert "Fetch (foreach Source.items; timeout 600s)" in text
+    assert "Fetch (foreach Source.items; timeout 600s; at most 2 at once)" in text
 
 
 def test_argo_caps_a_fan_out_in_a_dag_template_of_its_own() -> None:

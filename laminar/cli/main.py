@@ -262,7 +262,7 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
         execution=args.execution,
         datastore=args.datastore,
         leg=args.leg,
-        retry=args.retry,
+        owns_attempts=args.retry,
         then_plan=list(zip(args.then_plan, args.plan_output, strict=True)),
         max_legs=args.max_legs,
         fmt=PlanFormat(args.format),

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from laminar.store.accessor import Accessor
 
 
+#: Names laminar itself answers on a downstream view (``upstream.state.finished``): a layer
+#: may not store an attribute of that name.
+RESERVED_OUTPUTS = frozenset({"state"})
+
+
 class LayerRuntime(Protocol):
     """What a running layer needs from the shim; implemented in ``laminar.runtime.task``."""
 

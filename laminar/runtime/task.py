@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from laminar.errors import ArtifactError, ExecutionError
+from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
@@ -26,15 +26,19 @@ from laminar.runtime.context import (
     user_code,
 )
 from laminar.runtime.decisions import (
+    RUNS,
+    Skip,
+    Verdict,
     blocked_by,
+    blocked_task,
     commit_skip,
-    decide,
     require_started,
     skip_upstreams,
 )
 from laminar.runtime.fanout import plan_fanout
-from laminar.runtime.hooks import around_call, entry_decision
+from laminar.runtime.hooks import around_call, entry_verdict
 from laminar.runtime.inputs import start
+from laminar.runtime.outputs import outputs
 from laminar.runtime.views import arguments_of, task_views
 from laminar.settings import Running, running
 from laminar.store.execution import (
@@ -46,18 +50,21 @@ from laminar.store.execution import (
     PlanRecord,
     TaskGroup,
 )
-from laminar.text import describe_bytes, invalid_utf8, printable_lines, shell_word
+from laminar.text import printable_lines, shell_word
 
 
 class Runtime:
     """Plans and runs the layers of one flow for one execution in one datastore."""
 
-    def __init__(self, ir: FlowIR, execution: Execution) -> None:
+    def __init__(self, ir: FlowIR, execution: Execution, *, first_attempt: int = 1) -> None:
         self.ir = ir
         self.execution = execution
         self._inputs: dict[str, Any] | None = None
         #: Where decisions (a layer skipped, an error caught) are told; the shim prints them.
         self.report: Callable[[str], None] | None = None
+        #: ``self.attempt`` of a task's first attempt in this process: the orchestrator's try
+        #: number (``LAMINAR_ATTEMPT``) where the orchestrator retries by starting it again.
+        self.first_attempt = first_attempt
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -87,11 +94,12 @@ class Runtime:
         if existing is not None:
             return existing
         self.execution.ensure_created()
-        require_started(self, spec)
-        skipped = blocked_by(self, spec, skip_upstreams(spec))
-        if not skipped and not spec.is_foreach:
-            skipped = entry_decision(self, spec, None, None)
-        if skipped:
+        require_started(self.ir, self.execution, spec)
+        skipped = blocked_by(self.ir, self.execution, spec, skip_upstreams(spec))
+        if skipped is None and not spec.is_foreach:
+            verdict = self.entry_verdict(spec, None, None)
+            skipped = verdict.reason if isinstance(verdict, Skip) else None
+        if skipped is not None:
             record = PlanRecord(count=0, legs=0, skipped=skipped)
         elif spec.is_foreach:
             counted = plan_fanout(self.ir, self.execution, spec)
@@ -100,9 +108,13 @@ class Runtime:
         else:
             record = PlanRecord(count=1, legs=1)  # its entry hooks let it run
         written = self.execution.write_plan(layer, record)  # another writer's plan may stand
-        if written == record and skipped:
-            commit_skip(self, spec, skipped)
+        if written == record and skipped is not None:
+            self.commit_skip(spec, skipped)
         return written
+
+    def commit_skip(self, spec: LayerSpec, reason: str, status: str = SKIPPED) -> None:
+        """Record that layer ``spec`` did not finish (and what is skipped after it)."""
+        commit_skip(self.ir, self.execution, spec, reason, status=status, report=self.report)
 
     def _plannable(self, layer: str) -> LayerSpec:
         spec = self.ir.spec(layer)
@@ -114,15 +126,16 @@ class Runtime:
         return spec
 
     # -- running ---------------------------------------------------------------------------
-    def run_leg(self, layer: str, leg: int | None, *, retry: bool = False) -> bool:
+    def run_leg(self, layer: str, leg: int | None, *, owns_attempts: bool = False) -> bool:
         """Run a whole layer (``leg`` None) or one leg of a ForEach layer; returns whether
-        it was skipped (the layer, or every task of the leg)."""
+        it was skipped (the layer, or every task of the leg). ``owns_attempts``: see
+        ``run_task``."""
         spec = self.ir.spec(layer)
         if not spec.is_foreach:
             if leg not in (None, 0):
                 raise ExecutionError(f"Layer {layer} has no ForEach; it takes no --leg.")
             with in_layer(layer):
-                self.run_task(spec, None, None, retry=retry)
+                self.run_task(spec, None, None, owns_attempts=owns_attempts)
             manifest = self.execution.read_manifest(layer, MAIN)
             return manifest is not None and manifest.status == SKIPPED
         plan = self.execution.read_plan(layer)
@@ -134,7 +147,7 @@ class Runtime:
         pending = self.pending(layer, indices)
         with in_layer(layer), self.committing() as group:
             for i in pending:
-                self.run_task(spec, i, plan, retry=retry, pending=True, group=group)
+                self.run_task(spec, i, plan, owns_attempts=owns_attempts, pending=True, group=group)
         if not self.ir.branches:
             return False  # no task of this flow is ever skipped: no reads to find out
         tasks = [str(i) for i in indices]
@@ -162,13 +175,16 @@ class Runtime:
         index: int | None,
         plan: PlanRecord | None,
         *,
-        retry: bool = False,
+        owns_attempts: bool = False,
         on_retry: Callable[[str], None] | None = None,
         pending: bool = False,
         group: TaskGroup | None = None,
     ) -> bool:
         """Run one task unless already committed; returns whether it ran.
 
+        ``owns_attempts``: this process makes the layer's ``Retry`` attempts itself (the local
+        executor, targets without retries); otherwise the orchestrator retries by running
+        the task again, and this is attempt ``first_attempt``.
         ``pending`` says the caller has just listed the committed tasks and this one is not
         among them, which saves a read per task in a large fan-out. With ``group`` the
         task's manifest joins the group, committed when the group is written (the caller
@@ -178,15 +194,16 @@ class Runtime:
         if not pending and self.execution.is_committed(spec.name, task):
             return False
         self.execution.ensure_created()
-        skipped = decide(self, spec, index, plan)
-        if skipped is not None:
-            if index is not None and skipped:
-                self._commit(Manifest(spec.name, task, status=SKIPPED, reason=skipped), group)
+        verdict = self.decide(spec, index, plan)
+        if isinstance(verdict, Skip):
+            if not verdict.recorded:
+                skip = Manifest(spec.name, task, status=SKIPPED, reason=verdict.reason)
+                self._commit(skip, group)
             return False
-        attempts = spec.retry.attempts if (retry and spec.retry) else 1
+        attempts = spec.retry.attempts if (owns_attempts and spec.retry) else 1
         for attempt in range(1, attempts + 1):
             try:
-                self._attempt(spec, index, task, plan, group, attempt)
+                self._attempt(spec, index, task, plan, group, self.first_attempt + attempt - 1)
                 return True
             except TaskFailed as failure:
                 if attempt == attempts:
@@ -197,6 +214,44 @@ class Runtime:
                 (on_retry or say)(message)
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
+
+    def decide(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> Verdict:
+        """Whether task ``index`` of ``spec`` runs: a layer after one that did not finish is
+        skipped (the skip committed at once); otherwise its entry hooks decide (a layer's in
+        its plan, a ForEach task's here)."""
+        if index is None:
+            if spec.has_entry:  # its plan ran the hooks
+                skipped = self.plan(spec.name).skipped
+                return Skip(skipped, recorded=True) if skipped else RUNS
+            blocked = blocked_by(self.ir, self.execution, spec, spec.dependencies)
+            if blocked is not None:
+                self.commit_skip(spec, blocked)
+                return Skip(blocked, recorded=True)
+            return RUNS
+        assert plan is not None
+        if not self.ir.branches:
+            return RUNS
+        return blocked_task(self.execution, spec, index, plan) or self.entry_verdict(
+            spec, index, plan
+        )
+
+    def entry_verdict(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> Verdict:
+        """Run the entry hooks of task ``index``; a hook that raises fails the task with the
+        user's traceback."""
+        if not spec.has_entry:
+            return RUNS
+        views = self.views(spec, index, plan)
+        layer = self.instance(spec, index, plan, "", self.first_attempt)
+        info = self.task_info(spec, index, plan, self.first_attempt)
+        with user_code(spec.name, index), running(info):
+            return entry_verdict(spec, layer, views)
+
+    def views(
+        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None
+    ) -> dict[str, Layer]:
+        """The upstream views task ``index`` of ``spec`` (and its hooks) receives."""
+        inputs = self.inputs() if spec.reads_inputs else None
+        return task_views(self.ir, self.execution, inputs, spec, index, plan)
 
     def instance(
         self, spec: LayerSpec, index: int | None, plan: PlanRecord | None, attempt: str, number: int
@@ -240,7 +295,7 @@ class Runtime:
     ) -> None:
         cls = self.ir.classes[spec.name]
         attempt_dir = self.execution.new_attempt_dir(spec.name, task)
-        views = task_views(self, spec, index, plan)
+        views = self.views(spec, index, plan)
         layer = self.instance(spec, index, plan, attempt_dir, number)
         context = layer.__dict__["_laminar_runtime"]
         caught: BaseException | None = None
@@ -254,20 +309,8 @@ class Runtime:
                 reason = f"{type(caught).__name__}: {caught}"[:500]
                 manifest = Manifest(spec.name, task, status=CAUGHT, reason=reason)
                 layer.__dict__.clear()  # what it set before raising is incomplete
-            for name, value in vars(layer).items():
-                if name.startswith("_"):
-                    continue
-                if invalid_utf8(name):
-                    raise ArtifactError(
-                        f"Layer {spec.name} set an attribute named {describe_bytes(name)}, "
-                        "which is not valid UTF-8 and cannot be stored; give it a UTF-8 name."
-                    )
-                if name in context.shards:
-                    manifest.attributes[name] = context.shards[name]
-                else:
-                    manifest.attributes[name] = self.execution.encode(
-                        spec.name, name, value, attempt_dir
-                    )
+            stored = outputs(self.execution, spec, layer, context.shards, attempt_dir)
+            manifest.attributes.update(stored)
         except BaseException:
             # Nothing names this attempt's files: free the space now (a full disk stays full
             # otherwise, and the resume would fail the same way).
@@ -276,7 +319,7 @@ class Runtime:
         if caught is not None:
             self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
             if index is None:
-                commit_skip(self, spec, manifest.reason, status=CAUGHT)
+                self.commit_skip(spec, manifest.reason, status=CAUGHT)
                 return
         self._commit(manifest, group)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from laminar.contract import PLAN, SKIPPED_STATUS, TASK, PlanFormat
 
@@ -28,29 +28,16 @@ TEXT, WHOLE, POSITIVE, FORMAT, FLAG, APPEND = (
 )  # fmt: skip
 
 
-class Option:
+class Option(NamedTuple):
     """One option of ``laminar plan`` / ``laminar task``."""
 
-    __slots__ = ("default", "dest", "flag", "help", "kind", "metavar", "required")
-
-    def __init__(
-        self,
-        flag: str,
-        dest: str,
-        kind: str,
-        help: str,
-        *,
-        metavar: str | None = None,
-        default: object = None,
-        required: bool = False,
-    ) -> None:
-        self.flag = flag
-        self.dest = dest
-        self.kind = kind
-        self.help = help
-        self.metavar = metavar
-        self.default = default
-        self.required = required
+    flag: str
+    dest: str
+    kind: str
+    help: str
+    metavar: str | None = None
+    default: object = None
+    required: bool = False
 
 
 DATASTORE_HELP = (

@@ -23,6 +23,24 @@ def call_arguments(
     return function_arguments(flow, cls, cls.__call__, "__call__", by_name)
 
 
+def _check_plain(name: str, method: str, function: Any) -> None:
+    """Refuse ``async def`` (and a generator ``__call__``): laminar calls ``__call__`` and
+    hooks without awaiting or iterating them, so their code would never run."""
+    inner = inspect.unwrap(function)
+    if inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner):
+        raise FlowDefinitionError(
+            f"Layer {name} is an async def: laminar calls {method} without awaiting it, so its "
+            "code would never run. Make it a plain def and run async code inside it with "
+            "asyncio.run(...)."
+        )
+    if method == "__call__" and inspect.isgeneratorfunction(inner):
+        raise FlowDefinitionError(
+            f"Layer {name} is a generator (it yields): laminar calls __call__ without "
+            "iterating it, so its code would never run. Set attributes instead of yielding "
+            "(self.shard(items=...) stores each element separately)."
+        )
+
+
 def function_arguments(
     flow: type[Flow],
     cls: type[Layer],
@@ -33,6 +51,7 @@ def function_arguments(
     """The dependencies of ``cls``'s method ``method`` (``__call__`` or a hook), declared
     as annotated arguments after ``self``."""
     name = f"{cls.__name__}.{method}"
+    _check_plain(name, method, function)
     signature = inspect.signature(function)
     hints = _resolve_hints(function, by_name)
     for index, (arg, param) in enumerate(signature.parameters.items()):

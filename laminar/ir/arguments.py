@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 def call_arguments(
     flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
 ) -> Iterator[tuple[str, str]]:
-    """``__call__``'s dependencies."""
+    """``__call__``'s dependencies (``__init__`` is checked too: the runtime calls it)."""
+    if cls.__init__ is not Layer.__init__:
+        _check_plain(f"{cls.__name__}.__init__", "__init__", cls.__init__)
     return function_arguments(flow, cls, cls.__call__, "__call__", by_name)
 
 
@@ -33,9 +35,9 @@ def _check_plain(name: str, method: str, function: Any) -> None:
             "code would never run. Make it a plain def and run async code inside it with "
             "asyncio.run(...)."
         )
-    if method == "__call__" and inspect.isgeneratorfunction(inner):
+    if method in ("__call__", "__init__") and inspect.isgeneratorfunction(inner):
         raise FlowDefinitionError(
-            f"Layer {name} is a generator (it yields): laminar calls __call__ without "
+            f"Layer {name} is a generator (it yields): laminar calls {method} without "
             "iterating it, so its code would never run. Set attributes instead of yielding "
             "(self.shard(items=...) stores each element separately)."
         )

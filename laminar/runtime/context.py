@@ -153,14 +153,13 @@ class UpstreamReader:
 
     def stores(self, attribute: str) -> bool:
         """Whether what the upstream stored answers ``attribute`` rather than its class: it
-        stored it, or it stored nothing (it did not finish, or no task of a join did) and
-        ``attribute`` is one of its outputs (reading it then says why it is missing, or
-        gives the empty join: never the class's own value of that name)."""
+        stored it, or the name is one of its outputs (reading it then gives the value, the
+        empty join, or says why it is missing: never the class's own value of that name)."""
         if attribute in RESERVED_OUTPUTS:
             return False
         if self.names is None:
             self.names = self._stored_names()
-        return attribute in self.names or (not self.names and self._output(attribute))
+        return attribute in self.names or self._output(attribute)
 
     def _stored_names(self) -> frozenset[str]:
         name = self.upstream.name
@@ -171,19 +170,17 @@ class UpstreamReader:
         return frozenset(manifest.attributes) if ok and manifest is not None else frozenset()
 
     def _output(self, attribute: str) -> bool:
+        """Whether the class's own ``attribute`` (``name``, ``index``, a class default) is
+        one the layer sets itself, so that it must not answer for a value not stored."""
         cls = type(self.view)
-        if callable(getattr(cls, attribute, None)):
-            return False  # a method: the class answers
-        if self.upstream.is_foreach and self.task is None:
-            plan = self.execution.read_plan(self.upstream.name)
-            if plan is not None and not plan.skipped and plan.count and not plan.sparse:
-                return False  # every task finished and none stored it
-        elif self.ended().finished:
-            return False  # it finished without storing it
+        if not hasattr(cls, attribute) or callable(getattr(cls, attribute)):
+            return False  # not the class's (read from the store anyway), or a method
         from laminar.model.attributes import assigned_attributes  # read only in this case
 
         assigned = assigned_attributes(cls)
-        return assigned is None or attribute in assigned.names
+        if assigned is not None:
+            return attribute in assigned.names
+        return not self.names  # unknown: only when the upstream stored nothing at all
 
     def read(self, attribute: str) -> Any:
         if attribute.startswith("_"):

@@ -59,9 +59,22 @@ class GeneratorCall(Layer):
         yield
 
 
+class AsyncInit(Layer):
+    async def __init__(self) -> None:  # type: ignore[misc]
+        self.ready = True
+
+
+class GeneratorInit(Layer):
+    def __init__(self) -> Any:  # type: ignore[misc]
+        self.ready = True
+        yield
+
+
 @pytest.mark.parametrize(
     ("layer", "message"),
     [
+        (AsyncInit, r"Layer AsyncInit\.__init__ is an async def: laminar calls __init__"),
+        (GeneratorInit, r"Layer GeneratorInit\.__init__ is a generator"),
         (AsyncEntry, r"Layer AsyncEntry\.ready is an async def: laminar calls ready without"),
         (AsyncExecution, r"Layer AsyncExecution\.around is an async def"),
         (AsyncGeneratorExecution, r"Layer AsyncGeneratorExecution\.around is an async def"),

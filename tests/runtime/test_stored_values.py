@@ -41,6 +41,7 @@ class Report(Layer):
     def __call__(self, read: Read) -> None:
         # Every attribute of the mapped view is that task's own, not the join of all tasks.
         self.seen = (read.path, read.rows, read.label, read.skipped, read.state.finished)
+        self.upstream_index = read.index  # the task it maps onto, not 0
 
 
 def test_a_1_to_1_chain_sees_every_attribute_of_its_own_upstream_task() -> None:
@@ -50,6 +51,7 @@ def test_a_1_to_1_chain_sees_every_attribute_of_its_own_upstream_task() -> None:
         ("b.csv", 5, "read b.csv", True, True),
         ("c.csv", 5, "read c.csv", False, True),
     ]
+    assert list(execution.layer(Report).upstream_index) == [0, 1, 2]
 
 
 class Gated(Flow): ...
@@ -204,3 +206,34 @@ def test_the_last_assignment_wins_over_shard_and_the_other_way_round() -> None:
     assert (reads.after, reads.before, reads.copy) == ("assigned last", [3, 4], [5, 6])
     # A shard deleted before the end is not stored, as any deleted attribute.
     assert LayerResults.attributes(execution.layer(Assigns)) == ["after", "alias", "before", "copy"]
+
+
+class Partial(Flow): ...
+
+
+Partial.register(Numbers)
+
+
+@Partial.register(foreach=ForEach(parameters=[Parameter(layer=Numbers, attribute="n")]))
+class Sometimes(Layer):
+    threshold = 0.5  # a class default the layer may override
+
+    def __call__(self, numbers: Numbers) -> None:
+        self.n = numbers.n
+        if numbers.n == 2:  # only task 1 stores these
+            self.name = "two"
+            self.threshold = 0.9
+
+
+@Partial.register
+class Joined(Layer):
+    def __call__(self, sometimes: Sometimes) -> None:
+        for attribute in ("name", "threshold"):
+            # Task 0 stored neither: an error naming what it stored, not the class's value.
+            with pytest.raises(ArtifactError, match=rf"Sometimes never set self\.{attribute}"):
+                getattr(sometimes, attribute)
+        self.n = list(sometimes.n)
+
+
+def test_a_join_never_answers_a_name_its_tasks_set_with_the_classs_value() -> None:
+    assert _run(Partial, "partial").layer(Joined).n == [1, 2, 3]

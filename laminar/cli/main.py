@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from laminar import __version__
@@ -89,22 +89,29 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--execution", metavar="ID", help="execution id (default: the latest)")
     datastore(show)
 
-    shim_help = "(runtime shim, used by generated workflows)"
+    add_shim_commands(command)
+    add_sync(commands, SHIM_HELP)
+    return parser
+
+
+SHIM_HELP = "(runtime shim, used by generated workflows)"
+
+
+def add_shim_commands(command: Callable[[str, str, str], argparse.ArgumentParser]) -> None:
+    """``laminar plan`` and ``laminar task``, their options from ``shim_args.SHIM_OPTIONS``."""
+    from laminar.cli import examples
+
     plan = command(
-        "plan",
+        PLAN,
         f"Count a ForEach layer's tasks, or run a layer's entry hooks, and commit its plan "
-        f"{shim_help}.",
+        f"{SHIM_HELP}.",
         examples.PLAN,
     )
-    task = command(
-        "task",
-        f"Run one layer, or one leg of a ForEach layer {shim_help}.",
-        examples.TASK,
-    )
     add_shim_options(plan, PLAN)
+    task = command(
+        TASK, f"Run one layer, or one leg of a ForEach layer {SHIM_HELP}.", examples.TASK
+    )
     add_shim_options(task, TASK)
-    add_sync(commands, shim_help)
-    return parser
 
 
 def add_sync(commands: argparse._SubParsersAction[Parser], shim_help: str) -> None:

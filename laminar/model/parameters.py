@@ -157,7 +157,7 @@ def _typed(flow: type, name: str, annotation: Any) -> InputSpec:
             "of a JSON object are strings: annotate it dict[str, ...]."
         )
     element = arguments[-1] if arguments else Any
-    items = None if element is Any else _typed(flow, f"{name}'s elements", element)
+    items = None if element in (Any, object) else _typed(flow, f"{name}'s elements", element)
     return InputSpec(name, kind, items=items)
 
 

@@ -18,12 +18,10 @@ from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
+from laminar.runtime.attempt import Attempt, run_attempt, run_entry_hooks
 from laminar.runtime.context import (
-    LayerConfiguration,
-    TaskContext,
     TaskFailed,
     in_layer,
-    user_code,
 )
 from laminar.runtime.decisions import (
     RUNS,
@@ -36,11 +34,8 @@ from laminar.runtime.decisions import (
     skip_upstreams,
 )
 from laminar.runtime.fanout import plan_fanout
-from laminar.runtime.hooks import around_call, entry_verdict
 from laminar.runtime.inputs import start
-from laminar.runtime.outputs import outputs
-from laminar.runtime.views import arguments_of, task_views
-from laminar.settings import Running, running
+from laminar.runtime.views import task_views
 from laminar.store.execution import (
     CAUGHT,
     MAIN,
@@ -203,7 +198,7 @@ class Runtime:
         attempts = spec.retry.attempts if (owns_attempts and spec.retry) else 1
         for attempt in range(1, attempts + 1):
             try:
-                self._attempt(spec, index, task, plan, group, self.first_attempt + attempt - 1)
+                self._attempt(spec, index, plan, group, self.first_attempt + attempt - 1)
                 return True
             except TaskFailed as failure:
                 if attempt == attempts:
@@ -236,15 +231,12 @@ class Runtime:
         )
 
     def entry_verdict(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> Verdict:
-        """Run the entry hooks of task ``index``; a hook that raises fails the task with the
-        user's traceback."""
+        """The verdict of task ``index``'s entry hooks (``RUNS`` without any)."""
         if not spec.has_entry:
             return RUNS
         views = self.views(spec, index, plan)
-        layer = self.instance(spec, index, plan, "", self.first_attempt)
-        info = self.task_info(spec, index, plan, self.first_attempt)
-        with user_code(spec.name, index), running(info):
-            return entry_verdict(spec, layer, views)
+        attempt = Attempt(self.ir, self.execution, spec, index, plan, self.first_attempt)
+        return run_entry_hooks(attempt, views)
 
     def views(
         self, spec: LayerSpec, index: int | None, plan: PlanRecord | None
@@ -252,31 +244,6 @@ class Runtime:
         """The upstream views task ``index`` of ``spec`` (and its hooks) receives."""
         inputs = self.inputs() if spec.reads_inputs else None
         return task_views(self.ir, self.execution, inputs, spec, index, plan)
-
-    def instance(
-        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None, attempt: str, number: int
-    ) -> Layer:
-        """A new instance of ``spec``'s class, running as task ``index``."""
-        cls = self.ir.classes[spec.name]
-        layer = cls.__new__(cls)
-        layer.__dict__["_laminar_runtime"] = TaskContext(
-            self.execution,
-            spec.name,
-            index,
-            attempt,
-            {},
-            splits=plan.count if plan is not None else 1,
-            attempt_number=number,
-            configuration=LayerConfiguration(spec.container, spec.retry, spec.foreach),
-        )
-        return layer
-
-    def task_info(
-        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None, attempt: int
-    ) -> Running:
-        """What ``laminar.settings.current`` says while this task runs."""
-        splits = plan.count if plan is not None and spec.is_foreach else 1
-        return Running(self.execution.id, self.ir.name, spec.name, index, splits, attempt)
 
     def _commit(self, manifest: Manifest, group: TaskGroup | None) -> None:
         if group is not None:
@@ -288,40 +255,17 @@ class Runtime:
         self,
         spec: LayerSpec,
         index: int | None,
-        task: str,
         plan: PlanRecord | None,
         group: TaskGroup | None,
-        number: int = 1,
+        number: int,
     ) -> None:
-        cls = self.ir.classes[spec.name]
-        attempt_dir = self.execution.new_attempt_dir(spec.name, task)
         views = self.views(spec, index, plan)
-        layer = self.instance(spec, index, plan, attempt_dir, number)
-        context = layer.__dict__["_laminar_runtime"]
-        caught: BaseException | None = None
-        try:
-            with user_code(spec.name, index), running(self.task_info(spec, index, plan, number)):
-                if cls.__init__ is not object.__init__:
-                    cls.__init__(layer)
-                caught = around_call(spec, layer, views, arguments_of(views, spec.arguments))
-            manifest = Manifest(layer=spec.name, task=task)
-            if caught is not None:
-                reason = f"{type(caught).__name__}: {caught}"[:500]
-                manifest = Manifest(spec.name, task, status=CAUGHT, reason=reason)
-                layer.__dict__.clear()  # what it set before raising is incomplete
-            stored = outputs(self.execution, spec, layer, context.shards, attempt_dir)
-            manifest.attributes.update(stored)
-        except BaseException:
-            # Nothing names this attempt's files: free the space now (a full disk stays full
-            # otherwise, and the resume would fail the same way).
-            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
-            raise
-        if caught is not None:
-            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
-            if index is None:
-                self.commit_skip(spec, manifest.reason, status=CAUGHT)
-                return
-        self._commit(manifest, group)
+        attempt = Attempt(self.ir, self.execution, spec, index, plan, number)
+        manifest = run_attempt(attempt, views)
+        if manifest.status == CAUGHT and index is None:
+            self.commit_skip(spec, manifest.reason, status=CAUGHT)
+        else:
+            self._commit(manifest, group)
 
 
 def say(message: str) -> None:

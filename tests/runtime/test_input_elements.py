@@ -20,6 +20,8 @@ class Typed(Flow):
     modes: list[Literal["fast", "slow"]] = []
     names: list[str] = []
     anything: list = []  # type: ignore[type-arg]
+    loose: dict[str, object] = {}
+    free: list[Any] = []
 
 
 def _resolve(**given: Any) -> dict[str, Any]:
@@ -57,10 +59,13 @@ def test_elements_of_the_right_type_pass_and_convert_as_values_do() -> None:
         modes=["slow"],
         names=["x"],
         anything=[1, "a", None],
+        loose={"a": [1], "b": "x"},
+        free=[{"k": None}, 2.5],
     )
     assert got["weights"] == [1, 2.5] and got["counts"] == [1, 2]
     assert got["limits"] == {"a": 1} and got["grid"] == [[1, 2], []]
     assert (got["modes"], got["names"], got["anything"]) == (["slow"], ["x"], [1, "a", None])
+    assert (got["loose"], got["free"]) == ({"a": [1], "b": "x"}, [{"k": None}, 2.5])
 
 
 def _only(flow: type[Flow]) -> None:

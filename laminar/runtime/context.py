@@ -105,6 +105,12 @@ class TaskContext:
                 "with an underscore (those attributes are private to the run)."
             )
         check_output_name(self.layer, attribute)
+        if not self.attempt:  # the instance an entry hook decides on stores nothing
+            raise LaminarError(
+                f"Layer {self.layer}: self.shard({attribute}=...) in an entry hook, which only "
+                "decides whether the layer runs; call self.shard() in __call__ or in an "
+                "execution hook."
+            )
         entry = self.execution.write_shard(self.layer, attribute, values, self.attempt)
         accessor = self.execution.decode(entry, f"{self.layer}.{attribute}")
         assert isinstance(accessor, Accessor)

@@ -27,6 +27,14 @@ def entry_verdict(spec: LayerSpec, layer: Layer, views: dict[str, Layer]) -> Ver
     for hook in spec.hooks_of("entry"):
         verdict = hook.function(layer, **arguments_of(views, hook.arguments))
         refuse_awaitable(spec.name, f"entry hook {hook.name}", verdict)
+        kept = sorted(name for name in vars(layer) if not name.startswith("_"))
+        if kept:
+            raise FlowDefinitionError(
+                f"Layer {spec.name}: entry hook {hook.name} set self.{kept[0]}, which __call__ "
+                "would not see: an entry hook only decides whether the layer runs (it may run "
+                "in another process, before the layer's own instance exists). Set it in "
+                "__call__ or in an execution hook."
+            )
         if not verdict:
             shown = repr(verdict)
             shown = shown if len(shown) <= 60 else shown[:57] + "..."

@@ -10,7 +10,7 @@ import pytest
 
 from laminar import Flow, ForEach, Layer, Parameter
 from laminar.configurations import hooks
-from laminar.errors import ArtifactError, NotFinishedError
+from laminar.errors import ArtifactError, LaminarError, NotFinishedError
 from laminar.runtime.results import LayerResults
 
 
@@ -237,3 +237,34 @@ class Joined(Layer):
 
 def test_a_join_never_answers_a_name_its_tasks_set_with_the_classs_value() -> None:
     assert _run(Partial, "partial").layer(Joined).n == [1, 2, 3]
+
+
+class SetsInEntry(Layer):
+    @hooks.entry
+    def go(self) -> bool:
+        self.prepared = 42  # lost before: __call__ runs on another instance
+        return True
+
+    def __call__(self) -> None:
+        self.saw = getattr(self, "prepared", None)
+
+
+class ShardsInEntry(Layer):
+    @hooks.entry
+    def go(self) -> bool:
+        self.shard(items=[1, 2])  # wrote a chunk nobody reads, at the execution's root
+        return True
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        (SetsInEntry, r"Layer SetsInEntry: entry hook go set self\.prepared, which __call__"),
+        (ShardsInEntry, r"Layer ShardsInEntry: self\.shard\(items=\.\.\.\) in an entry hook"),
+    ],
+)
+def test_what_an_entry_hook_sets_is_refused_not_lost(layer: type[Layer], message: str) -> None:
+    flow = type("EntrySets", (Flow,), {})
+    flow.register(layer)
+    with pytest.raises(LaminarError, match=message):
+        flow(datastore=f"memory://entry-{layer.__name__}")()

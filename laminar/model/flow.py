@@ -189,7 +189,8 @@ class Flow:
         a script (``python flow.py``), options not given here come from the command line, as
         for ``laminar run``, and a failing task exits with status 1 after printing the user's
         traceback. Called from Python, nothing is read from ``sys.argv`` and a failing task
-        raises ``TaskFailed``.
+        raises the user's own exception, with a note naming the task and the call that
+        resumes the execution (``laminar.runtime.call``).
         """
         # The model sits below the runtime: the runtime is imported only when a flow runs.
         from laminar.runtime.call import run_flow

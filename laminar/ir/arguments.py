@@ -21,23 +21,24 @@ def call_arguments(
 ) -> Iterator[tuple[str, str]]:
     """``__call__``'s dependencies (``__init__`` is checked too: the runtime calls it)."""
     if cls.__init__ is not Layer.__init__:
-        _check_plain(f"{cls.__name__}.__init__", "__init__", cls.__init__)
+        check_plain(f"Layer {cls.__name__}.__init__", "__init__", cls.__init__)
+    check_plain(f"Layer {cls.__name__}.__call__", "__call__", cls.__call__)
     return function_arguments(flow, cls, cls.__call__, "__call__", by_name)
 
 
-def _check_plain(name: str, method: str, function: Any) -> None:
+def check_plain(where: str, method: str, function: Any) -> None:
     """Refuse ``async def`` (and a generator ``__call__``): laminar calls ``__call__`` and
     hooks without awaiting or iterating them, so their code would never run."""
     inner = inspect.unwrap(function)
     if inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner):
         raise FlowDefinitionError(
-            f"Layer {name} is an async def: laminar calls {method} without awaiting it, so its "
+            f"{where} is an async def: laminar calls {method} without awaiting it, so its "
             "code would never run. Make it a plain def and run async code inside it with "
             "asyncio.run(...)."
         )
     if method in ("__call__", "__init__") and inspect.isgeneratorfunction(inner):
         raise FlowDefinitionError(
-            f"Layer {name} is a generator (it yields): laminar calls {method} without "
+            f"{where} is a generator (it yields): laminar calls {method} without "
             "iterating it, so its code would never run. Set attributes instead of yielding "
             "(self.shard(items=...) stores each element separately)."
         )
@@ -53,7 +54,6 @@ def function_arguments(
     """The dependencies of ``cls``'s method ``method`` (``__call__`` or a hook), declared
     as annotated arguments after ``self``."""
     name = f"{cls.__name__}.{method}"
-    _check_plain(name, method, function)
     signature = inspect.signature(function)
     hints = _resolve_hints(function, by_name)
     for index, (arg, param) in enumerate(signature.parameters.items()):

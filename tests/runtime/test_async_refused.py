@@ -75,9 +75,9 @@ class GeneratorInit(Layer):
     [
         (AsyncInit, r"Layer AsyncInit\.__init__ is an async def: laminar calls __init__"),
         (GeneratorInit, r"Layer GeneratorInit\.__init__ is a generator"),
-        (AsyncEntry, r"Layer AsyncEntry\.ready is an async def: laminar calls ready without"),
-        (AsyncExecution, r"Layer AsyncExecution\.around is an async def"),
-        (AsyncGeneratorExecution, r"Layer AsyncGeneratorExecution\.around is an async def"),
+        (AsyncEntry, r"Layer hook AsyncEntry\.ready is an async def: laminar calls ready without"),
+        (AsyncExecution, r"Layer hook AsyncExecution\.around is an async def"),
+        (AsyncGeneratorExecution, r"Layer hook AsyncGeneratorExecution\.around is an async def"),
         (AsyncCall, r"Layer AsyncCall\.__call__ is an async def.*asyncio\.run"),
         (GeneratorCall, r"Layer GeneratorCall\.__call__ is a generator \(it yields\)"),
     ],
@@ -144,3 +144,14 @@ class _no_warning:
     def __exit__(self, *exc: object) -> None:
         self._catch.__exit__(*exc)
         assert not [w for w in self.caught if "never awaited" in str(w.message)]
+
+
+def test_an_async_flow_hook_is_refused_naming_the_flow() -> None:
+    class Gated(Flow):
+        @hooks.entry
+        async def gate(self) -> bool:
+            return False
+
+    Gated.register(type("Plain", (Layer,), {"__call__": lambda self: None}))
+    with pytest.raises(FlowDefinitionError, match=r"Flow hook Gated\.gate is an async def"):
+        Gated.ir()

@@ -52,11 +52,17 @@ ENV_OUTPUT = "LAMINAR_OUTPUT"
 #: The run's outcome as the orchestrator sees it (``Succeeded``, ``Failed``, ...), handed to
 #: the exit job that runs a flow's ``@hooks.exit`` hooks.
 ENV_RUN_STATUS = "LAMINAR_RUN_STATUS"
+#: Which try of this task the orchestrator is running, 1 for the first (``self.attempt``
+#: and ``current.attempt``): for targets that retry a task by starting it again (Airflow's
+#: task-instance ``try_number``; Argo's ``{{retries}}`` + 1; GitHub's ``run_attempt``). When
+#: the shim makes a layer's ``Retry`` attempts itself (``laminar task --retry``), its own
+#: attempts count on from there. Unset: 1.
+ENV_ATTEMPT = "LAMINAR_ATTEMPT"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them (the
 #: signing key is a secret: it never goes into a generated file).
 RESERVED_ENV = (
     ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS, ENV_SIGNING_KEY, ENV_MAX_LEGS, ENV_OUTPUT,
-    ENV_RUN_STATUS,
+    ENV_RUN_STATUS, ENV_ATTEMPT,
 )  # fmt: skip
 
 #: The shim's commands (``exit``: run a flow's exit hooks, once per run).
@@ -82,6 +88,19 @@ class PlanFormat(str, enum.Enum):
     def appends(self) -> bool:
         """Whether ``--output FILE`` appends (``$GITHUB_OUTPUT`` collects every step's lines)."""
         return self is PlanFormat.GITHUB
+
+
+def attempt_number(text: str | None) -> int:
+    """The try number in ``$LAMINAR_ATTEMPT`` (1 when unset or empty): a whole number >= 1,
+    else an error naming the variable."""
+    if text is None or text == "":
+        return 1
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) < 1:
+        raise LaminarError(
+            f"{ENV_ATTEMPT}={printable(text)} is not a try number: it must be a whole number "
+            "of at least 1 (the orchestrator's try number; unset means 1)."
+        )
+    return int(text)
 
 
 def render_plan(count: int, legs: int, fmt: PlanFormat) -> str:

@@ -55,14 +55,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 }
 #: Imports inside functions that cross a rule on purpose, each with its reason.
 LAZY_EXCEPTIONS = {
-    # The user's entry points into running: ``flow()``, ``MyFlow.results()``, ``MyFlow.ir()``.
+    # The user's entry points into running: ``flow()``, ``MyFlow.results()``, ``MyFlow.ir()``,
+    # ``flow.execution(id)``: the model documents them, and imports what serves them lazily.
     ("laminar.model.flow", "laminar.ir"),
-    ("laminar.model.flow", "laminar.runtime.executor"),
-    ("laminar.model.flow", "laminar.runtime.script"),
-    ("laminar.model.flow", "laminar.runtime.context"),
+    ("laminar.model.flow", "laminar.runtime.call"),
     ("laminar.model.flow", "laminar.runtime.handle"),
     ("laminar.model.flow", "laminar.runtime.results"),
-    ("laminar.model.flow", "laminar.store.datastore"),
 }
 
 
@@ -79,14 +77,16 @@ def modules() -> Iterator[tuple[str, Path]]:
         yield ".".join(parts), path
 
 
-def imports(path: Path) -> Iterator[tuple[str, int, bool]]:
+def imports(path: Path, typing_only: bool = False) -> Iterator[tuple[str, int, bool]]:
     """(imported module, line, inside a function) for each laminar import outside
-    ``if TYPE_CHECKING:``."""
+    ``if TYPE_CHECKING:`` (with ``typing_only``, those inside it too, as lazy)."""
     tree = ast.parse(path.read_text())
 
     def walk(node: ast.AST, lazy: bool) -> Iterator[tuple[str, int, bool]]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                if typing_only:
+                    yield from walk(child, True)
                 continue
             inner = lazy or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
             if isinstance(child, ast.ImportFrom) and child.module and not child.level:
@@ -155,3 +155,77 @@ def test_backends_never_import_the_runtime_or_the_store() -> None:
         if within(name, ("laminar.runtime", "laminar.store"))
     ]
     assert broken == []
+
+
+#: Cycles that function-level or ``TYPE_CHECKING`` imports hide inside laminar/store, allowed
+#: here only until they are gone: removed on branch store (the lead drops this list when
+#: merging it).
+STORE_CYCLES = {
+    ("laminar.store.codec", "laminar.store.execution"),
+    ("laminar.store.commits", "laminar.store.execution"),
+    ("laminar.store.sources", "laminar.store.execution"),
+}
+
+
+def test_no_hidden_import_closes_a_cycle() -> None:
+    """An import inside a function or under ``TYPE_CHECKING`` that closes a cycle between
+    modules is a call cycle hidden from the import system: two modules that call each other.
+    The model's documented entry points (``LAZY_EXCEPTIONS``) are the only upward calls."""
+    allowed = STORE_CYCLES
+    broken = [found for pair, found in hidden_cycles(dict(modules())) if pair not in allowed]
+    assert broken == []
+
+
+def test_a_hidden_cycle_is_found(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("from laminar.b import run\n")
+    (tmp_path / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from laminar.c import C\n"
+    )
+    (tmp_path / "c.py").write_text("def f():\n    from laminar.a import x\n")
+    found = {f"laminar.{name}": tmp_path / f"{name}.py" for name in "abc"}
+    assert [pair for pair, _ in hidden_cycles(found)] == [
+        ("laminar.b", "laminar.c"),
+        ("laminar.c", "laminar.a"),
+    ]
+    (tmp_path / "c.py").write_text("def f():\n    from laminar.errors import x\n")
+    assert hidden_cycles(found) == []
+
+
+def hidden_cycles(found: dict[str, Path]) -> list[tuple[tuple[str, str], str]]:
+    """Each function-level or ``TYPE_CHECKING`` import (module, imported module) that closes
+    a cycle, with where it is."""
+    graph: dict[str, set[str]] = {module: set() for module in found}
+    hidden: list[tuple[str, str, int]] = []
+    for module, path in found.items():
+        for name, line, lazy in imports(path, typing_only=True):
+            target = resolve(name, found)
+            if target is None or target == module or excepted(module, target):
+                continue
+            graph[module].add(target)
+            if lazy:
+                hidden.append((module, target, line))
+    return [
+        ((module, target), f"{module} line {line}: {target} (which reaches {module} again)")
+        for module, target, line in sorted(hidden)
+        if reaches(graph, target, module)
+    ]
+
+
+def resolve(name: str, found: dict[str, Path]) -> str | None:
+    """The module an imported name belongs to (``a.b.C`` -> ``a.b``)."""
+    while name and name not in found:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        module = todo.pop()
+        if module == goal:
+            return True
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph.get(module, ()))
+    return False

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from laminar import __version__
 from laminar.cli.checks import check_arguments, option_value
-from laminar.cli.shim_args import parse_shim_arguments
+from laminar.cli.shim_args import DATASTORE_HELP, add_shim_options, parse_shim_arguments
 from laminar.contract import (
     EXIT,
-    SKIPPED_STATUS,
+    PLAN,
     SYNC,
     SYNC_CHANGED,
     SYNC_SNAPSHOT,
+    TASK,
     PlanFormat,
 )
 from laminar.errors import LaminarError
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     from laminar.cli import examples
     from laminar.cli.logs import add_logs_arguments
     from laminar.cli.parser import Parser
-    from laminar.runtime.options import add_run_options, positive, whole
+    from laminar.runtime.options import add_run_options
 
     parser = Parser(
         prog="laminar",
@@ -65,12 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     def datastore(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument(
-            "--datastore",
-            metavar="URL",
-            help="where artifacts live: a directory or any fsspec URL such as s3://bucket/x "
-            "(default: $LAMINAR_DATASTORE, else .laminar)",
-        )
+        sub.add_argument("--datastore", metavar="URL", help=DATASTORE_HELP)
 
     run = command("run", "Run the whole flow on this machine.", examples.RUN)
     add_run_options(run)
@@ -99,59 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_logs_arguments(logs)
     datastore(logs)
 
-    shim_help = "(runtime shim, used by generated workflows)"
-    plan = command(
-        "plan",
-        f"Count a ForEach layer's tasks, or run a layer's entry hooks, and commit its plan "
-        f"{shim_help}.",
-        examples.PLAN,
-    )
-    task = command(
-        "task",
-        f"Run one layer, or one leg of a ForEach layer {shim_help}.",
-        examples.TASK,
-    )
-    for sub in (plan, task):
-        sub.add_argument("--layer", required=True, help="the layer's name")
-        sub.add_argument("--execution", metavar="ID", help="default: $LAMINAR_EXECUTION")
-        datastore(sub)
-    for sub in (plan, task):
-        sub.add_argument("--max-legs", type=positive, metavar="N", help="batch tasks into N legs")
-        sub.add_argument(
-            "--format",
-            choices=[f.value for f in PlanFormat],
-            default="json",
-            help="count: legs as a number; list: JSON list of legs; github: legs= and "
-            "matrix= lines for $GITHUB_OUTPUT; json: the whole plan",
-        )
-    plan.add_argument("--output", metavar="FILE", help="write there (github: append) not stdout")
-    task.add_argument("--leg", type=whole, metavar="K", help="default: $LAMINAR_LEG")
-    task.add_argument("--retry", action="store_true", help="honour the layer's Retry in-process")
-    task.add_argument(
-        "--then-plan",
-        action="append",
-        default=[],
-        metavar="LAYER",
-        help="once the layer is committed, plan ForEach layer LAYER too (repeatable; each "
-        "with a --plan-output, in order)",
-    )
-    task.add_argument(
-        "--plan-output", action="append", default=[], metavar="FILE", help="see --then-plan"
-    )
-    task.add_argument(
-        "--skipped-status",
-        type=whole,
-        default=0,
-        metavar="N",
-        help=f"exit with N when the layer was skipped (Airflow: {SKIPPED_STATUS}); default 0",
-    )
-    task.add_argument(
-        "--finished-output",
-        metavar="FILE",
-        help="write whether the layer finished (true/false; github: finished= line) there",
-    )
+    add_shim_commands(command)
     exit_ = command(
-        EXIT, f"Run the flow's exit hooks once for an execution that ended {shim_help}."
+        EXIT, f"Run the flow's exit hooks once for an execution that ended {SHIM_HELP}."
     )
     exit_.add_argument("--execution", metavar="ID", help="default: $LAMINAR_EXECUTION")
     exit_.add_argument(
@@ -160,8 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit with status 1 when the run failed (after running the hooks)",
     )
     datastore(exit_)
-    add_sync(commands, shim_help)
+    add_sync(commands, SHIM_HELP)
     return parser
+
+
+SHIM_HELP = "(runtime shim, used by generated workflows)"
+
+
+def add_shim_commands(command: Callable[[str, str, str], argparse.ArgumentParser]) -> None:
+    """``laminar plan`` and ``laminar task``, their options from ``shim_args.SHIM_OPTIONS``."""
+    from laminar.cli import examples
+
+    plan = command(
+        PLAN,
+        f"Count a ForEach layer's tasks, or run a layer's entry hooks, and commit its plan "
+        f"{SHIM_HELP}.",
+        examples.PLAN,
+    )
+    add_shim_options(plan, PLAN)
+    task = command(
+        TASK, f"Run one layer, or one leg of a ForEach layer {SHIM_HELP}.", examples.TASK
+    )
+    add_shim_options(task, TASK)
 
 
 def add_sync(commands: argparse._SubParsersAction[Parser], shim_help: str) -> None:
@@ -298,7 +264,7 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
         execution=args.execution,
         datastore=args.datastore,
         leg=args.leg,
-        retry=args.retry,
+        owns_attempts=args.owns_attempts,
         then_plan=list(zip(args.then_plan, args.plan_output, strict=True)),
         max_legs=args.max_legs,
         fmt=PlanFormat(args.format),

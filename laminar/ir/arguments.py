@@ -19,8 +19,29 @@ if TYPE_CHECKING:
 def call_arguments(
     flow: type[Flow], cls: type[Layer], by_name: dict[str, Registration]
 ) -> Iterator[tuple[str, str]]:
-    """``__call__``'s dependencies."""
+    """``__call__``'s dependencies (``__init__`` is checked too: the runtime calls it)."""
+    if cls.__init__ is not Layer.__init__:
+        check_plain(f"Layer {cls.__name__}.__init__", "__init__", cls.__init__)
+    check_plain(f"Layer {cls.__name__}.__call__", "__call__", cls.__call__)
     return function_arguments(flow, cls, cls.__call__, "__call__", by_name)
+
+
+def check_plain(where: str, method: str, function: Any) -> None:
+    """Refuse ``async def`` (and a generator ``__call__``): laminar calls ``__call__`` and
+    hooks without awaiting or iterating them, so their code would never run."""
+    inner = inspect.unwrap(function)
+    if inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner):
+        raise FlowDefinitionError(
+            f"{where} is an async def: laminar calls {method} without awaiting it, so its "
+            "code would never run. Make it a plain def and run async code inside it with "
+            "asyncio.run(...)."
+        )
+    if method in ("__call__", "__init__") and inspect.isgeneratorfunction(inner):
+        raise FlowDefinitionError(
+            f"{where} is a generator (it yields): laminar calls {method} without "
+            "iterating it, so its code would never run. Set attributes instead of yielding "
+            "(self.shard(items=...) stores each element separately)."
+        )
 
 
 def function_arguments(

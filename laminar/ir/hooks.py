@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from laminar.configurations import hooks as hook_kinds
 from laminar.errors import FlowDefinitionError
-from laminar.ir.arguments import function_arguments
+from laminar.ir.arguments import check_plain, function_arguments
 from laminar.model.layer import Layer
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ def layer_hooks(
         for kind, name, function in hook_kinds.hooks_of(owner):
             where = f"{owner.__name__}.{name}"
             _check_kind(kind, where)
+            check_plain(f"{'Flow' if on_flow else 'Layer'} hook {where}", name, function)
             if kind == hook_kinds.EXIT:
                 if not on_flow:
                     raise FlowDefinitionError(

@@ -4,13 +4,18 @@ topological order (registration order breaks ties), for every deployed task's st
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from laminar.ir import LayerSpec
+from collections.abc import Mapping
+from typing import Protocol
 
 
-def successors_of(layers: dict[str, LayerSpec]) -> dict[str, list[str]]:
+class LayerSpec(Protocol):
+    """What ordering reads of a ``laminar.ir.LayerSpec`` (this module is below it)."""
+
+    @property
+    def dependencies(self) -> tuple[str, ...]: ...
+
+
+def successors_of(layers: Mapping[str, LayerSpec]) -> dict[str, list[str]]:
     """Each layer's dependents, in registration order (every dependency is registered)."""
     successors: dict[str, list[str]] = {name: [] for name in layers}
     for name, spec in layers.items():
@@ -49,7 +54,7 @@ def find_cycle(successors: dict[str, list[str]]) -> list[str]:
 
 
 def topological_order(
-    layers: dict[str, LayerSpec], successors: dict[str, list[str]]
+    layers: Mapping[str, LayerSpec], successors: dict[str, list[str]]
 ) -> tuple[str, ...]:
     """Kahn's algorithm taking the earliest-registered ready layer first (an acyclic graph)."""
     position = {name: i for i, name in enumerate(layers)}

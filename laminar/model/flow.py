@@ -187,55 +187,12 @@ class Flow:
         a script (``python flow.py``), options not given here come from the command line, as
         for ``laminar run``, and a failing task exits with status 1 after printing the user's
         traceback. Called from Python, nothing is read from ``sys.argv`` and a failing task
-        raises ``TaskFailed``.
+        raises the user's own exception, with a note naming the task and the call that
+        resumes the execution (``laminar.runtime.call``).
         """
-        # The model sits below the runtime: these imports happen only when a flow runs.
-        from laminar.runtime.executor import execute, new_execution_id
-        from laminar.runtime.handle import Execution
-        from laminar.runtime.script import run_script
-        from laminar.store.datastore import Datastore
+        # The model sits below the runtime: the runtime is imported only when a flow runs.
+        from laminar.runtime.call import run_flow
 
-        datastore = datastore or self.datastore
-        if workers is None and self.executor is not None:
-            from laminar.configurations.executors import announce
-
-            announce(self.executor)
-            workers = self.executor.workers
-        if datastore is not None and datastore.startswith("memory://"):
-            workers = 1  # an in-memory store lives in this process only
-        if self:
-            module = sys.modules.get(type(self).__module__)
-            ran = run_script(
-                type(self).ir,
-                getattr(module, "__file__", None),
-                execution=str(execution) if execution else None,
-                datastore=datastore,
-                workers=workers,
-                inputs=inputs,
-            )
-            return Execution(type(self), ran, datastore)
-        from laminar.runtime.context import TaskFailed
-
-        execution_id = str(execution) if execution else new_execution_id()
-        try:
-            execute(
-                type(self).ir(),
-                Datastore(datastore),
-                execution_id,
-                workers=workers or 1,
-                inputs=inputs,
-            )
-        except TaskFailed as failure:
-            # The user's own exception, with where it happened; a worker process's failure
-            # arrives as text only, so it stays a TaskFailed.
-            cause = failure.__cause__
-            if not isinstance(cause, Exception):
-                raise
-            where = failure.layer if failure.index is None else f"{failure.layer}[{failure.index}]"
-            if hasattr(cause, "add_note"):
-                cause.add_note(
-                    f"laminar: raised by {where} in execution {execution_id}; fix it, then "
-                    f"resume with {type(self).__name__}()(execution={execution_id!r})."
-                )
-            raise cause from None
-        return Execution(type(self), execution_id, datastore)
+        return run_flow(
+            self, execution=execution, datastore=datastore, workers=workers, inputs=inputs
+        )

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from laminar.store.accessor import Accessor
 
 
+#: Names laminar itself answers on a downstream view (``upstream.state.finished``): a layer
+#: may not store an attribute of that name.
+RESERVED_OUTPUTS = frozenset({"state"})
+
+
 class LayerRuntime(Protocol):
     """What a running layer needs from the shim; implemented in ``laminar.runtime.task``."""
 
@@ -127,9 +132,12 @@ class Layer:
 
     @_runtime_value
     def index(self) -> int:
-        """This task's position in its ForEach fan-out; 0 for a layer without ForEach."""
+        """This task's position in its ForEach fan-out; 0 for a layer without ForEach. On
+        a view mapped 1:1 onto a ForEach task (``Parameter(index=None)``): that task's."""
         runtime = self._laminar_runtime
-        return runtime.index or 0 if runtime is not None else 0
+        if runtime is not None:
+            return runtime.index or 0
+        return getattr(self._laminar_reader, "task", None) or 0
 
     @_runtime_value
     def splits(self) -> int:

@@ -60,17 +60,32 @@ class InputSpec:
     choices: tuple[Any, ...] = ()
     required: bool = True
     default: Any = None
+    #: The type of a list's elements or a dict's values (``list[float]``), when declared.
+    items: InputSpec | None = None
 
-    def convert(self, value: Any) -> Any:
+    def convert(self, value: Any, text: bool = True) -> Any:
         """``value`` as this input's type; strings from an orchestrator are parsed
-        (``"100"`` -> ``100``). Raises ``ConfigurationError`` naming the input."""
-        converted = _convert(self.name, self.type, value)
+        (``"100"`` -> ``100``), unless ``text`` is False (an element of a list or dict: it
+        arrived as JSON already). Raises ``ConfigurationError`` naming the input."""
+        converted = _convert(self.name, self.type, value, text)
+        if self.items is not None and isinstance(converted, list):
+            converted = [
+                self.items.element(f"{self.name}[{i}]", v) for i, v in enumerate(converted)
+            ]
+        elif self.items is not None and isinstance(converted, dict):
+            converted = {
+                k: self.items.element(f"{self.name}[{k!r}]", v) for k, v in converted.items()
+            }
         if self.choices and converted not in self.choices:
             allowed = ", ".join(json.dumps(c) for c in self.choices)
             raise ConfigurationError(
                 f"Input {self.name!r} is {json.dumps(converted)}, which is not one of: {allowed}."
             )
         return converted
+
+    def element(self, where: str, value: Any) -> Any:
+        """``value`` checked as an element of the input (``where`` names it: ``xs[2]``)."""
+        return InputSpec(where, self.type, self.choices, items=self.items).convert(value, False)
 
 
 def declared_inputs(flow: type) -> tuple[InputSpec, ...]:
@@ -101,8 +116,21 @@ def _input(flow: type, klass: type, name: str, annotation: Any) -> InputSpec:
             f"Flow {flow.__name__} declares an input named {name!r}, which laminar uses itself "
             f"(flow({name}=...) or a layer attribute); rename the input."
         )
+    spec = _typed(flow, name, annotation)
+    if name in klass.__dict__:
+        default = klass.__dict__[name]
+        try:
+            checked = spec.convert(default)
+            json_value(name, checked)
+        except ConfigurationError as error:
+            raise ConfigurationError(f"Flow {flow.__name__}: default of {error}") from None
+        return InputSpec(name, spec.type, spec.choices, False, checked, spec.items)
+    return spec
+
+
+def _typed(flow: type, name: str, annotation: Any) -> InputSpec:
+    """The spec of input ``name`` annotated ``annotation`` (its elements' too)."""
     origin = typing.get_origin(annotation)
-    choices: tuple[Any, ...] = ()
     if origin is Literal:
         choices = typing.get_args(annotation)
         kinds = {_TYPES.get(type(c)) for c in choices}
@@ -113,32 +141,32 @@ def _input(flow: type, klass: type, name: str, annotation: Any) -> InputSpec:
             )
         kind = kinds.pop()
         assert kind is not None
-    else:
-        kind = _TYPES.get(origin or annotation)
-        if kind is None:
-            raise ConfigurationError(
-                f"Flow {flow.__name__} input {name!r} is annotated {annotation!r}; inputs are "
-                "str, int, float, bool, list, dict or Literal[...] (JSON values), so that "
-                "every orchestrator can pass them."
-            )
-    spec = InputSpec(name, kind, choices)
-    if name in klass.__dict__:
-        default = klass.__dict__[name]
-        try:
-            checked = spec.convert(default)
-            json_value(name, checked)
-        except ConfigurationError as error:
-            raise ConfigurationError(f"Flow {flow.__name__}: default of {error}") from None
-        return InputSpec(name, kind, choices, required=False, default=checked)
-    return spec
+        return InputSpec(name, kind, choices)
+    kind = _TYPES.get(origin or annotation)
+    arguments = typing.get_args(annotation)
+    if kind is None or (arguments and kind not in (ARRAY, OBJECT)):
+        raise ConfigurationError(
+            f"Flow {flow.__name__} input {name!r} is annotated {annotation!r}; inputs are "
+            "str, int, float, bool, list, dict or Literal[...] (JSON values; list[float], "
+            "dict[str, int] and the like for their elements), so that every orchestrator "
+            "can pass them."
+        )
+    if kind == OBJECT and arguments and arguments[0] is not str:
+        raise ConfigurationError(
+            f"Flow {flow.__name__} input {name!r} is annotated {annotation!r}, but the keys "
+            "of a JSON object are strings: annotate it dict[str, ...]."
+        )
+    element = arguments[-1] if arguments else Any
+    items = None if element in (Any, object) else _typed(flow, f"{name}'s elements", element)
+    return InputSpec(name, kind, items=items)
 
 
-def _convert(name: str, kind: str, value: Any) -> Any:
-    text = value if isinstance(value, str) else None
+def _convert(name: str, kind: str, value: Any, parse: bool = True) -> Any:
+    text = value if isinstance(value, str) and parse else None
     if kind == STRING:
-        if text is None:
+        if not isinstance(value, str):
             raise _wrong(name, kind, value)
-        return text
+        return value
     if text is not None:  # an orchestrator passes text: parse it as JSON for the other types
         try:
             value = json.loads(text)

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from laminar.errors import LaminarError
 from laminar.ir import LayerSpec
-from laminar.model.layer import Layer
+from laminar.model.layer import RESERVED_OUTPUTS, Layer
+from laminar.runtime.decisions import Ended, ended, task_state
+from laminar.runtime.outputs import check_output_name
 from laminar.store.accessor import Accessor
 from laminar.store.datastore import DatastoreWriteError
 from laminar.store.execution import Execution, not_finished
-
-if TYPE_CHECKING:
-    from laminar.runtime.task import Runtime
 
 
 @contextlib.contextmanager
@@ -81,7 +80,7 @@ class TaskContext:
         layer: str,
         index: int | None,
         attempt: str,
-        shards: dict[str, tuple[str, Any]],
+        shards: dict[str, tuple[Any, Accessor]],
         *,
         splits: int = 1,
         attempt_number: int = 1,
@@ -108,55 +107,105 @@ class TaskContext:
                 f"Layer {self.layer}: self.shard({attribute}=...): shard names cannot start "
                 "with an underscore (those attributes are private to the run)."
             )
+        check_output_name(self.layer, attribute)
+        if not self.attempt:  # the instance an entry hook decides on stores nothing
+            raise LaminarError(
+                f"Layer {self.layer}: self.shard({attribute}=...) in an entry hook, which only "
+                "decides whether the layer runs; call self.shard() in __call__ or in an "
+                "execution hook."
+            )
         entry = self.execution.write_shard(self.layer, attribute, values, self.attempt)
-        self.shards[attribute] = entry
         accessor = self.execution.decode(entry, f"{self.layer}.{attribute}")
         assert isinstance(accessor, Accessor)
+        self.shards[attribute] = (entry, accessor)
         return accessor
 
 
 class UpstreamReader:
-    """Reads an upstream layer's attributes for a downstream view, caching on the view."""
+    """Reads an upstream layer's attributes for a downstream view, caching on the view.
 
-    def __init__(self, runtime: Runtime, view: Layer, upstream: LayerSpec, reader: str) -> None:
-        self.runtime = runtime
+    ``task`` set: the view is that one task of a ForEach layer (a 1:1 mapping,
+    ``Parameter(index=None)``), so every attribute is that task's own, not the join's.
+    """
+
+    def __init__(
+        self,
+        execution: Execution,
+        view: Layer,
+        upstream: LayerSpec,
+        reader: str,
+        task: int | None = None,
+    ) -> None:
+        self.execution = execution
         self.view = view
         self.upstream = upstream
         self.reader = reader
+        self.task = task
         self.names: frozenset[str] | None = None
-        #: Attributes bound to this task's element of an upstream task that did not finish.
-        self.missing: dict[str, str] = {}
+        self._ended: Ended | None = None
 
     @property
     def finished(self) -> bool:
-        """Whether the upstream layer finished (``view.state.finished``). In a task mapped
-        1:1 onto a ForEach layer (``Parameter(index=None)``) the view is that layer's task,
-        so it says whether that task finished."""
-        from laminar.runtime.decisions import layer_state
+        """Whether the upstream layer (or, for a 1:1 view, its task) finished:
+        ``view.state.finished``."""
+        return self.ended().finished
 
-        if self.missing:
-            return False
-
-        ended = layer_state(self.runtime, self.upstream.name)
-        return ended is not None and ended.finished
+    def ended(self) -> Ended:
+        if self._ended is None:
+            name = self.upstream.name
+            if self.task is not None:
+                self._ended = task_state(self.execution, name, self.task)
+            else:
+                state = ended(self.execution, name, foreach=self.upstream.is_foreach)
+                self._ended = state if state is not None else Ended(False, "not run")
+        return self._ended
 
     def stores(self, attribute: str) -> bool:
-        if attribute in self.missing:
+        """Whether what the upstream stored answers ``attribute`` rather than its class: it
+        stored it, or the name is one of its outputs (reading it then gives the value, the
+        empty join, or says why it is missing: never the class's own value of that name)."""
+        if attribute in RESERVED_OUTPUTS:
             return False
         if self.names is None:
-            self.names = self.runtime.execution.stored_names(
-                self.upstream.name, foreach=self.upstream.is_foreach
-            )
-        return attribute in self.names
+            self.names = self._stored_names()
+        return attribute in self.names or self._output(attribute)
+
+    def _stored_names(self) -> frozenset[str]:
+        name = self.upstream.name
+        if self.task is None:
+            return self.execution.stored_names(name, foreach=self.upstream.is_foreach)
+        manifest = self.execution.read_manifest(name, str(self.task))
+        ok = manifest is not None and manifest.finished
+        return frozenset(manifest.attributes) if ok and manifest is not None else frozenset()
+
+    def _output(self, attribute: str) -> bool:
+        """Whether the class's own ``attribute`` (``name``, ``index``, a class default) is
+        one the layer sets itself, so that it must not answer for a value not stored."""
+        cls = type(self.view)
+        if not hasattr(cls, attribute) or callable(getattr(cls, attribute)):
+            return False  # not the class's (read from the store anyway), or a method
+        from laminar.model.attributes import assigned_attributes  # read only in this case
+
+        assigned = assigned_attributes(cls)
+        if assigned is not None:
+            return attribute in assigned.names
+        return not self.names  # unknown: only when the upstream stored nothing at all
 
     def read(self, attribute: str) -> Any:
         if attribute.startswith("_"):
             raise AttributeError(attribute)
-        if attribute in self.missing:
-            raise not_finished(self.reader, self.upstream.name, attribute, self.missing[attribute])
-        value = self.runtime.execution.attribute(
-            self.upstream.name, attribute, reader=self.reader, foreach=self.upstream.is_foreach
-        )
+        name = self.upstream.name
+        if self.task is None:
+            value = self.execution.attribute(
+                name, attribute, reader=self.reader, foreach=self.upstream.is_foreach
+            )
+        else:
+            state = self.ended()
+            if not state.finished:
+                why = f"task {self.task}: {state.reason}"
+                raise not_finished(self.reader, name, attribute, why)
+            entry = self.execution.entry(name, str(self.task), attribute, reader=self.reader)
+            value = self.execution.decode(entry, f"{name}.{attribute}[{self.task}]")
         self.view.__dict__[attribute] = value
         return value
 

@@ -1,4 +1,4 @@
-"""Whether a layer or a task runs: entry hooks, skips that follow a skip, and their records.
+"""Whether a layer or a task runs: skips that follow a skip, and their records.
 
 The decision is made here, in the shim, once, the same way on every target; it is committed
 like a result (a task's commit with status ``skipped`` or ``caught``, or a ForEach plan marked
@@ -6,20 +6,49 @@ skipped), so a resumed run and every orchestrator see the same thing. When a lay
 finish, the layers after it that are skipped for sure (``ir.branching.skip_closure``) are
 committed as skipped at once: an orchestrator may then skip their jobs without running them,
 and the records still say why.
+
+These functions take what they read (the flow's IR, the execution) as arguments: they never
+call back into ``Runtime``, which combines them with the entry hooks (``runtime.hooks``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TypeAlias
 
 from laminar.errors import ExecutionError
-from laminar.ir import LayerSpec
+from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import skip_closure
 from laminar.runtime.fanout import positions
 from laminar.store.execution import CAUGHT, MAIN, SKIPPED, Execution, Manifest, PlanRecord
 
-if TYPE_CHECKING:
-    from laminar.runtime.task import Runtime
+
+class Runs:
+    """The verdict that a task runs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "RUNS"
+
+
+class Skip:
+    """The verdict that a task is skipped, and why; ``recorded`` when the skip is committed
+    already (with its layer's), so the caller has nothing to write."""
+
+    __slots__ = ("reason", "recorded")
+
+    def __init__(self, reason: str, *, recorded: bool = False) -> None:
+        self.reason = reason
+        self.recorded = recorded
+
+    def __repr__(self) -> str:
+        return f"Skip({self.reason!r}, recorded={self.recorded})"
+
+
+#: Whether a task runs: ``RUNS`` or a ``Skip``.
+Verdict: TypeAlias = Runs | Skip
+RUNS = Runs()
 
 
 class Ended:
@@ -40,9 +69,9 @@ class Ended:
         return f"State(finished=False, reason={self.reason!r})"
 
 
-def layer_state(runtime: Runtime, name: str) -> Ended | None:
+def layer_state(ir: FlowIR, execution: Execution, name: str) -> Ended | None:
     """How layer ``name`` ended; ``None`` when it has not run (nor been skipped) yet."""
-    return ended(runtime.execution, name, foreach=runtime.ir.spec(name).is_foreach)
+    return ended(execution, name, foreach=ir.spec(name).is_foreach)
 
 
 def ended(execution: Execution, name: str, *, foreach: bool) -> Ended | None:
@@ -60,13 +89,13 @@ def _ended(manifest: Manifest) -> Ended:
     return Ended(manifest.finished, manifest.reason, manifest.status == CAUGHT)
 
 
-def task_state(runtime: Runtime, name: str, task: int) -> Ended:
+def task_state(execution: Execution, name: str, task: int) -> Ended:
     """How task ``task`` of ForEach layer ``name`` ended (it must have)."""
-    manifest = runtime.execution.read_manifest(name, str(task))
+    manifest = execution.read_manifest(name, str(task))
     if manifest is None:
         raise ExecutionError(
             f"Layer {name} task {task} has not committed results in execution "
-            f"{runtime.execution.id}. Run {name} first."
+            f"{execution.id}. Run {name} first."
         )
     return _ended(manifest)
 
@@ -78,31 +107,34 @@ def not_finished(name: str, ended: Ended) -> str:
     return f"{name} was skipped"
 
 
-def blocked_by(runtime: Runtime, spec: LayerSpec, upstreams: tuple[str, ...]) -> str:
-    """Why ``spec`` cannot run because one of ``upstreams`` did not finish; "" when all did.
+def blocked_by(
+    ir: FlowIR, execution: Execution, spec: LayerSpec, upstreams: tuple[str, ...]
+) -> str | None:
+    """Why ``spec`` cannot run because one of ``upstreams`` did not finish; ``None`` when
+    all did.
 
     An upstream that has not run at all is an error: the orchestrator (or the caller) started
     ``spec`` too early.
     """
-    if not runtime.ir.branches:
-        return ""  # nothing can be skipped: an upstream not run fails when it is read
+    if not ir.branches:
+        return None  # nothing can be skipped: an upstream not run fails when it is read
     for upstream in upstreams:
-        ended = layer_state(runtime, upstream)
-        if ended is None:
+        state = layer_state(ir, execution, upstream)
+        if state is None:
             raise ExecutionError(
-                f"Layer {spec.name} cannot start in execution {runtime.execution.id}: its "
+                f"Layer {spec.name} cannot start in execution {execution.id}: its "
                 f"upstream {upstream} has not run yet. Run {upstream} first."
             )
-        if not ended.finished:
-            return not_finished(upstream, ended)
-    return ""
+        if not state.finished:
+            return not_finished(upstream, state)
+    return None
 
 
-def require_started(runtime: Runtime, spec: LayerSpec) -> None:
+def require_started(ir: FlowIR, execution: Execution, spec: LayerSpec) -> None:
     """Refuse to plan ``spec`` before every layer it depends on has run or been skipped: its
     entry hooks would decide on a state that is not there yet."""
-    if runtime.ir.branches and spec.has_entry:
-        blocked_by(runtime, spec, spec.dependencies)  # raises for a layer not run
+    if ir.branches and spec.has_entry:
+        blocked_by(ir, execution, spec, spec.dependencies)  # raises for a layer not run
 
 
 def skip_upstreams(spec: LayerSpec) -> tuple[str, ...]:
@@ -113,47 +145,42 @@ def skip_upstreams(spec: LayerSpec) -> tuple[str, ...]:
     return tuple(sorted({p.layer for p in spec.foreach}))
 
 
-def decide(
-    runtime: Runtime, spec: LayerSpec, index: int | None, plan: PlanRecord | None
-) -> str | None:
-    """Whether task ``index`` of ``spec`` is skipped: ``None`` when it runs, else why (""
-    when the skip is committed already, with the layer's)."""
-    from laminar.runtime.hooks import entry_decision
-
-    if index is None:
-        if spec.has_entry:  # its plan ran the hooks
-            return "" if runtime.plan(spec.name).skipped else None
-        blocked = blocked_by(runtime, spec, spec.dependencies)
-        if blocked:
-            commit_skip(runtime, spec, blocked)
-            return ""
-        return None
-    assert plan is not None
-    if not runtime.ir.branches:
+def blocked_task(
+    execution: Execution, spec: LayerSpec, index: int, plan: PlanRecord
+) -> Skip | None:
+    """Why task ``index`` of ForEach layer ``spec`` is skipped because the upstream task it
+    maps onto 1:1 did not finish (its entry hook, if any, decides instead); else ``None``."""
+    if spec.has_entry:
         return None
     for (layer, _), (position, mapped) in positions(plan, index).items():
-        ended = task_state(runtime, layer, position) if mapped else None
-        if ended is not None and not ended.finished and not spec.has_entry:
-            return not_finished(f"{layer}[{position}]", ended)
-    return entry_decision(runtime, spec, index, plan) or None
+        if mapped:
+            state = task_state(execution, layer, position)
+            if not state.finished:
+                return Skip(not_finished(f"{layer}[{position}]", state))
+    return None
 
 
-def commit_skip(runtime: Runtime, spec: LayerSpec, reason: str, status: str = SKIPPED) -> None:
-    """Record that ``spec`` (a whole layer) did not finish, and skip what follows for sure."""
-    execution = runtime.execution
+def commit_skip(
+    ir: FlowIR,
+    execution: Execution,
+    spec: LayerSpec,
+    reason: str,
+    *,
+    status: str = SKIPPED,
+    report: Callable[[str], None] | None = None,
+) -> None:
+    """Record that ``spec`` (a whole layer) did not finish, and skip what follows for sure;
+    ``report`` is told (the shim prints it into the task's log)."""
     execution.ensure_created()
     if spec.is_foreach:
         execution.write_plan(spec.name, PlanRecord(count=0, legs=0, skipped=reason))
     else:
         execution.commit(Manifest(spec.name, MAIN, status=status, reason=reason))
-    if runtime.report is not None:
-        runtime.report(
-            f"{spec.name} skipped: {reason}" if status == SKIPPED else f"{spec.name}: {reason}"
-        )
+    if report is not None:
+        report(f"{spec.name} skipped: {reason}" if status == SKIPPED else f"{spec.name}: {reason}")
     follow = not_finished(spec.name, Ended(False, reason, status == CAUGHT))
-    for name in skip_closure(runtime.ir, spec.name):
-        later = runtime.ir.spec(name)
-        if later.is_foreach:
+    for name in skip_closure(ir, spec.name):
+        if ir.spec(name).is_foreach:
             execution.write_plan(name, PlanRecord(count=0, legs=0, skipped=follow))
         else:
             execution.commit(Manifest(name, MAIN, status=SKIPPED, reason=follow))

@@ -117,7 +117,9 @@ def _run_layers(
                 ran = _run_tasks(runtime, spec, plan, workers, progress, started)
                 detail = _foreach_detail(execution, spec, plan, ran)
             else:
-                ran = int(runtime.run_task(spec, None, None, retry=True, on_retry=progress.say))
+                ran = int(
+                    runtime.run_task(spec, None, None, owns_attempts=True, on_retry=progress.say)
+                )
                 detail = _layer_detail(execution, spec.name, ran)
         progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
 
@@ -187,8 +189,9 @@ def _run_tasks(
         with runtime.committing() as group:
             for done, index in enumerate(pending, start=1):
                 runtime.run_task(
-                    spec, index, plan, retry=True, on_retry=progress.say, pending=True, group=group
-                )
+                    spec, index, plan, owns_attempts=True, on_retry=progress.say, pending=True,
+                    group=group,
+                )  # fmt: skip
                 progress.tasks(spec.name, done, len(pending), started)
         return len(pending)
     return _run_parallel(runtime, spec, plan, pending, workers, progress, started)
@@ -263,7 +266,9 @@ def _worker_batch(
             captured = io.StringIO()
             try:
                 with contextlib.redirect_stdout(captured):
-                    runtime.run_task(spec, index, plan, retry=True, pending=True, group=group)
+                    runtime.run_task(
+                        spec, index, plan, owns_attempts=True, pending=True, group=group
+                    )
             except TaskFailed as failure:
                 return ran, (index, failure.error, failure.user_traceback)
             finally:

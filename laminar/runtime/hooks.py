@@ -5,47 +5,57 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from laminar.errors import FlowDefinitionError
 from laminar.ir import LayerSpec
 from laminar.ir.hooks import HookSpec
 from laminar.model.layer import Layer
-from laminar.runtime.context import user_code
-from laminar.runtime.views import arguments_of, task_views
-from laminar.settings import running
-from laminar.store.execution import PlanRecord
-
-if TYPE_CHECKING:
-    from laminar.runtime.task import Runtime
+from laminar.runtime.decisions import RUNS, Skip, Verdict
+from laminar.runtime.views import arguments_of
 
 
-def entry_decision(
-    runtime: Runtime, spec: LayerSpec, index: int | None, plan: PlanRecord | None
-) -> str:
-    """Run the entry hooks of task ``index``; "" when it runs, else why it is skipped. A hook
-    that raises fails the task with the user's traceback."""
-    if not spec.has_entry:
-        return ""
-    views = task_views(runtime, spec, index, plan)
-    layer = runtime.instance(spec, index, plan, "", 1)
-    with user_code(spec.name, index), running(runtime.task_info(spec, index, plan, 1)):
-        return entry_verdict(spec, layer, views)
-
-
-def entry_verdict(spec: LayerSpec, layer: Layer, views: dict[str, Layer]) -> str:
-    """Run ``spec``'s entry hooks in order; "" when all are truthy, else why it is skipped.
+def entry_verdict(spec: LayerSpec, layer: Layer, views: dict[str, Layer]) -> Verdict:
+    """Run ``spec``'s entry hooks in order on ``layer`` (a new instance, running as the task
+    to decide); ``RUNS`` when all are truthy, else a ``Skip`` saying which hook returned what.
 
     The first falsy hook decides: the hooks after it do not run.
     """
     for hook in spec.hooks_of("entry"):
         verdict = hook.function(layer, **arguments_of(views, hook.arguments))
+        refuse_awaitable(spec.name, f"entry hook {hook.name}", verdict)
+        kept = sorted(name for name in vars(layer) if not name.startswith("_"))
+        if kept:
+            raise FlowDefinitionError(
+                f"Layer {spec.name}: entry hook {hook.name} set self.{kept[0]}, which __call__ "
+                "would not see: an entry hook only decides whether the layer runs (it may run "
+                "in another process, before the layer's own instance exists). Set it in "
+                "__call__ or in an execution hook."
+            )
         if not verdict:
             shown = repr(verdict)
             shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            return f"entry hook {hook.name} returned {shown}"
-    return ""
+            return Skip(f"entry hook {hook.name} returned {shown}")
+    return RUNS
+
+
+def refuse_awaitable(layer: str, what: str, value: object, generators: bool = True) -> None:
+    """A coroutine (or other awaitable) returned where a value was due is an error: nothing
+    awaits it, so its code would never run (and it is always truthy). So is a generator from
+    a hook (a decorated generator function: its code would never run either)."""
+    generator = generators and inspect.isgenerator(value)
+    if inspect.isawaitable(value) or inspect.isasyncgen(value) or generator:
+        close = getattr(value, "close", None)
+        if callable(close):
+            close()  # no "never awaited" warning on top of the error
+        raise FlowDefinitionError(
+            f"Layer {layer}: {what} returned {type(value).__name__} {value!r:.60}: laminar "
+            "calls hooks and __call__ without awaiting or iterating them, so their code would "
+            "not run. Make it a plain def (run async code inside with asyncio.run(...))."
+        )
 
 
 def around_call(
@@ -60,9 +70,11 @@ def around_call(
             if hook.generator:
                 stack.enter_context(AroundCall(spec.name, hook, hook.function(layer, **arguments)))
             else:
-                hook.function(layer, **arguments)
+                returned = hook.function(layer, **arguments)
+                refuse_awaitable(spec.name, f"execution hook {hook.name}", returned)
+        call: Any = layer  # typed as returning None; an ``async def __call__`` returns more
         try:
-            layer(**kwargs)
+            refuse_awaitable(spec.name, "__call__", call(**kwargs), generators=False)
         except Exception as error:
             if spec.settings.catch is None or not spec.settings.catch.catches(error):
                 raise

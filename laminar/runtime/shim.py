@@ -14,10 +14,12 @@ from collections.abc import Sequence
 
 from laminar.configurations import serde
 from laminar.contract import (
+    ENV_ATTEMPT,
     ENV_EXECUTION,
     ENV_LEG,
     ENV_MAX_LEGS,
     PlanFormat,
+    attempt_number,
     check_execution_id,
     output_file,
     render_output,
@@ -45,7 +47,8 @@ def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str
     execution_store = Execution(
         Datastore(datastore), ir.name, execution_id, protocols=serde.PROTOCOLS
     )
-    runtime = Runtime(ir, execution_store)
+    attempt = attempt_number(os.environ.get(ENV_ATTEMPT))
+    runtime = Runtime(ir, execution_store, first_attempt=attempt)
     runtime.report = say  # the task's log says why a layer was skipped
     return runtime
 
@@ -112,7 +115,7 @@ def task(
     execution: str | None = None,
     datastore: str | None = None,
     leg: int | None = None,
-    retry: bool = False,
+    owns_attempts: bool = False,
     then_plan: Sequence[tuple[str, str]] = (),
     max_legs: int | None = None,
     fmt: PlanFormat = PlanFormat.JSON,
@@ -122,7 +125,9 @@ def task(
     """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed,
     ``skipped_status`` when it was skipped (Airflow marks a task skipped by its exit status).
 
-    A failing layer prints the user's traceback and the error on stderr. ``then_plan`` lists
+    ``owns_attempts`` (``--retry``): this process makes the layer's ``Retry`` attempts (for
+    targets without retries of their own). A failing layer prints the user's traceback and
+    the error on stderr. ``then_plan`` lists
     (ForEach layer, output file) pairs to plan once the layer is committed: where a ForEach
     layer's only upstream is this layer, its planning needs no task of its own.
     ``finished_output`` receives ``finished`` = ``true`` or ``false`` in ``fmt``: whether the
@@ -138,19 +143,19 @@ def task(
             "leg of its tasks."
         )
     if ir.branches:
-        earlier = layer_state(runtime, layer)
+        earlier = layer_state(runtime.ir, runtime.execution, layer)
         if earlier is not None and not earlier.finished:  # the log says why nothing runs
             kind = "failed with a caught error" if earlier.caught else "was skipped"
             say(f"{layer} {kind}, as recorded earlier: {earlier.reason}")
     try:
-        skipped = runtime.run_leg(layer, leg, retry=retry)
+        skipped = runtime.run_leg(layer, leg, owns_attempts=owns_attempts)
         for planned, output in then_plan:
             emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
     except TaskFailed as failure:
         _report(failure)
         return 1
     if finished_output is not None:
-        ended = layer_state(runtime, layer)
+        ended = layer_state(runtime.ir, runtime.execution, layer)
         finished = "true" if ended is not None and ended.finished else "false"
         _write_output(finished_output, render_output("finished", finished, fmt), fmt, "task")
     return skipped_status if skipped else 0

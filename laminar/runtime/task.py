@@ -4,9 +4,6 @@ This is the only code that calls a user's layer. The local executor calls it in-
 every backend calls it through ``laminar plan`` / ``laminar task``. Either way each task
 reads its inputs lazily from the datastore and commits its outputs with one atomic manifest,
 so re-running a committed task is a no-op and a resubmitted run resumes where it stopped.
-
-(A little over 300 lines: planning, deciding and running an attempt share the Runtime's state;
-recording and capturing each attempt live in ``recording`` and ``capture``.)
 """
 
 from __future__ import annotations
@@ -17,32 +14,32 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from laminar.errors import ArtifactError, ExecutionError
+from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
+from laminar.runtime.attempt import Attempt, run_attempt, run_entry_hooks
 from laminar.runtime.capture import capturing
 from laminar.runtime.context import (
-    TaskContext,
     TaskFailed,
     in_layer,
-    user_code,
 )
-from laminar.runtime.deadline import Deadline, limit, stopped_after
+from laminar.runtime.deadline import Deadline
 from laminar.runtime.decisions import (
+    RUNS,
+    Skip,
+    Verdict,
     blocked_by,
+    blocked_task,
     commit_skip,
-    decide,
     require_started,
     skip_upstreams,
 )
 from laminar.runtime.fanout import plan_fanout
-from laminar.runtime.hooks import around_call, entry_decision
 from laminar.runtime.inputs import start
 from laminar.runtime.recording import Recorder, RecordingGroup
-from laminar.runtime.secrets import declared, only_own_secrets
-from laminar.runtime.views import arguments_of, task_views
-from laminar.settings import Running, running
+from laminar.runtime.secrets import declared
+from laminar.runtime.views import task_views
 from laminar.store.execution import (
     CAUGHT,
     MAIN,
@@ -52,18 +49,21 @@ from laminar.store.execution import (
     PlanRecord,
     TaskGroup,
 )
-from laminar.text import describe_bytes, invalid_utf8, printable_lines, shell_word
+from laminar.text import printable_lines, shell_word
 
 
 class Runtime:
     """Plans and runs the layers of one flow for one execution in one datastore."""
 
-    def __init__(self, ir: FlowIR, execution: Execution) -> None:
+    def __init__(self, ir: FlowIR, execution: Execution, *, first_attempt: int = 1) -> None:
         self.ir = ir
         self.execution = execution
         self._inputs: dict[str, Any] | None = None
         #: Where decisions (a layer skipped, an error caught) are told; the shim prints them.
         self.report: Callable[[str], None] | None = None
+        #: ``self.attempt`` of a task's first attempt in this process: the orchestrator's try
+        #: number (``LAMINAR_ATTEMPT``) where the orchestrator retries by starting it again.
+        self.first_attempt = first_attempt
         #: When the whole run must end (the flow's timeout, in a local run).
         self.deadline: Deadline | None = None
         #: Every layer's secrets: a task sees only its own layer's.
@@ -99,15 +99,16 @@ class Runtime:
         if existing is not None:
             return existing
         self.execution.ensure_created()
-        require_started(self, spec)
-        skipped = blocked_by(self, spec, skip_upstreams(spec))
-        if not skipped and not spec.is_foreach:
+        require_started(self.ir, self.execution, spec)
+        skipped = blocked_by(self.ir, self.execution, spec, skip_upstreams(spec))
+        if skipped is None and not spec.is_foreach:
             try:
-                skipped = entry_decision(self, spec, None, None)
+                verdict = self.entry_verdict(spec, None, None)
             except TaskFailed as failure:
-                self.recorder.failed(layer, MAIN, 1, failure)
+                self.recorder.failed(layer, MAIN, self.first_attempt, failure)
                 raise
-        if skipped:
+            skipped = verdict.reason if isinstance(verdict, Skip) else None
+        if skipped is not None:
             record = PlanRecord(count=0, legs=0, skipped=skipped)
         elif spec.is_foreach:
             counted = plan_fanout(self.ir, self.execution, spec)
@@ -116,9 +117,13 @@ class Runtime:
         else:
             record = PlanRecord(count=1, legs=1)  # its entry hooks let it run
         written = self.execution.write_plan(layer, record)  # another writer's plan may stand
-        if written == record and skipped:
-            commit_skip(self, spec, skipped)
+        if written == record and skipped is not None:
+            self.commit_skip(spec, skipped)
         return written
+
+    def commit_skip(self, spec: LayerSpec, reason: str, status: str = SKIPPED) -> None:
+        """Record that layer ``spec`` did not finish (and what is skipped after it)."""
+        commit_skip(self.ir, self.execution, spec, reason, status=status, report=self.report)
 
     def _plannable(self, layer: str) -> LayerSpec:
         spec = self.ir.spec(layer)
@@ -130,15 +135,16 @@ class Runtime:
         return spec
 
     # -- running ---------------------------------------------------------------------------
-    def run_leg(self, layer: str, leg: int | None, *, retry: bool = False) -> bool:
+    def run_leg(self, layer: str, leg: int | None, *, owns_attempts: bool = False) -> bool:
         """Run a whole layer (``leg`` None) or one leg of a ForEach layer; returns whether
-        it was skipped (the layer, or every task of the leg)."""
+        it was skipped (the layer, or every task of the leg). ``owns_attempts``: see
+        ``run_task``."""
         spec = self.ir.spec(layer)
         if not spec.is_foreach:
             if leg not in (None, 0):
                 raise ExecutionError(f"Layer {layer} has no ForEach; it takes no --leg.")
             with in_layer(layer):
-                self.run_task(spec, None, None, retry=retry)
+                self.run_task(spec, None, None, owns_attempts=owns_attempts)
             manifest = self.execution.read_manifest(layer, MAIN)
             return manifest is not None and manifest.status == SKIPPED
         plan = self.execution.read_plan(layer)
@@ -150,7 +156,7 @@ class Runtime:
         pending = self.pending(layer, indices)
         with in_layer(layer), self.committing() as group:
             for i in pending:
-                self.run_task(spec, i, plan, retry=retry, pending=True, group=group)
+                self.run_task(spec, i, plan, owns_attempts=owns_attempts, pending=True, group=group)
         if not self.ir.branches:
             return False  # no task of this flow is ever skipped: no reads to find out
         tasks = [str(i) for i in indices]
@@ -179,13 +185,16 @@ class Runtime:
         index: int | None,
         plan: PlanRecord | None,
         *,
-        retry: bool = False,
+        owns_attempts: bool = False,
         on_retry: Callable[[str], None] | None = None,
         pending: bool = False,
         group: TaskGroup | None = None,
     ) -> bool:
         """Run one task unless already committed; returns whether it ran.
 
+        ``owns_attempts``: this process makes the layer's ``Retry`` attempts itself (the local
+        executor, targets without retries); otherwise the orchestrator retries by running
+        the task again, and this is attempt ``first_attempt``.
         ``pending`` says the caller has just listed the committed tasks and this one is not
         among them, which saves a read per task in a large fan-out. With ``group`` the
         task's manifest joins the group, committed when the group is written (the caller
@@ -196,21 +205,22 @@ class Runtime:
             return False
         self.execution.ensure_created()
         try:
-            skipped = decide(self, spec, index, plan)
+            verdict = self.decide(spec, index, plan)
         except TaskFailed as failure:  # an entry hook raised
-            self.recorder.failed(spec.name, task, 1, failure)
+            self.recorder.failed(spec.name, task, self.first_attempt, failure)
             raise
-        if skipped is not None:
-            if index is not None and skipped:
-                self._commit(Manifest(spec.name, task, status=SKIPPED, reason=skipped), group)
-                if self.report is not None:  # the task's own log says why nothing ran
-                    self.report(f"{spec.name}[{index}] skipped: {skipped}")
+        if isinstance(verdict, Skip):
+            if not verdict.recorded:
+                skip = Manifest(spec.name, task, status=SKIPPED, reason=verdict.reason)
+                self._commit(skip, group)
+                if index is not None and self.report is not None:  # the task's own log
+                    self.report(f"{spec.name}[{index}] skipped: {verdict.reason}")
             return False
-        policy = spec.settings.retry if retry else None
+        policy = spec.settings.retry if owns_attempts else None
         attempts = policy.attempts if policy is not None else 1
         for attempt in range(1, attempts + 1):
             try:
-                self._attempt(spec, index, task, plan, group, attempt)
+                self._attempt(spec, index, plan, group, self.first_attempt + attempt - 1)
                 return True
             except TaskFailed as failure:
                 if attempt == attempts or (self.deadline and self.deadline.left() <= 0):
@@ -222,46 +232,40 @@ class Runtime:
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
 
-    def instance(
-        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None, attempt: str, number: int
-    ) -> Layer:
-        """A new instance of ``spec``'s class, running as task ``index``."""
-        cls = self.ir.classes[spec.name]
-        layer = cls.__new__(cls)
-        layer.__dict__["_laminar_runtime"] = TaskContext(
-            self.execution,
-            spec.name,
-            index,
-            attempt,
-            {},
-            splits=plan.count if plan is not None else 1,
-            attempt_number=number,
-            configuration=spec.settings,
+    def decide(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> Verdict:
+        """Whether task ``index`` of ``spec`` runs: a layer after one that did not finish is
+        skipped (the skip committed at once); otherwise its entry hooks decide (a layer's in
+        its plan, a ForEach task's here)."""
+        if index is None:
+            if spec.has_entry:  # its plan ran the hooks
+                skipped = self.plan(spec.name).skipped
+                return Skip(skipped, recorded=True) if skipped else RUNS
+            blocked = blocked_by(self.ir, self.execution, spec, spec.dependencies)
+            if blocked is not None:
+                self.commit_skip(spec, blocked)
+                return Skip(blocked, recorded=True)
+            return RUNS
+        assert plan is not None
+        if not self.ir.branches:
+            return RUNS
+        return blocked_task(self.execution, spec, index, plan) or self.entry_verdict(
+            spec, index, plan
         )
-        return layer
 
-    def task_info(
-        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None, attempt: int
-    ) -> Running:
-        """What ``laminar.settings.current`` says while this task runs."""
-        splits = plan.count if plan is not None and spec.is_foreach else 1
-        return Running(self.execution.id, self.ir.name, spec.name, index, splits, attempt)
+    def entry_verdict(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> Verdict:
+        """The verdict of task ``index``'s entry hooks (``RUNS`` without any)."""
+        if not spec.has_entry:
+            return RUNS
+        views = self.views(spec, index, plan)
+        attempt = Attempt(self.ir, self.execution, spec, index, plan, self.first_attempt)
+        return run_entry_hooks(attempt, views)
 
-    def _call(
-        self, spec: LayerSpec, layer: Layer, views: dict[str, Any], info: Running
-    ) -> BaseException | None:
-        """The user's code of one attempt: ``__init__``, hooks and ``__call__``."""
-        cls = type(layer)
-        stops = limit(spec.name, spec.settings.timeout, self.deadline)
-        with (
-            only_own_secrets(spec, self.secrets),
-            user_code(spec.name, info.index),
-            running(info),
-            stopped_after(stops),
-        ):
-            if cls.__init__ is not object.__init__:
-                cls.__init__(layer)
-            return around_call(spec, layer, views, arguments_of(views, spec.arguments))
+    def views(
+        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None
+    ) -> dict[str, Layer]:
+        """The upstream views task ``index`` of ``spec`` (and its hooks) receives."""
+        inputs = self.inputs() if spec.reads_inputs else None
+        return task_views(self.ir, self.execution, inputs, spec, index, plan)
 
     def _commit(self, manifest: Manifest, group: TaskGroup | None) -> None:
         if group is not None:
@@ -273,65 +277,23 @@ class Runtime:
         self,
         spec: LayerSpec,
         index: int | None,
-        task: str,
         plan: PlanRecord | None,
         group: TaskGroup | None,
-        number: int = 1,
+        number: int,
     ) -> None:
-        attempt_dir = self.execution.new_attempt_dir(spec.name, task)
-        recording = self.recorder.attempt(spec.name, task, number, grouped=group is not None)
-        try:
-            with recording as record:
-                views = task_views(self, spec, index, plan)
-                layer = self.instance(spec, index, plan, attempt_dir, number)
-                info = self.task_info(spec, index, plan, number)
-                caught = record.caught = self._call(spec, layer, views, info)
-                manifest = self._manifest(spec, index, task, layer, caught, attempt_dir)
-        except BaseException:
-            # Nothing names this attempt's files: free the space now (a full disk stays full
-            # otherwise, and the resume would fail the same way).
-            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
-            raise
-        if caught is not None:
-            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
-            if index is None:
-                commit_skip(self, spec, manifest.reason, status=CAUGHT)
-                return
-        self._commit(manifest, group)
-
-    def _manifest(
-        self,
-        spec: LayerSpec,
-        index: int | None,
-        task: str,
-        layer: Layer,
-        caught: BaseException | None,
-        attempt_dir: str,
-    ) -> Manifest:
-        """The commit of an attempt that returned (or whose error was caught): its values."""
-        manifest = Manifest(layer=spec.name, task=task)
-        if caught is not None:
-            reason = f"{type(caught).__name__}: {caught}"[:500]
-            manifest = Manifest(spec.name, task, status=CAUGHT, reason=reason)
-            layer.__dict__.clear()  # what it set before raising is incomplete
-            if index is not None and self.report is not None:  # into the task's own log
-                self.report(f"{spec.name}[{index}]: {reason} (caught)")
-        shards = layer.__dict__.get("_laminar_runtime", None)
-        for name, value in vars(layer).items():
-            if name.startswith("_"):
-                continue
-            if invalid_utf8(name):
-                raise ArtifactError(
-                    f"Layer {spec.name} set an attribute named {describe_bytes(name)}, "
-                    "which is not valid UTF-8 and cannot be stored; give it a UTF-8 name."
-                )
-            if shards is not None and name in shards.shards:
-                manifest.attributes[name] = shards.shards[name]
-            else:
-                manifest.attributes[name] = self.execution.encode(
-                    spec.name, name, value, attempt_dir
-                )
-        return manifest
+        attempt = Attempt(self.ir, self.execution, spec, index, plan, number)
+        grouped = group is not None
+        with self.recorder.attempt(spec.name, attempt.task, number, grouped=grouped) as record:
+            views = self.views(spec, index, plan)
+            manifest, record.caught = run_attempt(
+                attempt, views, deadline=self.deadline, secrets=self.secrets
+            )
+            if record.caught is not None and index is not None and self.report is not None:
+                self.report(f"{spec.name}[{index}]: {manifest.reason} (caught)")  # its log
+        if manifest.status == CAUGHT and index is None:
+            self.commit_skip(spec, manifest.reason, status=CAUGHT)
+        else:
+            self._commit(manifest, group)
 
 
 def say(message: str) -> None:

@@ -7,7 +7,7 @@ import argparse
 import pytest
 
 from laminar.cli.main import build_parser
-from laminar.cli.shim_args import parse_shim_arguments
+from laminar.cli.shim_args import SHIM_OPTIONS, parse_shim_arguments
 
 READ_DIRECTLY = [
     ["task", "flow.py", "--layer=Shard"],
@@ -77,3 +77,23 @@ def test_argparse_parses_what_is_left_to_it() -> None:
     assert (args.layer, args.leg) == ("A", 3)
     with pytest.raises(SystemExit):
         build_parser().parse_args(["task", "flow.py", "--layer=A", "--leg", "-1"])
+
+
+@pytest.mark.parametrize("command", sorted(SHIM_OPTIONS))
+def test_argparse_declares_exactly_the_tables_options(command: str) -> None:
+    """One declaration: the parser's options are the table's, with its destinations."""
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub = commands.choices[command]
+    declared = {
+        flag: action.dest
+        for action in sub._actions
+        for flag in action.option_strings
+        if flag not in ("-h", "--help")
+    }
+    assert declared == {o.flag: o.dest for o in SHIM_OPTIONS[command]}
+
+
+def test_the_retry_flag_means_this_process_owns_the_attempts() -> None:
+    args = parse_shim_arguments(["task", "flow.py", "--layer=A", "--retry"])
+    assert args is not None and args.owns_attempts is True

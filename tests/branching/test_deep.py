@@ -50,7 +50,8 @@ def test_every_layer_of_a_deep_chain_waits_on_the_one_decision() -> None:
     assert waits["Gate"] == ()
     assert {waits[f"L{i}"] for i in range(DEPTH)} == {("Gate",)}
     options = CompileOptions(flow_ref="deep.py:Chain", image="registry.example/flows:1")
-    graph = lower(ir, options, ArgoDialect(options))
+    dialect = ArgoDialect(options)
+    graph = lower(ir, options, dialect.traits, dialect.target)
     last = graph.job(graph.jobs[-1].id)
     assert [(g.layer, g.output) for g in last.gates] == [("Gate", "legs")]
 

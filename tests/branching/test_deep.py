@@ -53,7 +53,7 @@ def test_every_layer_of_a_deep_chain_waits_on_the_one_decision() -> None:
     dialect = ArgoDialect(options)
     graph = lower(ir, options, dialect.traits, dialect.target)
     last = graph.job(graph.jobs[-1].id)
-    assert [(g.layer, g.output) for g in last.gates] == [("Gate", "legs")]
+    assert [(g.layer, g.output.kind.value) for g in last.gates] == [("Gate", "legs")]
 
 
 def test_a_long_one_to_one_chain_is_sparse_without_recursion() -> None:

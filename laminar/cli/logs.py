@@ -79,7 +79,7 @@ def _task(execution: Execution, spec: LayerSpec, index: int | None) -> str | Non
     if index is None:
         return None
     try:
-        plan = execution.read_plan(spec.name)
+        plan = execution.commits.read_plan(spec.name)
     except LaminarError:  # a damaged plan: the task's records may still be readable
         plan = None
     if plan is not None and not plan.skipped and index >= plan.count:
@@ -95,7 +95,7 @@ def _nothing(execution: Execution, spec: LayerSpec, task: str | None, attempt: i
     where = printable(spec.name) + ("" if task in (None, MAIN) else f"[{task}]")
     if attempt is not None:
         why = f"has no record of attempt {attempt}"
-    elif task is None or execution.read_manifest(spec.name, task) is not None:
+    elif task is None or execution.commits.read_manifest(spec.name, task) is not None:
         why = "printed nothing and raised nothing (no record is kept then)"
     else:
         why = "has not run (no commit and no record)"

@@ -86,7 +86,7 @@ def report_layer(execution: Execution, spec: LayerSpec) -> LayerReport:
         if spec.is_foreach:
             committed = _foreach(execution, spec.name, report)
         else:
-            manifest = execution.read_manifest(spec.name, MAIN)
+            manifest = execution.commits.read_manifest(spec.name, MAIN)
             if manifest is not None:
                 committed = {MAIN}
                 report.ended = True
@@ -110,17 +110,15 @@ def report_layer(execution: Execution, spec: LayerSpec) -> LayerReport:
 
 
 def _foreach(execution: Execution, layer: str, report: LayerReport) -> set[str]:
-    plan = execution.read_plan(layer)
+    plan = execution.commits.read_plan(layer)
     if plan is None:
         return set()
     report.count = plan.count
     if plan.skipped:
         report.ended, report.reason = True, f"skipped: {plan.skipped}"
         return set()
-    tasks = sorted(
-        (t for t in execution.committed_tasks(layer) if t.isdigit() and int(t) < plan.count),
-        key=int,
-    )
+    listed = execution.commits.committed_tasks(layer)
+    tasks = sorted((t for t in listed if t.isdigit() and int(t) < plan.count), key=int)
     finished: list[int] = []
     unreadable: list[int] = []
     for task, manifest in zip(tasks, _manifests(execution, layer, tasks, report), strict=True):
@@ -144,12 +142,12 @@ def _manifests(
     """The manifests of ``tasks``; one by one when a batch holds a damaged one, so one damaged
     commit hides only its own task."""
     try:
-        return execution.read_manifests(layer, tasks)
+        return execution.commits.read_manifests(layer, tasks)
     except LaminarError:
         found: list[Manifest | None] = []
         for task in tasks:
             try:
-                found.append(execution.read_manifest(layer, task))
+                found.append(execution.commits.read_manifest(layer, task))
             except LaminarError as error:
                 if str(error) not in report.problems:  # a group holds many tasks
                     report.problems.append(str(error))
@@ -226,7 +224,10 @@ def _lease(execution: Execution) -> str:
         age = time.time() - float(held["heartbeat"])
     except (ValueError, KeyError, TypeError):
         return INTERRUPTED
-    timeout = float(os.environ.get(ENV_LEASE_TIMEOUT) or TIMEOUT)
+    try:
+        timeout = float(os.environ.get(ENV_LEASE_TIMEOUT) or TIMEOUT)
+    except ValueError:  # laminar run refuses it; a status need not
+        timeout = TIMEOUT
     if held.get("host") == socket.gethostname() and isinstance(held.get("pid"), int):
         try:
             os.kill(held["pid"], 0)

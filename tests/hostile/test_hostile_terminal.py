@@ -61,7 +61,8 @@ def test_ansi_execution_id_is_shown_escaped_and_resumable(tmp_path: Path) -> Non
     ).stdout
     assert again == execution
     shown = laminar("show", flow, cwd=tmp_path)
-    assert shown.stdout == "\\x1b[31mred\\x1b[0m\\nlaminar: done\n"
+    assert shown.stdout.startswith("\\x1b[31mred\\x1b[0m\\nlaminar: done  succeeded  started ")
+    assert shown.stdout.count("\n") == 1 and not RAW_CONTROL.search(shown.stdout)
     detail = laminar("show", flow, "--execution", execution, cwd=tmp_path)
     assert detail.stdout.startswith("DiamondFlow execution \\x1b[31mred\\x1b[0m\\nlaminar: done")
     missing = laminar("show", flow, "--execution", "nope", cwd=tmp_path, check=False)

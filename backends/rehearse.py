@@ -29,6 +29,7 @@ from pathlib import Path
 from laminar.backends.jobs import Job, JobGraph, JobKind, Output, OutputKind
 from laminar.backends.traits import Traits
 from laminar.contract import (
+    ENV_ATTEMPT,
     ENV_DATASTORE,
     ENV_EXECUTION,
     ENV_INPUTS,
@@ -182,6 +183,7 @@ class Rehearsal:
             env[ENV_LEG] = str(leg)
         attempts = job.retry.attempts if job.retry is not None else 1
         for attempt in range(1, attempts + 1):
+            env[ENV_ATTEMPT] = str(attempt)  # the try number the orchestrator hands over
             status = self.attempt(job, leg, argv, env)
             if status != FAILED or attempt == attempts:
                 break

@@ -37,6 +37,7 @@ from laminar.backends.kubernetes import quantities, toleration_fields
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.traits import Traits
 from laminar.contract import (
+    ENV_ATTEMPT,
     ENV_DATASTORE,
     ENV_EXECUTION,
     ENV_INPUT_PREFIX,
@@ -195,6 +196,8 @@ class ArgoDialect(Dialect):
                 f"Layer {job.layer} sets {', '.join(clash) or ENV_LBRACE} in "
                 "Container(env=...), which laminar sets itself on Argo; remove it."
             )
+        if job.retry is not None:  # Argo retries this pod: self.attempt is its try number
+            env = (*env, argo.EnvVar(ENV_ATTEMPT, Expression("{{=asInt(retries) + 1}}")))
         texts = [*command, *(v.value or "" for v in env)]
         if any(f"$({ENV_LBRACE})" in text for text in texts):
             env = (argo.EnvVar(ENV_LBRACE, "{"), *env)  # Kubernetes expands in list order

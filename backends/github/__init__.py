@@ -53,6 +53,7 @@ from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.naming import NameRule
 from laminar.backends.traits import Traits
 from laminar.contract import (
+    ENV_ATTEMPT,
     ENV_DATASTORE,
     ENV_EXECUTION,
     ENV_INPUTS,
@@ -269,6 +270,8 @@ class GitHubDialect(Dialect):
             env[ENV_DATASTORE] = LOCAL_DATASTORE
         if job.kind is JobKind.MAPPED:
             env[ENV_LEG] = gh.matrix_leg()
+        if job.kind is not JobKind.EXIT:  # "Re-run jobs" starts a job again: its try number
+            env[ENV_ATTEMPT] = gh.run_attempt()
         if job.kind is JobKind.EXIT:
             env[ENV_RUN_STATUS] = gh.run_status()
         return env

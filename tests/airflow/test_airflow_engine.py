@@ -284,6 +284,9 @@ def test_airflow_retries_a_failed_task(airflow: dict[str, Any]) -> None:
     flaky = tasks(airflow, "retry_once", "Flaky")
     assert [(t["map_index"], t["state"]) for t in flaky] == [(i, "success") for i in range(3)]
     assert [t["try_number"] for t in flaky] == [1, 2, 1]
+    flow = load_flow(str(ROOT / "tests/airflow/flows/retry_once.py"))
+    results = open_results(flow, airflow["runs"]["retry_once"]["run_id"], airflow["store"])
+    assert list(results["Flaky"].tried) == [1, 2, 1]  # self.attempt is the try number
     assert (airflow["markers"] / "flaky-1").exists()
 
 

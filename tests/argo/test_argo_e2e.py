@@ -546,3 +546,29 @@ def test_exit_hooks_run_once_in_the_exit_handler(
     assert told["succeeded"] is (phase == SUCCEEDED)
     if phase == FAILED:
         assert told["failures"] == [["Breaks", 1, "ValueError: item 2 is broken", 1]]
+
+
+def test_self_attempt_is_argos_try_number(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    """A layer that fails on its first attempt only: Argo retries the pod, and the retry
+    sees self.attempt == 2 ({{retries}} + 1), so it succeeds."""
+    flow = write_flow(
+        tmp_path,
+        """
+        from laminar import Flow, Layer, Retry
+
+        class Once(Flow): ...
+
+        @Once.register(retry=Retry(attempts=3, delay=0))
+        class FirstTryFails(Layer):
+            def __call__(self) -> None:
+                if self.attempt == 1:
+                    raise RuntimeError("the first attempt fails on purpose")
+                self.tried = self.attempt
+        """,
+    )
+    manifest = compile_argo(str(flow), tmp_path, s3_bucket)
+    run = harness(tmp_path / "run", s3_bucket, tmp_path).run(manifest, name="once-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    (node,) = run.nodes.values()
+    assert len(node.attempts) == 2
+    assert s3_snapshot(flow, "once-e2e", s3_bucket)["FirstTryFails"]["tried"] == 2

@@ -57,13 +57,14 @@ SKIPPED = 99
 ENV = {}
 
 
-def shim(task_id, run_id, params, leg=None, output=None, max_legs=None):
+def shim(task_id, run_id, params, leg=None, output=None, max_legs=None, attempt=1):
     """Run the laminar command of ``task_id``; raise if it fails, skip if laminar skipped it.
 
     In the task's own process (Airflow runs each task instance in a process of its own), or
     with the worker's Python in a subprocess when compiled with --shim subprocess.
     """
-    env = {"LAMINAR_EXECUTION": run_id, **ENV.get(task_id, {})}
+    # The task instance's try number: self.attempt, as Airflow retries the task.
+    env = {"LAMINAR_EXECUTION": run_id, "LAMINAR_ATTEMPT": str(attempt), **ENV.get(task_id, {})}
     if DATASTORE is not None:
         env["LAMINAR_DATASTORE"] = DATASTORE
     if leg is not None:
@@ -90,7 +91,7 @@ def shim(task_id, run_id, params, leg=None, output=None, max_legs=None):
 
 def run_layer(leg=None, ti=None, run_id=None, params=None):
     """Run one layer, or one leg of a ForEach layer."""
-    shim(ti.task_id, run_id, params or {}, leg=leg)
+    shim(ti.task_id, run_id, params or {}, leg=leg, attempt=ti.try_number)
 
 
 def plan_layer(ti=None, run_id=None, params=None):
@@ -107,7 +108,8 @@ def plan_layer(ti=None, run_id=None, params=None):
         max_legs = MAX_LEGS
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "legs.json")
-        shim(ti.task_id, run_id, params or {}, output=path, max_legs=max_legs)
+        shim(ti.task_id, run_id, params or {}, output=path, max_legs=max_legs,
+             attempt=ti.try_number)
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
 

@@ -29,6 +29,7 @@ class Flaky(Layer):
             open(marker, "w").close()
             raise RuntimeError("failing once on purpose")
         self.value = shard.foo * 100
+        self.tried = self.attempt  # Airflow's try number: 2 for the task it retried
 
 
 @RetryOnceFlow.register

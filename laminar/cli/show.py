@@ -50,7 +50,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
     if args.target is None:
         status = 0
         _say(f"{printable(ir.name)} execution {printable(results.id)} ({printable(store.url)})")
-        inputs = read_inputs(results.execution)
+        inputs = read_inputs(results.execution.objects)
         if inputs:
             given = ", ".join(f"{printable(k)}={_REPR.repr(v)}" for k, v in sorted(inputs.items()))
             _say(f"  inputs: {given}")

@@ -105,9 +105,9 @@ class TaskContext:
                 f"Layer {self.layer}: self.shard({attribute}=...): shard names cannot start "
                 "with an underscore (those attributes are private to the run)."
             )
-        entry = self.execution.write_shard(self.layer, attribute, values, self.attempt)
+        entry = self.execution.codec.write_shard(self.layer, attribute, values, self.attempt)
         self.shards[attribute] = entry
-        accessor = self.execution.decode(entry, f"{self.layer}.{attribute}")
+        accessor = self.execution.codec.decode(entry, f"{self.layer}.{attribute}")
         assert isinstance(accessor, Accessor)
         return accessor
 

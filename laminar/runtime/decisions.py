@@ -48,11 +48,11 @@ def layer_state(runtime: Runtime, name: str) -> Ended | None:
 def ended(execution: Execution, name: str, *, foreach: bool) -> Ended | None:
     """How layer ``name`` ended in ``execution``, from its plan (ForEach) or its commit."""
     if foreach:
-        plan = execution.read_plan(name)
+        plan = execution.commits.read_plan(name)
         if plan is None:
             return None
         return Ended(not plan.skipped, plan.skipped)
-    manifest = execution.read_manifest(name, MAIN)
+    manifest = execution.commits.read_manifest(name, MAIN)
     return None if manifest is None else _ended(manifest)
 
 
@@ -62,7 +62,7 @@ def _ended(manifest: Manifest) -> Ended:
 
 def task_state(runtime: Runtime, name: str, task: int) -> Ended:
     """How task ``task`` of ForEach layer ``name`` ended (it must have)."""
-    manifest = runtime.execution.read_manifest(name, str(task))
+    manifest = runtime.execution.commits.read_manifest(name, str(task))
     if manifest is None:
         raise ExecutionError(
             f"Layer {name} task {task} has not committed results in execution "
@@ -143,7 +143,7 @@ def commit_skip(runtime: Runtime, spec: LayerSpec, reason: str, status: str = SK
     execution = runtime.execution
     execution.ensure_created()
     if spec.is_foreach:
-        execution.write_plan(spec.name, PlanRecord(count=0, legs=0, skipped=reason))
+        execution.commits.write_plan(spec.name, PlanRecord(count=0, legs=0, skipped=reason))
     else:
         execution.commit(Manifest(spec.name, MAIN, status=status, reason=reason))
     if runtime.report is not None:
@@ -154,6 +154,6 @@ def commit_skip(runtime: Runtime, spec: LayerSpec, reason: str, status: str = SK
     for name in skip_closure(runtime.ir, spec.name):
         later = runtime.ir.spec(name)
         if later.is_foreach:
-            execution.write_plan(name, PlanRecord(count=0, legs=0, skipped=follow))
+            execution.commits.write_plan(name, PlanRecord(count=0, legs=0, skipped=follow))
         else:
             execution.commit(Manifest(name, MAIN, status=SKIPPED, reason=follow))

@@ -91,7 +91,7 @@ def execute(
 
 
 def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
-    manifest = execution.read_manifest(layer, MAIN)
+    manifest = execution.commits.read_manifest(layer, MAIN)
     if manifest is not None and not manifest.finished:
         return f"{manifest.status} ({printable(manifest.reason)})"
     return "ran" if ran else "already committed"

@@ -83,7 +83,7 @@ class Runtime:
         whether it has its one task or none.
         """
         spec = self._plannable(layer)
-        existing = self.execution.read_plan(layer)
+        existing = self.execution.commits.read_plan(layer)
         if existing is not None:
             return existing
         self.execution.ensure_created()
@@ -99,7 +99,9 @@ class Runtime:
             record = PlanRecord(counted.count, legs, counted.axes, sparse=sparse(self.ir, layer))
         else:
             record = PlanRecord(count=1, legs=1)  # its entry hooks let it run
-        written = self.execution.write_plan(layer, record)  # another writer's plan may stand
+        written = self.execution.commits.write_plan(
+            layer, record
+        )  # another writer's plan may stand
         if written == record and skipped:
             commit_skip(self, spec, skipped)
         return written
@@ -123,9 +125,9 @@ class Runtime:
                 raise ExecutionError(f"Layer {layer} has no ForEach; it takes no --leg.")
             with in_layer(layer):
                 self.run_task(spec, None, None, retry=retry)
-            manifest = self.execution.read_manifest(layer, MAIN)
+            manifest = self.execution.commits.read_manifest(layer, MAIN)
             return manifest is not None and manifest.status == SKIPPED
-        plan = self.execution.read_plan(layer)
+        plan = self.execution.commits.read_plan(layer)
         if plan is None:
             plan = self.plan(layer)
         if plan.skipped:
@@ -138,19 +140,19 @@ class Runtime:
         if not self.ir.branches:
             return False  # no task of this flow is ever skipped: no reads to find out
         tasks = [str(i) for i in indices]
-        ended = self.execution.read_manifests(layer, tasks)
+        ended = self.execution.commits.read_manifests(layer, tasks)
         return bool(tasks) and all(m is not None and m.status == SKIPPED for m in ended)
 
     def pending(self, layer: str, indices: Iterable[int]) -> list[int]:
         """The tasks among ``indices`` not committed yet, from one listing (not one read each)."""
-        committed = self.execution.committed_tasks(layer)
+        committed = self.execution.commits.committed_tasks(layer)
         return [i for i in indices if str(i) not in committed]
 
     @contextlib.contextmanager
     def committing(self) -> Iterator[TaskGroup]:
         """Commit the tasks run inside in groups; on leaving, even by an error, the tasks that
         succeeded are committed."""
-        group = TaskGroup(self.execution)
+        group = TaskGroup(self.execution.commit_group)
         try:
             yield group
         finally:
@@ -239,7 +241,7 @@ class Runtime:
         number: int = 1,
     ) -> None:
         cls = self.ir.classes[spec.name]
-        attempt_dir = self.execution.new_attempt_dir(spec.name, task)
+        attempt_dir = self.execution.layout.new_attempt_dir(spec.name, task)
         views = task_views(self, spec, index, plan)
         layer = self.instance(spec, index, plan, attempt_dir, number)
         context = layer.__dict__["_laminar_runtime"]
@@ -265,16 +267,16 @@ class Runtime:
                 if name in context.shards:
                     manifest.attributes[name] = context.shards[name]
                 else:
-                    manifest.attributes[name] = self.execution.encode(
+                    manifest.attributes[name] = self.execution.codec.encode(
                         spec.name, name, value, attempt_dir
                     )
         except BaseException:
             # Nothing names this attempt's files: free the space now (a full disk stays full
             # otherwise, and the resume would fail the same way).
-            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
+            self.execution.store.remove_tree(self.execution.layout.absolute(attempt_dir))
             raise
         if caught is not None:
-            self.execution.store.remove_tree(self.execution.absolute(attempt_dir))
+            self.execution.store.remove_tree(self.execution.layout.absolute(attempt_dir))
             if index is None:
                 commit_skip(self, spec, manifest.reason, status=CAUGHT)
                 return

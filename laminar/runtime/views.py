@@ -65,10 +65,10 @@ def element(
     if upstream.is_foreach:
         task = position
         if not mapped:
-            plan = execution.read_plan(upstream.name)
+            plan = execution.commits.read_plan(upstream.name)
             if plan is not None and plan.sparse:
                 task = execution.finished_tasks(upstream.name, plan.count)[position]
         entry = execution.entry(upstream.name, str(task), attribute, reader="")
-        return execution.decode(entry, f"{upstream.name}.{attribute}[{task}]")
+        return execution.codec.decode(entry, f"{upstream.name}.{attribute}[{task}]")
     whole = execution.attribute(upstream.name, attribute, reader="", foreach=False)
     return whole[position]

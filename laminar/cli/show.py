@@ -35,7 +35,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
         executions = list_executions(store, ir.name)
         damaged = damaged_executions(store, ir.name)
         if not executions and not damaged:
-            _say(f"No executions of {printable(ir.name)} in {printable(store.url)}.")
+            _say(f"No executions of {printable(ir.name)} in {printable(store.shown)}.")
         for execution in executions:
             _say(printable(execution))
         for directory in damaged:
@@ -49,7 +49,7 @@ def show_command(flow: type[Flow], args: argparse.Namespace) -> int:
     results = ExecutionResults(ir, open_execution(store, ir.name, args.execution))
     if args.target is None:
         status = 0
-        _say(f"{printable(ir.name)} execution {printable(results.id)} ({printable(store.url)})")
+        _say(f"{printable(ir.name)} execution {printable(results.id)} ({printable(store.shown)})")
         inputs = read_inputs(results.execution.objects)
         if inputs:
             given = ", ".join(f"{printable(k)}={_REPR.repr(v)}" for k, v in sorted(inputs.items()))

@@ -26,6 +26,7 @@ from laminar.contract import check_execution_id
 from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.context import TaskFailed, in_layer
+from laminar.runtime.inputs import check_inputs
 from laminar.runtime.progress import Progress
 from laminar.runtime.results import layer_summary
 from laminar.runtime.task import Runtime
@@ -69,9 +70,10 @@ def execute(
     invalidated = rerun_closure(ir, rerun)
     execution = Execution(store, ir.name, execution_id, protocols=serde.PROTOCOLS)
     runtime = Runtime(ir, execution)
-    runtime.start(inputs)  # bad inputs fail here, before the execution exists
-    execution.ensure_created()
-    with _writer(execution, progress):
+    check_inputs(ir, execution, inputs)  # bad inputs fail here, before the execution exists
+    with _writer(execution, progress):  # the lease first: nothing is written without it
+        runtime.start(inputs)
+        execution.ensure_created()
         if invalidated:
             execution.invalidate(invalidated)
             progress.say(f"re-running {', '.join(invalidated)}: their commits were deleted")

@@ -39,6 +39,13 @@ def start(ir: FlowIR, execution: Execution, given: dict[str, Any] | None) -> dic
     return committed
 
 
+def check_inputs(ir: FlowIR, execution: Execution, given: dict[str, Any] | None) -> None:
+    """Raise what ``start`` would for bad inputs, writing nothing: the executor checks them
+    before it takes the lease (which creates the execution's directory)."""
+    if (given or ir.inputs) and (given or read_inputs(execution.objects) is None):
+        resolve_inputs(ir.inputs, dict(given or {}))
+
+
 def from_environment() -> dict[str, Any]:
     """Inputs handed over by an orchestrator (see ``laminar.contract``): a JSON object in
     ``LAMINAR_INPUTS``, and/or one base64-encoded text per ``LAMINAR_INPUT_<name>``."""

@@ -56,7 +56,7 @@ def open_execution(store: Datastore, flow: str, execution: str | None) -> Execut
     if execution is None:
         if not known:
             raise ExecutionError(
-                f"No executions of {flow} in datastore {store.url}. Run the flow first "
+                f"No executions of {flow} in datastore {store.shown}. Run the flow first "
                 "(laminar run FLOW)."
             )
         execution = known[-1]
@@ -64,7 +64,7 @@ def open_execution(store: Datastore, flow: str, execution: str | None) -> Execut
     if not handle.exists():
         recent = ", ".join(printable(k) for k in known[-5:]) or "none"
         raise ExecutionError(
-            f"Unknown execution {execution!r} of {flow} in datastore {store.url} "
+            f"Unknown execution {execution!r} of {flow} in datastore {store.shown} "
             f"(recent: {recent})."
         )
     return handle

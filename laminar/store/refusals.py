@@ -11,6 +11,7 @@ import errno
 import os
 import shutil
 
+from laminar.contract import redact_url
 from laminar.errors import LaminarError
 
 
@@ -29,6 +30,7 @@ _DENIED = {errno.EROFS, errno.EACCES, errno.EPERM}
 def refused(error: OSError, url: str, path: str, size: int) -> Exception:
     """A clear error for a write of ``size`` bytes to ``path`` that failed with ``error``
     (``error`` itself when it is none of the failures above: a bug to report, not hide)."""
+    url = redact_url(url)
     if error.errno in _FULL:
         free = _free_bytes(path)
         shown = f"; {free:,} bytes free" if free is not None else ""
@@ -42,6 +44,11 @@ def refused(error: OSError, url: str, path: str, size: int) -> Exception:
         return DatastoreWriteError(
             f"Cannot write to the datastore {url} ({reason}: {path}). Choose a writable one "
             f"with --datastore or $LAMINAR_DATASTORE, or fix its permissions."
+        )
+    if error.errno in (errno.ENOTDIR, errno.EEXIST):  # os.makedirs met a file
+        return DatastoreWriteError(
+            f"Cannot write {path} in the datastore {url}: a file is in the way where a "
+            f"directory must be. Move that file away, or choose another --datastore."
         )
     if error.errno == errno.ENAMETOOLONG:
         return DatastoreWriteError(

@@ -38,7 +38,7 @@ def read_inputs(objects: Objects) -> dict[str, Any] | None:
     data = objects.store.read_or_none(path)
     if data is None:
         return None
-    what = f"The inputs of execution {objects.id} ({path})"
+    what = f"The inputs file of execution {objects.id} ({path})"
     fix = (
         "Start a new execution (another --execution) with the inputs you mean; this one's "
         "results cannot be trusted to come from the inputs shown."
@@ -52,7 +52,7 @@ def read_inputs(objects: Objects) -> dict[str, Any] | None:
         body = _canonical(inputs)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise CorruptObjectError(
-            f"{what} are damaged or unsealed ({len(data)} bytes; {type(error).__name__}). {fix}"
+            f"{what} is damaged or unsealed ({len(data)} bytes; {type(error).__name__}). {fix}"
         ) from None
     objects.seal.check(body, tag, what, fix, objects.place("", "", INPUTS))
     return inputs

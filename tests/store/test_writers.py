@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from laminar.store import lease as lease_module
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution, Manifest
 from laminar.store.lease import ExecutionLeasedError, Lease
+from store.flows import start_running
 
 SLOW = """
 import time
@@ -38,15 +37,8 @@ class Wait(Layer):
 
 def test_second_writer_of_a_live_execution_is_refused(tmp_path: Path) -> None:
     (tmp_path / "slow.py").write_text(textwrap.dedent(SLOW))
-    first = subprocess.Popen(
-        [sys.executable, "-m", "laminar", "run", "slow.py", "--execution", "r1"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    first = start_running(tmp_path, "slow.py", "--execution", "r1")
     try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "started").exists():
-            assert time.monotonic() < deadline and first.poll() is None
-            time.sleep(0.05)
         second = laminar("run", "slow.py", "--execution", "r1", cwd=tmp_path, check=False)
         assert second.returncode == 2 and "Traceback" not in second.stderr
         assert f"Execution r1 is being written by pid {first.pid} on" in second.stderr

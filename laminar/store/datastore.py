@@ -30,16 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from laminar.contract import check_datastore_url, redact_url
 from laminar.errors import LaminarError
-from laminar.store.files import (
-    READ,
-    AlreadyCommitted,
-    discard,
-    link_exclusive,
-    pread_all,
-    read_all,
-    write_file,
-)
-from laminar.store.refusals import DatastoreFullError, DatastoreWriteError, refused
+from laminar.store.files import AlreadyCommitted, discard, link_exclusive, read_path, write_file
+from laminar.store.refusals import DatastoreFullError, DatastoreWriteError, refused, unreadable
 from laminar.store.remote import DatastoreUnreachableError, open_url, put, reaching
 from laminar.text import printable
 
@@ -218,11 +210,8 @@ class Datastore:
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
         if self.local:
-            descriptor = os.open(path, READ)
-            try:
-                return read_all(descriptor)
-            finally:
-                os.close(descriptor)
+            with unreadable(self.shown, path):
+                return read_path(path)
         with reaching(self.url, self.shown, path):
             data: bytes = self.fs.cat_file(path)
         return data
@@ -235,11 +224,8 @@ class Datastore:
 
     def read_range(self, path: str, start: int, end: int) -> bytes:
         if self.local:
-            descriptor = os.open(path, READ)
-            try:
-                return pread_all(descriptor, end - start, start)
-            finally:
-                os.close(descriptor)
+            with unreadable(self.shown, path):
+                return read_path(path, start, end - start)
         with reaching(self.url, self.shown, path):
             data: bytes = self.fs.cat_file(path, start=start, end=end)
         return data
@@ -265,10 +251,9 @@ class Datastore:
     def list_files(self, path: str) -> list[str]:
         """Names of the files directly below ``path`` (empty if it does not exist)."""
         if self.local:
-            try:
+            with contextlib.suppress(FileNotFoundError), unreadable(self.shown, path):
                 return sorted(e.name for e in os.scandir(path) if not e.is_dir())
-            except FileNotFoundError:
-                return []
+            return []
         self.fs.invalidate_cache(path)  # s3fs caches listings; commits since must show
         try:
             with reaching(self.url, self.shown, path):
@@ -282,10 +267,9 @@ class Datastore:
     def list_dirs(self, path: str) -> list[str]:
         """Names of the directories directly below ``path`` (empty if it does not exist)."""
         if self.local:
-            try:
+            with contextlib.suppress(FileNotFoundError), unreadable(self.shown, path):
                 return sorted(e.name for e in os.scandir(path) if e.is_dir())
-            except FileNotFoundError:
-                return []
+            return []
         try:
             with reaching(self.url, self.shown, path):
                 entries = self.fs.ls(path, detail=True)

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from laminar.errors import ExecutionError
+from laminar.errors import ConfigurationError, ExecutionError
 from laminar.text import printable
 
 #: Seconds between heartbeats, and after which a silent lease is stale (overridable for tests
@@ -66,7 +66,7 @@ class Lease:
         self.path = path
         self.execution = execution
         self.say = say
-        self.timeout = float(os.environ.get(ENV_LEASE_TIMEOUT) or TIMEOUT)
+        self.timeout = _timeout()
         self.owner = f"pid {os.getpid()} on {socket.gethostname()}"
         self.token = os.urandom(8).hex()
         #: Why the lease was lost ("" while it is held): ``check()`` stops the run with it.
@@ -197,6 +197,22 @@ class Lease:
                 yield
             finally:
                 os.close(descriptor)
+
+
+def _timeout() -> float:
+    """``$LAMINAR_LEASE_TIMEOUT`` (seconds), else ``TIMEOUT``; anything but a positive finite
+    number is an error naming the variable."""
+    text = os.environ.get(ENV_LEASE_TIMEOUT, "").strip()
+    try:
+        timeout = float(text) if text else TIMEOUT
+    except ValueError:
+        timeout = math.nan
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ConfigurationError(
+            f"{ENV_LEASE_TIMEOUT} must be a positive number of seconds (such as 30), not "
+            f"{printable(text)!r}. Unset it for the default of {TIMEOUT:.0f}s."
+        )
+    return timeout
 
 
 def _dead(held: dict[str, Any]) -> bool:

@@ -3,6 +3,7 @@ a path that is a file, a file in the way, an unknown scheme, an endpoint that do
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,31 @@ def test_a_refused_remote_write_names_the_fix() -> None:
     with pytest.raises(DatastoreWriteError, match="Cannot write to the datastore memory://root"):
         store.write("root/x", b"data")
     assert issubclass(DatastoreUnreachableError, LaminarError)
+
+
+@pytest.mark.parametrize("where", ["execution", "layer"])
+def test_a_file_or_directory_in_the_way_of_a_read(tmp_path: Path, where: str) -> None:
+    store = tmp_path / "store"
+    assert laminar("run", DIAMOND, "--datastore", "store", "--execution", "e", cwd=tmp_path)
+    execution = store / "DiamondFlow" / "e"
+    if where == "execution":  # a directory where execution.json must be
+        (execution / "execution.json").unlink()
+        (execution / "execution.json").mkdir()
+    else:  # a file where a layer's directory must be
+        layer = next(p for p in execution.iterdir() if p.is_dir())
+        shutil.rmtree(layer)
+        layer.write_text("in the way")
+    result = laminar(
+        "show", DIAMOND, "--datastore", "store", "--execution", "e", cwd=tmp_path, check=False
+    )
+    assert "Traceback" not in result.stderr
+    run = laminar("run", DIAMOND, "--datastore", "store", "--execution", "e", cwd=tmp_path,
+                  check=False)  # fmt: skip
+    assert "is in the way" in one_line_error(run)
+
+
+def test_a_lease_path_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "store" / "DiamondFlow" / "e" / "lease.json").mkdir(parents=True)
+    result = laminar("run", DIAMOND, "--datastore", "store", "--execution", "e", cwd=tmp_path,
+                     check=False)  # fmt: skip
+    assert "is in the way" in one_line_error(result)

@@ -103,3 +103,15 @@ def test_a_run_takes_over_a_damaged_lease_without_a_traceback(tmp_path: Path) ->
     assert "taking over execution r1 from an unknown process: its lease file is damaged" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])
+def test_a_bad_lease_timeout_is_an_error_naming_the_variable(tmp_path: Path, value: str) -> None:
+    pipeline(tmp_path)
+    env = {"LAMINAR_LEASE_TIMEOUT": value}
+    result = laminar("run", "pipe.py", "--execution", "r1", cwd=tmp_path, env=env, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (
+        f"LAMINAR_LEASE_TIMEOUT must be a positive number of seconds (such as 30), not "
+        f"'{value}'" in result.stderr
+    )

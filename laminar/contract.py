@@ -21,7 +21,8 @@ from __future__ import annotations
 import enum
 import json
 import os
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote
 
 from laminar.errors import LaminarError
 from laminar.text import describe_bytes, invalid_utf8, printable
@@ -175,27 +176,77 @@ CREDENTIALS_HELP = (
 MAX_EXECUTION_ID = 250
 
 
+#: Query parameters that carry secrets (presigned and SAS URLs: ``sig=``, ``X-Amz-Signature=``,
+#: ``token=``, ...): their values are credentials, like a password.
+_SECRET_QUERY = re.compile(r"(?i)sig|token|secret|passw|pwd|key|credential|auth|session")
+
+
+def _userinfo(part: str) -> tuple[str, str, str] | None:
+    """``(scheme, userinfo, rest)`` when ``part`` (one URL of an fsspec chain) holds
+    ``user[:password]@`` before its host; else ``None``.
+
+    A secret may hold any character (``/``, ``@``, ``?``, ``#``, ``:``, ``%``), so the
+    authority is not cut at the first ``/`` as a URL parser would: the userinfo runs to the
+    last ``@`` when the text before its first ``:`` is one path component (``user:...@``).
+    A ``@`` in a path (``s3://bucket/v@1``) has a ``/`` before it and no ``:``: not userinfo.
+    """
+    scheme, separator, rest = part.partition("://")
+    at = rest.rfind("@")
+    if not separator or at < 0:
+        return None
+    candidate = rest[:at]
+    user, colon, _ = candidate.partition(":")
+    if colon and not any(c in user for c in "/?#"):
+        return scheme, candidate, rest[at + 1 :]
+    if not any(c in candidate for c in "/?#"):  # a user name alone (sftp://user@host)
+        return scheme, candidate, rest[at + 1 :]
+    return None
+
+
+def _has_password(part: str) -> bool:
+    found = _userinfo(part)
+    if found is not None and ":" in unquote(found[1]):  # KEY%3ASECRET@ is KEY:SECRET@
+        return True
+    query = part.partition("?")[2]
+    return any(_SECRET_QUERY.search(name) for name, _ in _query(query))
+
+
+def _query(query: str) -> list[tuple[str, str]]:
+    return [(n, v) for n, _, v in (p.partition("=") for p in re.split("[&;]", query) if p)]
+
+
+def _shown(name: str, value: str) -> str:
+    if not value:
+        return name
+    return f"{name}=***" if _SECRET_QUERY.search(name) else f"{name}={value}"
+
+
 def redact_url(url: str) -> str:
-    """``url`` with any ``user:password@`` replaced by ``***@``, each part of a chained URL."""
-    return "::".join(_redact_part(part) for part in url.split("::"))
-
-
-def _redact_part(part: str) -> str:
-    scheme, sep, rest = part.partition("://")
-    if not sep:
-        return part
-    authority, slash, path = rest.partition("/")
-    if "@" not in authority:
-        return part
-    return f"{scheme}://***@{authority.rpartition('@')[2]}{slash}{path}"
+    """``url`` fit to print: any ``user:password@`` (whatever the password holds) becomes
+    ``***@``, and the values of secret-looking query parameters ``***``, in each part of a
+    chained URL. The one function every message and generated file shows URLs through."""
+    parts = []
+    for part in url.split("::"):
+        found = _userinfo(part)
+        if found is not None:
+            part = f"{found[0]}://***@{found[2]}"
+        base, question, query = part.partition("?")
+        if question:
+            part = f"{base}?{'&'.join(_shown(name, value) for name, value in _query(query))}"
+        parts.append(part)
+    redacted = "::".join(parts)
+    # A secret holding "::" would split a part in two: then hide everything up to the last @.
+    whole = _userinfo(redacted)
+    return f"{whole[0]}://***@{whole[2]}" if whole and "***" not in whole[1] else redacted
 
 
 def check_datastore_url(url: str, option: str) -> str:
     """``url`` unchanged if it can be handed to every task; else a ``LaminarError``.
 
-    Refused: a password in the URL (``s3://KEY:SECRET@bucket/p``; the message never shows it),
-    bytes that are not UTF-8, and control characters (a URL travels in environment variables
-    and generated files). ``option`` names where the URL came from (``--datastore``).
+    Refused: a password in the URL in any form (``s3://KEY:SECRET@bucket/p`` where the secret
+    may hold ``/``, ``+``, ``=``, ``@`` or percent-escapes; ``?sig=...`` query secrets; the
+    message never shows it), bytes that are not UTF-8, and control characters (a URL travels
+    in environment variables and generated files). ``option`` names where the URL came from.
     """
     redacted = redact_url(url)
     shown = describe_bytes(redacted)
@@ -203,27 +254,16 @@ def check_datastore_url(url: str, option: str) -> str:
         raise LaminarError(
             f"{option} {shown} is not valid UTF-8; name the datastore with a UTF-8 path or URL."
         )
-    for part in url.split("::"):  # fsspec chains URLs: simplecache::s3://bucket/p
-        if "://" not in part:
-            continue
-        try:
-            password = urlsplit(part).password
-        except ValueError:
-            password = None
-        if password is not None or _has_userinfo_password(part):
-            raise LaminarError(f"{option} {shown} holds credentials. {CREDENTIALS_HELP}")
+    # Each part of an fsspec chain (simplecache::s3://...), and the whole in case a secret
+    # holds "::" itself.
+    if any(_has_password(part) for part in (*url.split("::"), url)):
+        raise LaminarError(f"{option} {shown} holds credentials. {CREDENTIALS_HELP}")
     if not url.strip() or printable(url) != url:
         raise LaminarError(
             f"{option} {shown} is not a usable datastore URL: it must not be empty or "
             "contain control characters. Use a path or a URL such as s3://bucket/prefix."
         )
     return url
-
-
-def _has_userinfo_password(part: str) -> bool:
-    authority = part.partition("://")[2].partition("/")[0]
-    userinfo, at, _ = authority.rpartition("@")
-    return bool(at) and ":" in userinfo
 
 
 def check_execution_id(execution: str, option: str) -> str:

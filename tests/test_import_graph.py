@@ -157,21 +157,11 @@ def test_backends_never_import_the_runtime_or_the_store() -> None:
     assert broken == []
 
 
-#: Cycles that function-level or ``TYPE_CHECKING`` imports hide inside laminar/store, allowed
-#: here only until they are gone: removed on branch store (the lead drops this list when
-#: merging it).
-STORE_CYCLES = {
-    ("laminar.store.codec", "laminar.store.execution"),
-    ("laminar.store.commits", "laminar.store.execution"),
-    ("laminar.store.sources", "laminar.store.execution"),
-}
-
-
 def test_no_hidden_import_closes_a_cycle() -> None:
     """An import inside a function or under ``TYPE_CHECKING`` that closes a cycle between
     modules is a call cycle hidden from the import system: two modules that call each other.
     The model's documented entry points (``LAZY_EXCEPTIONS``) are the only upward calls."""
-    allowed = STORE_CYCLES
+    allowed: set[tuple[str, str]] = set()
     broken = [found for pair, found in hidden_cycles(dict(modules())) if pair not in allowed]
     assert broken == []
 

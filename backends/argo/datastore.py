@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from laminar.backends.argo.options import ArgoOptions
+from laminar.contract import redact_url
 from laminar.errors import CompileError
 
 
@@ -19,7 +20,7 @@ def datastore_url(settings: ArgoOptions, url: str | None) -> str:
             raise CompileError(
                 f"--volume-claim {settings.volume_claim} is mounted at {mount}, so "
                 f"--datastore must be a path under it, such as file://{mount}/store "
-                f"(got {url!r})."
+                f"(got {redact_url(url or '')!r})."
             )
         return f"file://{path}"
     if url is None:
@@ -30,7 +31,7 @@ def datastore_url(settings: ArgoOptions, url: str | None) -> str:
         )
     if scheme in (None, "file"):
         raise CompileError(
-            f"--datastore {url!r} is a local path, which Argo pods cannot see: use "
+            f"--datastore {redact_url(url)!r} is a local path, which Argo pods cannot see: use "
             "s3://BUCKET/PREFIX, or mount a volume with --volume-claim PVC."
         )
     return url

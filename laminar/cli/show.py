@@ -157,8 +157,9 @@ def _values(results: ExecutionResults, report: LayerReport) -> list[tuple[str, s
 def _value(results: ExecutionResults, report: LayerReport, attribute: str) -> Any:
     if report.partial:  # the tasks that finished, not a join with a hole
         assert report.count is not None
-        source = JoinSource(results.execution, report.name, attribute, report.count,
-                            report.finished)  # fmt: skip
+        execution = results.execution
+        source = JoinSource(execution.commits, execution.codec.decode, report.name, attribute,
+                            report.count, report.finished)  # fmt: skip
         return Accessor(source)
     return getattr(results[report.name], attribute)
 

@@ -84,7 +84,7 @@ def run_attempt(
     (the run's)."""
     spec, execution = attempt.spec, attempt.execution
     cls = attempt.ir.classes[spec.name]
-    attempt_dir = execution.new_attempt_dir(spec.name, attempt.task)
+    attempt_dir = execution.layout.new_attempt_dir(spec.name, attempt.task)
     layer = attempt.instance(attempt_dir)
     context = layer.__dict__["_laminar_runtime"]
     try:
@@ -104,8 +104,8 @@ def run_attempt(
     except BaseException:
         # Nothing names this attempt's files: free the space now (a full disk stays full
         # otherwise, and the resume would fail the same way).
-        execution.store.remove_tree(execution.absolute(attempt_dir))
+        execution.store.remove_tree(execution.layout.absolute(attempt_dir))
         raise
-    execution.store.remove_tree(execution.absolute(attempt_dir))  # what it set is incomplete
+    execution.store.remove_tree(execution.layout.absolute(attempt_dir))  # what it set is incomplete
     reason = f"{type(caught).__name__}: {caught}"[:500]
     return Manifest(spec.name, attempt.task, status=CAUGHT, reason=reason), caught

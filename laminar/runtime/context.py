@@ -114,8 +114,8 @@ class TaskContext:
                 "decides whether the layer runs; call self.shard() in __call__ or in an "
                 "execution hook."
             )
-        entry = self.execution.write_shard(self.layer, attribute, values, self.attempt)
-        accessor = self.execution.decode(entry, f"{self.layer}.{attribute}")
+        entry = self.execution.codec.write_shard(self.layer, attribute, values, self.attempt)
+        accessor = self.execution.codec.decode(entry, f"{self.layer}.{attribute}")
         assert isinstance(accessor, Accessor)
         self.shards[attribute] = (entry, accessor)
         return accessor
@@ -174,7 +174,7 @@ class UpstreamReader:
         name = self.upstream.name
         if self.task is None:
             return self.execution.stored_names(name, foreach=self.upstream.is_foreach)
-        manifest = self.execution.read_manifest(name, str(self.task))
+        manifest = self.execution.commits.read_manifest(name, str(self.task))
         ok = manifest is not None and manifest.finished
         return frozenset(manifest.attributes) if ok and manifest is not None else frozenset()
 
@@ -205,7 +205,7 @@ class UpstreamReader:
                 why = f"task {self.task}: {state.reason}"
                 raise not_finished(self.reader, name, attribute, why)
             entry = self.execution.entry(name, str(self.task), attribute, reader=self.reader)
-            value = self.execution.decode(entry, f"{name}.{attribute}[{self.task}]")
+            value = self.execution.codec.decode(entry, f"{name}.{attribute}[{self.task}]")
         self.view.__dict__[attribute] = value
         return value
 

@@ -77,11 +77,11 @@ def layer_state(ir: FlowIR, execution: Execution, name: str) -> Ended | None:
 def ended(execution: Execution, name: str, *, foreach: bool) -> Ended | None:
     """How layer ``name`` ended in ``execution``, from its plan (ForEach) or its commit."""
     if foreach:
-        plan = execution.read_plan(name)
+        plan = execution.commits.read_plan(name)
         if plan is None:
             return None
         return Ended(not plan.skipped, plan.skipped)
-    manifest = execution.read_manifest(name, MAIN)
+    manifest = execution.commits.read_manifest(name, MAIN)
     return None if manifest is None else _ended(manifest)
 
 
@@ -91,7 +91,7 @@ def _ended(manifest: Manifest) -> Ended:
 
 def task_state(execution: Execution, name: str, task: int) -> Ended:
     """How task ``task`` of ForEach layer ``name`` ended (it must have)."""
-    manifest = execution.read_manifest(name, str(task))
+    manifest = execution.commits.read_manifest(name, str(task))
     if manifest is None:
         raise ExecutionError(
             f"Layer {name} task {task} has not committed results in execution "
@@ -173,7 +173,7 @@ def commit_skip(
     ``report`` is told (the shim prints it into the task's log)."""
     execution.ensure_created()
     if spec.is_foreach:
-        execution.write_plan(spec.name, PlanRecord(count=0, legs=0, skipped=reason))
+        execution.commits.write_plan(spec.name, PlanRecord(count=0, legs=0, skipped=reason))
     else:
         execution.commit(Manifest(spec.name, MAIN, status=status, reason=reason))
     if report is not None:
@@ -181,6 +181,6 @@ def commit_skip(
     follow = not_finished(spec.name, Ended(False, reason, status == CAUGHT))
     for name in skip_closure(ir, spec.name):
         if ir.spec(name).is_foreach:
-            execution.write_plan(name, PlanRecord(count=0, legs=0, skipped=follow))
+            execution.commits.write_plan(name, PlanRecord(count=0, legs=0, skipped=follow))
         else:
             execution.commit(Manifest(name, MAIN, status=SKIPPED, reason=follow))

@@ -27,6 +27,7 @@ from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.context import TaskFailed, in_layer
 from laminar.runtime.deadline import Deadline
+from laminar.runtime.inputs import check_inputs
 from laminar.runtime.progress import Progress
 from laminar.runtime.results import layer_summary
 from laminar.runtime.task import Runtime
@@ -73,9 +74,10 @@ def execute(
     timeout = ir.settings.timeout
     if timeout is not None:
         runtime.deadline = Deadline(timeout, f"class {ir.name}(Flow, timeout={timeout:g})")
-    runtime.start(inputs)  # bad inputs fail here, before the execution exists
-    execution.ensure_created()
-    with _writer(execution, progress):
+    check_inputs(ir, execution, inputs)  # bad inputs fail here, before the execution exists
+    with _writer(execution, progress):  # the lease first: nothing is written without it
+        runtime.start(inputs)
+        execution.ensure_created()
         if invalidated:
             execution.invalidate(invalidated)
             progress.say(f"re-running {', '.join(invalidated)}: their commits were deleted")
@@ -125,7 +127,7 @@ def _run_layers(
 
 
 def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
-    manifest = execution.read_manifest(layer, MAIN)
+    manifest = execution.commits.read_manifest(layer, MAIN)
     if manifest is not None and not manifest.finished:
         return f"{manifest.status} ({printable(manifest.reason)})"
     return "ran" if ran else "already committed"

@@ -89,7 +89,7 @@ def run_exit_hooks(
     handle.failures = failures  # type: ignore[attr-defined]
     outcome = json.dumps([succeeded, [[f.layer, f.index, f.error] for f in failures]])
     key = hashlib.sha256(outcome.encode()).hexdigest()[:16]
-    marker = execution.absolute(f"{MARKER_PREFIX}{key}.json")
+    marker = execution.layout.absolute(f"{MARKER_PREFIX}{key}.json")
     if execution.store.exists(marker):
         return True
     ok = True

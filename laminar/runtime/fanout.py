@@ -43,7 +43,7 @@ def plan_fanout(ir: FlowIR, execution: Execution, spec: LayerSpec) -> PlanRecord
             continue
         stored = execution.entry(param.layer, MAIN, param.attribute, reader=spec.name)
         if stored[0] in (SHARD, REF):
-            size = len(execution.decode(stored, f"{param.layer}.{param.attribute}"))
+            size = len(execution.codec.decode(stored, f"{param.layer}.{param.attribute}"))
             axes.append((size, ((param.layer, param.attribute, False),)))
         # A plain value is passed whole to every task: no axis.
     if len(set(mapped_sizes.values())) > 1:
@@ -72,7 +72,7 @@ def positions(plan: PlanRecord, index: int) -> dict[tuple[str, str], tuple[int, 
 def _task_count(execution: Execution, spec: LayerSpec, layer: str, joined: bool = False) -> int:
     """How many tasks ``layer`` has; ``joined``: how many its join holds (those that
     finished, when some may not have)."""
-    plan = execution.read_plan(layer)
+    plan = execution.commits.read_plan(layer)
     if plan is None:
         raise ExecutionError(
             f"Layer {spec.name} fans out over {layer}, which has not been planned in execution "

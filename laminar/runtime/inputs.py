@@ -18,31 +18,32 @@ from laminar.errors import ArtifactError, ConfigurationError, ExecutionError
 from laminar.ir import FlowIR
 from laminar.model.parameters import Parameters, resolve_inputs
 from laminar.store.execution import Execution, reading
-from laminar.store.inputs import commit_inputs, read_inputs
+from laminar.store.inputs import commit_inputs, conflict, read_inputs
 
 
 def start(ir: FlowIR, execution: Execution, given: dict[str, Any] | None) -> dict[str, Any]:
     """Commit the execution's inputs (``given`` checked, defaults filled), or check ``given``
     against those already committed; returns the inputs in force."""
     if not given and not ir.inputs:
-        return read_inputs(execution) or {}  # nothing declared, nothing given: no write
-    committed = read_inputs(execution)
+        return read_inputs(execution.objects) or {}  # nothing declared, nothing given: no write
+    committed = read_inputs(execution.objects)
     if committed is not None and not given:
         return committed
     resolved = resolve_inputs(ir.inputs, dict(given or {}))
     if committed is None:
         execution.ensure_created()
-        commit_inputs(execution, resolved)
+        commit_inputs(execution.objects, resolved)  # another start's other inputs: refused
         return resolved
     if committed != resolved:
-        changed = sorted(k for k in {*committed, *resolved} if committed.get(k) != resolved.get(k))
-        name = changed[0]
-        raise ExecutionError(
-            f"Execution {execution.id} started with input {name}={json.dumps(committed.get(name))}"
-            f", not {json.dumps(resolved.get(name))}: a resumed execution keeps its inputs. "
-            "Resume without -p, or start a new execution (another --execution) for new inputs."
-        )
+        raise ExecutionError(conflict(execution.id, committed, resolved))
     return committed
+
+
+def check_inputs(ir: FlowIR, execution: Execution, given: dict[str, Any] | None) -> None:
+    """Raise what ``start`` would for bad inputs, writing nothing: the executor checks them
+    before it takes the lease (which creates the execution's directory)."""
+    if (given or ir.inputs) and (given or read_inputs(execution.objects) is None):
+        resolve_inputs(ir.inputs, dict(given or {}))
 
 
 def from_environment() -> dict[str, Any]:

@@ -49,6 +49,6 @@ def outputs(
         check_output_name(spec.name, name)
         entry = by_accessor.get(id(value))
         if entry is None:
-            entry = execution.encode(spec.name, name, value, attempt_dir)
+            entry = execution.codec.encode(spec.name, name, value, attempt_dir)
         stored[name] = entry
     return stored

@@ -160,7 +160,7 @@ class RecordingGroup(TaskGroup):
     committed task's record is never lost to a crash between the two writes."""
 
     def __init__(self, execution: Execution, recorder: Recorder) -> None:
-        super().__init__(execution)
+        super().__init__(execution.commit_group)
         self.recorder = recorder
 
     def flush(self) -> None:

@@ -56,7 +56,7 @@ def open_execution(store: Datastore, flow: str, execution: str | None) -> Execut
     if execution is None:
         if not known:
             raise ExecutionError(
-                f"No executions of {flow} in datastore {store.url}. Run the flow first "
+                f"No executions of {flow} in datastore {store.shown}. Run the flow first "
                 "(laminar run FLOW)."
             )
         execution = known[-1]
@@ -64,7 +64,7 @@ def open_execution(store: Datastore, flow: str, execution: str | None) -> Execut
     if not handle.exists():
         recent = ", ".join(printable(k) for k in known[-5:]) or "none"
         raise ExecutionError(
-            f"Unknown execution {execution!r} of {flow} in datastore {store.url} "
+            f"Unknown execution {execution!r} of {flow} in datastore {store.shown} "
             f"(recent: {recent})."
         )
     return handle
@@ -110,14 +110,18 @@ class LayerResults:
     def _stored_names(self) -> list[str]:
         name = self._spec.name
         if self._spec.is_foreach:
-            plan = self._execution.read_plan(name)
+            plan = self._execution.commits.read_plan(name)
             if plan is None or plan.skipped:
                 return []
-            done = sorted(int(t) for t in self._execution.committed_tasks(name) if t.isdigit())
-            finished = (m for t in done if (m := self._execution.read_manifest(name, str(t))))
+            done = sorted(
+                int(t) for t in self._execution.commits.committed_tasks(name) if t.isdigit()
+            )
+            finished = (
+                m for t in done if (m := self._execution.commits.read_manifest(name, str(t)))
+            )
             manifest = next((m for m in finished if m.finished), None)
         else:
-            manifest = self._execution.read_manifest(name, MAIN)
+            manifest = self._execution.commits.read_manifest(name, MAIN)
         if manifest is None or not manifest.finished:
             return []
         return sorted(manifest.attributes)
@@ -125,7 +129,7 @@ class LayerResults:
     def tasks(self) -> int | None:
         """Number of planned ForEach tasks; None for a layer without ForEach or not planned."""
         name = self._spec.name
-        plan = self._execution.read_plan(name) if self._spec.is_foreach else None
+        plan = self._execution.commits.read_plan(name) if self._spec.is_foreach else None
         return plan.count if plan is not None else None
 
     def __getattr__(self, attribute: str) -> Any:
@@ -178,21 +182,25 @@ def layer_summary(execution: Execution, spec: LayerSpec) -> LayerSummary:
     """How far ``spec`` got in ``execution``, task by task (what a downstream layer sees as
     ``state.finished`` is ``decisions.layer_state``)."""
     if not spec.is_foreach:
-        manifest = execution.read_manifest(spec.name, MAIN)
+        manifest = execution.commits.read_manifest(spec.name, MAIN)
         why = ""
         if manifest is not None and not manifest.finished:
             why = f"{manifest.status}: {manifest.reason}"
         return LayerSummary(False, None, int(manifest is not None), why)
-    plan: PlanRecord | None = execution.read_plan(spec.name)
+    plan: PlanRecord | None = execution.commits.read_plan(spec.name)
     if plan is None:
         return LayerSummary(True, None, 0)
     if plan.skipped:
         return LayerSummary(True, 0, 0, f"{SKIPPED}: {plan.skipped}")
-    done = [t for t in execution.committed_tasks(spec.name) if t.isdigit() and int(t) < plan.count]
+    done = [
+        t
+        for t in execution.commits.committed_tasks(spec.name)
+        if t.isdigit() and int(t) < plan.count
+    ]
     by_status: dict[str, list[int]] = {SKIPPED: [], CAUGHT: []}
     if plan.sparse:
         done.sort(key=int)
-        for manifest in execution.read_manifests(spec.name, done):
+        for manifest in execution.commits.read_manifests(spec.name, done):
             if manifest is not None and not manifest.finished:
                 by_status[manifest.status].append(int(manifest.task))
     skipped, caught = tuple(by_status[SKIPPED]), tuple(by_status[CAUGHT])

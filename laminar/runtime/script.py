@@ -78,7 +78,7 @@ def run_and_report(
         resumed = Execution(store, ir.name, execution_id).exists()
         verb = "resuming" if resumed else "running"
         progress.say(
-            f"{verb} {printable(ir.name)}, execution {shown} (datastore {printable(store.url)})"
+            f"{verb} {printable(ir.name)}, execution {shown} (datastore {printable(store.shown)})"
         )
         execute(
             ir, store, execution_id, workers=workers, progress=progress, inputs=inputs,

@@ -190,7 +190,7 @@ def execution_status(
         problems.append(str(error))
     inputs: dict[str, Any] | None = None
     try:
-        inputs = read_inputs(execution)
+        inputs = read_inputs(execution.objects)
     except LaminarError as error:
         problems.append(str(error))
     failures = [f for r in reports for f in r.failures]

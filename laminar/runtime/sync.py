@@ -26,7 +26,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from laminar.contract import ENV_DATASTORE
+from laminar.contract import ENV_DATASTORE, redact_url
 from laminar.errors import LaminarError
 
 #: The snapshot file's format version, checked when it is read back.
@@ -46,8 +46,8 @@ def local_root(datastore: str | None) -> Path:
         location = location[len("file://") :]
     elif "://" in location:
         raise LaminarError(
-            f"laminar sync copies files of a local datastore, not {location!r}: jobs reach a "
-            "remote datastore directly and need no syncing."
+            f"laminar sync copies files of a local datastore, not {redact_url(location)!r}: "
+            "jobs reach a remote datastore directly and need no syncing."
         )
     return Path(location)
 

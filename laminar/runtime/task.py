@@ -95,7 +95,7 @@ class Runtime:
         whether it has its one task or none.
         """
         spec = self._plannable(layer)
-        existing = self.execution.read_plan(layer)
+        existing = self.execution.commits.read_plan(layer)
         if existing is not None:
             return existing
         self.execution.ensure_created()
@@ -116,7 +116,9 @@ class Runtime:
             record = PlanRecord(counted.count, legs, counted.axes, sparse=sparse(self.ir, layer))
         else:
             record = PlanRecord(count=1, legs=1)  # its entry hooks let it run
-        written = self.execution.write_plan(layer, record)  # another writer's plan may stand
+        written = self.execution.commits.write_plan(
+            layer, record
+        )  # another writer's plan may stand
         if written == record and skipped is not None:
             self.commit_skip(spec, skipped)
         return written
@@ -145,9 +147,9 @@ class Runtime:
                 raise ExecutionError(f"Layer {layer} has no ForEach; it takes no --leg.")
             with in_layer(layer):
                 self.run_task(spec, None, None, owns_attempts=owns_attempts)
-            manifest = self.execution.read_manifest(layer, MAIN)
+            manifest = self.execution.commits.read_manifest(layer, MAIN)
             return manifest is not None and manifest.status == SKIPPED
-        plan = self.execution.read_plan(layer)
+        plan = self.execution.commits.read_plan(layer)
         if plan is None:
             plan = self.plan(layer)
         if plan.skipped:
@@ -160,12 +162,12 @@ class Runtime:
         if not self.ir.branches:
             return False  # no task of this flow is ever skipped: no reads to find out
         tasks = [str(i) for i in indices]
-        ended = self.execution.read_manifests(layer, tasks)
+        ended = self.execution.commits.read_manifests(layer, tasks)
         return bool(tasks) and all(m is not None and m.status == SKIPPED for m in ended)
 
     def pending(self, layer: str, indices: Iterable[int]) -> list[int]:
         """The tasks among ``indices`` not committed yet, from one listing (not one read each)."""
-        committed = self.execution.committed_tasks(layer)
+        committed = self.execution.commits.committed_tasks(layer)
         return [i for i in indices if str(i) not in committed]
 
     @contextlib.contextmanager

@@ -59,10 +59,10 @@ def element(execution: Execution, upstream: LayerSpec, attribute: str, position:
     sharded attribute."""
     if upstream.is_foreach:
         task = position
-        plan = execution.read_plan(upstream.name)
+        plan = execution.commits.read_plan(upstream.name)
         if plan is not None and plan.sparse:
             task = execution.finished_tasks(upstream.name, plan.count)[position]
         entry = execution.entry(upstream.name, str(task), attribute, reader="")
-        return execution.decode(entry, f"{upstream.name}.{attribute}[{task}]")
+        return execution.codec.decode(entry, f"{upstream.name}.{attribute}[{task}]")
     whole = execution.attribute(upstream.name, attribute, reader="", foreach=False)
     return whole[position]

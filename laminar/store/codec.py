@@ -17,19 +17,18 @@ file is checked against what its commit promised before anything unpickles it.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from laminar.errors import ArtifactError
 from laminar.pickling import cloudpickle
 from laminar.store import chunks
 from laminar.store.accessor import Accessor
+from laminar.store.commits import Commits
 from laminar.store.integrity import Tag
 from laminar.store.layout import Layout
+from laminar.store.objects import Objects
 from laminar.store.sources import SHARD, JoinSource, ShardSource
-
-if TYPE_CHECKING:
-    from laminar.store.execution import Execution
 
 #: Values whose pickle is smaller than this live inside the manifest: one write per task.
 INLINE_BYTES = 64 * 1024
@@ -41,14 +40,20 @@ Entry = tuple[str, Any]
 class Codec:
     """Encodes attribute values into entries (writing files as needed) and decodes them."""
 
-    def __init__(self, execution: Execution) -> None:
-        self.execution = execution
+    def __init__(
+        self, objects: Objects, commits: Commits, protocols: Mapping[str, Any] | None = None
+    ) -> None:
+        self.objects = objects
+        #: Where a join's elements come from (the manifests of the tasks it joins).
+        self.commits = commits
+        #: Type name -> the user's serde protocol for values of that type.
+        self.protocols: Mapping[str, Any] = protocols if protocols is not None else {}
 
     def encode(self, layer: str, attribute: str, value: Any, attempt: str) -> Entry:
         """Store ``value`` and return its manifest entry."""
         if isinstance(value, Accessor):
             return (REF, value.source.describe())
-        protocol = self.execution.protocols.get(type(value).__name__)
+        protocol = self.protocols.get(type(value).__name__)
         if protocol is not None:
             return self._encode_serde(layer, attribute, value, attempt, protocol)
         try:
@@ -62,8 +67,11 @@ class Codec:
         if len(data) <= INLINE_BYTES:
             return (VALUE, data)
         relative = Layout.value_file(attempt, attribute)
-        self.execution.store.write(self.execution.absolute(relative), data)
-        return (FILE, (relative, self.execution.seal.tag(data)))
+        self._write(relative, data)
+        return (FILE, (relative, self.objects.seal.tag(data)))
+
+    def _write(self, relative: str, data: bytes) -> None:
+        self.objects.store.write(self.objects.layout.absolute(relative), data)
 
     def _encode_serde(
         self, layer: str, attribute: str, value: Any, attempt: str, protocol: Any
@@ -85,12 +93,12 @@ class Codec:
         if len(data) <= INLINE_BYTES:
             return (SERDE, (name, data))
         relative = Layout.value_file(attempt, attribute)
-        self.execution.store.write(self.execution.absolute(relative), data)
-        return (SERDE, (name, (relative, self.execution.seal.tag(data))))
+        self._write(relative, data)
+        return (SERDE, (name, (relative, self.objects.seal.tag(data))))
 
     def _decode_serde(self, payload: Any, label: str) -> Any:
         name, stored = payload
-        protocol = self.execution.protocols.get(name)
+        protocol = self.protocols.get(name)
         if protocol is None:
             raise ArtifactError(
                 f"{label} was stored by a serde protocol for {name}, and none is registered "
@@ -99,7 +107,7 @@ class Codec:
             )
         if isinstance(stored, tuple):
             relative, tag = stored
-            stored = self.execution.read_checked(relative, tag, label)
+            stored = self.objects.read_checked(relative, tag, label)
         return protocol.loads(stored)
 
     def write_shard(self, layer: str, attribute: str, values: Iterable[Any], attempt: str) -> Entry:
@@ -110,12 +118,11 @@ class Codec:
             )
 
         tags: dict[str, tuple[int, tuple[Tag, ...]]] = {}
-        store, absolute = self.execution.store, self.execution.absolute
-        tag_blocks = self.execution.seal.tag_blocks
+        tag_blocks = self.objects.seal.tag_blocks
 
         def write(relative: str, data: bytes) -> None:
             tags[relative] = (len(data), tag_blocks(data))
-            store.write(absolute(relative), data)
+            self._write(relative, data)
 
         name: Callable[[int], str] = lambda k: Layout.chunk_file(attempt, attribute, k)  # noqa: E731
         infos = chunks.write_chunks(values, write, name, on_error)
@@ -128,9 +135,9 @@ class Codec:
             return pickle.loads(payload)
         if kind == FILE:
             relative, tag = payload
-            return pickle.loads(self.execution.read_checked(relative, tag, label))
+            return pickle.loads(self.objects.read_checked(relative, tag, label))
         if kind == SHARD:
-            return Accessor(ShardSource(self.execution, payload, label))
+            return Accessor(ShardSource(self.objects, payload, label))
         if kind == REF:
             return Accessor(self.source_from(payload, label))
         if kind == SERDE:
@@ -141,6 +148,13 @@ class Codec:
         if description[0] == SHARD:
             # The shard keeps the label of the layer that wrote it, for errors about its files.
             owner = description[2] if len(description) > 2 else label
-            return ShardSource(self.execution, description[1], owner)
+            return ShardSource(self.objects, description[1], owner)
         _, layer, attribute, count, *tasks = description
-        return JoinSource(self.execution, layer, attribute, count, tasks[0] if tasks else None)
+        return self.join(layer, attribute, count, tasks[0] if tasks else None)
+
+    def join(
+        self, layer: str, attribute: str, count: int, tasks: Sequence[int] | None = None
+    ) -> JoinSource:
+        """``attribute`` of the tasks of ForEach layer ``layer`` (``tasks``: those that
+        finished, when some may not have), each decoded by this codec."""
+        return JoinSource(self.commits, self.decode, layer, attribute, count, tasks)

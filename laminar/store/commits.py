@@ -14,17 +14,15 @@ import json
 import pickle
 import re
 import time
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from laminar.store.files import AlreadyCommitted
 from laminar.store.integrity import CorruptObjectError
+from laminar.store.objects import Objects
 from laminar.store.records import FINISHED, MAIN, Manifest, PlanRecord
 
 __all__ = ["MAIN", "Commits", "Manifest", "PlanRecord", "TaskGroup"]
-
-if TYPE_CHECKING:
-    from laminar.store.execution import Execution
 
 #: A TaskGroup commits at most this many tasks, or values, or this much work, at once.
 GROUP_TASKS = 1000
@@ -36,10 +34,11 @@ _GROUP = re.compile(r"(\d+)-(\d+)\.group")
 class Commits:
     """Reads and writes the commits of one execution, with the caches a large fan-out needs."""
 
-    def __init__(self, execution: Execution) -> None:
-        self.execution = execution
-        self.layout = execution.layout
-        self.store = execution.store
+    def __init__(self, objects: Objects) -> None:
+        self.objects = objects
+        self.layout = objects.layout
+        self.store = objects.store
+        self.seal = objects.seal
         self._manifests: dict[tuple[str, str], Manifest] = {}
         self._listing: dict[str, list[tuple[int, int, str]]] = {}
         self._group_cache: dict[tuple[str, str], dict[str, Manifest]] = {}
@@ -57,22 +56,26 @@ class Commits:
         if data is None:
             return None
         what = f"The plan of ForEach layer {layer} ({path})"
-        fix = self.execution.rerun_fix(layer)
+        fix = self.objects.rerun_fix(layer)
         try:
             raw = json.loads(data)
             crc, mac = raw.pop("seal")
             plan = PlanRecord.from_dict(raw)
-        except (ValueError, KeyError, TypeError) as error:
+            tag = (int(crc), bytes.fromhex(mac))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise CorruptObjectError(
                 f"{what} is damaged ({len(data)} bytes; {type(error).__name__}). {fix}"
             ) from None
-        self.execution.seal.check(plan.to_json(), (int(crc), bytes.fromhex(mac)), what, fix)
+        self.seal.check(plan.to_json(), tag, what, fix, self._plan_place(layer))
         return plan
+
+    def _plan_place(self, layer: str) -> tuple[str, ...]:
+        return self.objects.place(layer, "", "plan.json")
 
     def write_plan(self, layer: str, plan: PlanRecord) -> PlanRecord:
         """Commit ``plan`` unless a plan is committed already; returns the plan in force."""
         body = plan.to_json()
-        crc, mac = self.execution.seal.tag(body)
+        crc, mac = self.seal.tag(body, self._plan_place(layer))
         sealed = {**json.loads(body), "seal": [crc, mac.hex()]}
         try:
             self.store.write_atomic(
@@ -113,16 +116,20 @@ class Commits:
             datas = self.store.read_many(paths)
             for task, path, data in zip(rest, paths, datas, strict=True):
                 if data is not None:
-                    found[task] = _manifest(self._unseal(data, layer, f"task {task}", path))
+                    raw = self._unseal(data, layer, task, "manifest", path)
+                    found[task] = _manifest(raw)
             rest = [t for t in rest if t not in found]
         if rest:
             self._from_groups(layer, rest, found, refresh=True)
         return [found.get(t) for t in tasks]
 
-    def _unseal(self, data: bytes, layer: str, which: str, path: str) -> Any:
+    def _unseal(self, data: bytes, layer: str, task: str, kind: str, path: str) -> Any:
+        """A commit file's payload, checked and bound to its place (``kind``: manifest or
+        group; ``task``: the task, or ``first-last`` for a group)."""
+        which = f"task {task}" if kind == "manifest" else f"tasks {task}"
         what = f"The commit of layer {layer} {which} ({path})"
-        payload = self.execution.seal.unseal(data, what, self.execution.rerun_fix(layer))
-        return pickle.loads(payload)
+        place = self.objects.place(layer, task, kind)
+        return pickle.loads(self.seal.unseal(data, what, self.objects.rerun_fix(layer), place))
 
     def _from_groups(
         self, layer: str, tasks: list[str], found: dict[str, Manifest], *, refresh: bool
@@ -150,7 +157,7 @@ class Commits:
         datas = self.store.read_many(paths)
         for name, path, data in zip(todo, paths, datas, strict=True):
             if data is not None:
-                raws = self._unseal(data, layer, f"tasks {name[: -len('.group')]}", path)
+                raws = self._unseal(data, layer, name[: -len(".group")], "group", path)
                 loaded[name] = {raw["task"]: _manifest(raw) for raw in raws}
                 self._group_cache[(layer, name)] = loaded[name]
                 while len(self._group_cache) > 2:  # bounded memory while iterating a join
@@ -163,7 +170,8 @@ class Commits:
     def commit(self, manifest: Manifest) -> bool:
         """Write the manifest last, atomically and exclusively: from now on the task's outputs
         exist. Returns False when another writer committed the task first (its commit stands)."""
-        data = self.execution.seal.seal(pickle.dumps(_raw(manifest), pickle.HIGHEST_PROTOCOL))
+        place = self.objects.place(manifest.layer, manifest.task, "manifest")
+        data = self.seal.seal(pickle.dumps(_raw(manifest), pickle.HIGHEST_PROTOCOL), place)
         path = self.layout.manifest(manifest.layer, manifest.task)
         try:
             self.store.write_atomic(path, data, exclusive=True)
@@ -200,13 +208,13 @@ class Commits:
             if len(run) == 1:
                 self.commit(run[0])
                 continue
-            name = f"{run[0].task}-{run[-1].task}.group"
+            tasks = f"{run[0].task}-{run[-1].task}"
+            name = f"{tasks}.group"
             payload = pickle.dumps([_raw(m) for m in run], protocol=pickle.HIGHEST_PROTOCOL)
+            place = self.objects.place(layer, tasks, "group")
             try:
                 self.store.write_atomic(
-                    self.layout.group(layer, name),
-                    self.execution.seal.seal(payload),
-                    exclusive=True,
+                    self.layout.group(layer, name), self.seal.seal(payload, place), exclusive=True
                 )
             except AlreadyCommitted:
                 continue
@@ -247,8 +255,9 @@ class TaskGroup:
     were not committed: a resumed run runs them again, as it would any crashed task.
     """
 
-    def __init__(self, execution: Execution) -> None:
-        self.execution = execution
+    def __init__(self, commit_group: Callable[[Sequence[Manifest]], None]) -> None:
+        #: Writes the group (``Execution.commit_group``: the lease is checked first).
+        self.commit_group = commit_group
         self.pending: list[Manifest] = []
         self.size = 0
         self.started = 0.0
@@ -273,4 +282,4 @@ class TaskGroup:
     def flush(self) -> None:
         if self.pending:
             pending, self.pending, self.size = self.pending, [], 0
-            self.execution.commit_group(pending)
+            self.commit_group(pending)

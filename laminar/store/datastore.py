@@ -28,20 +28,15 @@ import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from laminar.contract import check_datastore_url
+from laminar.contract import check_datastore_url, redact_url
 from laminar.errors import LaminarError
-from laminar.store.files import (
-    READ,
-    AlreadyCommitted,
-    discard,
-    link_exclusive,
-    pread_all,
-    read_all,
-    write_file,
-)
-from laminar.store.refusals import DatastoreFullError, DatastoreWriteError, refused
+from laminar.store.files import AlreadyCommitted, discard, link_exclusive, read_path, write_file
+from laminar.store.refusals import DatastoreFullError, DatastoreWriteError, refused, unreadable
+from laminar.store.remote import DatastoreUnreachableError, open_url, put, reaching
+from laminar.text import printable
 
 __all__ = ["AlreadyCommitted", "Datastore", "DatastoreFullError", "DatastoreWriteError"]
+__all__ += ["DatastoreUnreachableError"]
 
 
 if TYPE_CHECKING:
@@ -59,7 +54,6 @@ _LOCAL_PREFIXES = ("file://", "local://", "file:", "local:")
 #: instead of a uuid4 (an ``os.urandom`` call) per commit.
 _TEMPORARY = f"{os.getpid()}-{os.urandom(6).hex()}-"
 _COUNTER = itertools.count()
-#: ``link`` errors meaning "this file system has no hard links", not "the write failed".
 
 
 def _new_process() -> None:
@@ -122,22 +116,21 @@ class Datastore:
         self.url = check_datastore_url(
             resolve_url(url), "datastore" if url else f"${ENV_DATASTORE}"
         )
+        #: The URL fit to print (``redact_url``): every message shows this, never ``url``.
+        self.shown = redact_url(self.url)
         self._made: set[str] = set()
         root = local_root(self.url)
         self._fs: fsspec.AbstractFileSystem | None = None
         self.local = root is not None
         if root is not None:
+            if os.path.exists(root) and not os.path.isdir(root):
+                raise LaminarError(
+                    f"The datastore {printable(self.shown)} is a file, not a directory. Name "
+                    f"a directory (--datastore or ${ENV_DATASTORE}), or move the file away."
+                )
             self.root = root  # bare os calls; fsspec is not even imported
             return
-        import fsspec  # only remote datastores pay for it
-
-        try:
-            fs, path = fsspec.core.url_to_fs(self.url)
-        except (ImportError, ValueError) as error:
-            hint = ""
-            if self.url.startswith("s3://"):
-                hint = " Install S3 support with: pip install 'laminar-compiler[s3]'."
-            raise LaminarError(f"Cannot open datastore {self.url!r}: {error}.{hint}") from error
+        fs, path = open_url(self.url, self.shown)
         self._fs = fs
         from fsspec.implementations.local import LocalFileSystem
 
@@ -197,24 +190,8 @@ class Datastore:
             raise refused(error, self.url, path, len(data)) from None
 
     def _put(self, path: str, data: bytes, exclusive: bool) -> None:
-        if not exclusive:
-            try:
-                self.fs.pipe_file(path, data)
-            except PermissionError as error:
-                raise refused(error, self.url, path, len(data)) from None
-            return
-        try:
-            self.fs.pipe_file(path, data, mode="create")
-        except TypeError:  # an fsspec implementation without exclusive writes: last one wins
-            self.fs.pipe_file(path, data)
-        except PermissionError as error:
-            raise refused(error, self.url, path, len(data)) from None
-        except FileExistsError:
-            raise AlreadyCommitted(path) from None
-        except OSError as error:  # s3fs reports a failed precondition (412) as an OSError
-            if "PreconditionFailed" in str(error) or "412" in str(error):
-                raise AlreadyCommitted(path) from None
-            raise
+        with reaching(self.url, self.shown, path, len(data)):
+            put(self.fs, path, data, exclusive)
 
     def _makedirs(self, directory: str) -> None:
         if directory not in self._made:
@@ -226,19 +203,17 @@ class Datastore:
         if self.local:
             shutil.rmtree(path, ignore_errors=True)
             return
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError), reaching(self.url, self.shown, path):
             self.fs.rm(path, recursive=True)
         self.fs.invalidate_cache(path)
 
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
         if self.local:
-            descriptor = os.open(path, READ)
-            try:
-                return read_all(descriptor)
-            finally:
-                os.close(descriptor)
-        data: bytes = self.fs.cat_file(path)
+            with unreadable(self.shown, path):
+                return read_path(path)
+        with reaching(self.url, self.shown, path):
+            data: bytes = self.fs.cat_file(path)
         return data
 
     def read_or_none(self, path: str) -> bytes | None:
@@ -249,36 +224,40 @@ class Datastore:
 
     def read_range(self, path: str, start: int, end: int) -> bytes:
         if self.local:
-            descriptor = os.open(path, READ)
-            try:
-                return pread_all(descriptor, end - start, start)
-            finally:
-                os.close(descriptor)
-        data: bytes = self.fs.cat_file(path, start=start, end=end)
+            with unreadable(self.shown, path):
+                return read_path(path, start, end - start)
+        with reaching(self.url, self.shown, path):
+            data: bytes = self.fs.cat_file(path, start=start, end=end)
         return data
 
     def read_many(self, paths: Sequence[str]) -> list[bytes | None]:
         """Read several files; concurrently on remote stores. Missing files give ``None``."""
         if self.local or len(paths) <= 1:
             return [self.read_or_none(p) for p in paths]
-        found: dict[str, Any] = self.fs.cat(list(paths), on_error="return")
+        with reaching(self.url, self.shown, paths[0]):
+            found: dict[str, Any] = self.fs.cat(list(paths), on_error="return")
+        for path, value in found.items():  # a missing file is None; any other error is one
+            if isinstance(value, Exception) and not isinstance(value, FileNotFoundError):
+                with reaching(self.url, self.shown, path):
+                    raise value
         return [v if isinstance(v, bytes) else None for v in (found.get(p) for p in paths)]
 
     def exists(self, path: str) -> bool:
         if self.local:
             return os.path.exists(path)
-        return bool(self.fs.exists(path))
+        with reaching(self.url, self.shown, path):
+            return bool(self.fs.exists(path))
 
     def list_files(self, path: str) -> list[str]:
         """Names of the files directly below ``path`` (empty if it does not exist)."""
         if self.local:
-            try:
+            with contextlib.suppress(FileNotFoundError), unreadable(self.shown, path):
                 return sorted(e.name for e in os.scandir(path) if not e.is_dir())
-            except FileNotFoundError:
-                return []
+            return []
         self.fs.invalidate_cache(path)  # s3fs caches listings; commits since must show
         try:
-            entries = self.fs.ls(path, detail=True)
+            with reaching(self.url, self.shown, path):
+                entries = self.fs.ls(path, detail=True)
         except FileNotFoundError:
             return []
         return sorted(
@@ -288,12 +267,12 @@ class Datastore:
     def list_dirs(self, path: str) -> list[str]:
         """Names of the directories directly below ``path`` (empty if it does not exist)."""
         if self.local:
-            try:
+            with contextlib.suppress(FileNotFoundError), unreadable(self.shown, path):
                 return sorted(e.name for e in os.scandir(path) if e.is_dir())
-            except FileNotFoundError:
-                return []
+            return []
         try:
-            entries = self.fs.ls(path, detail=True)
+            with reaching(self.url, self.shown, path):
+                entries = self.fs.ls(path, detail=True)
         except FileNotFoundError:
             return []
         return sorted(

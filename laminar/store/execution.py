@@ -1,10 +1,16 @@
 """One execution's artifacts, behind one facade: the record, plans, commits and values.
 
 Everything that reads or writes an artifact (the runtime, the executor, ``laminar show``)
-goes through ``Execution``, so a local run performs exactly the reads and writes of a
-deployed one. The work is done by small modules: ``layout`` (paths), ``commits`` (manifests,
-groups, plans), ``codec`` (values <-> manifest entries) and ``integrity`` (checksums and
-signatures).
+goes through an ``Execution``, so a local run performs exactly the reads and writes of a
+deployed one. The facade only composes its parts and answers what needs more than one of
+them (a layer's attribute as a downstream layer reads it, the lease around commits); each part
+is reached as an attribute and does its own work:
+
+* ``layout``: every path; ``objects``: the datastore, layout and seal, with checked reads;
+* ``commits``: manifests, commit groups and plans (``execution.commits.read_plan(...)``);
+* ``codec``: values <-> manifest entries (``execution.codec.encode(...)``).
+
+The parts get what they need when they are made and never reach back up to the facade.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ from laminar.store.codec import FILE, REF, VALUE, Codec, Entry
 from laminar.store.commits import MAIN, Commits, Manifest, PlanRecord, TaskGroup
 from laminar.store.datastore import Datastore
 from laminar.store.files import AlreadyCommitted
-from laminar.store.integrity import CorruptObjectError, Seal, Tag
+from laminar.store.integrity import CorruptObjectError, Seal
 from laminar.store.layout import Layout
 from laminar.store.lease import Lease
+from laminar.store.objects import Objects
 from laminar.store.records import CAUGHT, FINISHED, SKIPPED
-from laminar.store.sources import SHARD, JoinSource, ShardSource
+from laminar.store.sources import SHARD
 
 __all__ = [
     "CAUGHT",
@@ -61,43 +68,18 @@ class Execution:
         protocols: Mapping[str, Any] | None = None,
     ) -> None:
         self.store = store
-        #: Type name -> the user's serde protocol for values of that type.
-        self.protocols: Mapping[str, Any] = protocols if protocols is not None else {}
         self.flow = flow
         self.id = execution
         self.layout = Layout(store, flow, execution)
-        self.base = self.layout.base
         self.seal = seal or Seal.from_environment()
-        self.commits = Commits(self)
-        self.codec = Codec(self)
+        self.objects = Objects(store, self.layout, self.seal)
+        self.commits = Commits(self.objects)
+        self.codec = Codec(self.objects, self.commits, protocols)
         #: Held by ``laminar run`` on local stores; commits stop if it was taken over.
         self.lease: Lease | None = None
-        #: Checked 64 KiB blocks of shard chunks, by (chunk path, block): every task of a
-        #: ForEach over a shard reads its element from the same few blocks.
-        self.blocks: dict[tuple[str, int], bytes] = {}
         self._created = False
         #: The finished tasks of sparse ForEach layers, read once.
         self._finished: dict[str, tuple[int, ...]] = {}
-
-    # -- paths -----------------------------------------------------------------------------
-    def manifest_path(self, layer: str, task: str) -> str:
-        return self.layout.manifest(layer, task)
-
-    def plan_path(self, layer: str) -> str:
-        return self.layout.plan(layer)
-
-    def new_attempt_dir(self, layer: str, task: str) -> str:
-        return self.layout.new_attempt_dir(layer, task)
-
-    def absolute(self, relative: str) -> str:
-        return self.layout.absolute(relative)
-
-    def rerun_fix(self, layer: str) -> str:
-        """The remedy for a damaged artifact of ``layer``, for error messages."""
-        return (
-            f"Re-run {layer} and the layers after it: laminar run FLOW --execution {self.id} "
-            f"--rerun {layer}"
-        )
 
     # -- the execution record --------------------------------------------------------------
     def ensure_created(self) -> None:
@@ -128,31 +110,18 @@ class Execution:
             )
         return record
 
-    # -- plans and commits -----------------------------------------------------------------
-    def read_plan(self, layer: str) -> PlanRecord | None:
-        return self.commits.read_plan(layer)
-
-    def write_plan(self, layer: str, plan: PlanRecord) -> PlanRecord:
-        return self.commits.write_plan(layer, plan)
-
+    # -- commits (under the lease) --------------------------------------------------------
     def is_committed(self, layer: str, task: str) -> bool:
-        return self.read_manifest(layer, task) is not None
-
-    def committed_tasks(self, layer: str) -> set[str]:
-        return self.commits.committed_tasks(layer)
-
-    def read_manifest(self, layer: str, task: str) -> Manifest | None:
-        return self.commits.read_manifest(layer, task)
-
-    def read_manifests(self, layer: str, tasks: Sequence[str]) -> list[Manifest | None]:
-        return self.commits.read_manifests(layer, tasks)
+        return self.commits.read_manifest(layer, task) is not None
 
     def commit(self, manifest: Manifest) -> bool:
+        """Commit one task (``Commits.commit``), once the lease is known to be still ours."""
         if self.lease is not None:
             self.lease.check()
         return self.commits.commit(manifest)
 
     def commit_group(self, manifests: Sequence[Manifest]) -> None:
+        """Commit consecutive tasks at once (``Commits.commit_group``), under the lease."""
         if self.lease is not None:
             self.lease.check()
         self.commits.commit_group(manifests)
@@ -171,7 +140,8 @@ class Execution:
             found: list[int] = []
             for first in range(0, count, 1024):
                 tasks = [str(i) for i in range(first, min(first + 1024, count))]
-                for task, manifest in zip(tasks, self.read_manifests(layer, tasks), strict=True):
+                manifests = self.commits.read_manifests(layer, tasks)
+                for task, manifest in zip(tasks, manifests, strict=True):
                     if manifest is None:
                         raise ExecutionError(
                             f"Layer {layer} task {task} has not committed results in "
@@ -182,40 +152,11 @@ class Execution:
             self._finished[layer] = tuple(found)
         return self._finished[layer]
 
-    # -- values ----------------------------------------------------------------------------
-    def encode(self, layer: str, attribute: str, value: Any, attempt: str) -> Entry:
-        return self.codec.encode(layer, attribute, value, attempt)
-
-    def write_shard(self, layer: str, attribute: str, values: Iterable[Any], attempt: str) -> Entry:
-        return self.codec.write_shard(layer, attribute, values, attempt)
-
-    def decode(self, entry: Entry, label: str) -> Any:
-        return self.codec.decode(entry, label)
-
-    def source_from(self, description: tuple[Any, ...], label: str) -> ShardSource | JoinSource:
-        return self.codec.source_from(description, label)
-
-    def read_checked(self, relative: str, tag: Tag, label: str) -> bytes:
-        """The bytes of the file ``relative`` names, checked against ``tag`` (from its commit).
-
-        ``label`` is ``Layer.attr`` or ``Layer.attr[task]``: errors name it and the fix.
-        """
-        path = self.absolute(relative)
-        layer = label.split(".", 1)[0]
-        data = self.store.read_or_none(path)
-        if data is None:
-            raise ArtifactError(
-                f"{label}: the file {path} is missing from the datastore, though its commit "
-                f"names it. {self.rerun_fix(layer)}"
-            )
-        self.seal.check(data, tag, f"{label}: the file {path}", self.rerun_fix(layer))
-        return data
-
     # -- reading attributes ----------------------------------------------------------------
     def attribute(self, layer: str, attribute: str, *, reader: str, foreach: bool) -> Any:
         """``layer.attribute`` as a downstream layer ``reader`` sees it."""
         if foreach:
-            plan = self.read_plan(layer)
+            plan = self.commits.read_plan(layer)
             if plan is None:
                 raise ExecutionError(
                     f"{reading(reader)} {layer}.{attribute}, but {layer} has not run in "
@@ -227,29 +168,29 @@ class Execution:
             first = tasks[0] if tasks else (0 if tasks is None and plan.count else None)
             if first is not None:
                 self.entry(layer, str(first), attribute, reader=reader)
-            return Accessor(JoinSource(self, layer, attribute, plan.count, tasks))
-        return self.decode(
+            return Accessor(self.codec.join(layer, attribute, plan.count, tasks))
+        return self.codec.decode(
             self.entry(layer, MAIN, attribute, reader=reader), f"{layer}.{attribute}"
         )
 
     def stored_names(self, layer: str, *, foreach: bool) -> frozenset[str]:
         """The attributes ``layer`` stored (a ForEach layer's, from its first finished task)."""
         if foreach:
-            plan = self.read_plan(layer)
+            plan = self.commits.read_plan(layer)
             if plan is None or plan.count == 0:
                 return frozenset()
             tasks = self.finished_tasks(layer, plan.count) if plan.sparse else (0,)
             if not tasks:
                 return frozenset()
-            manifest = self.read_manifest(layer, str(tasks[0]))
+            manifest = self.commits.read_manifest(layer, str(tasks[0]))
         else:
-            manifest = self.read_manifest(layer, MAIN)
+            manifest = self.commits.read_manifest(layer, MAIN)
         if manifest is None or not manifest.finished:
             return frozenset()
         return frozenset(manifest.attributes)
 
     def entry(self, layer: str, task: str, attribute: str, *, reader: str) -> Entry:
-        manifest = self.read_manifest(layer, task)
+        manifest = self.commits.read_manifest(layer, task)
         if manifest is None:
             where = "" if task == MAIN else f" task {task}"
             raise ExecutionError(

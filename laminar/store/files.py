@@ -57,6 +57,15 @@ def discard(path: str) -> None:
         os.unlink(path)
 
 
+def read_path(path: str, start: int = 0, size: int = -1) -> bytes:
+    """The bytes of ``path`` (``size`` bytes from ``start``; all of it when ``size < 0``)."""
+    descriptor = os.open(path, READ)
+    try:
+        return read_all(descriptor) if size < 0 else pread_all(descriptor, size, start)
+    finally:
+        os.close(descriptor)
+
+
 def read_all(descriptor: int) -> bytes:
     # Small files (manifests) take one read plus the empty read that confirms the end.
     parts = []

@@ -9,21 +9,34 @@ whose HMAC is missing or wrong, before a single byte reaches ``pickle``.
 
 Unpickling runs code: without a key, whoever can write to the datastore can run code in every
 process that reads it. The key moves that boundary to whoever holds the key.
+
+A commit's signature is bound to its *place* (flow, execution, layer, task, name): the HMAC
+covers the place as well as the bytes, so a signed manifest copied from another execution,
+layer or task does not verify where it was put. Value files and chunk blocks need no place of
+their own: their tags are recorded inside the (bound) commit that names them.
+
+An empty ``$LAMINAR_SIGNING_KEY`` is an error, not "unsigned": on GitHub Actions a missing
+secret evaluates to an empty string, and silently writing an unsigned store would hide it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import os
 import struct
 import zlib
 
 from laminar.contract import ENV_SIGNING_KEY
-from laminar.errors import ArtifactError
+from laminar.errors import ArtifactError, ConfigurationError
 
 #: ``(crc32, hmac)``: the tag of one object, as a manifest records it (``hmac`` is ``b""``
 #: when the writer had no key).
 Tag = tuple[int, bytes]
+#: Where a committed object belongs: (flow, execution, layer, task, name); ``()`` for objects
+#: pinned by the tag of the commit that names them (value files, chunk blocks).
+Place = tuple[str, ...]
 
 SEAL_MAGIC = b"LMS1"
 _SEAL_HEAD = struct.Struct("<4sIB")  # magic, crc32 of the payload, length of the HMAC
@@ -49,16 +62,36 @@ class Seal:
 
     @classmethod
     def from_environment(cls) -> Seal:
-        text = os.environ.get(ENV_SIGNING_KEY, "")
-        return cls(text.encode("utf-8") if text else None)
+        """The key of ``$LAMINAR_SIGNING_KEY``: unset means checksums only; set but empty (or
+        blank) is refused, since that is how a missing secret reaches a deployed task."""
+        text = os.environ.get(ENV_SIGNING_KEY)
+        if text is None:
+            return cls(None)
+        if not text.strip():
+            raise ConfigurationError(
+                f"{ENV_SIGNING_KEY} is set but empty, so nothing could be signed or checked. "
+                f"Set it to the long random secret every writer and reader shares (on GitHub, "
+                f"define the repository secret the workflow passes), or unset it to run "
+                f"without signatures."
+            )
+        return cls(text.encode("utf-8"))
 
     @property
     def signing(self) -> bool:
         return self.key is not None
 
-    def tag(self, data: bytes | memoryview) -> Tag:
-        mac = hmac.digest(self.key, data, _DIGEST) if self.key is not None else b""
-        return zlib.crc32(data), mac
+    def tag(self, data: bytes | memoryview, place: Place = ()) -> Tag:
+        return zlib.crc32(data), self._mac(data, place)
+
+    def _mac(self, data: bytes | memoryview, place: Place) -> bytes:
+        if self.key is None:
+            return b""
+        if not place:
+            return hmac.digest(self.key, data, _DIGEST)
+        # The place is JSON (unambiguous whatever the names hold), then a newline, then data.
+        signer = hmac.new(self.key, json.dumps(list(place)).encode() + b"\n", hashlib.sha256)
+        signer.update(data)
+        return signer.digest()
 
     def tag_blocks(self, data: bytes) -> tuple[Tag, ...]:
         """One tag per ``BLOCK`` bytes of ``data`` (the last block may be shorter)."""
@@ -78,8 +111,11 @@ class Seal:
                 )
             self.check(block, tags[k], f"{what} (block {k})", fix)
 
-    def check(self, data: bytes | memoryview, tag: Tag, what: str, fix: str) -> None:
-        """Raise unless ``data`` matches ``tag``; ``what`` names the object, ``fix`` the remedy."""
+    def check(
+        self, data: bytes | memoryview, tag: Tag, what: str, fix: str, place: Place = ()
+    ) -> None:
+        """Raise unless ``data`` (at ``place``) matches ``tag``; ``what`` names the object,
+        ``fix`` the remedy."""
         crc, mac = tag
         if zlib.crc32(data) != crc:
             raise CorruptObjectError(
@@ -93,19 +129,20 @@ class Seal:
                 f"{what} is not signed, and {ENV_SIGNING_KEY} is set: refusing to unpickle it. "
                 f"It was written without the key (or by someone without it). {fix}"
             )
-        if not hmac.compare_digest(mac, hmac.digest(self.key, data, _DIGEST)):
+        if not hmac.compare_digest(mac, self._mac(data, place)):
             raise SignatureError(
                 f"{what} has a signature that does not match {ENV_SIGNING_KEY}: it was signed "
-                f"with another key or changed after signing; refusing to unpickle it. "
-                f"Check the key; if it is right, treat the datastore as tampered with. {fix}"
+                f"with another key{_moved(place)} or changed after signing; refusing to "
+                f"unpickle it. Check the key; if it is right, treat the datastore as tampered "
+                f"with. {fix}"
             )
 
-    def seal(self, payload: bytes) -> bytes:
+    def seal(self, payload: bytes, place: Place = ()) -> bytes:
         """``payload`` with its tag in front: the format of manifests and commit groups."""
-        crc, mac = self.tag(payload)
+        crc, mac = self.tag(payload, place)
         return _SEAL_HEAD.pack(SEAL_MAGIC, crc, len(mac)) + mac + payload
 
-    def unseal(self, data: bytes, what: str, fix: str) -> memoryview:
+    def unseal(self, data: bytes, what: str, fix: str, place: Place = ()) -> memoryview:
         """The payload of a sealed file, checked; raises a clear error when it is not whole."""
         size = _SEAL_HEAD.size
         if len(data) < size or data[:4] != SEAL_MAGIC:
@@ -118,5 +155,10 @@ class Seal:
         view = memoryview(data)
         mac = bytes(view[size : size + length])
         payload = view[size + length :]
-        self.check(payload, (crc, mac), what, fix)
+        self.check(payload, (crc, mac), what, fix, place)
         return payload
+
+
+def _moved(place: Place) -> str:
+    """The third way a bound object fails its check, for messages."""
+    return ", copied here from another execution, layer or task," if place else ""

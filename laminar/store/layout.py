@@ -4,6 +4,7 @@
 
     <root>/<Flow>/<execution>/execution.json              created when the execution starts
     <root>/<Flow>/<execution>/lease.json                  the local writer's lease (laminar run)
+    <root>/<Flow>/<execution>/inputs.json                 the execution's inputs, sealed
     <root>/<Flow>/<execution>/<Layer>/plan.json           ForEach layers: count, legs, axes
     <root>/<Flow>/<execution>/<Layer>/tasks/<task>.manifest
     <root>/<Flow>/<execution>/<Layer>/tasks/<first>-<last>.group
@@ -19,12 +20,16 @@ from laminar.store.datastore import Datastore, safe_key, unique_name
 
 EXECUTION_RECORD = "execution.json"
 LEASE = "lease.json"
+INPUTS = "inputs.json"
 
 
 class Layout:
     """The paths of one execution of one flow in one datastore."""
 
     def __init__(self, store: Datastore, flow: str, execution: str) -> None:
+        #: The names as given (signatures are bound to them), and the execution's directory.
+        self.flow = flow
+        self.execution = execution
         self.base = store.path(safe_key(flow), safe_key(execution))
 
     def layer_dir(self, layer: str) -> str:
@@ -47,6 +52,9 @@ class Layout:
 
     def lease(self) -> str:
         return f"{self.base}/{LEASE}"
+
+    def inputs(self) -> str:
+        return f"{self.base}/{INPUTS}"
 
     def new_attempt_dir(self, layer: str, task: str) -> str:
         """A directory private to one attempt, relative to the execution directory."""

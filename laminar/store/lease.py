@@ -7,6 +7,12 @@ heartbeat is older than the timeout (the holder was killed, or its machine stopp
 over, with a message. Reading and replacing the lease happens under ``flock`` on a sibling
 lock file, so two processes never both take it over.
 
+The heartbeat outlives transient failures (a disk full for a few seconds): a renewal that
+fails is tried again at the next beat. Only when the lease is really lost (taken over, or not
+renewed for as long as others wait before taking it over) does ``check()``, called before
+every commit, stop the run with the reason. A lease file someone else wrote with the wrong
+types is damaged, like one that is not JSON: it is taken over with a message.
+
 Deployed tasks (``laminar task``) take no lease: the legs of one execution run concurrently by
 design; there, exclusive commits (first writer wins) keep an execution consistent.
 """
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import socket
 import threading
@@ -22,7 +29,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from laminar.errors import ExecutionError
+from laminar.errors import ConfigurationError, ExecutionError
+from laminar.text import printable
 
 #: Seconds between heartbeats, and after which a silent lease is stale (overridable for tests
 #: and slow shared disks with ``$LAMINAR_LEASE_TIMEOUT``).
@@ -58,10 +66,11 @@ class Lease:
         self.path = path
         self.execution = execution
         self.say = say
-        self.timeout = float(os.environ.get(ENV_LEASE_TIMEOUT) or TIMEOUT)
+        self.timeout = _timeout()
         self.owner = f"pid {os.getpid()} on {socket.gethostname()}"
         self.token = os.urandom(8).hex()
-        self.lost = False
+        #: Why the lease was lost ("" while it is held): ``check()`` stops the run with it.
+        self.lost = ""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -78,24 +87,31 @@ class Lease:
         with self._locked():
             held = self._read()
             if held is not None and held.get("token") != self.token:
-                age = time.time() - float(held.get("heartbeat", 0))
-                holder = held.get("owner", "an unknown process")
-                if age < self.timeout and not _dead(held):
-                    raise ExecutionLeasedError(
-                        f"Execution {self.execution} is being written by {holder} (heartbeat "
-                        f"{age:.0f}s ago). Wait for that run to finish, or stop it; a lease "
-                        f"silent for {self.timeout:.0f}s is taken over. Two writers of one "
-                        f"execution could mix results of different runs."
-                    )
-                why = (
-                    "that process has exited"
-                    if _dead(held)
-                    else f"its lease has been silent for {age:.0f}s (more than {self.timeout:.0f}s)"
-                )
-                self.say(f"taking over execution {self.execution} from {holder}: {why}")
+                self._take_over(held)
             self._write()
         self._thread = threading.Thread(target=self._beat, name="laminar-lease", daemon=True)
         self._thread.start()
+
+    def _take_over(self, held: dict[str, Any]) -> None:
+        """Say why the lease ``held`` (by someone else) may be taken, or refuse."""
+        heartbeat = held.get("heartbeat")
+        owner = held.get("owner")
+        holder = printable(owner) if isinstance(owner, str) else "an unknown process"
+        if not isinstance(heartbeat, (int, float)) or not math.isfinite(heartbeat):
+            why = "its lease file is damaged (no valid heartbeat time)"
+        elif _dead(held):
+            why = "that process has exited"
+        else:
+            age = time.time() - heartbeat
+            if age < self.timeout:
+                raise ExecutionLeasedError(
+                    f"Execution {self.execution} is being written by {holder} (heartbeat "
+                    f"{max(age, 0):.0f}s ago). Wait for that run to finish, or stop it; a "
+                    f"lease silent for {self.timeout:.0f}s is taken over. Two writers of one "
+                    f"execution could mix results of different runs."
+                )
+            why = f"its lease has been silent for {age:.0f}s (more than {self.timeout:.0f}s)"
+        self.say(f"taking over execution {self.execution} from {holder}: {why}")
 
     def release(self) -> None:
         self._stop.set()
@@ -108,20 +124,37 @@ class Lease:
 
     def _beat(self) -> None:
         interval = min(HEARTBEAT, self.timeout / 4)
+        renewed = time.monotonic()
         while not self._stop.wait(interval):
-            with self._locked():
-                held = self._read()
-                if held is None or held.get("token") != self.token:
-                    self.lost = True  # taken over after we stalled: stop writing
+            try:
+                with self._locked():
+                    held = self._read()
+                    if held is None or held.get("token") != self.token:
+                        self.lost = (
+                            "it was taken over by another process while this run was stalled"
+                        )
+                        return
+                    self._write()
+                renewed = time.monotonic()
+            except OSError as error:
+                # Transient (a disk full for a moment): try again at the next beat, until
+                # the lease has been silent as long as others wait before taking it over.
+                silent = time.monotonic() - renewed
+                if silent + interval >= self.timeout:
+                    reason = error.strerror or type(error).__name__
+                    self.lost = (
+                        f"it could not be renewed for {silent:.0f}s ({reason}: {self.path}), "
+                        f"so another process may take it over"
+                    )
                     return
-                self._write()
 
     def check(self) -> None:
-        """Raise if another process took the lease over (this one stalled past the timeout)."""
+        """Raise if the lease was lost (taken over after a stall, or not renewable)."""
         if self.lost:
             raise ExecutionLeasedError(
-                f"The lease on execution {self.execution} was taken over by another process "
-                f"while this run was stalled; this run stops so the two do not mix results."
+                f"The lease on execution {self.execution} was lost: {self.lost}. This run "
+                f"stops so that two writers do not mix results; committed tasks are kept. "
+                f"Resume with the same command once the other run (if any) has finished."
             )
 
     def _read(self) -> dict[str, Any] | None:
@@ -143,9 +176,14 @@ class Lease:
             "pid": os.getpid(),
         }
         temporary = f"{self.path}.{self.token}"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
-        os.replace(temporary, self.path)
+        try:
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(record, handle)
+            os.replace(temporary, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):  # a full disk must not keep a partial file
+                os.unlink(temporary)
+            raise
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -161,13 +199,30 @@ class Lease:
                 os.close(descriptor)
 
 
+def _timeout() -> float:
+    """``$LAMINAR_LEASE_TIMEOUT`` (seconds), else ``TIMEOUT``; anything but a positive finite
+    number is an error naming the variable."""
+    text = os.environ.get(ENV_LEASE_TIMEOUT, "").strip()
+    try:
+        timeout = float(text) if text else TIMEOUT
+    except ValueError:
+        timeout = math.nan
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ConfigurationError(
+            f"{ENV_LEASE_TIMEOUT} must be a positive number of seconds (such as 30), not "
+            f"{printable(text)!r}. Unset it for the default of {TIMEOUT:.0f}s."
+        )
+    return timeout
+
+
 def _dead(held: dict[str, Any]) -> bool:
     """Whether the holder is a process of this machine that no longer exists (killed -9):
     then its lease is stale at once, and a resume need not wait for the timeout."""
-    if held.get("host") != socket.gethostname() or not isinstance(held.get("pid"), int):
+    pid = held.get("pid")
+    if held.get("host") != socket.gethostname() or type(pid) is not int or not 0 < pid < 2**31:
         return False
     try:
-        os.kill(held["pid"], 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except OSError:

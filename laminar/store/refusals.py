@@ -7,10 +7,13 @@ running the same command again after fixing the disk resumes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
+from collections.abc import Iterator
 
+from laminar.contract import redact_url
 from laminar.errors import LaminarError
 
 
@@ -29,6 +32,7 @@ _DENIED = {errno.EROFS, errno.EACCES, errno.EPERM}
 def refused(error: OSError, url: str, path: str, size: int) -> Exception:
     """A clear error for a write of ``size`` bytes to ``path`` that failed with ``error``
     (``error`` itself when it is none of the failures above: a bug to report, not hide)."""
+    url = redact_url(url)
     if error.errno in _FULL:
         free = _free_bytes(path)
         shown = f"; {free:,} bytes free" if free is not None else ""
@@ -43,12 +47,44 @@ def refused(error: OSError, url: str, path: str, size: int) -> Exception:
             f"Cannot write to the datastore {url} ({reason}: {path}). Choose a writable one "
             f"with --datastore or $LAMINAR_DATASTORE, or fix its permissions."
         )
+    if error.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):  # something in the way
+        return DatastoreWriteError(f"Cannot write {path} in the datastore {url}: {_IN_THE_WAY}")
     if error.errno == errno.ENAMETOOLONG:
         return DatastoreWriteError(
             f"The datastore path {path} is too long for this file system. Use a datastore "
             f"directory with a shorter path (--datastore)."
         )
     return error
+
+
+class DatastoreReadError(LaminarError):
+    """A local datastore path cannot be read: something is in the way, or access is denied."""
+
+
+_IN_THE_WAY = (
+    "a file is in the way where a directory must be, or a directory where a file must be. "
+    "Move it away, or choose another --datastore."
+)
+
+
+@contextlib.contextmanager
+def unreadable(url: str, path: str) -> Iterator[None]:
+    """Around a local read of ``path``: a missing file passes (callers act on it); any other
+    failure is a ``DatastoreReadError`` naming the path and the fix, not a traceback."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        if error.errno in (errno.ENOTDIR, errno.EISDIR):
+            raise DatastoreReadError(
+                f"Cannot read {path} in the datastore {url}: {_IN_THE_WAY}"
+            ) from None
+        reason = os.strerror(error.errno).lower() if error.errno else type(error).__name__
+        raise DatastoreReadError(
+            f"Cannot read {path} in the datastore {url} ({reason}). Fix its permissions, or "
+            f"choose another --datastore."
+        ) from None
 
 
 def _free_bytes(path: str) -> int | None:

@@ -1,6 +1,7 @@
 """Where an Accessor's elements come from: the chunks of a shard, or a ForEach's tasks.
 
-Both read through an ``Execution`` and fetch in concurrent batches on remote stores, so a
+Both get what they read from as arguments (``Objects`` for chunks; ``Commits`` and a decoder
+for a join), never the ``Execution`` facade, and fetch in concurrent batches on remote stores, so a
 join or an iteration costs a few round trips, not one per element. Every chunk is checked
 against the tag its commit recorded before an element of it is unpickled, so even a single
 element read fetches the 64 KiB blocks that hold it (the last few are kept for the next read).
@@ -10,15 +11,18 @@ from __future__ import annotations
 
 import bisect
 import pickle
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NoReturn
 
 from laminar.errors import ArtifactError, ExecutionError
 from laminar.store import chunks
+from laminar.store.commits import Commits
 from laminar.store.integrity import BLOCK, CorruptObjectError
+from laminar.store.objects import Objects
+from laminar.store.records import Manifest
 
-if TYPE_CHECKING:
-    from laminar.store.execution import Execution, Manifest
+#: Decodes a manifest entry into its value (``Codec.decode``); the label names it in errors.
+Decode = Callable[[tuple[str, Any], str], Any]
 
 #: How many manifests or chunks a join or iteration fetches in one concurrent batch.
 BATCH = 256
@@ -29,8 +33,8 @@ SHARD, JOIN = "shard", "join"
 class ShardSource:
     """Elements of one ``self.shard(...)`` attribute, spread over chunk files."""
 
-    def __init__(self, execution: Execution, chunk_list: Sequence[Any], label: str) -> None:
-        self.execution = execution
+    def __init__(self, objects: Objects, chunk_list: Sequence[Any], label: str) -> None:
+        self.objects = objects
         #: Per chunk: path relative to the execution, element count, byte size, block tags.
         self.chunks = tuple(
             (str(p), int(c), int(size), tuple((int(t[0]), bytes(t[1])) for t in tags))
@@ -55,7 +59,7 @@ class ShardSource:
         return self.label.split(".", 1)[0]
 
     def _path(self, k: int) -> str:
-        return self.execution.absolute(self.chunks[k][0])
+        return self.objects.layout.absolute(self.chunks[k][0])
 
     def get(self, index: int) -> Any:
         """Element ``index``: reads and checks the one or two blocks holding its offsets and
@@ -71,26 +75,26 @@ class ShardSource:
         """Bytes ``start:stop`` of chunk ``k``, from checked blocks (the last few cached)."""
         relative, _, size, tags = self.chunks[k]
         first, last = start // BLOCK, max(stop - 1, start) // BLOCK
-        cache = self.execution.blocks
+        cache = self.objects.blocks
         parts = [cache.get((relative, b)) for b in range(first, last + 1)]
         if any(part is None for part in parts):
             # One read for all the blocks (a large element spans many), then one check each.
             path = self._path(k)
             try:
-                data = self.execution.store.read_range(
+                data = self.objects.store.read_range(
                     path, first * BLOCK, min((last + 1) * BLOCK, size)
                 )
             except FileNotFoundError:
                 self._missing(k)
             what = f"{self.label}: chunk {path}"
-            fix = self.execution.rerun_fix(self._layer)
+            fix = self.objects.rerun_fix(self._layer)
             expected = min((last + 1) * BLOCK, size) - first * BLOCK
             if len(data) != expected:  # cut at a block boundary: the blocks left check fine
                 raise CorruptObjectError(
                     f"{what} is damaged: it ends before byte {first * BLOCK + expected} "
                     f"(its commit recorded {size} bytes; truncated). {fix}"
                 )
-            self.execution.seal.check_blocks(data, first, tags[: last + 1], what, fix)
+            self.objects.seal.check_blocks(data, first, tags[: last + 1], what, fix)
             if last - first < 4:  # keep small reads for the next element; a big one is done
                 for b in range(first, last + 1):
                     cache[(relative, b)] = data[(b - first) * BLOCK : (b - first + 1) * BLOCK]
@@ -104,7 +108,7 @@ class ShardSource:
     def _missing(self, k: int) -> NoReturn:
         raise ArtifactError(
             f"{self.label}: chunk {self._path(k)} is missing from the datastore. "
-            f"{self.execution.rerun_fix(self._layer)}"
+            f"{self.objects.rerun_fix(self._layer)}"
         )
 
     def _check(self, k: int, data: bytes | None) -> bytes:
@@ -112,8 +116,8 @@ class ShardSource:
             self._missing(k)
         _, _, size, tags = self.chunks[k]
         what = f"{self.label}: chunk {self._path(k)}"
-        fix = self.execution.rerun_fix(self._layer)
-        self.execution.seal.check_blocks(data, 0, tags, what, fix)
+        fix = self.objects.rerun_fix(self._layer)
+        self.objects.seal.check_blocks(data, 0, tags, what, fix)
         if len(data) != size:  # a block boundary truncation passes the block checks
             raise CorruptObjectError(
                 f"{what} is damaged: {len(data)} bytes, its commit recorded {size}. {fix}"
@@ -126,7 +130,7 @@ class ShardSource:
         wanted = set(indices)
         needed = sorted({bisect.bisect_right(self.starts, i) - 1 for i in wanted})
         found: dict[int, Any] = {}
-        step = 1 if self.execution.store.local else 4  # a few chunks fetched concurrently
+        step = 1 if self.objects.store.local else 4  # a few chunks fetched concurrently
         for first in range(0, len(needed), step):
             batch = needed[first : first + step]
             for k, values in zip(batch, self._read_chunks(batch), strict=True):
@@ -139,14 +143,14 @@ class ShardSource:
         return [found[i] for i in indices]
 
     def _read_chunks(self, ks: Sequence[int]) -> list[list[Any]]:
-        datas = self.execution.store.read_many([self._path(k) for k in ks])
+        datas = self.objects.store.read_many([self._path(k) for k in ks])
         return [
             list(chunks.iter_chunk(self._check(k, data))) for k, data in zip(ks, datas, strict=True)
         ]
 
     def iterate(self) -> Iterator[Any]:
         # One chunk in memory at a time locally; a small concurrent batch on remote stores.
-        step = 1 if self.execution.store.local else 4
+        step = 1 if self.objects.store.local else 4
         for first in range(0, len(self.chunks), step):
             for values in self._read_chunks(range(first, min(first + step, len(self.chunks)))):
                 yield from values
@@ -161,13 +165,15 @@ class JoinSource:
 
     def __init__(
         self,
-        execution: Execution,
+        commits: Commits,
+        decode: Decode,
         layer: str,
         attribute: str,
         count: int,
         tasks: Sequence[int] | None = None,
     ) -> None:
-        self.execution = execution
+        self.commits = commits
+        self.decode = decode
         self.layer = layer
         self.attribute = attribute
         self.tasks = None if tasks is None else tuple(int(t) for t in tasks)
@@ -190,7 +196,7 @@ class JoinSource:
         if manifest is None:
             raise ExecutionError(
                 f"{self.label}: task {task} of {self.layer} has no committed results in "
-                f"execution {self.execution.id}."
+                f"execution {self.commits.objects.id}."
             )
         if not manifest.finished:
             raise ExecutionError(
@@ -203,17 +209,17 @@ class JoinSource:
             raise ArtifactError(
                 f"{self.layer} task {task} never set self.{self.attribute} (it set: {known})."
             ) from None
-        return self.execution.decode(entry, f"{self.label}[{task}]")
+        return self.decode(entry, f"{self.label}[{task}]")
 
     def get(self, index: int) -> Any:
         task = self.task(index)
-        return self._value(task, self.execution.read_manifest(self.layer, str(task)))
+        return self._value(task, self.commits.read_manifest(self.layer, str(task)))
 
     def get_many(self, indices: Sequence[int]) -> list[Any]:
         out: list[Any] = []
         for first in range(0, len(indices), BATCH):
             batch = [self.task(i) for i in indices[first : first + BATCH]]
-            manifests = self.execution.read_manifests(self.layer, [str(i) for i in batch])
+            manifests = self.commits.read_manifests(self.layer, [str(i) for i in batch])
             out.extend(self._value(i, m) for i, m in zip(batch, manifests, strict=True))
         return out
 

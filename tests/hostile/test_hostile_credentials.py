@@ -113,3 +113,89 @@ def test_s3_endpoint_with_a_password_is_refused(tmp_path: Path) -> None:
     assert "--s3-endpoint 'http://***@minio:9000' holds credentials" in result.stderr
     assert SECRET not in result.stdout + result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+#: Secrets as real ones look (half of AWS secret keys hold a "/"), each in every URL form.
+SECRETS = [
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCY",
+    "abc+def=ghi==",
+    "p@ss@word",
+    "abc%2Fdef%40ghi",
+    "a?b#c",
+    "a::b",
+]
+FORMS = [
+    "s3://AKIAEXAMPLE:{s}@bucket/prefix",
+    "s3://:{s}@bucket/prefix",
+    "simplecache::s3://AKIAEXAMPLE:{s}@bucket/prefix",
+    "https://user:{s}@example.com/store",
+    "gcs://user:{s}@bucket/p",
+    "s3://AKIAEXAMPLE:{s}@bucket/prefix/with@at",
+]
+EVERY = [form.format(s=secret) for secret in SECRETS for form in FORMS]
+
+
+@pytest.mark.parametrize("url", EVERY)
+def test_every_form_of_credentials_is_refused_and_redacted(url: str) -> None:
+    secret = next(s for s in SECRETS if s in url)
+    assert secret not in redact_url(url)
+    with pytest.raises(LaminarError, match="holds credentials") as caught:
+        check_datastore_url(url, "--datastore")
+    assert secret not in str(caught.value)
+    with pytest.raises(LaminarError) as opened:
+        Datastore(url)
+    assert secret not in str(opened.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://store.example.com/p?X-Amz-Signature=0123abcd", "abfs://c@a/p?sig=0123abcd"]
+)
+def test_secret_query_parameters_are_credentials(url: str) -> None:
+    assert "0123abcd" not in redact_url(url)
+    with pytest.raises(LaminarError, match="holds credentials") as caught:
+        check_datastore_url(url, "--datastore")
+    assert "0123abcd" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["s3://bucket/v@1/data", "/home/me/@work", "file:///home/me/@work", "s3://b/a:b@c"]
+)
+def test_an_at_sign_in_a_path_is_not_a_credential(url: str) -> None:
+    assert check_datastore_url(url, "--datastore") == url
+    assert redact_url(url) == url
+
+
+@pytest.mark.parametrize("target", ["argo", "airflow", "github"])
+@pytest.mark.parametrize("secret", SECRETS[:3])
+def test_no_generated_file_holds_a_secret_with_a_slash(
+    tmp_path: Path, target: str, secret: str
+) -> None:
+    url = f"s3://AKIAEXAMPLE:{secret}@bucket/prefix"
+    result = laminar(
+        "compile", str(EXAMPLES / "diamond.py"), "--target", target, "--image", "img:1",
+        "--datastore", url, "-o", "out", cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert secret not in result.stdout + result.stderr
+    assert "'s3://***@bucket/prefix' holds credentials" in result.stderr
+    assert list(tmp_path.iterdir()) == []  # nothing generated
+
+
+def test_laminar_sync_never_prints_the_password(tmp_path: Path) -> None:
+    secret = SECRETS[0]
+    env = {"LAMINAR_DATASTORE": f"s3://AKIAEXAMPLE:{secret}@bucket/prefix"}
+    for action in (("snapshot", "--to", "s.json"), ("changed", "--since", "s", "--into", "d")):
+        result = laminar("sync", *action, cwd=tmp_path, env=env, check=False)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert secret not in result.stdout + result.stderr
+        assert "'s3://***@bucket/prefix'" in result.stderr
+
+
+def test_a_user_name_is_not_shown_in_datastore_errors(tmp_path: Path) -> None:
+    result = laminar(
+        "run", str(EXAMPLES / "diamond.py"), "--datastore", "nosuch://someone@host/p",
+        cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Cannot open datastore 'nosuch://***@host/p'" in result.stderr
+    assert "someone" not in result.stderr

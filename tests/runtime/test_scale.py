@@ -176,7 +176,7 @@ def test_two_thousand_task_fanout_and_join(tmp_path: Path) -> None:
     assert read.attribute("Join", "total", reader="t", foreach=False) == sum(squares)
     assert read.attribute("Join", "labels", reader="t", foreach=False) == ["task-1998", "task-1999"]
     assert read.attribute("Join", "halves", reader="t", foreach=False) == [s // 2 for s in squares]
-    assert read.committed_tasks("Square") == {str(i) for i in range(2_000)}
+    assert read.commits.committed_tasks("Square") == {str(i) for i in range(2_000)}
 
 
 def test_fanout_with_two_workers(tmp_path: Path) -> None:
@@ -205,7 +205,7 @@ def test_join_reads_grouped_and_single_commits_alike(
     join = fresh.attribute("Square", "value", reader="t", foreach=True)
     assert list(join) == [i * i for i in range(200)]
     assert join[3] == 9 and join[199] == 199**2 and join[48:53] == [i * i for i in range(48, 53)]
-    assert fresh.committed_tasks("Square") == {str(i) for i in range(200)}
+    assert fresh.commits.committed_tasks("Square") == {str(i) for i in range(200)}
     assert runtime.run_leg("Square", 1) == 0  # everything committed: nothing re-runs
     runtime.run_leg("Halve", None)
     halves = fresh.attribute("Halve", "half", reader="t", foreach=True)
@@ -230,5 +230,5 @@ def test_failing_task_keeps_earlier_tasks_of_its_group(tmp_path: Path) -> None:
     store = Datastore(str(tmp_path))
     with pytest.raises(Exception, match="thirty"):
         execute(Flaky.ir(), store, "e")
-    committed = Execution(store, "Flaky", "e").committed_tasks("Work")
+    committed = Execution(store, "Flaky", "e").commits.committed_tasks("Work")
     assert committed == {str(i) for i in range(30)}

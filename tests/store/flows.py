@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+import time
 from pathlib import Path
+from typing import Any
 
 #: Start (a plain value, a large value file, a shard) -> Work (ForEach over the shard) -> Sum.
 PIPELINE = """
@@ -42,6 +46,19 @@ def pipeline(directory: Path, n: int = 20) -> Path:
     path = directory / "pipe.py"
     path.write_text(textwrap.dedent(PIPELINE.format(n=n)))
     return path
+
+
+def start_running(directory: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    """``laminar run ARGS`` in the background, returned once its layer wrote ``started``."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "laminar", "run", *args],
+        cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (directory / "started").exists():
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    return process
 
 
 def only(directory: Path, pattern: str) -> Path:

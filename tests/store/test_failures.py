@@ -325,7 +325,7 @@ def test_show_tells_how_far_an_execution_got(tmp_path: Path) -> None:
     from laminar.store.execution import Execution
 
     execution = Execution(Datastore(str(tmp_path / ".laminar")), "Half", "k")
-    committed = execution.committed_tasks("Work")
+    committed = execution.commits.committed_tasks("Work")
     assert committed <= {str(i) for i in range(679)}
     shown = laminar("show", "half.py", "--execution", "k", cwd=tmp_path)
     lines = shown.stdout.splitlines()

@@ -82,7 +82,7 @@ def test_tampered_manifest_is_refused_before_unpickling(
 def test_tampered_chunk_and_value_file_are_refused(signed: Path, tmp_path: Path) -> None:
     # Rewrite a chunk and a value file, then forge the manifest's tags for them (crc only).
     execution = Execution(Datastore(str(tmp_path / ".laminar")), "Pipe", "e", seal=Seal(None))
-    manifest = execution.read_manifest("Start", "main")
+    manifest = execution.commits.read_manifest("Start", "main")
     assert manifest is not None
     value = only(signed, "big.value")
     value.write_bytes(pickle.dumps(Exploit(str(tmp_path / "pwned"))))
@@ -90,7 +90,8 @@ def test_tampered_chunk_and_value_file_are_refused(signed: Path, tmp_path: Path)
     manifest.attributes["big"] = ("file", (relative, Seal(None).tag(value.read_bytes())))
     path = signed / "Start" / "tasks" / "main.manifest"
     raw = {"layer": "Start", "task": "main", "attributes": manifest.attributes}
-    path.write_bytes(Seal(KEY.encode()).seal(pickle.dumps(raw)))  # the insider has the key...
+    place = ("Pipe", "e", "Start", "main", "manifest")  # the insider has the key...
+    path.write_bytes(Seal(KEY.encode()).seal(pickle.dumps(raw), place))
     assert show(tmp_path, "Start.small", KEY).stdout == "41\n"
     refused = show(tmp_path, "Start.big", KEY)  # ...but not the value file's signature
     assert "Start.big: the file" in refused.stderr and "is not signed" in refused.stderr
@@ -152,5 +153,5 @@ def test_commits_on_s3_are_first_writer_wins(
     two = Execution(Datastore(url), "F", "e")
     assert one.commit(Manifest("L", "main", {"v": ("value", b"1")})) is True
     assert two.commit(Manifest("L", "main", {"v": ("value", b"2")})) is False
-    fresh = Execution(Datastore(url), "F", "e").read_manifest("L", "main")
+    fresh = Execution(Datastore(url), "F", "e").commits.read_manifest("L", "main")
     assert fresh is not None and fresh.attributes["v"] == ("value", b"1")

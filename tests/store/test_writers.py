@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ from laminar.store import lease as lease_module
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution, Manifest
 from laminar.store.lease import ExecutionLeasedError, Lease
+from store.flows import start_running
 
 SLOW = """
 import time
@@ -38,15 +37,8 @@ class Wait(Layer):
 
 def test_second_writer_of_a_live_execution_is_refused(tmp_path: Path) -> None:
     (tmp_path / "slow.py").write_text(textwrap.dedent(SLOW))
-    first = subprocess.Popen(
-        [sys.executable, "-m", "laminar", "run", "slow.py", "--execution", "r1"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    first = start_running(tmp_path, "slow.py", "--execution", "r1")
     try:
-        deadline = time.monotonic() + 60
-        while not (tmp_path / "started").exists():
-            assert time.monotonic() < deadline and first.poll() is None
-            time.sleep(0.05)
         second = laminar("run", "slow.py", "--execution", "r1", cwd=tmp_path, check=False)
         assert second.returncode == 2 and "Traceback" not in second.stderr
         assert f"Execution r1 is being written by pid {first.pid} on" in second.stderr
@@ -105,7 +97,7 @@ def test_a_committed_manifest_is_never_replaced(tmp_path: Path) -> None:
     assert first.commit(_manifest(1)) is True
     assert second.commit(_manifest(2)) is False
     fresh = Execution(Datastore(str(tmp_path)), "F", "e")
-    manifest = fresh.read_manifest("L", "main")
+    manifest = fresh.commits.read_manifest("L", "main")
     assert manifest is not None and manifest.attributes["v"] == ("value", b"1")
     tasks = tmp_path / "F" / "e" / "L" / "tasks"
     assert sorted(os.listdir(tasks)) == ["main.manifest"]  # no temporary file left behind
@@ -117,7 +109,7 @@ def test_a_group_leaves_out_tasks_another_writer_committed(tmp_path: Path) -> No
     first.commit_group([_manifest(100 + i, str(i)) for i in range(0, 5)])
     second.commit_group([_manifest(200 + i, str(i)) for i in range(3, 9)])
     fresh = Execution(Datastore(str(tmp_path)), "F", "e")
-    manifests = fresh.read_manifests("L", list("012345678"))
+    manifests = fresh.commits.read_manifests("L", list("012345678"))
     values = [m.attributes["v"][1] if m else None for m in manifests]
     assert values == [b"100", b"101", b"102", b"103", b"104", b"205", b"206", b"207", b"208"]
     assert sorted(os.listdir(tmp_path / "F" / "e" / "L" / "tasks")) == ["0-4.group", "5-8.group"]
@@ -128,8 +120,8 @@ def test_plans_are_first_writer_wins(tmp_path: Path) -> None:
 
     one = Execution(Datastore(str(tmp_path)), "F", "e")
     two = Execution(Datastore(str(tmp_path)), "F", "e")
-    assert one.write_plan("L", PlanRecord(count=3, legs=3)) == PlanRecord(count=3, legs=3)
-    assert two.write_plan("L", PlanRecord(count=9, legs=1)) == PlanRecord(count=3, legs=3)
+    assert one.commits.write_plan("L", PlanRecord(count=3, legs=3)) == PlanRecord(count=3, legs=3)
+    assert two.commits.write_plan("L", PlanRecord(count=9, legs=1)) == PlanRecord(count=3, legs=3)
 
 
 def test_planning_after_another_writer_returns_the_committed_plan(tmp_path: Path) -> None:
@@ -146,7 +138,7 @@ def test_planning_after_another_writer_returns_the_committed_plan(tmp_path: Path
     other = Execution(store, "Pipe", "e")
     committed = PlanRecord(count=20, legs=4, axes=runtime.plan("Work", max_legs=None).axes)
     (tmp_path / "store" / "Pipe" / "e" / "Work" / "plan.json").unlink()
-    other.write_plan("Work", committed)
+    other.commits.write_plan("Work", committed)
     late = Runtime(ir, Execution(store, "Pipe", "e"))
     late.execution.read_plan = lambda layer: None  # type: ignore[method-assign]
     assert late.plan("Work", max_legs=20) == committed
@@ -163,6 +155,6 @@ def test_first_writer_wins_without_hard_links(
     monkeypatch.setattr(os, "link", no_links)  # as on some network and FUSE mounts
     assert Execution(Datastore(str(tmp_path)), "F", "e").commit(_manifest(1)) is True
     assert Execution(Datastore(str(tmp_path)), "F", "e").commit(_manifest(2)) is False
-    manifest = Execution(Datastore(str(tmp_path)), "F", "e").read_manifest("L", "main")
+    manifest = Execution(Datastore(str(tmp_path)), "F", "e").commits.read_manifest("L", "main")
     assert manifest is not None and manifest.attributes["v"] == ("value", b"1")
     assert sorted(os.listdir(tmp_path / "F" / "e" / "L" / "tasks")) == ["main.manifest"]

@@ -279,6 +279,7 @@ class ArgoDialect(Dialect):
                     spec.name,
                     value=None if spec.required else input_text(spec.default),
                     enum=tuple(input_text(choice) for choice in spec.choices),
+                    description=spec.description.replace("{{", "{ {") or None,
                 )
             )
         return argo.Arguments(tuple(parameters)) if parameters else None

@@ -67,6 +67,7 @@ class Parameter(Spec):
     value_from: ValueFrom | None = None
     #: The allowed values (Argo's UI offers them as a list).
     enum: tuple[str, ...] = ()
+    description: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ def dispatch_inputs(graph: JobGraph) -> dict[str, dict[str, object]]:
         )
     found: dict[str, dict[str, object]] = {}
     for spec in graph.inputs:
-        entry: dict[str, object] = {"description": f"{spec.type} input", "required": spec.required}
+        described = spec.description or f"{spec.type} input"
+        entry: dict[str, object] = {"description": described, "required": spec.required}
         if spec.choices:
             entry["type"] = "choice"
             entry["options"] = [_form_text(spec.name, choice) for choice in spec.choices]

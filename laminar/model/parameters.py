@@ -15,6 +15,7 @@ datastore, and read back by every task.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import math
@@ -62,6 +63,9 @@ class InputSpec:
     default: Any = None
     #: The type of a list's elements or a dict's values (``list[float]``), when declared.
     items: InputSpec | None = None
+    #: What the input is for: ``rows: Annotated[int, "rows to sample"]``; shown in every
+    #: trigger form (Airflow's, Argo's, GitHub's "Run workflow").
+    description: str = ""
 
     def convert(self, value: Any, text: bool = True) -> Any:
         """``value`` as this input's type; strings from an orchestrator are parsed
@@ -95,7 +99,7 @@ def declared_inputs(flow: type) -> tuple[InputSpec, ...]:
         if klass.__module__.startswith("laminar.") or klass is object:
             continue
         try:
-            hints = typing.get_type_hints(klass, include_extras=False)
+            hints = typing.get_type_hints(klass, include_extras=True)
         except Exception as error:
             raise ConfigurationError(
                 f"Flow {flow.__name__}: cannot read the type of an input ({error}); annotate "
@@ -106,8 +110,19 @@ def declared_inputs(flow: type) -> tuple[InputSpec, ...]:
             annotation = hints.get(name, own[name])
             if name.startswith("_") or typing.get_origin(annotation) is typing.ClassVar:
                 continue
-            found[name] = _input(flow, klass, name, annotation)
+            annotation, description = _described(annotation)
+            spec = _input(flow, klass, name, annotation)
+            found[name] = dataclasses.replace(spec, description=description)
     return tuple(found.values())
+
+
+def _described(annotation: Any) -> tuple[Any, str]:
+    """``Annotated[T, "text"]`` -> ``(T, "text")``; any other annotation has no description."""
+    if typing.get_origin(annotation) is not typing.Annotated:
+        return annotation, ""
+    base, *extras = typing.get_args(annotation)
+    texts = [extra for extra in extras if isinstance(extra, str)]
+    return base, " ".join(" ".join(text.split()) for text in texts)
 
 
 def _input(flow: type, klass: type, name: str, annotation: Any) -> InputSpec:

@@ -181,3 +181,38 @@ def test_a_description_cannot_become_an_argo_expression() -> None:
     )
     text = doc["metadata"]["annotations"]["workflows.argoproj.io/description"]
     assert "{{" not in text and text == "Uses { {workflow.name} } here."
+
+
+def test_an_inputs_description_is_shown_in_every_trigger_form() -> None:
+    """``rows: Annotated[int, "..."]``: Airflow's Param, Argo's parameter, GitHub's form."""
+    from typing import Annotated
+
+    flow: type[Flow] = type(
+        "Described",
+        (Flow,),
+        {"__annotations__": {"rows": Annotated[int, "rows to sample from the warehouse"]},
+         "rows": 100},
+    )  # fmt: skip
+
+    @flow.register
+    class A(Layer):
+        def __call__(self) -> None: ...
+
+    (spec,) = flow.ir().inputs
+    assert (spec.type, spec.default, spec.description) == (
+        "integer",
+        100,
+        "rows to sample from the warehouse",
+    )
+    airflow = generate("airflow", flow.ir(), flow_ref="d.py")
+    assert "Param(100, type='integer', description='rows to sample from the warehouse')" in airflow
+    argo = yaml.safe_load(
+        generate("argo", flow.ir(), flow_ref="d.py", image="i:1", datastore="s3://b/p")
+    )
+    assert argo["spec"]["arguments"]["parameters"][0]["description"] == (
+        "rows to sample from the warehouse"
+    )
+    assert_valid_workflow(argo)
+    github = yaml.safe_load(generate("github", flow.ir(), flow_ref="d.py"))
+    form = github[True]["workflow_dispatch"]["inputs"]["rows"]  # YAML 1.1 reads `on` as True
+    assert form["description"] == "rows to sample from the warehouse"

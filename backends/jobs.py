@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from laminar.configurations.layers import Retry
+from laminar.configurations.schedule import Schedule
 from laminar.ir import LayerSpec
 from laminar.model.parameters import InputSpec
 
@@ -138,7 +139,10 @@ class Job:
 
 def input_text(value: Any) -> str:
     """An input's value as the text an orchestrator's form holds (the shim converts it back
-    by the input's declared type): strings as they are, anything else as JSON."""
+    by the input's declared type): strings as they are, ``None`` (no value: a
+    ``LogicalDate()`` input's default) empty, anything else as JSON."""
+    if value is None:
+        return ""
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
@@ -159,6 +163,14 @@ class JobGraph:
     description: str = ""
     #: The job that runs the flow's ``@hooks.exit`` hooks after every other (``None``: none).
     exit: Job | None = None
+    #: When the flow runs by itself, and how many runs at once (the flow's settings).
+    schedule: Schedule | None = None
+    max_active_runs: int | None = None
+
+    @property
+    def logical_dates(self) -> bool:
+        """Whether an input takes the run's logical date (``LogicalDate()``)."""
+        return any(spec.logical_date for spec in self.inputs)
 
     def job(self, job_id: str) -> Job:
         return self._by_id()[job_id]

@@ -39,10 +39,12 @@ from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKi
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
 from laminar.backends.traits import Traits
+from laminar.configurations.schedule import Schedule
 from laminar.contract import EXIT, PLAN, TASK, check_datastore_url, shim_argv
 from laminar.errors import CompileError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import deciders
+from laminar.model.parameters import InputSpec
 
 __all__ = ["CompileOptions", "lower"]
 
@@ -72,7 +74,29 @@ def lower(ir: FlowIR, options: CompileOptions, traits: Traits, target: str) -> J
         inputs=ir.inputs,
         timeout=ir.settings.timeout,
         description=ir.description,
+        schedule=scheduled(ir),
+        max_active_runs=ir.settings.max_active_runs,
     )
+
+
+def scheduled(ir: FlowIR) -> Schedule | None:
+    """The flow's schedule, refused when a run it starts could not get every input."""
+    schedule = ir.settings.schedule
+    if schedule is not None:
+        check_schedulable(ir.name, ir.inputs, f"Schedule({schedule.cron!r})")
+    return schedule
+
+
+def check_schedulable(flow: str, inputs: tuple[InputSpec, ...], schedule: str) -> None:
+    """A scheduled run gets no inputs: each must have a default or be a ``LogicalDate()``."""
+    for spec in inputs:
+        if spec.required:
+            raise CompileError(
+                f"Flow {flow} runs on {schedule}, but its input {spec.name!r} has no default, "
+                "so a scheduled run could not start: give it a default "
+                f"({spec.name}: {spec.type} = ...), or {spec.name}: str = LogicalDate() for "
+                "the run's date."
+            )
 
 
 def checked(check: Callable[[str, str], str], value: str, option: str) -> str:

@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from laminar.errors import CompileError
+from laminar.configurations.schedule import cron_of
+from laminar.errors import CompileError, ConfigurationError
 
 T = TypeVar("T")
 
@@ -141,6 +142,14 @@ def require_finite(value: float, what: str) -> float:
     if not math.isfinite(value):
         raise CompileError(f"{what} must be a finite number, not {value!r}.")
     return value
+
+
+def valid_cron(cron: object, option: str) -> str:
+    """``cron`` checked field by field as a schedule is (``Schedule``), or ``CompileError``."""
+    try:
+        return cron_of(str(cron))
+    except ConfigurationError as error:
+        raise CompileError(f"{option}: {error}") from None
 
 
 @dataclasses.dataclass(frozen=True)

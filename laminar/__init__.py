@@ -1,6 +1,7 @@
 """laminar: write a workflow once as Python classes, run it locally, compile it anywhere."""
 
 from laminar.configurations.layers import Catch, Container, ForEach, Parameter, Parameters, Retry
+from laminar.configurations.schedule import LogicalDate, Schedule
 from laminar.model.flow import Flow
 from laminar.model.layer import Layer
 
@@ -12,8 +13,10 @@ __all__ = [
     "Flow",
     "ForEach",
     "Layer",
+    "LogicalDate",
     "Parameter",
     "Parameters",
     "Retry",
+    "Schedule",
     "__version__",
 ]

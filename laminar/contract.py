@@ -59,11 +59,14 @@ ENV_RUN_STATUS = "LAMINAR_RUN_STATUS"
 #: the shim makes a layer's ``Retry`` attempts itself (``laminar task --retry``), its own
 #: attempts count on from there. Unset: 1.
 ENV_ATTEMPT = "LAMINAR_ATTEMPT"
+#: The run's logical date (an ISO date or timestamp) as the orchestrator sees it (Airflow's
+#: ``ds``, Argo's scheduled or creation time): the value of ``LogicalDate()`` inputs.
+ENV_LOGICAL_DATE = "LAMINAR_LOGICAL_DATE"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them (the
 #: signing key is a secret: it never goes into a generated file).
 RESERVED_ENV = (
     ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS, ENV_SIGNING_KEY, ENV_MAX_LEGS, ENV_OUTPUT,
-    ENV_RUN_STATUS, ENV_ATTEMPT,
+    ENV_RUN_STATUS, ENV_ATTEMPT, ENV_LOGICAL_DATE,
 )  # fmt: skip
 
 #: The shim's commands (``exit``: run a flow's exit hooks, once per run).

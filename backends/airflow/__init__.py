@@ -36,20 +36,23 @@ What differs from the other targets, and why:
 from __future__ import annotations
 
 import importlib.resources
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jinja2
 
-from laminar.backends.airflow.options import AirflowOptions
+from laminar.backends.airflow.options import DEFAULT_START_DATE, AirflowOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
 from laminar.backends.jobs import Job, JobGraph, JobKind
 from laminar.backends.kubernetes import quantities, toleration_fields
+from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
+from laminar.backends.options import valid_cron
 from laminar.backends.traits import Traits
 from laminar.contract import ENV_MAX_LEGS, ENV_OUTPUT, SKIPPED_STATUS, PlanFormat, file_named_by
-from laminar.errors import CompileError
+from laminar.errors import CompileError, CompileWarning
 
 #: Where a KubernetesPodOperator's container writes its XCom (read by the xcom sidecar).
 K8S_XCOM_PATH = "/airflow/xcom/return.json"
@@ -185,6 +188,20 @@ class AirflowDialect(Dialect):
                 "as s3://BUCKET/PREFIX."
             )
         settings = self.settings
+        # --schedule overrides the flow's Schedule; either is checked as a schedule is.
+        schedule = settings.schedule or (graph.schedule.cron if graph.schedule else None)
+        if schedule is not None:
+            valid_cron(schedule, "--schedule" if settings.schedule else "Schedule")
+            check_schedulable(graph.flow, graph.inputs, f"schedule {schedule!r}")
+        catchup = bool(settings.catchup or (graph.schedule and graph.schedule.catchup))
+        if catchup and settings.start_date == DEFAULT_START_DATE:
+            warnings.warn(
+                f"Flow {graph.flow} catches up from the default start date "
+                f"{DEFAULT_START_DATE}: Airflow will start a run for every interval since; "
+                "pass --start-date with the first date to process.",
+                CompileWarning,
+                stacklevel=2,
+            )
         template = _environment().get_template(f"airflow/{settings.operator}.py.j2")
         text = template.render(
             header=graph.header,
@@ -192,9 +209,12 @@ class AirflowDialect(Dialect):
             dagrun_timeout=graph.timeout,
             description=graph.description,
             dag_id=settings.dag_id or assign_ids([graph.flow], self.TRAITS.name_rule)[graph.flow],
-            schedule=settings.schedule,
+            schedule=schedule,
+            timezone=graph.schedule.timezone if graph.schedule else None,
+            max_active_runs=graph.max_active_runs,
+            logical_dates=graph.logical_dates,
             start_date=settings.start(),
-            catchup=bool(settings.catchup),
+            catchup=catchup,
             tags=settings.tags(),
             default_args=settings.default_args(),
             tasks=tasks,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import replace
 from typing import ClassVar
 
@@ -34,6 +35,7 @@ from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.jobs import Job, JobGraph, input_text
 from laminar.backends.kubernetes import quantities, toleration_fields
+from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.traits import Traits
 from laminar.contract import (
@@ -42,11 +44,12 @@ from laminar.contract import (
     ENV_EXECUTION,
     ENV_INPUT_PREFIX,
     ENV_LEG,
+    ENV_LOGICAL_DATE,
     ENV_RUN_STATUS,
     ENV_SIGNING_KEY,
     PlanFormat,
 )
-from laminar.errors import CompileError
+from laminar.errors import CompileError, CompileWarning
 
 #: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
 ENTRYPOINT = "main"
@@ -231,6 +234,15 @@ class ArgoDialect(Dialect):
             ),
         )
 
+    def logical_date_env(self, graph: JobGraph) -> tuple[argo.EnvVar, ...]:
+        """The run's logical date for ``LogicalDate()`` inputs: a CronWorkflow run's scheduled
+        time, the creation time of any other."""
+        if not graph.logical_dates:
+            return ()
+        scheduled = self.kind(graph) == "cron-workflow"
+        when = "{{workflow.scheduledTime}}" if scheduled else "{{workflow.creationTimestamp}}"
+        return (argo.EnvVar(ENV_LOGICAL_DATE, Expression(when)),)
+
     def secret_env(self, name: str) -> argo.EnvVar:
         """A layer's secret: the key of that name in the ``--env-secret`` Secret."""
         selector = argo.SecretKeySelector(self.settings.env_secret, name)
@@ -241,6 +253,7 @@ class ArgoDialect(Dialect):
         credentials."""
         env = [
             argo.EnvVar(ENV_EXECUTION, Expression("{{workflow.name}}")),
+            *self.logical_date_env(graph),
             argo.EnvVar(
                 ENV_DATASTORE, container_text(datastore_url(self.settings, self.options.datastore))
             ),
@@ -300,14 +313,13 @@ class ArgoDialect(Dialect):
             status = argo.EnvVar(ENV_RUN_STATUS, Expression("{{workflow.status}}"))
             templates.append(self.template(graph, graph.exit, extra_env=(status,)))
         settings = self.settings
+        kind = self.kind(graph)
         claim = settings.volume_claim
         labels = settings.labels()
         workflow = argo.WorkflowSpec(
             entrypoint=ENTRYPOINT,
             arguments=self.arguments(graph),
-            workflow_metadata=None
-            if settings.kind == "workflow"
-            else argo.WorkflowMetadata(labels),
+            workflow_metadata=None if kind == "workflow" else argo.WorkflowMetadata(labels),
             service_account_name=settings.service_account,
             active_deadline_seconds=whole_seconds(graph.timeout),
             on_exit=graph.exit.id if graph.exit is not None else None,
@@ -321,9 +333,9 @@ class ArgoDialect(Dialect):
             ),
         )
         name = self.resource_name(graph)
-        generated = settings.kind == "workflow"
+        generated = kind == "workflow"
         resource = argo.Resource(
-            kind=KINDS[settings.kind],
+            kind=KINDS[kind],
             metadata=argo.ObjectMeta(
                 name=None if generated else name,
                 generate_name=f"{name}-" if generated else None,
@@ -331,16 +343,49 @@ class ArgoDialect(Dialect):
                 labels=labels,
                 annotations=description(graph.description),
             ),
-            spec=argo.CronWorkflowSpec(settings.schedule, workflow)
-            if settings.kind == "cron-workflow"
-            else workflow,
+            spec=self.cron(graph, workflow) if kind == "cron-workflow" else workflow,
         )
         return to_yaml(resource, comments=graph.header, text=argo_text)
+
+    def kind(self, graph: JobGraph) -> str:
+        """The resource: ``--kind``, a CronWorkflow by default for a flow with a schedule."""
+        kind: str = self.settings.kind
+        if kind == "workflow" and graph.schedule is not None:
+            return "cron-workflow"
+        if kind == "cron-workflow" and not (self.settings.schedule or graph.schedule):
+            raise CompileError(
+                "--kind cron-workflow needs a schedule: Schedule('0 3 * * *') on the flow, or "
+                "--schedule '0 3 * * *'."
+            )
+        return kind
+
+    def cron(self, graph: JobGraph, workflow: argo.WorkflowSpec) -> argo.CronWorkflowSpec:
+        """The CronWorkflow: ``--schedule`` (which overrides the flow's) or the flow's
+        ``Schedule``, its timezone, one run at a time for ``max_active_runs=1``, and a day
+        for a missed run to start when it catches up."""
+        schedule = graph.schedule
+        crons = tuple(self.settings.schedule) or ((schedule.cron,) if schedule else ())
+        check_schedulable(graph.flow, graph.inputs, f"schedule {crons[0]!r}")
+        if graph.max_active_runs is not None and graph.max_active_runs > 1:
+            warnings.warn(
+                f"Flow {graph.flow}: Argo cannot cap a CronWorkflow at {graph.max_active_runs} "
+                "runs at once (only at one: concurrencyPolicy Forbid); runs may overlap. Use "
+                "max_active_runs=1, or --parallelism to cap pods.",
+                CompileWarning,
+                stacklevel=2,
+            )
+        return argo.CronWorkflowSpec(
+            schedules=crons,
+            timezone=schedule.timezone if schedule else None,
+            concurrency_policy="Forbid" if graph.max_active_runs == 1 else None,
+            starting_deadline_seconds=86400 if schedule and schedule.catchup else None,
+            workflow_spec=workflow,
+        )
 
     def resource_name(self, graph: JobGraph) -> str:
         if self.settings.name is not None:
             return str(self.settings.name)
-        limit = NAME_LIMITS[self.settings.kind]
+        limit = NAME_LIMITS[self.kind(graph)]
         rule = NameRule(allowed="a-z0-9-", max_length=limit, lowercase=True, first="[a-z]")
         return assign_ids([graph.flow], rule)[graph.flow]
 

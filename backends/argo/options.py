@@ -13,6 +13,7 @@ from laminar.backends.options import (
     require_pattern,
     require_positive,
     require_text,
+    valid_cron,
 )
 from laminar.contract import check_datastore_url
 from laminar.errors import CompileError
@@ -35,7 +36,6 @@ LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
 _K8S_NAME = (
     "a Kubernetes name: lowercase letters, digits and '-'{}, starting and ending alphanumeric"
 )
-_CRON_FIELD = r"[0-9A-Za-z*/,?#LW-]+"
 
 
 @dataclass(frozen=True)
@@ -101,19 +101,10 @@ class ArgoOptions(KubernetesOptions):
     def __post_init__(self) -> None:
         self.check_kubernetes()
         require_choice(self.kind, "--kind", sorted(KINDS))
-        if self.kind == "cron-workflow" and not self.schedule:
-            raise CompileError(
-                "--kind cron-workflow needs --schedule, for example --schedule '0 3 * * *'."
-            )
         if self.schedule and self.kind != "cron-workflow":
             raise CompileError("--schedule only applies to --kind cron-workflow.")
         for cron in self.schedule:
-            fields = cron.split(" ") if isinstance(cron, str) else []
-            if len(fields) not in (5, 6) or not all(
-                re.fullmatch(_CRON_FIELD, field) for field in fields
-            ):
-                raise CompileError(f"--schedule {cron!r} is not a cron expression such as "
-                                   "'0 3 * * *'.")  # fmt: skip
+            valid_cron(cron, "--schedule")
         if self.name is not None:
             limit = NAME_LIMITS[self.kind]
             require_pattern(self.name, "--name", DNS_LABEL, f"a {self.kind} name: " +

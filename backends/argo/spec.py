@@ -178,7 +178,12 @@ class WorkflowSpec(Spec):
 @dataclass(frozen=True)
 class CronWorkflowSpec(Spec):
     schedules: tuple[str, ...]
-    workflow_spec: WorkflowSpec
+    timezone: str | None = None
+    #: ``Forbid``: a run does not start while the one before it runs.
+    concurrency_policy: str | None = None
+    #: How late a missed run may still start (Argo starts the last one missed).
+    starting_deadline_seconds: int | None = None
+    workflow_spec: WorkflowSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.escaping import github_text, shell_command, shell_word
 from laminar.backends.github import spec as gh
-from laminar.backends.github.dispatch import dispatch_inputs
+from laminar.backends.github.dispatch import concurrency_of, dispatch_inputs, schedule_of
 from laminar.backends.github.options import GitHubOptions, workflow_name
 from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.naming import NameRule
@@ -299,8 +299,9 @@ class GitHubDialect(Dialect):
         on: dict[str, object] = dict.fromkeys(settings.on)
         if graph.inputs and "workflow_dispatch" in on:
             on["workflow_dispatch"] = {"inputs": dispatch_inputs(graph)}
-        if settings.schedule:
-            on["schedule"] = [{"cron": cron} for cron in settings.schedule]
+        schedule = schedule_of(graph, settings.schedule)
+        if schedule:
+            on["schedule"] = schedule
         env: dict[str, str] = {ENV_EXECUTION: gh.run_id()}
         if graph.inputs:
             # Typed values of a manual run; other events give {} and the shim uses defaults.
@@ -317,6 +318,7 @@ class GitHubDialect(Dialect):
                 [self.translate(graph, job) for job in graph.jobs]
                 + ([self.exit_job(graph, graph.exit)] if graph.exit is not None else [])
             ),
+            concurrency=concurrency_of(graph),
         )
         # The flow's docstring heads the file: a workflow has no description field.
         comments = graph.header

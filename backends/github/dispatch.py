@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
+from laminar.backends.github.spec import Concurrency, workflow_group
 from laminar.backends.jobs import JobGraph, input_text
-from laminar.errors import CompileError
+from laminar.backends.lowering import check_schedulable
+from laminar.configurations.schedule import cron_of
+from laminar.errors import CompileError, CompileWarning
 
 #: GitHub's limit on the inputs of one ``workflow_dispatch``.
 MAX_INPUTS = 25
@@ -48,3 +53,46 @@ def _form_text(name: str, value: object) -> str:
             "form cannot show; choose another default or option."
         )
     return text
+
+
+def schedule_of(graph: JobGraph, crons: tuple[str, ...]) -> list[dict[str, str]]:
+    """``on.schedule``: ``--schedule`` (which overrides the flow's) or the flow's
+    ``Schedule``, presets spelled out (GitHub takes five fields), with a warning for what
+    GitHub cannot do: a timezone (it reads crons in UTC) or catching up missed runs."""
+    schedule = graph.schedule
+    chosen = crons or ((schedule.cron,) if schedule is not None else ())
+    if not chosen:
+        return []
+    check_schedulable(graph.flow, graph.inputs, f"schedule {chosen[0]!r}")
+    if schedule is not None and schedule.timezone not in (None, "UTC", "Etc/UTC"):
+        _warn(
+            f"Flow {graph.flow}: GitHub Actions reads a schedule's cron in UTC, so "
+            f"{schedule.cron!r} runs at that time UTC, not in {schedule.timezone}; write the "
+            "cron in UTC for GitHub."
+        )
+    if schedule is not None and schedule.catchup:
+        _warn(
+            f"Flow {graph.flow}: GitHub Actions does not run missed schedules "
+            "(Schedule(catchup=True)); start a run by hand for each missed date with "
+            "laminar run --logical-date, or dispatch the workflow."
+        )
+    return [{"cron": cron_of(cron)} for cron in chosen]
+
+
+def concurrency_of(graph: JobGraph) -> Concurrency | None:
+    """``max_active_runs=1``: one concurrency group per workflow, a new run waiting for the
+    running one (never cancelling it). GitHub cannot cap at more than one: a warning."""
+    runs = graph.max_active_runs
+    if runs is None:
+        return None
+    if runs > 1:
+        _warn(
+            f"Flow {graph.flow}: GitHub Actions cannot cap a workflow at {runs} runs at once "
+            "(only at one, with a concurrency group); runs may overlap. Use max_active_runs=1."
+        )
+        return None
+    return Concurrency(workflow_group())
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, CompileWarning, stacklevel=3)

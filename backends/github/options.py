@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from laminar.backends.options import option, require_choice, require_positive
+from laminar.backends.options import option, require_choice, require_positive, valid_cron
 from laminar.contract import RESERVED_ENV
 from laminar.errors import CompileError
 
@@ -91,13 +91,9 @@ class GitHubOptions:
             object.__setattr__(self, field, _unique(getattr(self, field), f"--{field}"))
         for trigger in self.on:
             require_choice(trigger, "--on", TRIGGERS)
-        for cron in self.schedule:
-            fields = cron.split(" ") if isinstance(cron, str) else []
-            if len(fields) != 5 or not all(re.fullmatch(_CRON_FIELD, f) for f in fields):
-                raise CompileError(
-                    f"--schedule {cron!r}: GitHub takes a 5-field cron expression in UTC, "
-                    "such as '30 5 * * 1-5'."
-                )
+        # Checked field by field, presets spelled out (GitHub takes five fields, in UTC).
+        crons = tuple(valid_cron(cron, "--schedule") for cron in self.schedule)
+        object.__setattr__(self, "schedule", crons)
         require_positive(self.max_parallel, "--max-parallel")
         if (
             isinstance(self.max_legs, bool)

@@ -84,6 +84,13 @@ class Defaults(GitHubSpec):
 
 
 @dataclass(frozen=True)
+class Concurrency(GitHubSpec):
+    group: Expression
+    #: False: a new run waits for the one running (GitHub keeps one waiting), never cancels it.
+    cancel_in_progress: bool = False
+
+
+@dataclass(frozen=True)
 class Workflow(GitHubSpec):
     name: str
     #: Event name -> its settings (``None`` for none); ``schedule`` -> ``[{"cron": ...}]``.
@@ -92,6 +99,7 @@ class Workflow(GitHubSpec):
     defaults: Defaults
     env: dict[str, str]
     jobs: dict[str, Job]
+    concurrency: Concurrency | None = None
 
 
 # -- expressions ----------------------------------------------------------------------------
@@ -134,6 +142,11 @@ def pip_cache_key(fingerprint: str) -> tuple[Expression, Expression]:
 def all_inputs() -> Expression:
     """Every ``workflow_dispatch`` input as one JSON object (empty for other events)."""
     return expression("toJSON(inputs)")
+
+
+def workflow_group() -> Expression:
+    """One concurrency group per workflow (and branch): its runs queue one after another."""
+    return expression("github.workflow")
 
 
 def run_attempt() -> Expression:

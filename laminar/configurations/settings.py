@@ -22,6 +22,7 @@ from typing import Any, TypedDict
 
 from laminar.configurations.catch import Catch
 from laminar.configurations.layers import Container, ForEach, Retry, describe
+from laminar.configurations.schedule import Schedule
 from laminar.errors import ConfigurationError
 
 #: The longest duration a setting takes (a week): longer is a typo.
@@ -62,6 +63,13 @@ def seconds(value: Any) -> float:
     if value > MAX_DURATION:
         raise ValueError(f"it is more than a week ({MAX_DURATION:g} s), which no target keeps")
     return float(value)
+
+
+def positive(value: Any) -> int:
+    """A whole number, 1 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("it takes a whole number, 1 or more")
+    return value
 
 
 def _checked(instance: Any, owner: str) -> None:
@@ -123,6 +131,10 @@ class FlowSettings:
 
     #: The longest the whole run may take, in seconds.
     timeout: float | None = setting(seconds, "3600 or datetime.timedelta(hours=1)")
+    #: When the flow runs by itself (``Schedule("0 3 * * *", timezone=..., catchup=...)``).
+    schedule: Schedule | None = setting(instance_of(Schedule), "Schedule('0 3 * * *')")
+    #: At most this many runs of the flow at once (1: a run waits for the one before).
+    max_active_runs: int | None = setting(positive, "1")
 
     def __post_init__(self) -> None:
         _checked(self, "Flow")
@@ -132,6 +144,8 @@ class FlowOptions(TypedDict, total=False):
     """The class keywords of a flow: the fields of ``FlowSettings``."""
 
     timeout: float | datetime.timedelta | None
+    schedule: Schedule | None
+    max_active_runs: int | None
 
 
 def settings_of(kind: type[Any], owner: str, given: Mapping[str, Any]) -> Any:

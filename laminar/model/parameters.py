@@ -23,6 +23,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from laminar.configurations.schedule import LogicalDate
 from laminar.errors import ConfigurationError
 from laminar.model.layer import Layer
 
@@ -66,6 +67,8 @@ class InputSpec:
     #: What the input is for: ``rows: Annotated[int, "rows to sample"]``; shown in every
     #: trigger form (Airflow's, Argo's, GitHub's "Run workflow").
     description: str = ""
+    #: ``date: str = LogicalDate()``: when not given, the run's logical date.
+    logical_date: bool = False
 
     def convert(self, value: Any, text: bool = True) -> Any:
         """``value`` as this input's type; strings from an orchestrator are parsed
@@ -132,6 +135,13 @@ def _input(flow: type, klass: type, name: str, annotation: Any) -> InputSpec:
             f"(flow({name}=...) or a layer attribute); rename the input."
         )
     spec = _typed(flow, name, annotation)
+    if isinstance(klass.__dict__.get(name), LogicalDate):
+        if spec.type != STRING:
+            raise ConfigurationError(
+                f"Flow {flow.__name__}: input {name!r} defaults to LogicalDate(), the run's "
+                f"date as text ('2026-11-25'): annotate it {name}: str."
+            )
+        return InputSpec(name, STRING, required=False, default=None, logical_date=True)
     if name in klass.__dict__:
         default = klass.__dict__[name]
         try:

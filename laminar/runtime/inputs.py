@@ -13,7 +13,8 @@ import json
 import os
 from typing import Any
 
-from laminar.contract import ENV_INPUT_PREFIX, ENV_INPUTS
+from laminar.configurations.schedule import logical_date
+from laminar.contract import ENV_INPUT_PREFIX, ENV_INPUTS, ENV_LOGICAL_DATE
 from laminar.errors import ArtifactError, ConfigurationError, ExecutionError
 from laminar.ir import FlowIR
 from laminar.model.parameters import Parameters, resolve_inputs
@@ -29,7 +30,7 @@ def start(ir: FlowIR, execution: Execution, given: dict[str, Any] | None) -> dic
     committed = read_inputs(execution.objects)
     if committed is not None and not given:
         return committed
-    resolved = resolve_inputs(ir.inputs, dict(given or {}))
+    resolved = resolve_inputs(ir.inputs, with_logical_date(ir, given))
     if committed is None:
         execution.ensure_created()
         commit_inputs(execution.objects, resolved)  # another start's other inputs: refused
@@ -43,7 +44,24 @@ def check_inputs(ir: FlowIR, execution: Execution, given: dict[str, Any] | None)
     """Raise what ``start`` would for bad inputs, writing nothing: the executor checks them
     before it takes the lease (which creates the execution's directory)."""
     if (given or ir.inputs) and (given or read_inputs(execution.objects) is None):
-        resolve_inputs(ir.inputs, dict(given or {}))
+        resolve_inputs(ir.inputs, with_logical_date(ir, given))
+
+
+def with_logical_date(ir: FlowIR, given: dict[str, Any] | None) -> dict[str, Any]:
+    """``given``, each ``LogicalDate()`` input not in it set to the run's logical date: the
+    one the orchestrator hands over (``$LAMINAR_LOGICAL_DATE``), else today in the
+    schedule's timezone."""
+    found = dict(given or {})
+    # A form's empty field or a param left at None: the orchestrator gave no date.
+    missing = [
+        spec.name for spec in ir.inputs if spec.logical_date and found.get(spec.name) in ("", None)
+    ]
+    if missing:
+        schedule = ir.settings.schedule
+        timezone = schedule.timezone if schedule is not None else None
+        date = logical_date(os.environ.get(ENV_LOGICAL_DATE, ""), timezone)
+        found.update(dict.fromkeys(missing, date))
+    return found
 
 
 def from_environment() -> dict[str, Any]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
+from laminar.contract import ENV_LOGICAL_DATE
 from laminar.errors import ConfigurationError
 
 
@@ -33,6 +35,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="LAYER",
         help="with --execution: delete LAYER's results and those of every layer after it, "
         "then run (repeatable; the fix for a damaged artifact)",
+    )
+    parser.add_argument(
+        "--logical-date",
+        metavar="DATE",
+        type=logical_date_option,
+        help="the run's logical date (the value of LogicalDate() inputs), as a scheduled run "
+        "for DATE gets it: 2026-11-25 (default: today)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
@@ -100,3 +109,20 @@ def positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def logical_date_option(text: str) -> str:
+    """``--logical-date``: an ISO date, handed to the run as an orchestrator hands it over."""
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-11-25") from None
+    return text
+
+
+def use_logical_date(date: str | None) -> None:
+    """Run as the orchestrator would for a run of ``date`` (``$LAMINAR_LOGICAL_DATE``)."""
+    if date is not None:
+        os.environ[ENV_LOGICAL_DATE] = date

@@ -20,7 +20,7 @@ from laminar.errors import LaminarError
 from laminar.ir import FlowIR
 from laminar.runtime.context import TaskFailed
 from laminar.runtime.executor import WorkerDied, execute, new_execution_id
-from laminar.runtime.options import add_run_options, parse_params
+from laminar.runtime.options import add_run_options, parse_params, use_logical_date
 from laminar.runtime.progress import Progress
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
@@ -133,6 +133,7 @@ def run_script(
     Inputs given to ``flow(...)`` come first; ``--param`` adds to them.
     """
     given = script_options(sys.argv[1:])
+    use_logical_date(given.logical_date)
     try:
         ir = build()
         merged = {**parse_params(given.param), **(inputs or {})}

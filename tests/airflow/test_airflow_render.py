@@ -139,7 +139,7 @@ def test_user_strings_survive_as_python_literals() -> None:
     text = render(
         flow,
         dag_id="grid.nightly-1",
-        schedule=NASTY,
+        schedule="@daily",  # checked as a cron: a hostile one is refused (test_schedule.py)
         owner=NASTY,
         pool=NASTY,
         tag=[NASTY, "plain"],
@@ -150,7 +150,7 @@ def test_user_strings_survive_as_python_literals() -> None:
     )
     dag = dag_call(text)
     assert dag["dag_id"] == "grid.nightly-1"
-    assert dag["schedule"] == NASTY
+    assert dag["schedule"] == "@daily"
     assert dag["tags"] == ["laminar", NASTY, "plain"]
     assert dag["default_args"] == {"trigger_rule": "none_failed", "owner": NASTY, "pool": NASTY}
     assert constant(text, "FLOW_CWD") == NASTY

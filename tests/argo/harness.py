@@ -100,6 +100,7 @@ class ArgoHarness:
         parameters: Mapping[str, str] | None = None,
         name: str | None = None,
         uid: str | None = None,
+        scheduled_time: str = "2026-01-01T00:00:00Z",
     ) -> WorkflowRun:
         """Run a Workflow (or a WorkflowTemplate / CronWorkflow, as if submitted from it)."""
         resource: dict[str, Any] = yaml.safe_load(doc) if isinstance(doc, str) else dict(doc)
@@ -112,6 +113,8 @@ class ArgoHarness:
             if key in spec:
                 raise NotImplementedError(f"spec.{key} is not supported by the harness")
         scope = self._global_scope(resource, spec, name, uid, parameters or {})
+        if "workflow.scheduledTime" in scope:  # a CronWorkflow's run, scheduled then
+            scope["workflow.scheduledTime"] = scheduled_time
         run = Run(self, spec, scope, name)
         node = run.template(spec["entrypoint"], {}, name, task=name)
         nodes = {c.task: c for c in node.children}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import json
 import os
 import re
@@ -139,7 +140,9 @@ def argo_example(
             manifest = compile_argo(f"examples/{name}.py", ROOT, bucket)
             execution = f"{name.replace('_', '-')}-e2e01"
             workdir = tmp_path_factory.mktemp(f"argo-{name}")
-            run = harness(workdir, bucket, ROOT).run(manifest, name=execution)
+            # A scheduled example's run is scheduled now: its logical date is today's.
+            now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+            run = harness(workdir, bucket, ROOT).run(manifest, name=execution, scheduled_time=now)
             assert run.phase == SUCCEEDED, run.describe()
             snapshot = s3_snapshot(EXAMPLES / f"{name}.py", execution, bucket)
             cache[name] = ArgoRun(run, snapshot, manifest)
@@ -572,3 +575,18 @@ def test_self_attempt_is_argos_try_number(s3_bucket: S3Bucket, tmp_path: Path) -
     (node,) = run.nodes.values()
     assert len(node.attempts) == 2
     assert s3_snapshot(flow, "once-e2e", s3_bucket)["FirstTryFails"]["tried"] == 2
+
+
+def test_a_cron_workflow_run_processes_its_scheduled_day(
+    s3_bucket: S3Bucket, tmp_path: Path
+) -> None:
+    """LogicalDate() on Argo: the CronWorkflow run's {{workflow.scheduledTime}}, in the
+    schedule's timezone (02:30 UTC on the 24th is the 25th in Paris)."""
+    manifest = compile_argo("examples/nightly.py", ROOT, s3_bucket)
+    assert yaml.safe_load(manifest)["kind"] == "CronWorkflow"
+    run = harness(tmp_path, s3_bucket, ROOT).run(
+        manifest, name="nightly-e2e", scheduled_time="2026-11-24T23:30:00Z"
+    )
+    assert run.phase == SUCCEEDED, run.describe()
+    snapshot = s3_snapshot(EXAMPLES / "nightly.py", "nightly-e2e", s3_bucket)
+    assert snapshot["Extract"]["partition"] == "day=2026-11-25"

@@ -59,7 +59,7 @@ SKIPPED = 99
 ENV = {}
 
 
-def shim(task_id, run_id, params, leg=None, output=None, max_legs=None, attempt=1):
+def shim(task_id, run_id, params, leg=None, output=None, max_legs=None, attempt=1, when=None):
     """Run the laminar command of ``task_id``; raise if it fails, skip if laminar skipped it.
 
     In the task's own process (Airflow runs each task instance in a process of its own), or
@@ -67,6 +67,8 @@ def shim(task_id, run_id, params, leg=None, output=None, max_legs=None, attempt=
     """
     # The task instance's try number: self.attempt, as Airflow retries the task.
     env = {"LAMINAR_EXECUTION": run_id, "LAMINAR_ATTEMPT": str(attempt), **ENV.get(task_id, {})}
+    if when is not None:  # the run's logical date, for LogicalDate() inputs
+        env["LAMINAR_LOGICAL_DATE"] = when.isoformat()
     if DATASTORE is not None:
         env["LAMINAR_DATASTORE"] = DATASTORE
     if leg is not None:
@@ -91,12 +93,13 @@ def shim(task_id, run_id, params, leg=None, output=None, max_legs=None, attempt=
         raise RuntimeError(f"laminar exited with status {status}: {arguments}")
 
 
-def run_layer(leg=None, ti=None, run_id=None, params=None):
+def run_layer(leg=None, ti=None, run_id=None, params=None, logical_date=None, dag_run=None):
     """Run one layer, or one leg of a ForEach layer."""
-    shim(ti.task_id, run_id, params or {}, leg=leg, attempt=ti.try_number)
+    when = logical_date or getattr(dag_run, "run_after", None)  # Airflow 3: none when manual
+    shim(ti.task_id, run_id, params or {}, leg=leg, attempt=ti.try_number, when=when)
 
 
-def plan_layer(ti=None, run_id=None, params=None):
+def plan_layer(ti=None, run_id=None, params=None, logical_date=None, dag_run=None):
     """Plan a ForEach layer; return its leg numbers (small integers, never data) as XCom.
 
     The legs are capped by this deployment's [core] max_map_length, read now, where the
@@ -110,8 +113,9 @@ def plan_layer(ti=None, run_id=None, params=None):
         max_legs = MAX_LEGS
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "legs.json")
+        when = logical_date or getattr(dag_run, "run_after", None)
         shim(ti.task_id, run_id, params or {}, output=path, max_legs=max_legs,
-             attempt=ti.try_number)
+             attempt=ti.try_number, when=when)
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
 

@@ -17,9 +17,11 @@ from laminar.errors import CompileError, LaminarError
 
 EPILOG = """\
 examples:
-  laminar compile flow.py --target argo --image ghcr.io/acme/flows:1.4 --datastore s3://b/x
-  laminar compile flow.py --target airflow -o dags/flow.py
-  laminar compile flow.py --target github -o .github/workflows/flow.yml --check
+  laminar compile examples/grid.py --target argo --image ghcr.io/acme/flows:1.4 \\
+      --datastore s3://bucket/laminar
+  laminar compile examples/grid.py --target airflow -o dags/grid_flow.py
+  laminar compile examples/grid.py --target github -o .github/workflows/grid.yml
+  laminar compile examples/grid.py --target github -o .github/workflows/grid.yml --check
 
 Each target has its own options: laminar compile --target TARGET --help
 """

@@ -34,6 +34,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="with --execution: delete LAYER's results and those of every layer after it, "
         "then run (repeatable; the fix for a damaged artifact)",
     )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a failing task, run the other tasks of its fan-out and every layer that "
+        "does not depend on it, then fail listing the failures (default: stop at the first, "
+        "while Airflow and Argo carry on)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
         "-p",

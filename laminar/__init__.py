@@ -1,5 +1,11 @@
-"""laminar: write a workflow once as Python classes, run it locally, compile it anywhere."""
+"""laminar: write a workflow once as Python classes, run it locally, compile it anywhere.
 
+What a flow file and its tests need is here: ``from laminar import Flow, Layer, datastores``
+(``laminar.configurations.datastores``, ``executors`` and ``hooks``, the original library's
+spellings, work too).
+"""
+
+from laminar.configurations import datastores, executors, hooks
 from laminar.configurations.layers import Catch, Container, ForEach, Parameter, Parameters, Retry
 from laminar.model.flow import Flow
 from laminar.model.layer import Layer
@@ -16,4 +22,7 @@ __all__ = [
     "Parameters",
     "Retry",
     "__version__",
+    "datastores",
+    "executors",
+    "hooks",
 ]

@@ -160,8 +160,9 @@ def test_marked_blocks_of_the_docs_run_as_written(page: Path, tmp_path: Path) ->
 def test_the_pages_that_show_code_have_marked_blocks() -> None:
     """A page of runnable examples keeps them checked (a marker lost in an edit fails here)."""
     counts = {page.name: len(marked_blocks(page)) for page in PAGES}
-    for name in ("README.md", "coming-from.md", "airflow.md", "github.md", "argo.md"):
-        assert counts.get(name, 0) >= 2, (name, counts)
+    least = {"README.md": 8, "coming-from.md": 3, "airflow.md": 2, "github.md": 4, "argo.md": 1}
+    for name, count in least.items():
+        assert counts.get(name, 0) >= count, (name, counts)
 
 
 HELPS = [

@@ -76,13 +76,20 @@ def compile_main(argv: list[str]) -> int:
     return compile_command(args, ["compile", *argv])
 
 
-def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
+def flow_reference(
+    flow_arg: str, flow_path: str | None, flow_name: str, base: str | None = None
+) -> str:
+    """The flow as tasks name it: FLOW's path (relative to ``base``, the folder tasks run in,
+    when given; else as given, made relative), or ``flow_path``, with ``:FlowName``."""
     from laminar.model.loader import split_reference
 
     path, _ = split_reference(flow_arg)
     if flow_path is None:
-        if os.path.isabs(path):
+        if base is not None:
             with contextlib.suppress(ValueError):  # another drive on Windows
+                path = os.path.relpath(os.path.abspath(path), os.path.abspath(base))
+        elif os.path.isabs(path):
+            with contextlib.suppress(ValueError):
                 path = os.path.relpath(path)
         path = path.replace(os.sep, "/")
         if path.startswith("./"):
@@ -113,12 +120,16 @@ def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
     ir = flow.ir()
     cls = dialect_class(args.target)
     shown = [a for a in argv if a != "--check"]
+    target = cls.options_from(args)
+    # Airflow's python operator runs tasks in the DAG file's folder: FLOW relative to it
+    beside = getattr(target, "runs_beside_dag", False) and args.output != "-"
+    base = (os.path.dirname(args.output) or ".") if beside else None
     options = CompileOptions(
-        flow_ref=flow_reference(args.flow, args.flow_path, ir.name),
+        flow_ref=flow_reference(args.flow, args.flow_path, ir.name, base),
         datastore=args.datastore,
         image=args.image,
         command="laminar " + shlex.join(shown),
-        target=cls.options_from(args),
+        target=target,
     )
     text = cls(options).generate(ir)
     return write_output(text, args.output, args.check, options.command)

@@ -3,10 +3,10 @@
 It runs the layers in dependency order through the same ``Runtime`` the deployed shim uses,
 so every value goes through the datastore. ForEach tasks run in index order, or in ``workers``
 processes (``laminar.runtime.parallel``). The first failing task stops the run with its layer,
-index and traceback (fail-fast; with ``keep_going`` every task and layer that does not depend
-on a failure runs first, as Airflow and Argo carry on); running again with the same execution
-id resumes, skipping committed tasks. On a local datastore the run holds the execution's lease
-(``laminar.store.lease``): one writer at a time.
+index and traceback (fail-fast, as Argo; with ``keep_going`` every task and layer that does
+not depend on a failure runs first, as Airflow and GitHub Actions carry on); running again
+with the same execution id resumes, skipping committed tasks. On a local datastore the run
+holds the execution's lease (``laminar.store.lease``): one writer at a time.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="after a failing task, run the other tasks of its fan-out and every layer that "
         "does not depend on it, then fail listing the failures (default: stop at the first, "
-        "while Airflow and Argo carry on)",
+        "as Argo does; Airflow and GitHub Actions carry on)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(

@@ -12,7 +12,9 @@ A code block is marked by an HTML comment on the line before its fence (invisibl
 - ``<!-- test: pytest -->``: saved as ``test_page.py`` and run with pytest; every test passes;
 - ``<!-- test: stdout -->`` before a plain block: what the previous block printed, exactly;
 - ``<!-- test: spans -->`` before a table or paragraph: every inline code span in it that
-  starts with ``laminar `` runs as a command.
+  starts with ``laminar `` runs as a command;
+- ``<!-- test: fresh-clone -->`` (the README's first commands): each block one shell script,
+  on a fresh copy of the repository with a new venv; slow, so an ``e2e`` test.
 
 ``flow=examples/NAME.py`` after the kind (``<!-- test: run flow=examples/grid.py -->``) copies
 that example to ``flow.py`` first, for pages whose commands say ``flow.py``. Each page (and each

@@ -227,3 +227,28 @@ def test_the_readme_on_a_fresh_copy(tmp_path: Path) -> None:
                 # pip prints first; the README says what the command ends with
                 assert printed.endswith(after.text), f"{block.where()} printed\n{printed}"
     assert ran >= 2
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives a page: its headings' slugs, and ``<a id="...">``."""
+    text = path.read_text(encoding="utf-8")
+    found = set(re.findall(r'<a id="([^"]+)">', text))
+    for heading in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        found.add(slug)
+    return found
+
+
+@pytest.mark.parametrize("page", [*PAGES, ROOT / "DEVELOPERS.md"], ids=lambda p: p.name)
+def test_relative_links_reach_a_file_and_heading(page: Path) -> None:
+    for target in LINK.findall(page.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", target):
+            continue  # https://, mailto:
+        name, _, anchor = target.partition("#")
+        linked = (page.parent / name).resolve() if name else page
+        assert linked.exists(), f"{page.name}: link to {target}: no such file"
+        if anchor and linked.suffix == ".md":
+            assert anchor in anchors(linked), f"{page.name}: link to {target}: no such heading"

@@ -83,7 +83,8 @@ def flow_reference(
     when given; else as given, made relative), or ``flow_path``, with ``:FlowName``."""
     from laminar.model.loader import split_reference
 
-    path, _ = split_reference(flow_arg)
+    local, _ = split_reference(flow_arg)  # the file here, where the compiler reads it
+    path = local
     if flow_path is None:
         if base is not None:
             with contextlib.suppress(ValueError):  # another drive on Windows
@@ -102,7 +103,7 @@ def flow_reference(
     # the task loads the file's only flow.
     from laminar.model.loader import flows_in
 
-    if len(flows_in(path)) > 1:
+    if len(flows_in(local)) > 1:
         raise CompileError(
             f"Flow {flow_name!r} is not named by a Python identifier, so tasks cannot select "
             f"it among the flows of {path}; give it an identifier name, or move it to a file "

@@ -325,3 +325,18 @@ def test_tasks_find_the_flow_from_the_dag_files_folder(
     assert constant(text, "FLOW_CWD") == cwd
     assert constant(text, "COMMANDS")["Shard"] == ["task", flow, "--layer=Shard"]
     assert "os.path.join(os.path.dirname(os.path.abspath(__file__)), FLOW_CWD)" in text
+
+
+def test_a_flow_not_named_by_an_identifier_is_found_from_any_folder(tmp_path: Path) -> None:
+    """Its tasks load the file's only flow; the compiler checks that in the file it read,
+    not at the path the tasks use (relative to the DAG's folder)."""
+    work = tmp_path / "repo" / "src"
+    work.mkdir(parents=True)
+    (work / "odd.py").write_text(
+        "from laminar import Flow, Layer\n\nOdd = type('odd flow', (Flow,), {})\n\n\n"
+        "@Odd.register\nclass A(Layer):\n    def __call__(self) -> None:\n        self.x = 1\n"
+    )
+    out = tmp_path / "elsewhere" / "deep" / "dags" / "odd.py"
+    laminar("compile", "odd.py", "--target", "airflow", "-o", str(out), cwd=work)
+    shard = constant(out.read_text(), "COMMANDS")["A"]
+    assert shard == ["task", "../../../repo/src/odd.py", "--layer=A"]

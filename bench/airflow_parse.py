@@ -88,6 +88,7 @@ def main() -> int:
     if not python:
         print("set LAMINAR_AIRFLOW_PYTHON to the Airflow venv's python (.ci/setup-airflow.sh)")
         return 1
+    python = os.path.abspath(python)  # run from a temporary folder: relative paths break
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         files: dict[str, tuple[int, str]] = {}

@@ -265,7 +265,9 @@ def airflow_engine() -> tuple[str, Path | None]:
         )
         found = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
         python, home = found["LAMINAR_AIRFLOW_PYTHON"], found.get("LAMINAR_AIRFLOW_HOME")
-    return python, Path(home) if home else None
+    # Airflow runs from another folder: a relative path (.ci/cache/...) must not change meaning.
+    # abspath, not resolve(): a venv's python is a symlink that must stay the venv's.
+    return os.path.abspath(python), Path(os.path.abspath(home)) if home else None
 
 
 def airflow_fanout(sizes: tuple[int, ...] = SIZES) -> list[Result]:

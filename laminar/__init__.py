@@ -1,5 +1,11 @@
-"""laminar: write a workflow once as Python classes, run it locally, compile it anywhere."""
+"""laminar: write a workflow once as Python classes, run it locally, compile it anywhere.
 
+What a flow file and its tests need is here: ``from laminar import Flow, Layer, datastores``
+(``laminar.configurations.datastores``, ``executors`` and ``hooks``, the original library's
+spellings, work too).
+"""
+
+from laminar.configurations import datastores, executors, hooks
 from laminar.configurations.layers import Catch, Container, ForEach, Parameter, Parameters, Retry
 from laminar.configurations.schedule import LogicalDate, Schedule
 from laminar.model.flow import Flow
@@ -19,4 +25,7 @@ __all__ = [
     "Retry",
     "Schedule",
     "__version__",
+    "datastores",
+    "executors",
+    "hooks",
 ]

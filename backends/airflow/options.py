@@ -82,9 +82,16 @@ class AirflowOptions(KubernetesOptions):
         choices=SHIMS,
     )
     flow_cwd: str | None = option("--flow-cwd", "working directory of the shim on workers, "
-                                  "where FLOW's path is valid; relative paths are relative "
-                                  "to the DAG file's folder (default: the worker's working "
-                                  "directory)", metavar="DIR")  # fmt: skip
+                                  "where FLOW's path is valid, relative to the DAG file's "
+                                  "folder (default: that folder, with FLOW's path written "
+                                  "relative to the -o file's folder)", metavar="DIR")  # fmt: skip
+
+    @property
+    def runs_beside_dag(self) -> bool:
+        """The shim runs in the DAG file's folder (the python operator without --flow-cwd), so
+        the compiler writes FLOW's path relative to the folder of the DAG it writes: a DAG
+        compiled into a repository's dags/ finds the flow where the repository has it."""
+        return self.operator == "python" and self.flow_cwd is None
 
     def __post_init__(self) -> None:
         self.check_kubernetes()

@@ -70,8 +70,8 @@ class GitHubOptions:
     )
     secret: tuple[str, ...] = option(
         "--secret",
-        "pass repository secret NAME to the tasks as environment variable NAME (repeatable; "
-        "for example the remote datastore's credentials)",
+        "pass repository secret NAME to the tasks as environment variable NAME: the remote "
+        "datastore's credentials, so only with --datastore URL (repeatable)",
         metavar="NAME",
         repeat=True,
     )

@@ -18,9 +18,11 @@ from laminar.errors import CompileError, LaminarError
 
 EPILOG = """\
 examples:
-  laminar compile flow.py --target argo --image ghcr.io/acme/flows:1.4 --datastore s3://b/x
-  laminar compile flow.py --target airflow -o dags/flow.py
-  laminar compile flow.py --target github -o .github/workflows/flow.yml --check
+  laminar compile examples/grid.py --target argo --image ghcr.io/acme/flows:1.4 \\
+      --datastore s3://bucket/laminar
+  laminar compile examples/grid.py --target airflow -o dags/grid_flow.py
+  laminar compile examples/grid.py --target github -o .github/workflows/grid.yml
+  laminar compile examples/grid.py --target github -o .github/workflows/grid.yml --check
 
 Each target has its own options: laminar compile --target TARGET --help
 """
@@ -80,13 +82,21 @@ def compile_main(argv: list[str]) -> int:
     return compile_command(args, ["compile", *argv])
 
 
-def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
+def flow_reference(
+    flow_arg: str, flow_path: str | None, flow_name: str, base: str | None = None
+) -> str:
+    """The flow as tasks name it: FLOW's path (relative to ``base``, the folder tasks run in,
+    when given; else as given, made relative), or ``flow_path``, with ``:FlowName``."""
     from laminar.model.loader import split_reference
 
-    path, _ = split_reference(flow_arg)
+    local, _ = split_reference(flow_arg)  # the file here, where the compiler reads it
+    path = local
     if flow_path is None:
-        if os.path.isabs(path):
+        if base is not None:
             with contextlib.suppress(ValueError):  # another drive on Windows
+                path = os.path.relpath(os.path.abspath(path), os.path.abspath(base))
+        elif os.path.isabs(path):
+            with contextlib.suppress(ValueError):
                 path = os.path.relpath(path)
         path = path.replace(os.sep, "/")
         if path.startswith("./"):
@@ -99,7 +109,7 @@ def flow_reference(flow_arg: str, flow_path: str | None, flow_name: str) -> str:
     # the task loads the file's only flow.
     from laminar.model.loader import flows_in
 
-    if len(flows_in(path)) > 1:
+    if len(flows_in(local)) > 1:
         raise CompileError(
             f"Flow {flow_name!r} is not named by a Python identifier, so tasks cannot select "
             f"it among the flows of {path}; give it an identifier name, or move it to a file "
@@ -117,12 +127,16 @@ def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
     ir = flow.ir()
     cls = dialect_class(args.target)
     shown = [a for a in argv if a != "--check"]
+    target = cls.options_from(args)
+    # Airflow's python operator runs tasks in the DAG file's folder: FLOW relative to it
+    beside = getattr(target, "runs_beside_dag", False) and args.output != "-"
+    base = (os.path.dirname(args.output) or ".") if beside else None
     options = CompileOptions(
-        flow_ref=flow_reference(args.flow, args.flow_path, ir.name),
+        flow_ref=flow_reference(args.flow, args.flow_path, ir.name, base),
         datastore=args.datastore,
         image=args.image,
         command="laminar " + shlex.join(shown),
-        target_options=cls.options_from(args),
+        target_options=target,
     )
     text = generated(cls(options), ir, strict=args.strict)
     return write_output(text, args.output, args.check, options.command)

@@ -1,13 +1,20 @@
 """What ``laminar --help`` and each command's ``--help`` show after the options: examples a
 user can copy. Imported only when the command line is parsed by argparse (help, errors), never
-on a deployed task's path."""
+on a deployed task's path.
+
+Each text's examples run as shown, in order, from the repository's root (the lines starting
+with ``laminar`` or ``NAME=value laminar``; two spaces end a command and start its comment):
+tests/test_documented_commands.py runs them, so they cannot rot.
+"""
 
 TOP = """\
 examples:
   laminar run examples/grid.py                      run a flow locally (.laminar/ datastore)
   laminar run examples/grid.py --workers 2          ForEach tasks in 2 processes
-  laminar run examples/grid.py --execution ID --rerun Process   run Process and after again
-  laminar show examples/grid.py Process.foo         read a result of the latest run
+  laminar run examples/grid.py --keep-going         after a failure, run what does not need it
+  laminar run examples/grid.py --execution nightly-1
+  laminar run examples/grid.py --execution nightly-1 --rerun Process   run Process on again
+  laminar show examples/grid.py Shard.foo           read a result of the latest run
   laminar logs examples/grid.py Process[1]          what task 1 of Process printed
   laminar graph examples/grid.py --format mermaid   the flow's graph
   laminar compile examples/grid.py --target argo --image ghcr.io/acme/flows:1.4 \\
@@ -21,23 +28,28 @@ The datastore defaults to $LAMINAR_DATASTORE, else .laminar/ in the working dire
 
 RUN = (
     "examples:\n  laminar run examples/grid.py\n"
-    "  laminar run examples/grid.py --execution nightly-1 --workers 4\n\n"
-    "Running again with the same --execution resumes: committed tasks are skipped."
+    "  laminar run examples/grid.py --execution nightly-1 --workers 4\n"
+    "  laminar run examples/grid.py --execution nightly-1   again: resumes, nothing left to run\n"
+    "\n"
+    "Running again with the same --execution resumes: committed tasks are skipped.\n"
+    "A failing task stops the run (fail-fast); --keep-going runs every task and layer that\n"
+    "does not depend on it first, then fails listing the failures."
 )
 
 GRAPH = (
     "examples:\n  laminar graph examples/grid.py                   layers and what they read\n"
     "  laminar graph examples/grid.py --format mermaid  paste into a Markdown page\n"
-    "  laminar graph examples/grid.py --format dot | dot -Tsvg > grid.svg\n\n"
+    "  laminar graph examples/grid.py --format dot > grid.dot   for Graphviz (dot -Tsvg)\n\n"
     "Each layer is marked with what decides how it runs: (foreach A.x) for a fan-out\n"
     "(1:1 when mapped onto a ForEach layer), (if hook()) for an entry hook that may\n"
     "skip it, (catch Error) for errors recorded as not finished."
 )
 
 SHOW = (
-    "examples:\n  laminar show flow.py                    list executions\n"
-    "  laminar show flow.py --execution ID     layers and attributes of one\n"
-    "  laminar show flow.py Process.foo        one attribute of the latest run"
+    "examples:\n  laminar run examples/grid.py --execution nightly-1   a run to show\n"
+    "  laminar show examples/grid.py                          list executions\n"
+    "  laminar show examples/grid.py --execution nightly-1    layers and attributes of one\n"
+    "  laminar show examples/grid.py Shard.foo                one attribute of the latest run"
 )
 
 LOGS = (
@@ -50,14 +62,19 @@ LOGS = (
 )
 
 PLAN = (
-    "examples:\n  LAMINAR_EXECUTION=run-1 laminar plan flow.py --layer=Process --format count\n"
-    "  laminar plan flow.py --layer=Process --execution run-1 --max-legs 20 \\\n"
+    "examples:\n"
+    "  laminar task examples/grid.py --layer=Shard --execution run-1   Process reads it\n"
+    "  LAMINAR_EXECUTION=run-1 laminar plan examples/grid.py --layer=Process --format count\n"
+    "  laminar plan examples/grid.py --layer=Process --execution run-1 --max-legs 20 \\\n"
     '      --format github --output "$GITHUB_OUTPUT"\n\n'
     "Planning again returns the committed plan. DEVELOPERS.md describes the contract."
 )
 
 TASK = (
-    "examples:\n  laminar task flow.py --layer=Load --execution run-1 --datastore s3://b/x\n"
-    "  LAMINAR_EXECUTION=run-1 LAMINAR_LEG=3 laminar task flow.py --layer=Process\n\n"
-    "Committed tasks are not run again, so re-running a failed job resumes it."
+    "examples:\n  laminar task examples/grid.py --layer=Shard --execution run-1\n"
+    "  laminar plan examples/grid.py --layer=Process --execution run-1 --format count\n"
+    "  LAMINAR_EXECUTION=run-1 LAMINAR_LEG=3 laminar task examples/grid.py --layer=Process\n\n"
+    "Committed tasks are not run again, so re-running a failed job resumes it.\n"
+    "--datastore URL (or $LAMINAR_DATASTORE) names a datastore every task reaches, such as\n"
+    "s3://bucket/laminar."
 )

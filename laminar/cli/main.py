@@ -217,6 +217,7 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
             quiet=args.quiet,
             inputs=parse_params(args.param),
             rerun=args.rerun,
+            keep_going=args.keep_going,
         )
         return status
     if args.command == "graph":

@@ -2,32 +2,30 @@
 
 It runs the layers in dependency order through the same ``Runtime`` the deployed shim uses,
 so every value goes through the datastore. ForEach tasks run in index order, or in ``workers``
-processes. The first failing task stops the run with its layer, index and traceback; running
-again with the same execution id resumes, skipping committed tasks. On a local datastore the
-run holds the execution's lease (``laminar.store.lease``): one writer at a time.
+processes (``laminar.runtime.parallel``). The first failing task stops the run with its layer,
+index and traceback (fail-fast, as Argo; with ``keep_going`` every task and layer that does
+not depend on a failure runs first, as Airflow and GitHub Actions carry on); running again
+with the same execution id resumes, skipping committed tasks. On a local datastore the run
+holds the execution's lease (``laminar.store.lease``): one writer at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from typing import Any
 
 from laminar.configurations import serde
 from laminar.contract import check_execution_id
-from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.context import TaskFailed, in_layer
 from laminar.runtime.deadline import Deadline
 from laminar.runtime.inputs import check_inputs
+from laminar.runtime.parallel import kept, run_parallel
 from laminar.runtime.progress import Progress
 from laminar.runtime.results import layer_summary
 from laminar.runtime.task import Runtime
@@ -38,11 +36,19 @@ from laminar.store.refusals import refused
 from laminar.text import printable
 
 
-class WorkerDied(ExecutionError):
-    """A ``--workers`` process died (killed, out of memory, ``os._exit``) while running tasks."""
+class TasksFailed(TaskFailed):
+    """``--keep-going``: the run went on after failures and ends here, listing them. Each
+    failure's traceback was shown when it happened; the first one is kept for callers."""
 
-
-_WORKER: Runtime | None = None
+    def __init__(self, failures: list[TaskFailed], not_run: list[str]) -> None:
+        first = failures[0]
+        super().__init__(first.layer, first.index, first.error, "")
+        shown = [str(f) for f in failures[:10]] + (["..."] if len(failures) > 10 else [])
+        after = f"; not run, as they depend on a failed layer: {', '.join(not_run)}"
+        self.args = (
+            f"{len(failures)} task(s) failed: " + "; ".join(shown) + (after if not_run else ""),
+        )
+        self.failures = failures
 
 
 def new_execution_id() -> str:
@@ -59,9 +65,13 @@ def execute(
     progress: Progress | None = None,
     inputs: dict[str, Any] | None = None,
     rerun: Sequence[str] = (),
+    keep_going: bool = False,
 ) -> Execution:
     """Run every layer of ``ir`` with ``inputs``; raises ``TaskFailed`` on the first failing
     task. The inputs are committed first (a resumed execution keeps its own).
+
+    With ``keep_going`` a failure stops only what depends on it: the other tasks of its
+    fan-out and the independent layers run, then ``TasksFailed`` lists every failure.
 
     ``rerun`` names layers whose commits are deleted first, with every layer after them, so
     they run again (the remedy for a damaged artifact).
@@ -82,12 +92,35 @@ def execute(
             execution.invalidate(invalidated)
             progress.say(f"re-running {', '.join(invalidated)}: their commits were deleted")
         try:
-            _run_layers(ir, runtime, execution, workers, progress)
+            _run_layers(ir, runtime, workers, progress, keep_going)
         except Exception:
             _exit_hooks(ir, execution, progress)  # after a failure too; the failure stands
             raise
         _exit_hooks(ir, execution, progress)
     return execution
+
+
+def _run_layers(
+    ir: FlowIR, runtime: Runtime, workers: int, progress: Progress, keep_going: bool
+) -> None:
+    """Every layer in order; with ``keep_going`` a failure stops only what depends on it."""
+    failures: list[TaskFailed] | None = [] if keep_going else None
+    blocked: dict[str, str] = {}  # keep_going: a layer not run -> the failed one before it
+    for position, spec in enumerate(ir.specs(), start=1):
+        started = time.monotonic()
+        label = f"[{position}/{len(ir.order)}] {printable(spec.name)}"
+        if spec.name in blocked:
+            progress.say(f"{label}: not run ({printable(blocked[spec.name])} failed)")
+            continue
+        failed = len(failures or ())
+        with in_layer(spec.name):
+            detail = _run_layer(runtime, spec, workers, progress, started, failures)
+        if failures is not None and len(failures) > failed:
+            for later in rerun_closure(ir, [spec.name])[1:]:
+                blocked.setdefault(later, spec.name)
+        progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
+    if failures:
+        raise TasksFailed(failures, list(blocked))
 
 
 def _exit_hooks(ir: FlowIR, execution: Execution, progress: Progress) -> None:
@@ -107,23 +140,30 @@ def _stderr(message: str) -> None:
     print(f"laminar: {message}", file=sys.stderr, flush=True)
 
 
-def _run_layers(
-    ir: FlowIR, runtime: Runtime, execution: Execution, workers: int, progress: Progress
-) -> None:
-    for position, spec in enumerate(ir.specs(), start=1):
-        started = time.monotonic()
-        label = f"[{position}/{len(ir.order)}] {printable(spec.name)}"
-        with in_layer(spec.name):
-            if spec.is_foreach:
-                plan = runtime.plan(spec.name)
-                ran = _run_tasks(runtime, spec, plan, workers, progress, started)
-                detail = _foreach_detail(execution, spec, plan, ran)
-            else:
-                ran = int(
-                    runtime.run_task(spec, None, None, owns_attempts=True, on_retry=progress.say)
-                )
-                detail = _layer_detail(execution, spec.name, ran)
-        progress.say(f"{label}: {detail} ({time.monotonic() - started:.2f}s)")
+def _run_layer(
+    runtime: Runtime,
+    spec: LayerSpec,
+    workers: int,
+    progress: Progress,
+    started: float,
+    failures: list[TaskFailed] | None,
+) -> str:
+    """Run one layer's tasks; returns what the progress line says about them. ``failures``
+    (keep-going) collects failing tasks instead of raising the first."""
+    execution = runtime.execution
+    if spec.is_foreach:
+        plan = runtime.plan(spec.name)
+        before = len(failures or ())
+        ran = _run_tasks(runtime, spec, plan, workers, progress, started, failures)
+        if failures:  # workers report in any order; the summary lists tasks in index order
+            failures[before:] = sorted(failures[before:], key=lambda f: f.index or 0)
+        return _foreach_detail(execution, spec, plan, ran, len(failures or ()) - before)
+    try:
+        ran = runtime.run_task(spec, None, None, owns_attempts=True, on_retry=progress.say)
+    except TaskFailed as failure:
+        kept(failure, failures, progress)
+        return "failed"
+    return _layer_detail(execution, spec.name, int(ran))
 
 
 def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
@@ -133,14 +173,17 @@ def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
     return "ran" if ran else "already committed"
 
 
-def _foreach_detail(execution: Execution, spec: LayerSpec, plan: PlanRecord, ran: int) -> str:
+def _foreach_detail(
+    execution: Execution, spec: LayerSpec, plan: PlanRecord, ran: int, failed: int = 0
+) -> str:
     if plan.skipped:
         return f"skipped ({printable(plan.skipped)})"
     state = layer_summary(execution, spec)  # which tasks were skipped or caught, as show says
     detail = f"{plan.count} tasks"
     for tasks, status in ((state.skipped, SKIPPED), (state.caught, CAUGHT)):
         detail += f", {len(tasks)} {status}" if tasks else ""
-    done_before = plan.count - ran
+    detail += f", {failed} failed" if failed else ""
+    done_before = plan.count - ran - failed
     return detail + (f", {done_before} already committed" if done_before > 0 else "")
 
 
@@ -182,100 +225,25 @@ def _run_tasks(
     workers: int,
     progress: Progress,
     started: float,
+    failures: list[TaskFailed] | None = None,
 ) -> int:
+    """Run the pending tasks of a ForEach layer; returns how many ran (and succeeded)."""
     pending = runtime.pending(spec.name, range(plan.count))
     foreach = spec.settings.foreach
     if foreach is not None and foreach.concurrency is not None:
         workers = min(workers, foreach.concurrency)  # ForEach(concurrency=N): N at once
     if workers <= 1 or len(pending) <= 1:
+        ran = 0
         with runtime.committing() as group:
             for done, index in enumerate(pending, start=1):
-                runtime.run_task(
-                    spec, index, plan, owns_attempts=True, on_retry=progress.say, pending=True,
-                    group=group,
-                )  # fmt: skip
-                progress.tasks(spec.name, done, len(pending), started)
-        return len(pending)
-    return _run_parallel(runtime, spec, plan, pending, workers, progress, started)
-
-
-def _run_parallel(
-    runtime: Runtime,
-    spec: LayerSpec,
-    plan: PlanRecord,
-    pending: list[int],
-    workers: int,
-    progress: Progress,
-    started: float,
-) -> int:
-    global _WORKER
-    _WORKER = runtime  # inherited by forked workers: the flow is already loaded there
-    size = max(1, min(256, len(pending) // (workers * 8)))
-    batches = [pending[i : i + size] for i in range(0, len(pending), size)]
-    context = multiprocessing.get_context("fork")
-    sys.stdout.flush()  # a forked child must not inherit (and print again) buffered output
-    sys.stderr.flush()
-    done = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: dict[Future[tuple[int, tuple[int, str, str] | None]], list[int]] = {
-            pool.submit(_worker_batch, spec.name, batch, plan.to_json()): batch for batch in batches
-        }
-        remaining = set(futures)
-        while remaining:
-            finished, remaining = wait(remaining, return_when=FIRST_EXCEPTION, timeout=0.2)
-            for future in finished:
                 try:
-                    count, failure = future.result()
-                except BrokenProcessPool:
-                    lost = sorted(i for f in (finished | remaining) for i in futures[f])
-                    raise WorkerDied(
-                        f"A worker process died while running {spec.name} (killed, out of "
-                        f"memory, or it called os._exit) among tasks {_ranges(lost)}. Tasks "
-                        f"committed before are kept; the others run again on resume."
-                    ) from None
-                done += count
-                if failure is not None:
-                    for other in remaining:
-                        other.cancel()
-                    index, error, user_traceback = failure
-                    raise TaskFailed(spec.name, index, error, user_traceback)
-            progress.tasks(spec.name, done, len(pending), started)
-    return done
-
-
-def _ranges(indices: list[int]) -> str:
-    """``[1, 2, 3, 7]`` as ``1-3, 7`` (at most ten ranges shown)."""
-    runs: list[list[int]] = []
-    for i in indices:
-        if runs and runs[-1][1] + 1 == i:
-            runs[-1][1] = i
-        else:
-            runs.append([i, i])
-    shown = [f"{a}-{b}" if a != b else str(a) for a, b in runs[:10]]
-    return ", ".join(shown) + (", ..." if len(runs) > 10 else "")
-
-
-def _worker_batch(
-    layer: str, indices: list[int], plan_json: bytes
-) -> tuple[int, tuple[int, str, str] | None]:
-    assert _WORKER is not None
-    runtime = _WORKER
-    spec = runtime.ir.spec(layer)
-    plan = PlanRecord.from_json(plan_json)
-    ran = 0
-    with runtime.committing() as group:
-        for index in indices:
-            captured = io.StringIO()
-            try:
-                with contextlib.redirect_stdout(captured):
                     runtime.run_task(
-                        spec, index, plan, owns_attempts=True, pending=True, group=group
-                    )
-            except TaskFailed as failure:
-                return ran, (index, failure.error, failure.user_traceback)
-            finally:
-                # One write per task, so lines of concurrent tasks never interleave.
-                sys.stdout.write(captured.getvalue())
-                sys.stdout.flush()
-            ran += 1
-    return ran, None
+                        spec, index, plan, owns_attempts=True, on_retry=progress.say, pending=True,
+                        group=group,
+                    )  # fmt: skip
+                    ran += 1
+                except TaskFailed as failure:
+                    kept(failure, failures, progress)
+                progress.tasks(spec.name, done, len(pending), started)
+        return ran
+    return run_parallel(runtime, spec, plan, pending, workers, progress, started, failures)

@@ -43,6 +43,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="the run's logical date (the value of LogicalDate() inputs), as a scheduled run "
         "for DATE gets it: 2026-11-25 (default: today)",
     )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a failing task, run the other tasks of its fan-out and every layer that "
+        "does not depend on it, then fail listing the failures (default: stop at the first, "
+        "as Argo does; Airflow and GitHub Actions carry on)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
         "-p",

@@ -32,6 +32,12 @@ class Progress:
         self._clear()
         print(f"laminar: error: {printable_lines(message)}", file=self.stream, flush=True)
 
+    def failure(self, user_traceback: str, message: str) -> None:
+        """A failed task the run goes on after (``--keep-going``): its traceback and error."""
+        self._clear()
+        print(printable_lines(user_traceback), file=self.stream, end="", flush=True)
+        self.error(message)
+
     def tasks(self, layer: str, done: int, total: int, started: float) -> None:
         """Redraw ``layer: done/total`` at most ten times a second, on terminals only."""
         now = time.monotonic()

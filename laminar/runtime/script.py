@@ -18,9 +18,11 @@ from typing import Any
 from laminar.contract import check_execution_id
 from laminar.errors import LaminarError
 from laminar.ir import FlowIR
+from laminar.model.parameters import resolve_inputs
 from laminar.runtime.context import TaskFailed
-from laminar.runtime.executor import WorkerDied, execute, new_execution_id
+from laminar.runtime.executor import execute, new_execution_id
 from laminar.runtime.options import add_run_options, parse_params, use_logical_date
+from laminar.runtime.parallel import WorkerDied
 from laminar.runtime.progress import Progress
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
@@ -29,15 +31,16 @@ from laminar.text import printable, printable_lines, shell_word
 
 def script_options(argv: Sequence[str]) -> argparse.Namespace:
     """``laminar run``'s options for ``python flow.py [--execution ID] ...``."""
-    script = os.path.basename(sys.argv[0]) or "flow.py"
-    shown = shell_word(script)
+    shown = shell_word(sys.argv[0] or "flow.py")  # as typed: the examples run from here
     parser = argparse.ArgumentParser(
         prog=f"python {shown}",
         description="Run this flow locally (the same options as laminar run).",
         epilog=f"examples:\n  python {shown}\n"
         f"  python {shown} --execution nightly-1 --workers 4\n"
         f"  laminar show {shown} --execution nightly-1   its results\n"
-        f"  laminar compile {shown} --target airflow -o dags/flow.py   for an orchestrator",
+        f"  laminar compile {shown} --target airflow -o dags/flow.py   for an orchestrator\n\n"
+        "A failing task stops the run (fail-fast); --keep-going runs every task and layer\n"
+        "that does not depend on it first.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_run_options(parser)
@@ -54,6 +57,7 @@ def run_and_report(
     quiet: bool,
     inputs: dict[str, Any] | None = None,
     rerun: Sequence[str] = (),
+    keep_going: bool = False,
 ) -> tuple[int, str]:
     """Run a flow as a command: progress on stderr; returns (exit status, execution id).
 
@@ -76,13 +80,15 @@ def run_and_report(
     started = time.monotonic()
     try:
         resumed = Execution(store, ir.name, execution_id).exists()
+        if inputs or (ir.inputs and not resumed):  # refused before announcing the execution
+            resolve_inputs(ir.inputs, dict(inputs or {}))
         verb = "resuming" if resumed else "running"
         progress.say(
             f"{verb} {printable(ir.name)}, execution {shown} (datastore {printable(store.shown)})"
         )
         execute(
             ir, store, execution_id, workers=workers, progress=progress, inputs=inputs,
-            rerun=rerun,
+            rerun=rerun, keep_going=keep_going,
         )  # fmt: skip
     except TaskFailed as failure:
         sys.stdout.flush()
@@ -152,6 +158,7 @@ def run_script(
         quiet=given.quiet,
         inputs=merged,
         rerun=given.rerun,
+        keep_going=given.keep_going,
     )
     if status:
         raise SystemExit(status)

@@ -124,12 +124,11 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     dags, store, markers = work / "dags", work / "store", work / "markers"
     dags.mkdir()
     markers.mkdir()
-    flow_cwd = os.path.relpath(ROOT, dags)
     for case in CASES:
         datastore = "s3://bucket/flows" if "kubernetes" in case.options else str(store)
         laminar(
             "compile", case.flow, "--target", "airflow", "--dag-id", case.dag_id,
-            "--datastore", datastore, "--flow-cwd", flow_cwd, *case.options,
+            "--datastore", datastore, *case.options,  # tasks run in the DAG's folder
             "-o", str(dags / f"{case.dag_id}.py"),
             cwd=ROOT,
         )  # fmt: skip

@@ -300,3 +300,43 @@ def test_tasks_run_laminar_in_process_unless_asked_for_a_subprocess() -> None:
     assert constant(render(flow, shim="subprocess"), "IN_PROCESS") is False
     with pytest.raises(CompileError, match="--shim 'fork' must be one of"):
         render(flow, shim="fork")
+
+
+@pytest.mark.parametrize(
+    ("options", "cwd", "flow"),
+    [
+        ([], ".", "../pipeline.py:GridFlow"),  # the DAG's folder; FLOW relative to it
+        (["--flow-cwd", ".."], "..", "pipeline.py:GridFlow"),  # as given, run from there
+        (["--flow-path", "flows/p.py"], ".", "flows/p.py:GridFlow"),
+    ],
+)
+def test_tasks_find_the_flow_from_the_dag_files_folder(
+    options: list[str], cwd: str, flow: str, tmp_path: Path
+) -> None:
+    """By default the shim runs in the DAG file's folder (not the worker's working directory)
+    and the flow's path is written relative to it: a DAG compiled into dags/ beside the flow
+    finds it wherever Airflow's worker was started."""
+    (tmp_path / "pipeline.py").write_text((EXAMPLES / "grid.py").read_text())
+    laminar(
+        "compile", "pipeline.py", "--target", "airflow", *options, "-o", "dags/dag.py",
+        cwd=tmp_path,
+    )  # fmt: skip
+    text = (tmp_path / "dags" / "dag.py").read_text()
+    assert constant(text, "FLOW_CWD") == cwd
+    assert constant(text, "COMMANDS")["Shard"] == ["task", flow, "--layer=Shard"]
+    assert "os.path.join(os.path.dirname(os.path.abspath(__file__)), FLOW_CWD)" in text
+
+
+def test_a_flow_not_named_by_an_identifier_is_found_from_any_folder(tmp_path: Path) -> None:
+    """Its tasks load the file's only flow; the compiler checks that in the file it read,
+    not at the path the tasks use (relative to the DAG's folder)."""
+    work = tmp_path / "repo" / "src"
+    work.mkdir(parents=True)
+    (work / "odd.py").write_text(
+        "from laminar import Flow, Layer\n\nOdd = type('odd flow', (Flow,), {})\n\n\n"
+        "@Odd.register\nclass A(Layer):\n    def __call__(self) -> None:\n        self.x = 1\n"
+    )
+    out = tmp_path / "elsewhere" / "deep" / "dags" / "odd.py"
+    laminar("compile", "odd.py", "--target", "airflow", "-o", str(out), cwd=work)
+    shard = constant(out.read_text(), "COMMANDS")["A"]
+    assert shard == ["task", "../../../repo/src/odd.py", "--layer=A"]

@@ -29,7 +29,8 @@ def test_help_shows_examples(tmp_path: Path) -> None:
         [sys.executable, str(EXAMPLES / "grid.py"), "--help"],
         cwd=tmp_path, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    assert "examples:\n  python grid.py\n" in script and "laminar show grid.py" in script
+    grid = EXAMPLES / "grid.py"  # the script as typed, so its examples run from here
+    assert f"examples:\n  python {grid}\n" in script and f"laminar show {grid}" in script
 
 
 def test_graph_formats(tmp_path: Path) -> None:

@@ -122,11 +122,13 @@ def test_bad_inputs_are_clear_errors(
     params: list[str], message: str, write_flow: Callable[[str, str], Path], tmp_path: Path
 ) -> None:
     path = write_flow(DECLARED, "nightly.py")
-    result = laminar("run", str(path), "-q", *params, cwd=tmp_path, check=False)
+    result = laminar("run", str(path), *params, cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / ".laminar").exists()  # nothing half-started
+    assert "running Nightly" not in result.stderr  # nor announced
+    assert result.stderr.count("\n") == 1  # the error alone
 
 
 def test_a_resumed_execution_keeps_its_inputs(

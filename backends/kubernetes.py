@@ -55,3 +55,9 @@ def toleration_fields(toleration: tuple[tuple[str, Any], ...]) -> dict[str, Any]
     """A toleration's keys as Python keyword names (``tolerationSeconds`` ->
     ``toleration_seconds``): Argo's spec object and ``k8s.V1Toleration`` both take them."""
     return {re.sub(r"[A-Z]", lambda m: "_" + m.group().lower(), k): v for k, v in toleration}
+
+
+def kubernetes_text(value: str) -> str:
+    """``value`` for a container's command or env: Kubernetes expands ``$(VAR)`` and turns
+    ``$$`` into ``$`` there, so every ``$`` is doubled and the process sees ``value``."""
+    return value.replace("$", "$$")

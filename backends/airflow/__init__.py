@@ -46,7 +46,7 @@ from laminar.backends.airflow.options import DEFAULT_START_DATE, AirflowOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
 from laminar.backends.jobs import Job, JobGraph, JobKind
-from laminar.backends.kubernetes import quantities, toleration_fields
+from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
 from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.options import valid_cron
@@ -274,7 +274,7 @@ def _environment() -> jinja2.Environment:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        _ENV.filters.update(py=python_literal, comment=comment_text)
+        _ENV.filters.update(py=python_literal, comment=comment_text, k8s=kubernetes_text)
     return _ENV
 
 

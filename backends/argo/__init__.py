@@ -34,7 +34,7 @@ from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.jobs import Job, JobGraph, input_text
-from laminar.backends.kubernetes import quantities, toleration_fields
+from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
 from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.traits import Traits
@@ -68,7 +68,7 @@ def container_text(value: str) -> str:
     ``$(LAMINAR_LBRACE)``, an env var holding ``{`` that Kubernetes expands after Argo has
     finished: the text Argo sees has no ``{{`` and the process sees the original.
     """
-    text = value.replace("$", "$$")
+    text = kubernetes_text(value)
     return re.sub(r"(?<=\{)\{", f"$({ENV_LBRACE})", text)
 
 

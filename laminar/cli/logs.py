@@ -43,7 +43,7 @@ def logs_command(flow: type[Flow], args: argparse.Namespace) -> int:
     spec, index = split_task(ir, args.target)
     execution = open_execution(Datastore(args.datastore), ir.name, args.execution)
     task = _task(execution, spec, index)
-    records = read_records(execution, spec.name, task)
+    records = read_records(execution.objects, spec.name, task)
     for problem in records.problems:
         message = with_reference(problem, args.flow, args.datastore)
         print(f"laminar: error: {printable_lines(message)}", file=sys.stderr)

@@ -55,7 +55,7 @@ class Recorder:
         if not pending:
             return
         try:
-            write_records(self.execution, pending)
+            write_records(self.execution.objects, pending)
         except Exception as error:  # recording never changes how a task ends
             print(
                 f"laminar: warning: the records of {pending[0].label} (attempt "

@@ -96,7 +96,7 @@ def report_layer(execution: Execution, spec: LayerSpec) -> LayerReport:
     except LaminarError as error:
         report.problems.append(str(error))
         report.damaged = True
-    records = read_records(execution, spec.name)
+    records = read_records(execution.objects, spec.name)
     report.problems.extend(records.problems)
     report.failures = records.last_failures(committed)
     report.caught = [r for r in records.records if r.status == CAUGHT]

@@ -30,7 +30,7 @@ from laminar.errors import ArtifactError
 from laminar.store.datastore import unique_name
 
 if TYPE_CHECKING:
-    from laminar.store.execution import Execution
+    from laminar.store.objects import Objects
 
 #: How an attempt ended, beyond the manifest's statuses: it raised, and nothing caught it.
 FAILED = "failed"
@@ -87,11 +87,11 @@ def kept(head: bytes, tail: bytes, total: int) -> bytes:
     return head + note + tail
 
 
-def directory(execution: Execution, layer: str) -> str:
-    return f"{execution.layout.layer_dir(layer)}/{ATTEMPTS}"
+def directory(objects: Objects, layer: str) -> str:
+    return f"{objects.layout.layer_dir(layer)}/{ATTEMPTS}"
 
 
-def write_records(execution: Execution, records: list[AttemptRecord]) -> None:
+def write_records(objects: Objects, records: list[AttemptRecord]) -> None:
     """Write the records of one layer's consecutive tasks as one sealed file (one write)."""
     if not records:
         return
@@ -100,8 +100,8 @@ def write_records(execution: Execution, records: list[AttemptRecord]) -> None:
     span = first if first == last else f"{first}-{last}"
     # ASCII: text with lone surrogates (bytes that were not UTF-8) is stored escaped.
     payload = json.dumps([asdict(r) for r in records]).encode("ascii")
-    path = f"{directory(execution, layer)}/{span}.{unique_name()}.json"
-    execution.store.write_atomic(path, execution.seal.seal(payload))
+    path = f"{directory(objects, layer)}/{span}.{unique_name()}.json"
+    objects.store.write_atomic(path, objects.seal.seal(payload))
 
 
 @dataclass
@@ -124,18 +124,18 @@ class Records:
         return sorted(failed, key=_order)
 
 
-def read_records(execution: Execution, layer: str, task: str | None = None) -> Records:
+def read_records(objects: Objects, layer: str, task: str | None = None) -> Records:
     """The attempt records of ``layer`` (of one ``task`` only, when given), oldest first."""
-    base = directory(execution, layer)
-    names = [n for n in execution.store.list_files(base) if _holds(n, task)]
+    base = directory(objects, layer)
+    names = [n for n in objects.store.list_files(base) if _holds(n, task)]
     paths = [f"{base}/{n}" for n in names]
     found: list[AttemptRecord] = []
     problems: list[str] = []
-    for path, data in zip(paths, execution.store.read_many(paths), strict=True):
+    for path, data in zip(paths, objects.store.read_many(paths), strict=True):
         if data is None:
             continue
         try:
-            found.extend(_parse(execution, data, path))
+            found.extend(_parse(objects, data, path))
         except (ArtifactError, ValueError, KeyError, TypeError, AttributeError) as error:
             problems.append(f"the attempt record {path} cannot be read: {error}")
     if task is not None:
@@ -154,9 +154,9 @@ def _holds(name: str, task: str | None) -> bool:
     return int(match[1]) <= int(task) <= int(match[2])
 
 
-def _parse(execution: Execution, data: bytes, path: str) -> Iterator[AttemptRecord]:
+def _parse(objects: Objects, data: bytes, path: str) -> Iterator[AttemptRecord]:
     what = f"The attempt record {path}"
-    payload = execution.seal.unseal(data, what, "It is only a record; the results are unaffected.")
+    payload = objects.seal.unseal(data, what, "It is only a record; the results are unaffected.")
     raws = json.loads(bytes(payload))
     if not isinstance(raws, list):
         raise ValueError("not a list of records")

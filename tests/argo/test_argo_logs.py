@@ -64,6 +64,7 @@ def test_a_pods_output_and_failed_attempt_are_read_back(
     failed, finished = logs.split("==> ")[1:]
     assert failed.startswith("Work[1] attempt 1, failed: ConnectionError: item 2: the network ")
     assert "--- stdout ---\nworking on 2\n" in failed and "--- traceback ---\n" in failed
-    assert finished == "Work[1] attempt 1, finished <==\n--- stdout ---\nworking on 2\n"
+    # Argo retried the pod: its second try is attempt 2 ({{retries}} + 1), as Argo counts.
+    assert finished == "Work[1] attempt 2, finished <==\n--- stdout ---\nworking on 2\n"
     listed = laminar("show", "flow.py", *store, cwd=app, env=env).stdout
     assert listed.startswith("flaky-e2e01  succeeded  started ")

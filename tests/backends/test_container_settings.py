@@ -72,7 +72,8 @@ def test_airflow_pods_change_to_the_workdir_with_the_path_as_data() -> None:
         "airflow", make(SETTINGS).ir(), flow_ref="f.py", datastore="s3://b/p",
         operator="kubernetes",
     )  # fmt: skip
-    assert kpo_commands(text)["Task"] == [
+    # What the pod runs: Kubernetes turns each doubled $ back into one.
+    assert [word.replace("$$", "$") for word in kpo_commands(text)["Task"]] == [
         "sh", "-c", 'cd "$0" && exec "$@"', "/app", "python", "-m", "laminar", "task", "f.py",
         "--layer=Task",
     ]  # fmt: skip
@@ -155,3 +156,24 @@ def test_retry_jitter_adds_at_most_jitter_seconds() -> None:
     assert len(set(waits)) > 1
     with pytest.raises(ConfigurationError, match="jitter"):
         Retry(jitter=-1)
+
+
+def test_kubernetes_never_expands_a_value_in_an_airflow_pod() -> None:
+    """Kubernetes expands ``$(VAR)`` and reduces ``$$`` in a pod's command and env: every
+    ``$`` of laminar's values is doubled (as on Argo), so the pod sees the text as given."""
+    flow = make(Container(image="i:1", env={"TOKEN_HINT": "$(HOME) and $$ and $X"}))
+    text = generate(
+        "airflow", flow.ir(), flow_ref="$(HOME)/f.py", datastore="s3://b/$(USER)",
+        operator="kubernetes",
+    )  # fmt: skip
+    assert "'TOKEN_HINT': literal('$$(HOME) and $$$$ and $$X')" in text
+    assert "\"LAMINAR_DATASTORE\": literal('s3://b/$$(USER)')" in text
+    assert kpo_commands(text)["Task"][2] == "$$(HOME)/f.py"
+    from conftest import ROOT
+
+    from laminar.model.loader import load_flow
+
+    inputs = load_flow(str(ROOT / "tests" / "flows" / "inputs.py")).ir()
+    text = generate("airflow", inputs, flow_ref="i.py", datastore="s3://b", operator="kubernetes",
+                    image="i:1")  # fmt: skip
+    assert "params | tojson | replace('$', '$$')" in text  # the inputs, as given

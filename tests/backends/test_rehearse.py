@@ -13,6 +13,8 @@ from laminar.model.loader import load_flow
 from laminar.runtime.results import open_results
 
 TARGETS = ("argo", "airflow", "github")
+#: One logical date for both runs (a scheduled example's partition is the run's date).
+SAME_DAY = {"LAMINAR_LOGICAL_DATE": "2026-11-25"}
 FLOWS = [
     *(str(p.relative_to(ROOT)) for p in sorted(EXAMPLES.glob("*.py"))),
     *(f"tests/flows/branching.py:{name}" for name in ("ConditionalFlow", "Branches", "Shapes")),
@@ -29,7 +31,8 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[
     found = {}
     for flow in FLOWS:
         store = tmp_path_factory.mktemp("local")
-        laminar("run", flow, "--datastore", str(store), "--execution", "ref", "-q", cwd=ROOT)
+        laminar("run", flow, "--datastore", str(store), "--execution", "ref", "-q", cwd=ROOT,
+                env=SAME_DAY)  # fmt: skip
         found[flow] = records(flow, store, "ref")
     return found
 
@@ -42,7 +45,7 @@ def test_a_rehearsal_records_what_a_local_run_does(
     extra = ["--max-legs", "2"] if target != "airflow" else ["--max-map-length", "2"]
     done = laminar(
         "run", flow, "--target", target, *extra, "--datastore", str(tmp_path),
-        "--execution", "rehearsed", "--workers", "2", cwd=ROOT,
+        "--execution", "rehearsed", "--workers", "2", cwd=ROOT, env=SAME_DAY,
     )  # fmt: skip
     assert "jobs ran" in done.stderr and "critical path" in done.stderr
     assert records(flow, tmp_path, "rehearsed") == local[flow]

@@ -408,7 +408,7 @@ def test_a_damaged_plan_inputs_and_lease_are_named(
     assert shown.returncode == 2 and "Traceback" not in shown.stderr
     assert "  Transform [unreadable]\n    Transform[3] failed on attempt 1" in shown.stdout
     assert "  Join [not run]" in shown.stdout
-    assert "The inputs of execution e1" in shown.stderr and "are damaged" in shown.stderr
+    assert "inputs file of execution e1" in shown.stderr and "damaged" in shown.stderr
     assert "The plan of ForEach layer Transform" in shown.stderr
     listed = laminar("show", "flow.py", cwd=tmp_path).stdout
     assert listed.startswith("e1  failed  started ") and "    unreadable: " in listed

@@ -1,5 +1,8 @@
 """Argo Workflows: one DAG template, one task and one container template per job.
 
+(Over 300 lines: this is one Workflow resource, its templates, the CronWorkflow around it and
+its exit handler; the field values live in ``fields.py``, the task conditions in ``gates.py``.)
+
 A ``RUN`` job is a DAG task; a ``PLAN`` job's pod writes its leg count to a file Argo reads as
 the output parameter ``legs``; the ``MAPPED`` job fans out with ``withSequence.count`` over it,
 each pod getting its leg as the input parameter ``leg`` (the plan of a fan-out of any size is a
@@ -21,7 +24,6 @@ Two template languages read a container's strings, and user text must stay inert
 
 from __future__ import annotations
 
-import math
 import re
 import warnings
 from dataclasses import replace
@@ -29,12 +31,20 @@ from typing import ClassVar
 
 from laminar.backends.argo import spec as argo
 from laminar.backends.argo.datastore import datastore_url
+from laminar.backends.argo.fields import (
+    ENV_LBRACE,
+    argo_text,
+    container_text,
+    description,
+    retry_strategy,
+    whole_seconds,
+)
 from laminar.backends.argo.gates import when
 from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.jobs import Job, JobGraph, input_text
-from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
+from laminar.backends.kubernetes import quantities, toleration_fields
 from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.traits import Traits
@@ -53,34 +63,9 @@ from laminar.errors import CompileError, CompileWarning
 
 #: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
 ENTRYPOINT = "main"
-#: Name of the env var that holds ``{`` (see ``container_text``).
-ENV_LBRACE = "LAMINAR_LBRACE"
 VOLUME = "laminar-datastore"
 #: Keys of the ``--s3-secret`` secret, each exposed as the env var of the same name.
 S3_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-
-
-def container_text(value: str) -> str:
-    """``value`` for a container's command or env, arriving in the process unchanged.
-
-    ``$`` is doubled (Kubernetes turns ``$$`` back into ``$``, so ``$(HOME)`` stays literal).
-    Argo cannot escape ``{{``, so the second brace of each pair is written as
-    ``$(LAMINAR_LBRACE)``, an env var holding ``{`` that Kubernetes expands after Argo has
-    finished: the text Argo sees has no ``{{`` and the process sees the original.
-    """
-    text = kubernetes_text(value)
-    return re.sub(r"(?<=\{)\{", f"$({ENV_LBRACE})", text)
-
-
-def argo_text(value: str) -> str:
-    """Every plain string of the output: Argo would evaluate a ``{{`` in it, so none may hold
-    one (container strings were made inert by ``container_text`` before)."""
-    if "{{" in value:
-        raise CompileError(
-            f"{value!r} contains '{{{{', which Argo would evaluate as an expression and cannot "
-            "escape outside a container's command and env; remove it."
-        )
-    return value
 
 
 class ArgoDialect(Dialect):
@@ -388,34 +373,3 @@ class ArgoDialect(Dialect):
         limit = NAME_LIMITS[self.kind(graph)]
         rule = NameRule(allowed="a-z0-9-", max_length=limit, lowercase=True, first="[a-z]")
         return assign_ids([graph.flow], rule)[graph.flow]
-
-
-def description(text: str) -> dict[str, str] | None:
-    """The flow's docstring as the annotation Argo's UI shows. Argo would evaluate a ``{{`` in
-    it and cannot escape one, so a pair of braces is written apart (``{ {``)."""
-    if not text:
-        return None
-    return {"workflows.argoproj.io/description": text.replace("{{", "{ {").replace("}}", "} }")}
-
-
-def whole_seconds(timeout: float | None) -> int | None:
-    """A limit as Argo's whole seconds, rounded up (never shorter than the flow says)."""
-    return None if timeout is None else math.ceil(timeout)
-
-
-def retry_strategy(job: Job) -> argo.RetryStrategy | None:
-    """``Retry`` in Argo's terms: ``limit`` counts retries, not attempts."""
-    retry = job.retry
-    if retry is None:
-        return None
-    if float(retry.backoff) != int(retry.backoff):
-        raise CompileError(
-            f"Layer {job.layer} has Retry(backoff={retry.backoff!r}), but Argo's backoff "
-            "factor is a whole number; use backoff=1 (a fixed delay) or 2, 3, ..."
-        )
-    delay = float(retry.delay)
-    backoff = None
-    if delay > 0:
-        duration = f"{int(delay)}s" if delay == int(delay) else f"{max(1, round(delay * 1000))}ms"
-        backoff = argo.Backoff(duration, str(int(retry.backoff)))
-    return argo.RetryStrategy(str(retry.attempts - 1), backoff=backoff)

@@ -1,5 +1,8 @@
 """GitHub Actions: one job per job of the lowered graph, a dynamic matrix per ForEach layer.
 
+(Over 300 lines: the job every kind shares, its artifact steps and the workflow around them
+read best together; the triggers live in ``dispatch.py``, the expressions in ``spec.py``.)
+
 What differs from the other targets, and why:
 
 * A ``PLAN`` job runs ``laminar plan --format github`` into ``$GITHUB_OUTPUT``; its

@@ -11,9 +11,11 @@ LAMINAR_TEST_CONF to a JSON object {dag_id: conf} for runs triggered with a conf
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sys
+import types
 from typing import Any
 
 
@@ -55,13 +57,23 @@ def main(folder: str, out: str, dag_ids: list[str]) -> None:
         json.dump(result, handle, indent=1)
 
 
+# What Airflow's context holds for these templates when a task instance renders them.
+RENDER_CONTEXT = {
+    "run_id": "manual__rendered",
+    "ti": types.SimpleNamespace(try_number=2),
+    "logical_date": datetime.datetime(2026, 11, 25, 3, tzinfo=datetime.timezone.utc),
+    "dag_run": types.SimpleNamespace(run_after=None),
+    "params": {},
+}
+
+
 def rendered(dag: Any) -> dict[str, Any]:
     """The templated fields of a DAG's unmapped KubernetesPodOperators, as Airflow renders them."""
     out: dict[str, Any] = {}
     for task in dag.tasks:
         if type(task).__name__ != "KubernetesPodOperator":
             continue
-        task.render_template_fields({"run_id": "manual__rendered"})
+        task.render_template_fields(RENDER_CONTEXT)
         env = task.env_vars
         out[task.task_id] = {
             "image": task.image,

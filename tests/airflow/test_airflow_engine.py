@@ -102,7 +102,7 @@ def cases() -> list[Case]:
 
 #: Non-default inputs of tests/flows/inputs.py, typed as Airflow's params validate them.
 INPUTS_CONF = {
-    "date": NASTY,
+    "note": NASTY,
     "sample": 3,
     "ratio": 0.25,
     "full": True,
@@ -192,6 +192,8 @@ def test_kubernetes_dag_keeps_user_text_out_of_jinja(airflow: dict[str, Any]) ->
     assert shard["image"] == "registry.example/flows:{{1}}"
     assert shard["cmds"] == ["laminar", "task", "examples/grid.py:GridFlow", "--layer=Shard"]
     assert shard["env"]["LAMINAR_EXECUTION"] == "manual__rendered"
+    assert shard["env"]["LAMINAR_ATTEMPT"] == "2"  # the task instance's try number
+    assert shard["env"]["LAMINAR_LOGICAL_DATE"] == "2026-11-25T03:00:00+00:00"
     assert shard["env"]["LAMINAR_DATASTORE"] == "s3://bucket/flows"
     assert rendered["Process-plan"]["cmds"][-2:] == ["--output", "/airflow/xcom/return.json"]
 

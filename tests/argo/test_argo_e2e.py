@@ -424,7 +424,7 @@ def test_inputs_reach_every_pod_unchanged(s3_bucket: S3Bucket, tmp_path: Path) -
     flow = ROOT / "tests" / "flows" / "inputs.py"
     manifest = compile_argo(str(flow.relative_to(ROOT)), ROOT, s3_bucket)
     declared = yaml.safe_load(manifest)["spec"]["arguments"]["parameters"]
-    assert declared[0] == {"name": "date"}  # required: no default
+    assert declared[0] == {"name": "note"}  # required: no default
     assert {"name": "mode", "value": "fast", "enum": ["fast", "full"]} in declared
     run = harness(tmp_path, s3_bucket, ROOT).run(manifest, name="inputs-e2e", parameters=GIVEN)
     assert run.phase == SUCCEEDED, run.describe()
@@ -437,7 +437,7 @@ def test_inputs_reach_every_pod_unchanged(s3_bucket: S3Bucket, tmp_path: Path) -
     local = load_flow(str(flow)).results("local", datastore=str(tmp_path / "local")).snapshot()
     snapshot = s3_snapshot(flow, "inputs-e2e", s3_bucket)
     assert snapshot == local
-    assert snapshot["Source"]["seen"]["date"] == GIVEN["date"]
+    assert snapshot["Source"]["seen"]["note"] == GIVEN["note"]
     assert snapshot["Report"]["outs"] == ["full:0.0", "full:0.25", "full:0.5"]
 
 

@@ -8,7 +8,7 @@ from laminar import Flow, ForEach, Layer, Parameter, Parameters
 NASTY = 'it\'s "x" $(HOME) $$ {{workflow.name}} ${{ github.token }} {% raw %}\n`id` \u2028 end'
 #: Inputs different from every default, as each target's tests pass them (text).
 GIVEN = {
-    "date": NASTY,
+    "note": NASTY,
     "sample": "3",
     "ratio": "0.25",
     "full": "true",
@@ -18,7 +18,7 @@ GIVEN = {
 
 
 class InputsFlow(Flow):
-    date: str
+    note: str
     sample: int = 2
     ratio: float = 0.5
     full: bool = False
@@ -29,7 +29,7 @@ class InputsFlow(Flow):
 @InputsFlow.register
 class Source(Layer):
     def __call__(self, parameters: Parameters) -> None:
-        names = ("date", "sample", "ratio", "full", "mode", "tags")
+        names = ("note", "sample", "ratio", "full", "mode", "tags")
         self.seen = {name: getattr(parameters, name) for name in names}
         self.shard(items=list(range(parameters.sample)))
 

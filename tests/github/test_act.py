@@ -36,7 +36,7 @@ EXAMPLE_NAMES = sorted(p.stem for p in EXAMPLES.glob("*.py"))
 #: act (unlike GitHub) interpolates ``${{ }}`` found inside an input's value when it sets the
 #: job's env, so the value given to act leaves that part out; render tests check the workflow
 #: never builds an expression from an input.
-ACT_GIVEN = {**GIVEN, "date": GIVEN["date"].replace("${{ github.token }}", "<token>")}
+ACT_GIVEN = {**GIVEN, "note": GIVEN["note"].replace("${{ github.token }}", "<token>")}
 #: Flows every target's tests run (tests/flows/).
 SHARED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 WIDE_LEGS = 20
@@ -193,7 +193,7 @@ def test_dispatch_inputs_reach_every_job_unchanged(
         check=True, cwd=project, capture_output=True,
     )  # fmt: skip
     assert got == snapshot(flow_file, "local", local / "store")
-    assert got["Source"]["seen"]["date"] == ACT_GIVEN["date"]
+    assert got["Source"]["seen"]["note"] == ACT_GIVEN["note"]
     assert got["Report"]["outs"] == ["full:0.0", "full:0.25", "full:0.5"]
 
 

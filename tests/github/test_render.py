@@ -426,7 +426,7 @@ def test_inputs_become_dispatch_inputs_and_reach_jobs_only_through_env() -> None
     text = render(flow)
     document = load(text)
     inputs = document["on"]["workflow_dispatch"]["inputs"]
-    assert inputs["date"] == {"description": "string input", "required": True, "type": "string"}
+    assert inputs["note"] == {"description": "string input", "required": True, "type": "string"}
     assert inputs["sample"]["default"] == "2" and inputs["sample"]["type"] == "string"
     assert inputs["full"] == {
         "description": "boolean input", "required": False, "type": "boolean", "default": False,

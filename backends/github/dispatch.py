@@ -27,7 +27,7 @@ def dispatch_inputs(graph: JobGraph) -> dict[str, dict[str, object]]:
         )
     found: dict[str, dict[str, object]] = {}
     for spec in graph.inputs:
-        described = spec.description or f"{spec.type} input"
+        described = spec.description or spec.summary
         entry: dict[str, object] = {"description": described, "required": spec.required}
         if spec.choices:
             entry["type"] = "choice"

@@ -115,19 +115,37 @@ class LogicalDate:
         return hash(LogicalDate)
 
 
-def logical_date(handed_over: str, timezone: str | None) -> str:
-    """The run's logical date as ``YYYY-MM-DD``: ``handed_over`` (an ISO date or timestamp
-    from the orchestrator) in ``timezone``, else today there (UTC without one)."""
+#: ISO 8601 as every Python from 3.10 reads it: a date, optionally a time to the second,
+#: millisecond or microsecond, optionally ``Z`` or an offset.
+_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{3}|\.\d{6})?)?)?(Z|[+-]\d{2}:\d{2})?"
+)
+
+
+def parse_moment(text: str) -> datetime.datetime | None:
+    """``text`` (an ISO date or timestamp) as a datetime (a date is its midnight); None if it
+    is not one. The same on every Python: 3.11 reads more forms than 3.10 would."""
+    text = text.strip()
+    if not _ISO.fullmatch(text):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:  # matched the form, but not a day (2026-02-30)
+        return None
+
+
+def logical_date(handed_over: str, timezone: str | None, moment: bool = False) -> str:
+    """The run's logical date as ``YYYY-MM-DD`` (or, with ``moment``, its logical time as an
+    ISO timestamp): ``handed_over`` (an ISO date or timestamp from the orchestrator) in
+    ``timezone``, else now there (UTC without one)."""
     tz = zone(timezone) if timezone else datetime.timezone.utc
     if handed_over.strip():
-        text = handed_over.strip().replace("Z", "+00:00")
-        try:
-            when = datetime.datetime.fromisoformat(text)
-        except ValueError:
+        when = parse_moment(handed_over)
+        if when is None:
             raise ConfigurationError(
                 f"The logical date {handed_over!r} is not an ISO date such as 2026-11-25."
-            ) from None
-        if when.tzinfo is not None:
-            when = when.astimezone(tz)
-        return when.date().isoformat()
-    return datetime.datetime.now(tz).date().isoformat()
+            )
+        when = when.astimezone(tz) if when.tzinfo is not None else when.replace(tzinfo=tz)
+    else:
+        when = datetime.datetime.now(tz).replace(microsecond=0)
+    return when.isoformat() if moment else when.date().isoformat()

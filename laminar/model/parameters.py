@@ -18,25 +18,29 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-import math
 import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from laminar.configurations.schedule import LogicalDate
+from laminar.configurations.schedule import LogicalDate, parse_moment
 from laminar.errors import ConfigurationError
+from laminar.model.input_values import (
+    ARRAY,
+    DATE,
+    FORMATS,
+    OBJECT,
+    STRING,
+    SUMMARIES,
+    TYPES,
+    convert,
+    json_value,
+    moment_text,
+)
 from laminar.model.layer import Layer
 
 #: The built-in layer's name: a user layer may not take it.
 PARAMETERS = "Parameters"
 
-#: JSON Schema type names, which Airflow's ``Param`` and GitHub's inputs also use.
-STRING, INTEGER, NUMBER, BOOLEAN, ARRAY, OBJECT = (
-    "string", "integer", "number", "boolean", "array", "object",
-)  # fmt: skip
-_TYPES: dict[Any, str] = {
-    str: STRING, int: INTEGER, float: NUMBER, bool: BOOLEAN, list: ARRAY, dict: OBJECT,
-}  # fmt: skip
 #: Names an input may not take: ``flow(...)``'s own keywords and what a layer view defines.
 RESERVED = frozenset({"execution", "datastore", "workers", "quiet", "shard", "index", "name"})
 
@@ -69,12 +73,36 @@ class InputSpec:
     description: str = ""
     #: ``date: str = LogicalDate()``: when not given, the run's logical date.
     logical_date: bool = False
+    #: ``DATE`` or ``DATE_TIME`` for ``datetime.date``/``datetime.datetime`` inputs (type
+    #: ``STRING``, ISO text); empty for the others.
+    format: str = ""
+
+    @property
+    def summary(self) -> str:
+        """What the input holds, for a trigger form that has no description of it."""
+        return SUMMARIES.get(self.format, f"{self.type} input")
+
+    def python(self, value: Any) -> Any:
+        """The committed (JSON) ``value`` as a layer reads it: ISO text of a date or date-time
+        input as a ``datetime`` object, in lists and dicts too; anything else unchanged."""
+        if self.format and isinstance(value, str):
+            moment = parse_moment(value)
+            return moment.date() if self.format == DATE and moment is not None else moment
+        if self.items is not None and isinstance(value, list):
+            return [self.items.python(v) for v in value]
+        if self.items is not None and isinstance(value, dict):
+            return {k: self.items.python(v) for k, v in value.items()}
+        return value
 
     def convert(self, value: Any, text: bool = True) -> Any:
         """``value`` as this input's type; strings from an orchestrator are parsed
         (``"100"`` -> ``100``), unless ``text`` is False (an element of a list or dict: it
         arrived as JSON already). Raises ``ConfigurationError`` naming the input."""
-        converted = _convert(self.name, self.type, value, text)
+        converted = (
+            moment_text(self.name, self.format, value)
+            if self.format
+            else convert(self.name, self.type, value, text)
+        )
         if self.items is not None and isinstance(converted, list):
             converted = [
                 self.items.element(f"{self.name}[{i}]", v) for i, v in enumerate(converted)
@@ -92,7 +120,8 @@ class InputSpec:
 
     def element(self, where: str, value: Any) -> Any:
         """``value`` checked as an element of the input (``where`` names it: ``xs[2]``)."""
-        return InputSpec(where, self.type, self.choices, items=self.items).convert(value, False)
+        element = InputSpec(where, self.type, self.choices, items=self.items, format=self.format)
+        return element.convert(value, False)
 
 
 def declared_inputs(flow: type) -> tuple[InputSpec, ...]:
@@ -136,12 +165,13 @@ def _input(flow: type, klass: type, name: str, annotation: Any) -> InputSpec:
         )
     spec = _typed(flow, name, annotation)
     if isinstance(klass.__dict__.get(name), LogicalDate):
-        if spec.type != STRING:
+        if spec.type != STRING or spec.choices:
             raise ConfigurationError(
                 f"Flow {flow.__name__}: input {name!r} defaults to LogicalDate(), the run's "
-                f"date as text ('2026-11-25'): annotate it {name}: str."
+                f"date: annotate it {name}: str ('2026-11-25'), {name}: datetime.date or "
+                f"{name}: datetime.datetime (the run's logical time)."
             )
-        return InputSpec(name, STRING, required=False, default=None, logical_date=True)
+        return dataclasses.replace(spec, required=False, default=None, logical_date=True)
     if name in klass.__dict__:
         default = klass.__dict__[name]
         try:
@@ -149,16 +179,18 @@ def _input(flow: type, klass: type, name: str, annotation: Any) -> InputSpec:
             json_value(name, checked)
         except ConfigurationError as error:
             raise ConfigurationError(f"Flow {flow.__name__}: default of {error}") from None
-        return InputSpec(name, spec.type, spec.choices, False, checked, spec.items)
+        return dataclasses.replace(spec, required=False, default=checked)
     return spec
 
 
 def _typed(flow: type, name: str, annotation: Any) -> InputSpec:
     """The spec of input ``name`` annotated ``annotation`` (its elements' too)."""
+    if annotation in FORMATS:
+        return InputSpec(name, STRING, format=FORMATS[annotation])
     origin = typing.get_origin(annotation)
     if origin is Literal:
         choices = typing.get_args(annotation)
-        kinds = {_TYPES.get(type(c)) for c in choices}
+        kinds = {TYPES.get(type(c)) for c in choices}
         if len(kinds) != 1 or None in kinds:
             raise ConfigurationError(
                 f"Flow {flow.__name__} input {name!r}: Literal[...] takes values of one type "
@@ -167,14 +199,14 @@ def _typed(flow: type, name: str, annotation: Any) -> InputSpec:
         kind = kinds.pop()
         assert kind is not None
         return InputSpec(name, kind, choices)
-    kind = _TYPES.get(origin or annotation)
+    kind = TYPES.get(origin or annotation)
     arguments = typing.get_args(annotation)
     if kind is None or (arguments and kind not in (ARRAY, OBJECT)):
         raise ConfigurationError(
             f"Flow {flow.__name__} input {name!r} is annotated {annotation!r}; inputs are "
-            "str, int, float, bool, list, dict or Literal[...] (JSON values; list[float], "
-            "dict[str, int] and the like for their elements), so that every orchestrator "
-            "can pass them."
+            "str, int, float, bool, list, dict, Literal[...], datetime.date or "
+            "datetime.datetime (JSON values or ISO text; list[float], dict[str, int] and the "
+            "like for their elements), so that every orchestrator can pass them."
         )
     if kind == OBJECT and arguments and arguments[0] is not str:
         raise ConfigurationError(
@@ -184,67 +216,6 @@ def _typed(flow: type, name: str, annotation: Any) -> InputSpec:
     element = arguments[-1] if arguments else Any
     items = None if element in (Any, object) else _typed(flow, f"{name}'s elements", element)
     return InputSpec(name, kind, items=items)
-
-
-def _convert(name: str, kind: str, value: Any, parse: bool = True) -> Any:
-    text = value if isinstance(value, str) and parse else None
-    if kind == STRING:
-        if not isinstance(value, str):
-            raise _wrong(name, kind, value)
-        return value
-    if text is not None:  # an orchestrator passes text: parse it as JSON for the other types
-        try:
-            value = json.loads(text)
-        except ValueError:
-            if kind == BOOLEAN and text.lower() in ("true", "false"):
-                value = text.lower() == "true"
-            else:
-                raise _wrong(name, kind, text) from None
-    if kind == BOOLEAN and isinstance(value, bool):
-        return value
-    if kind == INTEGER and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if kind == INTEGER and isinstance(value, float) and value.is_integer():
-        return int(value)
-    if kind == NUMBER and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise _wrong(name, kind, value)
-        return value
-    if kind == ARRAY and isinstance(value, (list, tuple)):
-        return json_value(name, list(value))
-    if kind == OBJECT and isinstance(value, dict):
-        return json_value(name, value)
-    raise _wrong(name, kind, value)
-
-
-def _wrong(name: str, kind: str, value: Any) -> ConfigurationError:
-    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-    return ConfigurationError(f"Input {name!r} must be {_ARTICLE[kind]}, not {shown}.")
-
-
-_ARTICLE = {
-    STRING: "a string", INTEGER: "an integer", NUMBER: "a number", BOOLEAN: "true or false",
-    ARRAY: "a list", OBJECT: "a dict",
-}  # fmt: skip
-
-
-def json_value(name: str, value: Any) -> Any:
-    """``value`` if it is JSON-compatible (str, int, float, bool, None, lists and dicts of
-    those with string keys); a ``ConfigurationError`` naming the input otherwise."""
-    try:
-        text = json.dumps(value, allow_nan=False, sort_keys=True)
-    except (TypeError, ValueError):
-        raise ConfigurationError(
-            f"Input {name!r} is {type(value).__name__} {value!r:.60}, which is not a JSON "
-            "value: inputs are str, int, float, bool, lists and dicts of those, so that every "
-            "orchestrator can pass them. Pass a path or a name and load the data in a layer."
-        ) from None
-    if json.loads(text) != value:
-        raise ConfigurationError(
-            f"Input {name!r} does not survive JSON unchanged (dict keys must be strings, "
-            "tuples become lists); pass plain lists and dicts with string keys."
-        )
-    return value
 
 
 def resolve_inputs(declared: tuple[InputSpec, ...], given: dict[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,8 @@ class Execution:
         ``execution.layer(Parameters).foo`` is an input of the execution."""
         name = layer if isinstance(layer, str) else layer.__name__
         if name == PARAMETERS:
-            return parameters_view(read_inputs(self.results.execution.objects) or {}, "")
+            committed = read_inputs(self.results.execution.objects) or {}
+            return parameters_view(committed, "", self.results.ir.inputs)
         return self.results[name]
 
     def resume(self, *, workers: int | None = None) -> Execution:

@@ -17,7 +17,8 @@ from laminar.configurations.schedule import logical_date
 from laminar.contract import ENV_INPUT_PREFIX, ENV_INPUTS, ENV_LOGICAL_DATE
 from laminar.errors import ArtifactError, ConfigurationError, ExecutionError
 from laminar.ir import FlowIR
-from laminar.model.parameters import Parameters, resolve_inputs
+from laminar.model.input_values import DATE_TIME
+from laminar.model.parameters import InputSpec, Parameters, resolve_inputs
 from laminar.store.execution import Execution, reading
 from laminar.store.inputs import commit_inputs, conflict, read_inputs
 
@@ -54,13 +55,13 @@ def with_logical_date(ir: FlowIR, given: dict[str, Any] | None) -> dict[str, Any
     found = dict(given or {})
     # A form's empty field or a param left at None: the orchestrator gave no date.
     missing = [
-        spec.name for spec in ir.inputs if spec.logical_date and found.get(spec.name) in ("", None)
+        spec for spec in ir.inputs if spec.logical_date and found.get(spec.name) in ("", None)
     ]
-    if missing:
-        schedule = ir.settings.schedule
-        timezone = schedule.timezone if schedule is not None else None
-        date = logical_date(os.environ.get(ENV_LOGICAL_DATE, ""), timezone)
-        found.update(dict.fromkeys(missing, date))
+    schedule = ir.settings.schedule
+    timezone = schedule.timezone if schedule is not None else None
+    handed_over = os.environ.get(ENV_LOGICAL_DATE, "")
+    for spec in missing:  # a datetime.datetime input takes the logical time, not only the day
+        found[spec.name] = logical_date(handed_over, timezone, moment=spec.format == DATE_TIME)
     return found
 
 
@@ -95,9 +96,12 @@ def from_environment() -> dict[str, Any]:
 class InputsReader:
     """What a ``Parameters`` view reads: the committed inputs, with errors that say the fix."""
 
-    def __init__(self, inputs: dict[str, Any], reader: str) -> None:
+    def __init__(
+        self, inputs: dict[str, Any], reader: str, declared: tuple[InputSpec, ...]
+    ) -> None:
         self.inputs = inputs
         self.reader = reader
+        self.declared = {spec.name: spec for spec in declared}
 
     def stores(self, attribute: str) -> bool:
         return attribute in self.inputs
@@ -112,10 +116,16 @@ class InputsReader:
                 f"input named {attribute!r} (its inputs: {known}). Pass it with "
                 f"-p {attribute}=VALUE, or declare it on the Flow class."
             )
-        return self.inputs[attribute]
+        spec = self.declared.get(attribute)
+        value = self.inputs[attribute]
+        return spec.python(value) if spec is not None else value
 
 
-def parameters_view(inputs: dict[str, Any], reader: str) -> Parameters:
+def parameters_view(
+    inputs: dict[str, Any], reader: str, declared: tuple[InputSpec, ...]
+) -> Parameters:
+    """The ``Parameters`` layer as ``reader`` sees it: the committed ``inputs``, each read as
+    its ``declared`` type (a date input as a ``datetime.date``)."""
     view = Parameters.__new__(Parameters)
-    view.__dict__["_laminar_reader"] = InputsReader(inputs, reader)
+    view.__dict__["_laminar_reader"] = InputsReader(inputs, reader, declared)
     return view

@@ -119,13 +119,14 @@ def positive(text: str) -> int:
 
 
 def logical_date_option(text: str) -> str:
-    """``--logical-date``: an ISO date, handed to the run as an orchestrator hands it over."""
-    import datetime
+    """``--logical-date``: an ISO date or timestamp, handed to the run as an orchestrator
+    hands it over."""
+    from laminar.configurations.schedule import parse_moment
 
-    try:
-        datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-11-25") from None
+    if parse_moment(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date such as 2026-11-25 (or a time such as 2026-11-25T03:00)"
+        )
     return text
 
 

@@ -33,7 +33,7 @@ def task_views(
     mapped_onto = {layer: position for (layer, _), (position, m) in elements.items() if m}
     views: dict[str, Layer] = {}
     if spec.reads_inputs:
-        views[PARAMETERS] = parameters_view(inputs or {}, spec.name)
+        views[PARAMETERS] = parameters_view(inputs or {}, spec.name, ir.inputs)
     for upstream_name in spec.dependencies:
         upstream = ir.spec(upstream_name)
         cls = ir.classes[upstream_name]

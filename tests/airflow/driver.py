@@ -35,9 +35,15 @@ def main(folder: str, out: str, dag_ids: list[str]) -> None:
         "runs": {},
     }
     confs = json.loads(os.environ.get("LAMINAR_TEST_CONF", "{}"))
+    dates = json.loads(os.environ.get("LAMINAR_TEST_LOGICAL_DATES", "{}"))
     for dag_id in dag_ids:
         dag = bag.dags[dag_id]
-        run = dag.test(run_conf=confs[dag_id]) if dag_id in confs else dag.test()
+        given: dict[str, Any] = {}
+        if dag_id in confs:
+            given["run_conf"] = confs[dag_id]
+        if dag_id in dates:  # a run for a past day, as a backfill or a catchup makes one
+            given["logical_date"] = datetime.datetime.fromisoformat(dates[dag_id])
+        run = dag.test(**given)
         instances = [
             {
                 "task_id": ti.task_id,

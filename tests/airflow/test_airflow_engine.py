@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, ROOT, laminar, require_engine
 from flows import branching as BRANCHING
+from flows.dated import EXPECTED as DATED_EXPECTED
+from flows.dated import LOGICAL as DATED_LOGICAL
 from flows.inputs import NASTY
 
 from laminar.model.loader import load_flow
@@ -50,6 +52,8 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     #: ``dag.test(run_conf=...)``: the run's inputs, as `airflow dags trigger --conf` gives them.
     conf: dict[str, Any] = field(default_factory=dict)
+    #: ``dag.test(logical_date=...)``: a run for that logical time (ISO), not now.
+    logical_date: str = ""
 
 
 def cases() -> list[Case]:
@@ -83,6 +87,8 @@ def cases() -> list[Case]:
         # A layer's secret from an Airflow Variable (AIRFLOW_VAR_<NAME>), its queue set.
         Case("placed", "tests/flows/placed.py", env={"WAREHOUSE_TOKEN": SECRET_VALUE}),
         Case("inputs", "tests/flows/inputs.py", conf=INPUTS_CONF),
+        # LogicalDate() inputs (text, date, datetime) of a run for a given logical time.
+        Case("dated", "tests/flows/dated.py", logical_date=DATED_LOGICAL, compare=False),
         # Entry hooks, skips after skips, Catch: compared in test_branching_*.
         *(
             Case(f"branching_{name}", f"tests/flows/branching.py:{name}", compare=False)
@@ -309,6 +315,14 @@ def test_inputs_reach_every_task_unchanged(airflow: dict[str, Any]) -> None:
     got = open_results(flow, airflow["runs"]["inputs"]["run_id"], airflow["store"]).snapshot()
     assert got["Source"]["seen"] == INPUTS_CONF
     assert got["Report"]["outs"] == ["full:0.0", "full:0.25", "full:0.5"]
+
+
+def test_a_run_for_a_past_logical_date_processes_that_day(airflow: dict[str, Any]) -> None:
+    """LogicalDate() inputs take the run's logical date (what ``ds`` gives) in the schedule's
+    timezone, as text, a date and a datetime: 23:30 UTC on the 24th is the 25th in Paris."""
+    flow = load_flow(str(ROOT / "tests" / "flows" / "dated.py"))
+    got = open_results(flow, airflow["runs"]["dated"]["run_id"], airflow["store"]).snapshot()
+    assert got["Read"]["seen"] == DATED_EXPECTED
 
 
 def test_hostile_names_stay_names(airflow: dict[str, Any]) -> None:

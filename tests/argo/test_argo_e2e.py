@@ -590,3 +590,19 @@ def test_a_cron_workflow_run_processes_its_scheduled_day(
     assert run.phase == SUCCEEDED, run.describe()
     snapshot = s3_snapshot(EXAMPLES / "nightly.py", "nightly-e2e", s3_bucket)
     assert snapshot["Extract"]["partition"] == "day=2026-11-25"
+
+
+def test_logical_date_inputs_of_each_type_take_the_scheduled_time(
+    s3_bucket: S3Bucket, tmp_path: Path
+) -> None:
+    """Text, ``datetime.date`` and ``datetime.datetime`` LogicalDate() inputs of a CronWorkflow
+    run: the scheduled day, and the scheduled time itself, in the schedule's timezone."""
+    from flows.dated import EXPECTED, LOGICAL
+
+    flow = ROOT / "tests" / "flows" / "dated.py"
+    manifest = compile_argo(str(flow.relative_to(ROOT)), ROOT, s3_bucket)
+    run = harness(tmp_path, s3_bucket, ROOT).run(
+        manifest, name="dated-e2e", scheduled_time=LOGICAL.replace("+00:00", "Z")
+    )
+    assert run.phase == SUCCEEDED, run.describe()
+    assert s3_snapshot(flow, "dated-e2e", s3_bucket)["Read"]["seen"] == EXPECTED

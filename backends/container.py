@@ -69,6 +69,7 @@ def placement_of(spec: LayerSpec) -> Placement:
         tolerations=tuple(tuple(t.items()) for t in container.tolerations),
         runs_on=tuple(container.runs_on),
         queue=container.queue,
+        pool=container.pool,
     )
 
 

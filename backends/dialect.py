@@ -64,6 +64,9 @@ class Dialect:
         return opts.from_arguments(cls.options_class, arguments, f"{cls.target}_")
 
     # -- generating -------------------------------------------------------------------------
+    #: What to do instead of ``Container(pool=...)`` where there are no Airflow pools.
+    NO_POOLS = "cap its running tasks with ForEach(concurrency=N) (pools are Airflow's)"
+
     def dropped(self) -> dict[str, str]:
         """``Container`` fields the target cannot apply -> what to do instead (overridden
         where there are some): each one a layer sets is a ``CompileWarning``."""

@@ -77,12 +77,14 @@ class Resources:
 @dataclass(frozen=True)
 class Placement:
     """Where a job's pods or runners go (``Container(node_selector=, tolerations=, runs_on=,
-    queue=)``), as the layer declared it; each dialect uses what its target has."""
+    queue=, pool=)``), as the layer declared it; each dialect uses what its target has."""
 
     node_selector: tuple[tuple[str, str], ...] = ()
     tolerations: tuple[tuple[tuple[str, Any], ...], ...] = ()
     runs_on: tuple[str, ...] = ()
     queue: str | None = None
+    #: The Airflow pool the job's tasks take a slot of.
+    pool: str | None = None
 
 
 @dataclass(frozen=True)

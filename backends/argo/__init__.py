@@ -102,6 +102,7 @@ class ArgoDialect(Dialect):
         return {
             "runs_on": "place pods with Container(node_selector=..., tolerations=...)",
             "queue": "place pods with Container(node_selector=..., tolerations=...)",
+            "pool": self.NO_POOLS,
         }
 
     def run_job(self, graph: JobGraph, job: Job) -> tuple[argo.DAGTask, argo.Template]:

@@ -111,7 +111,7 @@ class GitHubDialect(Dialect):
     def dropped(self) -> dict[str, str]:
         runner = "choose a runner that has it with Container(runs_on=[...labels])"
         names = ("cpu", "memory", "gpu", "node_selector", "tolerations", "queue")
-        return dict.fromkeys(names, runner)
+        return {**dict.fromkeys(names, runner), "pool": self.NO_POOLS}
 
     # -- one method per kind of job: (job id, Job) -----------------------------------------
     def run_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:

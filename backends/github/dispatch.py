@@ -27,6 +27,12 @@ def dispatch_inputs(graph: JobGraph) -> dict[str, dict[str, object]]:
         )
     found: dict[str, dict[str, object]] = {}
     for spec in graph.inputs:
+        alike = next((name for name in found if name.casefold() == spec.name.casefold()), None)
+        if alike is not None:  # GitHub reads input names case-insensitively: one form field
+            raise CompileError(
+                f"Flow {graph.flow}: inputs {alike!r} and {spec.name!r} differ only in case, "
+                "and GitHub's input names are case-insensitive; rename one."
+            )
         described = spec.description or spec.summary
         entry: dict[str, object] = {"description": described, "required": spec.required}
         if spec.choices:

@@ -212,6 +212,9 @@ class Container:
     runs_on: Sequence[str] = ()
     #: The Airflow queue (Celery workers) the layer's tasks go to.
     queue: str | None = None
+    #: The Airflow pool whose slots the layer's tasks take: a cap the deployment sets on how
+    #: many run at once across every DAG (a warehouse's connections, a GPU box).
+    pool: str | None = None
 
     def __post_init__(self) -> None:
         check_placement(self)
@@ -310,7 +313,8 @@ class Container:
         return hash(
             (self.image, self.cpu, self.memory, tuple(sorted(self.env.items())), self.workdir,
              self.command, self.secrets, self.gpu, tuple(sorted(self.node_selector.items())),
-             tuple(tuple(sorted(t.items())) for t in self.tolerations), self.runs_on, self.queue)
+             tuple(tuple(sorted(t.items())) for t in self.tolerations), self.runs_on, self.queue,
+             self.pool)
         )  # fmt: skip
 
 

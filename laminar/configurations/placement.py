@@ -1,5 +1,6 @@
 """Checks of where a layer runs: ``Container(secrets=, gpu=, node_selector=, tolerations=,
-runs_on=, queue=)``, normalised in place so that every target receives valid, sorted values.
+runs_on=, queue=,
+pool=)``, normalised in place so that every target receives valid, sorted values.
 
 Kept apart from ``layers.py`` (which holds the other ``Container`` checks) to keep both short.
 """
@@ -21,7 +22,7 @@ _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 _TOLERATION_KEYS = {"key", "operator", "value", "effect", "tolerationSeconds"}
 _OPERATORS = ("Equal", "Exists")
 _EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-#: A GitHub runner label or an Airflow queue: printable, no spaces, no expression braces.
+#: A GitHub runner label or an Airflow queue or pool: printable, no spaces, no expression braces.
 _LABEL = re.compile(r"[A-Za-z0-9_.:/-]+")
 
 
@@ -45,11 +46,13 @@ def check_placement(container: Any) -> None:
                 "'_.:/-', such as runs_on=['self-hosted', 'gpu']."
             )
     _set(container, "runs_on", tuple(labels))
-    queue = container.queue
-    if queue is not None and (not isinstance(queue, str) or not _LABEL.fullmatch(queue)):
-        raise ConfigurationError(
-            f"Container(queue={queue!r}) must be an Airflow queue name such as 'gpu'."
-        )
+    for name, example in (("queue", "gpu"), ("pool", "warehouse")):
+        value = getattr(container, name)
+        if value is not None and (not isinstance(value, str) or not _LABEL.fullmatch(value)):
+            raise ConfigurationError(
+                f"Container({name}={value!r}) must be an Airflow {name} name such as "
+                f"{example!r}: letters, digits and '_.:/-'."
+            )
 
 
 def _set(container: Any, name: str, value: Any) -> None:

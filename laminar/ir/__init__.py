@@ -201,6 +201,15 @@ def build_ir(flow: type[Flow]) -> FlowIR:
                 f"Two layers of {flow.__name__} are named {name}: one at {_source(first)} "
                 f"and one at {_source(reg.layer)}. Layer names must be unique; rename one."
             )
+        # Each layer has a directory in the datastore: on a case-insensitive file system
+        # (macOS, Windows, many mounted buckets' caches) Load and LOAD would share one.
+        alike = next((n for n in by_name if n.casefold() == name.casefold()), None)
+        if alike is not None:
+            raise FlowDefinitionError(
+                f"Layers {alike} ({_source(by_name[alike].layer)}) and {name} "
+                f"({_source(reg.layer)}) of {flow.__name__} differ only in case; their results "
+                "would share one folder on case-insensitive file systems. Rename one."
+            )
         by_name[name] = reg
 
     layers = {name: _layer_spec(flow, reg, by_name) for name, reg in by_name.items()}

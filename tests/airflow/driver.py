@@ -34,6 +34,10 @@ def main(folder: str, out: str, dag_ids: list[str]) -> None:
         "rendered": {d: rendered(bag.dags[d]) for d in sorted(bag.dags)},
         "runs": {},
     }
+    for pool in os.environ.get("LAMINAR_TEST_POOLS", "").split():  # as a deployment sets them
+        from airflow.models.pool import Pool
+
+        Pool.create_or_update_pool(pool, 1, "laminar's tests", include_deferred=False)
     confs = json.loads(os.environ.get("LAMINAR_TEST_CONF", "{}"))
     dates = json.loads(os.environ.get("LAMINAR_TEST_LOGICAL_DATES", "{}"))
     for dag_id in dag_ids:
@@ -50,6 +54,7 @@ def main(folder: str, out: str, dag_ids: list[str]) -> None:
                 "map_index": ti.map_index,
                 "state": str(ti.state.value if hasattr(ti.state, "value") else ti.state),
                 "try_number": ti.try_number,
+                "pool": ti.pool,
             }
             for ti in run.get_task_instances()
         ]

@@ -150,7 +150,11 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__MAX_MAP_LENGTH": str(MAX_MAP_LENGTH),
             "LAMINAR_TEST_MARKERS": str(markers),
+            "LAMINAR_TEST_POOLS": "warehouse",  # Container(pool=...) of tests/flows/placed.py
             "LAMINAR_TEST_CONF": json.dumps({c.dag_id: c.conf for c in CASES if c.conf}),
+            "LAMINAR_TEST_LOGICAL_DATES": json.dumps(
+                {c.dag_id: c.logical_date for c in CASES if c.logical_date}
+            ),
             # Each case's secrets as Airflow Variables, as a deployment's secrets backend.
             **{f"AIRFLOW_VAR_{k}": v for c in CASES for k, v in c.env.items()},
         }
@@ -261,6 +265,8 @@ def test_a_layers_secret_comes_from_a_variable_and_is_stored_nowhere(
     results = open_results(load_flow(str(ROOT / "tests/flows/placed.py")), run["run_id"],
                            airflow["store"])  # fmt: skip
     assert results["Train"].sees_token is False  # only Pull's tasks get it
+    pools = {t["task_id"]: t["pool"] for t in run["tasks"]}
+    assert pools == {"Pull": "warehouse", "Train": "default_pool"}  # Container(pool=...)
     assert len(results["Pull"].token_digest) == 12
     files = [*Path(airflow["store"]).rglob("*"), *Path(airflow["work"], "dags").glob("*.py")]
     for path in files:

@@ -24,6 +24,7 @@ GPU = Container(
     tolerations=[TOLERATION],
     runs_on=["self-hosted", "gpu"],
     queue="gpu",
+    pool="gpu_boxes",
     secrets=["MODEL_TOKEN"],
 )
 
@@ -79,6 +80,8 @@ def test_argo_secrets_gpus_and_placement() -> None:
         "Container(node_selector=..., tolerations=...).",
         "Layer Train: argo cannot apply Container(queue=...); place pods with "
         "Container(node_selector=..., tolerations=...).",
+        "Layer Train: argo cannot apply Container(pool=...); cap its running tasks with "
+        "ForEach(concurrency=N) (pools are Airflow's).",
     ]
 
 
@@ -104,7 +107,7 @@ def test_airflow_kubernetes_secrets_gpus_and_placement() -> None:
     assert "'nvidia.com/gpu': '1'" in text
     assert "node_selector={'pool': 'gpu'}," in text
     assert "k8s.V1Toleration(**{'effect': 'NoSchedule', 'key': 'nvidia.com/gpu', " in text
-    assert "queue='gpu'," in text
+    assert "queue='gpu',\n        pool='gpu_boxes'," in text
     assert warned == [
         "Layer Train: airflow cannot apply Container(runs_on=...); send its tasks to "
         "suitable workers with Container(queue=...)."
@@ -118,7 +121,9 @@ def test_airflow_python_reads_secrets_from_variables_and_warns_of_what_it_drops(
         "LAYER_SECRETS = {\n    'Pull': ['WAREHOUSE_TOKEN'],\n    'Train': ['MODEL_TOKEN']," in text
     )
     assert "Variable.get(" in text
-    assert "queue='gpu'," in text
+    assert "queue='gpu',\n        pool='gpu_boxes'," in text
+    plan = text[text.index("Train_plan = ") : text.index("Train = ")]
+    assert "pool=" not in plan  # a count-only plan takes no slot of the layer's pool
     dropped = sorted(w.split("Container(")[1].split("=")[0] for w in warned)
     assert dropped == sorted(["image", "gpu", "node_selector", "tolerations", "runs_on"])
     assert all("Layer Train" in w for w in warned)
@@ -138,8 +143,10 @@ def test_github_secrets_in_their_own_job_and_runner_labels() -> None:
     assert jobs["Train"]["runs-on"] == ["self-hosted", "gpu"]
     assert jobs["Pull"]["runs-on"] == "ubuntu-latest"
     dropped = sorted(w.split("Container(")[1].split("=")[0] for w in warned)
-    assert dropped == sorted(["gpu", "node_selector", "tolerations", "queue"])
-    assert all("Container(runs_on=[...labels])" in w for w in warned)
+    assert dropped == sorted(["gpu", "node_selector", "tolerations", "queue", "pool"])
+    assert all(
+        "Container(runs_on=[...labels])" in w or "ForEach(concurrency=N)" in w for w in warned
+    )
 
 
 def test_github_secret_option_works_without_a_remote_datastore() -> None:

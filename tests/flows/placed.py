@@ -1,9 +1,9 @@
 """Where a layer runs: a secret only one layer sees, and a GPU layer placed on GPU nodes.
 
-Pull reads the secret WAREHOUSE_TOKEN from its environment and stores only facts about it
-(never the value); Train checks that it does not see the secret. Run where WAREHOUSE_TOKEN is
-set (locally: the environment; Airflow: a Variable; Argo: the --env-secret Secret; GitHub: a
-repository secret).
+Pull takes a slot of the Airflow pool "warehouse", reads the secret WAREHOUSE_TOKEN from its
+environment and stores only facts about it (never the value); Train checks that it does not
+see the secret. Run where WAREHOUSE_TOKEN is set (locally: the environment; Airflow: a
+Variable; Argo: the --env-secret Secret; GitHub: a repository secret).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class Ranking(Flow):
     """Loads the warehouse every night and trains the ranking model."""
 
 
-@Ranking.register(container=Container(secrets=["WAREHOUSE_TOKEN"]))
+@Ranking.register(container=Container(secrets=["WAREHOUSE_TOKEN"], pool="warehouse"))
 class Pull(Layer):
     """Pulls the rows with the warehouse token."""
 

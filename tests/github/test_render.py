@@ -440,6 +440,21 @@ def test_inputs_become_dispatch_inputs_and_reach_jobs_only_through_env() -> None
             assert "inputs" not in step.get("run", "")
 
 
+def test_inputs_differing_only_in_case_are_refused_for_github() -> None:
+    """GitHub reads dispatch input names case-insensitively: two would be one form field."""
+
+    class Cased(Flow):
+        rows: int = 1
+        Rows: int = 2
+
+    @Cased.register
+    class Only(Layer):
+        def __call__(self) -> None: ...
+
+    with pytest.raises(CompileError, match="inputs 'rows' and 'Rows' differ only in case"):
+        render(Cased)
+
+
 def test_a_default_github_cannot_show_is_refused() -> None:
     class Odd(Flow):
         note: str = "${{ github.token }}"

@@ -288,3 +288,23 @@ def test_a_read_refused_inside_a_hook_shows_only_the_users_lines(
     frames = [line for line in result.stderr.splitlines() if line.startswith('  File "')]
     assert frames == [f'  File "{flow}", line 15, in reads'], result.stderr
     assert "A did not finish (entry hook never returned False)" in result.stderr
+
+
+def test_layer_names_differing_only_in_case_are_refused() -> None:
+    """Each layer has a folder in the datastore; Load and LOAD would share one on macOS."""
+
+    class F(Flow):
+        pass
+
+    @F.register
+    class Load(Layer):
+        def __call__(self) -> None: ...
+
+    @F.register
+    class LOAD(Layer):
+        def __call__(self) -> None: ...
+
+    with pytest.raises(
+        FlowDefinitionError, match=r"Layers Load \(.*\) and LOAD \(.*\) of F differ only in case"
+    ):
+        F.ir()

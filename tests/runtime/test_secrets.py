@@ -55,6 +55,8 @@ def test_a_missing_secret_is_named_with_where_it_comes_from(tmp_path: Path) -> N
         ({"tolerations": [{"key": "x", "colour": "red"}]}, "a toleration is a dict with keys"),
         ({"runs_on": ["${{ github.token }}"]}, "a runner label is"),
         ({"queue": "a queue"}, "an Airflow queue name"),
+        ({"pool": "{{ var }}"}, "an Airflow pool name"),
+        ({"pool": 3}, "an Airflow pool name"),
     ],
 )
 def test_placement_is_checked_where_it_is_written(given: dict[str, object], message: str) -> None:

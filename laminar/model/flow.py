@@ -17,6 +17,7 @@ from laminar.configurations.settings import (
 )
 from laminar.errors import ConfigurationError
 from laminar.model.layer import Layer
+from laminar.model.parameters import PARAMETERS, Parameters
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -32,6 +33,18 @@ L = TypeVar("L", bound=type[Layer])
 #: Set while laminar itself imports a flow file, so that ``MyFlow()`` is falsy there and the
 #: ``if flow := MyFlow(): flow()`` idiom does not start a run during inspection or compiling.
 LOADING: contextvars.ContextVar[bool] = contextvars.ContextVar("laminar_loading", default=False)
+
+
+class _class_property:
+    """A read-only attribute computed from the class, read on the class or an instance
+    (``classmethod`` stacked on ``property`` no longer works from Python 3.13)."""
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        return self.function(owner)
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,14 @@ class Flow:
                 own = klass.__dict__.get("_registrations", [])
                 found += [r for r in own if r.layer not in earlier]
                 earlier.update(r.layer for r in own)
+        return found
+
+    @_class_property
+    def registry(cls) -> dict[str, Registration]:
+        """Layer name -> its registration, the built-in ``Parameters`` layer included (the
+        original library's ``Flow.registry``): ``Combined.registry["A"].layer is A``."""
+        found = {PARAMETERS: Registration(Parameters, LayerSettings())}
+        found.update((r.layer.__name__, r) for r in cls.registrations())
         return found
 
     @overload

@@ -24,6 +24,7 @@ from laminar.contract import check_execution_id
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.context import TaskFailed, in_layer
 from laminar.runtime.deadline import Deadline
+from laminar.runtime.hooks import around_inputs
 from laminar.runtime.inputs import check_inputs
 from laminar.runtime.parallel import kept, run_parallel
 from laminar.runtime.progress import Progress
@@ -86,8 +87,10 @@ def execute(
         runtime.deadline = Deadline(timeout, f"class {ir.name}(Flow, timeout={timeout:g})")
     check_inputs(ir, execution, inputs)  # bad inputs fail here, before the execution exists
     with _writer(execution, progress):  # the lease first: nothing is written without it
-        runtime.start(inputs)
-        execution.ensure_created()
+        fresh = not execution.exists()
+        with around_inputs(ir, inputs) if fresh else contextlib.nullcontext():
+            runtime.start(inputs)
+            execution.ensure_created()
         if invalidated:
             execution.invalidate(invalidated)
             progress.say(f"re-running {', '.join(invalidated)}: their commits were deleted")

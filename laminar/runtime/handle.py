@@ -54,10 +54,13 @@ class Execution:
 
     def next(self, flow: Flow, linker: Callable[[Execution], Layer]) -> Execution:
         """Run ``flow`` with inputs taken from this execution (composition by chaining):
-        ``execution.next(flow=Flow2(), linker=lambda e: Parameters(foo=e.layer(A).foo))``."""
+        ``execution.next(flow=Flow2(), linker=lambda e: Parameters(foo=e.layer(A).foo))``.
+
+        The next flow's execution takes this one's id, as in the original library, so one id
+        finds every flow's part of a chain: ``flow2.execution(last.id).layer(B)``."""
         linked = linker(self)
         inputs = {k: v for k, v in vars(linked).items() if not k.startswith("_")}
-        following: Execution = flow(**inputs)
+        following: Execution = flow(execution=self.id, **inputs)
         return following
 
     def __str__(self) -> str:

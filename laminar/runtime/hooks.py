@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Generator
+from collections.abc import Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
 from laminar.errors import FlowDefinitionError
-from laminar.ir import LayerSpec
+from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.hooks import HookSpec
 from laminar.model.layer import Layer
+from laminar.model.parameters import PARAMETERS, Parameters
 from laminar.runtime.decisions import RUNS, Skip, Verdict
 from laminar.runtime.views import arguments_of
 
@@ -65,13 +66,7 @@ def around_call(
     caught (the hooks then finish as if ``__call__`` had returned), else ``None``."""
     caught: BaseException | None = None
     with contextlib.ExitStack() as stack:
-        for hook in spec.hooks_of("execution"):
-            arguments = arguments_of(views, hook.arguments)
-            if hook.generator:
-                stack.enter_context(AroundCall(spec.name, hook, hook.function(layer, **arguments)))
-            else:
-                returned = hook.function(layer, **arguments)
-                refuse_awaitable(spec.name, f"execution hook {hook.name}", returned)
+        enter_execution_hooks(stack, spec.name, spec.hooks_of("execution"), layer, views)
         call: Any = layer  # typed as returning None; an ``async def __call__`` returns more
         try:
             refuse_awaitable(spec.name, "__call__", call(**kwargs), generators=False)
@@ -80,6 +75,37 @@ def around_call(
                 raise
             caught = error
     return caught
+
+
+def enter_execution_hooks(
+    stack: contextlib.ExitStack,
+    name: str,
+    hooks: Iterable[HookSpec],
+    layer: Layer,
+    views: dict[str, Layer],
+) -> None:
+    """Call each execution hook on ``layer`` in order: a plain one now, a generator up to its
+    ``yield`` (the rest runs when ``stack`` closes, in reverse order)."""
+    for hook in hooks:
+        arguments = arguments_of(views, hook.arguments)
+        if hook.generator:
+            stack.enter_context(AroundCall(name, hook, hook.function(layer, **arguments)))
+        else:
+            returned = hook.function(layer, **arguments)
+            refuse_awaitable(name, f"execution hook {hook.name}", returned)
+
+
+@contextlib.contextmanager
+def around_inputs(ir: FlowIR, given: dict[str, Any] | None) -> Iterator[None]:
+    """The flow's execution hooks around the start of a new execution, with the built-in
+    ``Parameters`` layer as ``self``: the original library ran that layer like any other, so
+    a flow hook printing ``self.name`` printed "Parameters" first. (Flow hooks take no
+    arguments, so none needs an upstream view.)"""
+    first = ir.spec(ir.order[0])  # every layer carries the flow's hooks, before its own
+    hooks = [hook for hook in first.hooks_of("execution") if hook.on_flow]
+    with contextlib.ExitStack() as stack:
+        enter_execution_hooks(stack, PARAMETERS, hooks, Parameters(**(given or {})), {})
+        yield
 
 
 class AroundCall:

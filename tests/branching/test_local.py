@@ -270,8 +270,11 @@ class Second(Layer):
 
 def test_execution_hooks_wrap_call_in_order_flow_hooks_first(tmp_path: Path) -> None:
     Hooked.events.clear()
-    Hooked(datastore=str(tmp_path))()
+    execution = Hooked(datastore=str(tmp_path))()
     assert Hooked.events == [
+        # The built-in Parameters layer first, as in the original library.
+        "flow before Parameters",
+        "flow after Parameters",
         "flow before First",
         "open",
         "plain",
@@ -282,6 +285,9 @@ def test_execution_hooks_wrap_call_in_order_flow_hooks_first(tmp_path: Path) -> 
         "call Second connected",
         "flow after Second",
     ]
+    Hooked.events.clear()
+    execution.resume()  # a resumed execution has started already: nothing runs again
+    assert Hooked.events == []
 
 
 def test_an_error_of_call_is_raised_at_the_yield_of_each_execution_hook() -> None:

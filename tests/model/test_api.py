@@ -100,6 +100,10 @@ def test_flows_compose_by_inheritance(tmp_path: Path) -> None:
     class Combined(First, Second): ...
 
     assert Combined.ir().order == ("A", "B")
+    # The original library's registry: every layer by name, the inputs' layer included.
+    assert sorted(Combined.registry) == ["A", "B", "Parameters"]
+    assert Combined.registry["A"].layer is A and Combined().registry["B"].layer is B
+    assert Combined.registry["Parameters"].layer is Parameters
     execution = Combined()(datastore=str(tmp_path))
     assert Combined.results(execution, str(tmp_path))["B"].value == 2
     assert First.ir().order == ("A",)
@@ -174,9 +178,21 @@ def test_flows_chain_with_next(tmp_path: Path) -> None:
         def __call__(self, parameters: Parameters) -> None:
             self.foo = parameters.foo
 
+    class Flow3(Flow): ...
+
+    @Flow3.register()
+    class C(Layer):
+        def __call__(self, parameters: Parameters) -> None:
+            self.foo = parameters.foo * 2
+
     store = str(tmp_path)
-    second = Flow1(datastore=store)().next(
-        flow=Flow2(datastore=store), linker=lambda e: Parameters(foo=e.layer(A).foo)
-    )
+    flow2, flow3 = Flow2(datastore=store), Flow3(datastore=str(tmp_path / "other"))
+    first = Flow1(datastore=store)()
+    second = first.next(flow=flow2, linker=lambda e: Parameters(foo=e.layer(A).foo))
+    third = second.next(flow=flow3, linker=lambda e: Parameters(foo=e.layer(B).foo))
     assert second.layer(B).foo == "bar"
     assert unwrap(second) is second
+    # One id across the chain, each flow's part in its own datastore: the original's way.
+    assert first.id == second.id == third.id
+    assert flow2.execution(third.id).layer(B).foo == "bar"
+    assert flow3.execution(third.id).layer(C).foo == "barbar"

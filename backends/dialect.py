@@ -18,6 +18,7 @@ from laminar.backends import options as opts
 from laminar.backends.jobs import Job, JobGraph, JobKind
 from laminar.backends.lowering import CompileOptions, lower
 from laminar.backends.traits import Traits
+from laminar.configurations.hooks import RETRY, SUBMISSION
 from laminar.errors import CompileError, CompileWarning
 from laminar.ir import FlowIR
 
@@ -78,6 +79,17 @@ class Dialect:
         dropped = self.dropped()
         where = f" {self.where()}" if self.where() else ""
         for spec in ir.specs():
+            for kind in (SUBMISSION, RETRY):
+                if spec.hooks_of(kind):
+                    warnings.warn(
+                        f"Layer {spec.name}: {self.target} does not give its tasks the "
+                        f"resources its @hooks.{kind} hook decides{where}: they get the "
+                        "declared Container(cpu=..., memory=...), so declare what the largest "
+                        "task needs. The hook still runs in each task: __call__ and the "
+                        "task's log see its values.",
+                        CompileWarning,
+                        stacklevel=3,
+                    )
             container = spec.settings.container
             if container is None:
                 continue

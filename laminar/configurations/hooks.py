@@ -10,11 +10,17 @@
 * ``@hooks.exit`` (on the flow only): runs once per run, after every layer has ended or the
   run has failed, with the run's ``Execution`` (``succeeded``, ``failures``, results).
 
+* ``@hooks.submission``: runs before a task's first attempt and may set
+  ``self.configuration.container.cpu``, ``.memory`` or ``.gpu`` for that task (per task of a
+  ForEach, from its upstream layers if it takes them: whole, as where the original library
+  submitted tasks, so ``a.baz[self.index]`` is this task's element).
+* ``@hooks.retry``: runs before each retry and may change them again (``memory * 2``).
+  What these two decide is what ``__call__`` sees and what the task's log records; where a
+  target cannot apply it to the task's pod, compiling says so (``laminar.runtime.resources``).
+
 Like ``__call__``, a hook may take upstream layers as annotated arguments; they become
 dependencies of the layer. Several hooks of one kind run in definition order, the flow's
-first. The original laminar library's ``retry`` and ``submission`` hooks change a layer's
-resources where it is submitted; laminar compiles resources into the target's file, so they
-are refused with a message saying what to use instead.
+first.
 """
 
 from __future__ import annotations
@@ -64,12 +70,14 @@ def exit(function: F) -> F:
 
 
 def retry(function: F) -> F:
-    """The original library's retry hook (refused when the flow is checked; see the module)."""
+    """Mark a retry hook: ``def grow(self) -> None``, run before each retry of a task; it may
+    change ``self.configuration.container`` cpu, memory or gpu for the next attempt."""
     return _mark(function, RETRY)
 
 
 def submission(function: F) -> F:
-    """The original library's submission hook (refused when the flow is checked)."""
+    """Mark a submission hook: ``def size(self, a: A) -> None``, run before a task's first
+    attempt; it may set ``self.configuration.container`` cpu, memory or gpu for that task."""
     return _mark(function, SUBMISSION)
 
 

@@ -45,7 +45,6 @@ def layer_hooks(
     for on_flow, owner in ((True, flow), (False, cls)):
         for kind, name, function in hook_kinds.hooks_of(owner):
             where = f"{owner.__name__}.{name}"
-            _check_kind(kind, where)
             check_plain(f"{'Flow' if on_flow else 'Layer'} hook {where}", name, function)
             if kind == hook_kinds.EXIT:
                 if not on_flow:
@@ -67,18 +66,14 @@ def layer_hooks(
                     f"Entry hook {where} is a generator: an entry hook returns True or False "
                     "and cannot yield. Use @hooks.execution for code around __call__."
                 )
+            if kind in (hook_kinds.SUBMISSION, hook_kinds.RETRY) and spec.generator:
+                raise FlowDefinitionError(
+                    f"{kind.capitalize()} hook {where} is a generator: it sets "
+                    "self.configuration.container.cpu/memory/gpu and returns, and cannot "
+                    "yield. Use @hooks.execution for code around __call__."
+                )
             found.append(spec)
     return tuple(found)
-
-
-def _check_kind(kind: str, where: str) -> None:
-    if kind in (hook_kinds.RETRY, hook_kinds.SUBMISSION):
-        raise FlowDefinitionError(
-            f"{where} is a @hooks.{kind} hook, which changes a layer's resources where it is "
-            "submitted; laminar compiles resources into the target's file, where they cannot "
-            "change per run. Set Container(cpu=..., memory=...) on the layer, or use "
-            "Retry(attempts=...) for retries, and remove the hook."
-        )
 
 
 def exit_hooks(flow: type[Flow]) -> tuple[HookSpec, ...]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from laminar.configurations.settings import LayerSettings
 from laminar.ir import FlowIR, LayerSpec
 from laminar.model.layer import Layer
 from laminar.runtime.context import TaskContext, user_code
 from laminar.runtime.deadline import Deadline, limit, stopped_after
 from laminar.runtime.decisions import Verdict
-from laminar.runtime.hooks import around_call, entry_verdict
+from laminar.runtime.hooks import around_call, entry_verdict, refuse_awaitable
 from laminar.runtime.outputs import outputs
 from laminar.runtime.secrets import only_own_secrets
 from laminar.runtime.views import arguments_of
@@ -31,6 +32,9 @@ class Attempt(NamedTuple):
     task_index: int | None
     plan: PlanRecord | None
     number: int
+    #: The task's settings where its submission or retry hooks may change them (None: the
+    #: layer's, as declared).
+    configuration: LayerSettings | None = None
 
     @property
     def task(self) -> str:
@@ -50,7 +54,7 @@ class Attempt(NamedTuple):
             {},
             splits=plan.count if plan is not None else 1,
             attempt_number=self.number,
-            configuration=spec.settings,
+            configuration=self.configuration or spec.settings,
         )
         return layer
 
@@ -68,6 +72,17 @@ def run_entry_hooks(attempt: Attempt, views: dict[str, Layer]) -> Verdict:
     layer = attempt.instance("")
     with user_code(attempt.spec.name, attempt.task_index), running(attempt.running()):
         return entry_verdict(attempt.spec, layer, views)
+
+
+def run_resource_hooks(attempt: Attempt, kind: str, views: dict[str, Layer]) -> None:
+    """Run the task's ``kind`` hooks (``submission`` before its first attempt, ``retry``
+    before each retry) on a new instance sharing ``attempt.configuration``, which they
+    change; a hook that raises fails the task with the user's traceback."""
+    layer = attempt.instance("")
+    with user_code(attempt.spec.name, attempt.task_index), running(attempt.running()):
+        for hook in attempt.spec.hooks_of(kind):
+            returned = hook.function(layer, **arguments_of(views, hook.arguments))
+            refuse_awaitable(attempt.spec.name, f"{kind} hook {hook.name}", returned)
 
 
 def run_attempt(

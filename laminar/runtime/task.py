@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from laminar.configurations.hooks import RETRY, SUBMISSION
+from laminar.configurations.settings import LayerSettings
 from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
-from laminar.runtime.attempt import Attempt, run_attempt, run_entry_hooks
+from laminar.runtime.attempt import Attempt, run_attempt, run_entry_hooks, run_resource_hooks
 from laminar.runtime.capture import capturing
 from laminar.runtime.context import (
     TaskFailed,
@@ -38,6 +40,7 @@ from laminar.runtime.decisions import (
 from laminar.runtime.fanout import plan_fanout
 from laminar.runtime.inputs import start
 from laminar.runtime.recording import Recorder, RecordingGroup
+from laminar.runtime.resources import adjustable, described
 from laminar.runtime.secrets import declared
 from laminar.runtime.views import task_views
 from laminar.store.execution import (
@@ -220,19 +223,56 @@ class Runtime:
             return False
         policy = spec.settings.retry if owns_attempts else None
         attempts = policy.attempts if policy is not None else 1
+        configuration = self.resources(spec, index, plan)
         for attempt in range(1, attempts + 1):
+            number = self.first_attempt + attempt - 1
             try:
-                self._attempt(spec, index, plan, group, self.first_attempt + attempt - 1)
+                self._attempt(spec, index, plan, group, number, configuration)
                 return True
             except TaskFailed as failure:
                 if attempt == attempts or (self.deadline and self.deadline.left() <= 0):
                     raise  # the last attempt, or the run's time is up: no retry
                 assert policy is not None
+                if configuration is not None:  # before the wait, as in the original library
+                    self._resource_hooks(RETRY, spec, index, plan, number, configuration)
                 wait = policy.wait_before(attempt)
                 message = f"{failure} (attempt {attempt} of {attempts}); retrying in {wait:g}s"
                 (on_retry or say)(message)
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
+
+    def resources(
+        self, spec: LayerSpec, index: int | None, plan: PlanRecord | None
+    ) -> LayerSettings | None:
+        """The task's settings as its submission hooks decide them, with its retry hooks
+        replayed once per attempt the orchestrator already made (``laminar.runtime.resources``);
+        None when the layer has neither kind of hook."""
+        if not (spec.hooks_of(SUBMISSION) or spec.hooks_of(RETRY)):
+            return None
+        configuration = adjustable(spec.settings)
+        self._resource_hooks(SUBMISSION, spec, index, plan, self.first_attempt, configuration)
+        for _ in range(self.first_attempt - 1):
+            self._resource_hooks(RETRY, spec, index, plan, self.first_attempt, configuration)
+        return configuration
+
+    def _resource_hooks(
+        self,
+        kind: str,
+        spec: LayerSpec,
+        index: int | None,
+        plan: PlanRecord | None,
+        number: int,
+        configuration: LayerSettings,
+    ) -> None:
+        attempt = Attempt(self.ir, self.execution, spec, index, plan, number, configuration)
+        # Upstream layers whole, not this task's elements: the original library ran these
+        # hooks where tasks are submitted, so they index them (a.baz[self.index]).
+        whole = self.views(spec, None, None)
+        try:
+            run_resource_hooks(attempt, kind, whole)
+        except TaskFailed as failure:  # a hook raised: the task failed, and says so
+            self.recorder.failed(spec.name, attempt.task, number, failure)
+            raise
 
     def decide(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> Verdict:
         """Whether task ``index`` of ``spec`` runs: a layer after one that did not finish is
@@ -282,10 +322,14 @@ class Runtime:
         plan: PlanRecord | None,
         group: TaskGroup | None,
         number: int,
+        configuration: LayerSettings | None = None,
     ) -> None:
-        attempt = Attempt(self.ir, self.execution, spec, index, plan, number)
+        attempt = Attempt(self.ir, self.execution, spec, index, plan, number, configuration)
         grouped = group is not None
         with self.recorder.attempt(spec.name, attempt.task, number, grouped=grouped) as record:
+            if configuration is not None:  # in the task's own log, kept for laminar logs
+                label = spec.name if index is None else f"{spec.name}[{index}]"
+                say(f"{label} asks for {described(configuration)} (decided by its hooks)")
             views = self.views(spec, index, plan)
             manifest, record.caught = run_attempt(
                 attempt, views, deadline=self.deadline, secrets=self.secrets

@@ -502,19 +502,6 @@ def test_catch_takes_exception_classes() -> None:
         Catch("TypeError")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["retry", "submission"])
-def test_hooks_laminar_cannot_run_are_refused_with_the_fix(kind: str) -> None:
-    class Old(Flow): ...
-
-    @Old.register
-    class Sized(Layer):
-        def resize(self) -> None: ...
-
-    Sized.resize = getattr(hooks, kind)(Sized.resize)  # type: ignore[method-assign]
-    with pytest.raises(FlowDefinitionError, match=rf"Sized\.resize is a @hooks\.{kind} hook"):
-        Old.ir()
-
-
 def test_an_entry_hook_cannot_yield() -> None:
     class Gen(Flow): ...
 

@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from laminar.configurations.schedulers import Scheduler
+
 
 class Executor:
     """Base of the executor configurations."""
@@ -78,7 +80,8 @@ class AWS:
             )
 
 
-def announce(executor: Executor | None) -> None:
-    notice = executor.notice() if executor is not None else None
+def announce(configuration: Executor | Scheduler | None) -> None:
+    """Say once, on stderr, how laminar runs what ``configuration`` names (when it differs)."""
+    notice = configuration.notice() if configuration is not None else None
     if notice:
         print(f"laminar: {notice}", file=sys.stderr)

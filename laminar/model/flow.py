@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from laminar.configurations.datastores import Datastore as DatastoreConfig
     from laminar.configurations.executors import Executor
+    from laminar.configurations.schedulers import Scheduler
     from laminar.ir import FlowIR
     from laminar.runtime.handle import Execution
     from laminar.runtime.results import ExecutionResults
@@ -175,14 +176,23 @@ class Flow:
         *,
         datastore: str | DatastoreConfig | None = None,
         executor: Executor | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
-        """``MyFlow(datastore=..., executor=...)``: where this flow object runs and reads
-        executions (a URL or ``datastores.Local/Memory/AWS.S3``; default
-        ``$LAMINAR_DATASTORE``, else ``.laminar``) and how it runs locally."""
+        """``MyFlow(datastore=..., executor=..., scheduler=...)``: where this flow object runs
+        and reads executions (a URL or ``datastores.Local/Memory/AWS.S3``; default
+        ``$LAMINAR_DATASTORE``, else ``.laminar``) and how it runs locally
+        (``laminar.configurations.executors`` and ``.schedulers``)."""
         from laminar.configurations.datastores import datastore_url
+        from laminar.configurations.schedulers import Scheduler
 
+        if scheduler is not None and not isinstance(scheduler, Scheduler):
+            raise ConfigurationError(
+                f"{type(self).__name__}(scheduler={scheduler!r}): pass a scheduler from "
+                "laminar.configurations.schedulers, such as schedulers.Scheduler()."
+            )
         self.datastore = datastore_url(datastore)
         self.executor = executor
+        self.scheduler = scheduler
 
     def execution(self, id: str | Execution) -> Execution:
         """Reopen an execution of this flow: ``flow.execution(id).layer(A).foo``."""

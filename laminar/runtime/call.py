@@ -37,11 +37,13 @@ def run_flow(
     """Run every layer of ``flow`` on this machine; returns the execution's handle."""
     cls = type(flow)
     datastore = datastore or flow.datastore
-    if workers is None and flow.executor is not None:
+    if flow.scheduler is not None or (workers is None and flow.executor is not None):
         from laminar.configurations.executors import announce
 
-        announce(flow.executor)
-        workers = flow.executor.workers
+        announce(flow.scheduler)
+        if workers is None and flow.executor is not None:
+            announce(flow.executor)
+            workers = flow.executor.workers
     if datastore is not None and datastore.startswith("memory://"):
         workers = 1  # an in-memory store lives in this process only
     given = str(execution) if execution else None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from laminar import Container, Flow, ForEach, Layer, Parameter, Parameters, Retry
+from laminar.errors import ConfigurationError
 from laminar.types import unwrap
 
 
@@ -196,3 +197,33 @@ def test_flows_chain_with_next(tmp_path: Path) -> None:
     assert first.id == second.id == third.id
     assert flow2.execution(third.id).layer(B).foo == "bar"
     assert flow3.execution(third.id).layer(C).foo == "barbar"
+
+
+def test_the_original_schedulers_are_accepted_and_say_what_they_become(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from laminar.configurations import datastores, executors, schedulers
+
+    class ScheduledFlow(Flow): ...
+
+    @ScheduledFlow.register
+    class A(Layer):
+        def __call__(self) -> None:
+            self.ran = True
+
+    told = {}
+    for scheduler in (
+        schedulers.Scheduler(),
+        schedulers.Delegated(),
+        schedulers.AWS.StepFunctions(),
+    ):
+        flow = ScheduledFlow(
+            datastore=datastores.Memory(), executor=executors.Thread(), scheduler=scheduler
+        )
+        assert flow().layer(A).ran is True
+        told[type(scheduler).__name__] = capsys.readouterr().err
+    assert "schedulers." not in told["Scheduler"]  # the active scheduler is what runs
+    assert "here that is `laminar compile FLOW --target" in told["Delegated"]
+    assert "StepFunctions() is not a laminar target" in told["StepFunctions"]
+    with pytest.raises(ConfigurationError, match=r"pass a scheduler from"):
+        ScheduledFlow(scheduler="active")  # type: ignore[arg-type]

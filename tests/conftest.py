@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -27,6 +28,15 @@ def require_engine(variable: str, what: str) -> str:
     pytest.skip(message)
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """Give the command the default Ctrl-C, as a user's terminal does.
+
+    A non-interactive shell starts its background jobs with SIGINT ignored (CI runs the suite on
+    two Pythons side by side that way), and Python then never raises KeyboardInterrupt.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def laminar(
     *args: str, cwd: Path | str, env: dict[str, str] | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
@@ -40,6 +50,7 @@ def laminar(
         capture_output=True,
         text=True,
         timeout=300,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     if check and result.returncode != 0:
         raise AssertionError(

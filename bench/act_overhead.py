@@ -54,7 +54,7 @@ BASELINE = """
       only:
         runs-on: ubuntu-latest
         steps:
-          - uses: actions/checkout@v4
+          - uses: actions/checkout@v6
             with:
               persist-credentials: false
           - uses: actions/setup-python@v5

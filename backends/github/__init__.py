@@ -179,10 +179,10 @@ class GitHubDialect(Dialect):
         )
 
     def steps(self, graph: JobGraph, job: Job, name: str, command: str) -> tuple[gh.Step, ...]:
-        setup = [gh.Step(uses="actions/checkout@v4", with_={"persist-credentials": False})]
+        setup = [gh.Step(uses=gh.CHECKOUT, with_={"persist-credentials": False})]
         if job.image is None:
             version = {"python-version": self.settings.python_version}
-            setup.append(gh.Step(uses="actions/setup-python@v5", with_=version))
+            setup.append(gh.Step(uses=gh.SETUP_PYTHON, with_=version))
         setup.append(self.pip_cache())
         setup.append(gh.Step(name="Install", run=self.settings.install))
         shim = gh.Step(
@@ -204,7 +204,7 @@ class GitHubDialect(Dialect):
             *setup,
             gh.Step(
                 name="Download the run's results so far",
-                uses="actions/download-artifact@v4",
+                uses=gh.DOWNLOAD_ARTIFACT,
                 with_={
                     "pattern": self.downloads(graph, job),
                     "path": LOCAL_DATASTORE,
@@ -230,7 +230,7 @@ class GitHubDialect(Dialect):
             gh.Step(
                 name="Upload them",
                 if_=after,
-                uses="actions/upload-artifact@v4",
+                uses=gh.UPLOAD_ARTIFACT,
                 with_={
                     "name": gh.artifact(job.id, leg=mapped),
                     "path": gh.in_temp(UPLOAD),
@@ -250,7 +250,7 @@ class GitHubDialect(Dialect):
         key, prefix = gh.pip_cache_key(fingerprint)
         return gh.Step(
             name="Cache pip's downloads",
-            uses="actions/cache@v4",
+            uses=gh.CACHE,
             with_={"path": "~/.cache/pip", "key": key, "restore-keys": prefix},
         )
 

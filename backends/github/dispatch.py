@@ -63,26 +63,22 @@ def _form_text(name: str, value: object) -> str:
 
 def schedule_of(graph: JobGraph, crons: tuple[str, ...]) -> list[dict[str, str]]:
     """``on.schedule``: ``--schedule`` (which overrides the flow's) or the flow's
-    ``Schedule``, presets spelled out (GitHub takes five fields), with a warning for what
-    GitHub cannot do: a timezone (it reads crons in UTC) or catching up missed runs."""
+    ``Schedule``, presets spelled out (GitHub takes five fields), each read in the
+    ``Schedule``'s timezone (GitHub's ``timezone`` key, an IANA name; UTC without it), with a
+    warning for what GitHub cannot do: catching up missed runs."""
     schedule = graph.schedule
     chosen = crons or ((schedule.cron,) if schedule is not None else ())
     if not chosen:
         return []
     check_schedulable(graph.flow, graph.inputs, f"schedule {chosen[0]!r}")
-    if schedule is not None and schedule.timezone not in (None, "UTC", "Etc/UTC"):
-        _warn(
-            f"Flow {graph.flow}: GitHub Actions reads a schedule's cron in UTC, so "
-            f"{schedule.cron!r} runs at that time UTC, not in {schedule.timezone}; write the "
-            "cron in UTC for GitHub."
-        )
     if schedule is not None and schedule.catchup:
         _warn(
             f"Flow {graph.flow}: GitHub Actions does not run missed schedules "
             "(Schedule(catchup=True)); start a run by hand for each missed date with "
             "laminar run --logical-date, or dispatch the workflow."
         )
-    return [{"cron": cron_of(cron)} for cron in chosen]
+    zone = {} if schedule is None or schedule.timezone is None else {"timezone": schedule.timezone}
+    return [{"cron": cron_of(cron), **zone} for cron in chosen]
 
 
 def concurrency_of(graph: JobGraph) -> Concurrency | None:

@@ -31,7 +31,7 @@ class GitHubOptions:
     )
     schedule: tuple[str, ...] = option(
         "--schedule",
-        "also start on this cron schedule, in UTC (repeatable)",
+        "also start on this cron schedule, in the flow's Schedule timezone, else UTC (repeatable)",
         metavar="CRON",
         repeat=True,
     )
@@ -91,7 +91,7 @@ class GitHubOptions:
             object.__setattr__(self, field, _unique(getattr(self, field), f"--{field}"))
         for trigger in self.on:
             require_choice(trigger, "--on", TRIGGERS)
-        # Checked field by field, presets spelled out (GitHub takes five fields, in UTC).
+        # Checked field by field, presets spelled out (GitHub takes five fields).
         crons = tuple(valid_cron(cron, "--schedule") for cron in self.schedule)
         object.__setattr__(self, "schedule", crons)
         require_positive(self.max_parallel, "--max-parallel")

@@ -19,6 +19,14 @@ from typing import Any, ClassVar
 from laminar.backends.document import Expression, Spec
 from laminar.backends.jobs import Gate, OutputKind
 
+#: The actions a generated job uses, by major version. Each runs on Node 24: GitHub removed
+#: Node 20 from its runners in September 2026, and actionlint flags the majors that used it.
+CHECKOUT = "actions/checkout@v6"
+SETUP_PYTHON = "actions/setup-python@v6"
+CACHE = "actions/cache@v5"
+UPLOAD_ARTIFACT = "actions/upload-artifact@v7"
+DOWNLOAD_ARTIFACT = "actions/download-artifact@v7"
+
 
 @dataclass(frozen=True)
 class GitHubSpec(Spec):
@@ -93,7 +101,8 @@ class Concurrency(GitHubSpec):
 @dataclass(frozen=True)
 class Workflow(GitHubSpec):
     name: str
-    #: Event name -> its settings (``None`` for none); ``schedule`` -> ``[{"cron": ...}]``.
+    #: Event name -> its settings (``None`` for none); ``schedule`` -> a list of
+    #: ``{"cron": ..., "timezone": ...}``.
     on: dict[str, Any]
     permissions: Permissions
     defaults: Defaults

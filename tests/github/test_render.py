@@ -18,6 +18,7 @@ from conftest import EXAMPLES
 from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
 from laminar.backends import generate
 from laminar.backends.github import GitHubDialect
+from laminar.backends.github import spec as gh
 from laminar.backends.github.options import GitHubOptions
 from laminar.backends.lowering import CompileOptions
 from laminar.errors import CompileError
@@ -190,14 +191,14 @@ def test_each_job_uploads_under_a_unique_name_and_downloads_its_ancestors() -> N
     def step(job: str, uses: str) -> dict[str, Any]:
         return next(s for s in jobs[job]["steps"] if s.get("uses", "").startswith(uses))
 
-    names = [step(j, "actions/upload-artifact@v4")["with"]["name"] for j in jobs]
+    names = [step(j, gh.UPLOAD_ARTIFACT)["with"]["name"] for j in jobs]
     assert names == [
         "laminar.Source.${{ github.run_attempt }}",
         "laminar.Fan-plan.${{ github.run_attempt }}",
         "laminar.Fan.${{ matrix.leg }}.${{ github.run_attempt }}",
         "laminar.After.${{ github.run_attempt }}",
     ]
-    patterns = {j: step(j, "actions/download-artifact@v4")["with"]["pattern"] for j in jobs}
+    patterns = {j: step(j, gh.DOWNLOAD_ARTIFACT)["with"]["pattern"] for j in jobs}
     # Whatever their names, the datastore's files are listed and copied by `laminar sync`.
     for job in jobs.values():
         runs = [s["run"] for s in job["steps"] if s.get("name", "").startswith(("List", "Coll"))]
@@ -212,11 +213,11 @@ def test_each_job_uploads_under_a_unique_name_and_downloads_its_ancestors() -> N
         "Fan": "laminar.{Source,Fan-plan,Fan.${{ matrix.leg }}}.*",
         "After": "laminar.{Source,Fan-plan,Fan,After}.*",
     }
-    download = step("After", "actions/download-artifact@v4")["with"]
+    download = step("After", gh.DOWNLOAD_ARTIFACT)["with"]
     # The REST path (token + run id) is the one that sees earlier attempts' artifacts.
     assert download["github-token"] == "${{ github.token }}"
     assert download["run-id"] == "${{ github.run_id }}"
-    upload = step("Fan", "actions/upload-artifact@v4")
+    upload = step("Fan", gh.UPLOAD_ARTIFACT)
     assert upload["if"] == "${{ always() && steps.before.outcome == 'success' }}"
     assert upload["with"]["include-hidden-files"] is True
 
@@ -245,7 +246,7 @@ def test_options_reach_the_workflow() -> None:
     assert fan["runs-on"] == "self-hosted"
     assert fan["strategy"]["max-parallel"] == 4
     steps = fan["steps"]
-    assert steps[1] == {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}}
+    assert steps[1] == {"uses": gh.SETUP_PYTHON, "with": {"python-version": "3.11"}}
     assert steps[3] == {"name": "Install", "run": "pip install -r requirements.txt"}
     plan = next(s for s in document["jobs"]["Fan-plan"]["steps"] if s.get("id") == "shim")
     assert "--max-legs 16 " in plan["run"]
@@ -257,7 +258,7 @@ def test_defaults() -> None:
     assert document["on"] == {"workflow_dispatch": None}
     assert document["env"] == {"LAMINAR_EXECUTION": "${{ github.run_id }}"}
     steps = document["jobs"]["Source"]["steps"]
-    assert steps[0] == {"uses": "actions/checkout@v4", "with": {"persist-credentials": False}}
+    assert steps[0] == {"uses": gh.CHECKOUT, "with": {"persist-credentials": False}}
     assert steps[1]["with"] == {"python-version": "3.12"}
     assert steps[3]["run"] == "python -m pip install ."
 
@@ -265,7 +266,7 @@ def test_defaults() -> None:
 def test_pip_downloads_are_cached_per_install_command_python_and_lock_files() -> None:
     def cache(**options: Any) -> dict[str, Any]:
         steps = load(render(Chain, **options))["jobs"]["Source"]["steps"]
-        (step,) = [s for s in steps if s.get("uses") == "actions/cache@v4"]
+        (step,) = [s for s in steps if s.get("uses") == gh.CACHE]
         assert steps.index(step) < [s.get("name") for s in steps].index("Install")
         with_: dict[str, Any] = step["with"]
         return with_
@@ -322,7 +323,7 @@ def test_hostile_values_stay_data_in_yaml_and_in_expressions() -> None:
     assert github_evaluates(after["runs-on"]) == HOSTILE
     steps = {s.get("name") or s["uses"]: s for s in after["steps"]}
     assert github_evaluates(steps["Install"]["run"]) == HOSTILE
-    assert github_evaluates(steps["actions/setup-python@v5"]["with"]["python-version"]) == (HOSTILE)
+    assert github_evaluates(steps[gh.SETUP_PYTHON]["with"]["python-version"]) == (HOSTILE)
     assert github_evaluates(steps["Run After"]["env"]["HOSTILE"]) == HOSTILE
     # The flow path is one shell word, whatever it holds.
     run = github_evaluates(steps["Run After"]["run"])

@@ -13,7 +13,6 @@ task builds the IR again and importing networkx cost it more than the rest of it
 from __future__ import annotations
 
 import functools
-import inspect
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 from laminar.configurations.settings import FlowSettings, LayerSettings
 from laminar.errors import ConfigurationError, FlowDefinitionError, LaminarWarning
 from laminar.ir.arguments import call_arguments
+from laminar.ir.checks import check_name, docstring, source_of, unique_registrations
 from laminar.ir.hooks import HookSpec, exit_hooks, layer_hooks
 from laminar.ir.order import find_cycle, successors_of, topological_order
 from laminar.model.attributes import assigned_attributes
@@ -180,37 +180,7 @@ def build_ir(flow: type[Flow]) -> FlowIR:
             f"Flow {flow.__name__} has no layers: decorate Layer classes with "
             f"@{flow.__name__}.register."
         )
-    by_name: dict[str, Registration] = {}
-    for reg in registrations:
-        name = reg.layer.__name__
-        check_name("Layer", name, _source(reg.layer))
-        if name == PARAMETERS:
-            raise FlowDefinitionError(
-                f"Layer {name} ({_source(reg.layer)}) takes the name of the built-in layer that "
-                f"holds the flow's inputs; rename it (and read inputs with "
-                "def __call__(self, parameters: Parameters))."
-            )
-        if name in by_name:
-            first = by_name[name].layer
-            if first is reg.layer:
-                raise FlowDefinitionError(
-                    f"Layer {name} ({_source(reg.layer)}) is registered twice in "
-                    f"{flow.__name__}; remove one of the @{flow.__name__}.register lines."
-                )
-            raise FlowDefinitionError(
-                f"Two layers of {flow.__name__} are named {name}: one at {_source(first)} "
-                f"and one at {_source(reg.layer)}. Layer names must be unique; rename one."
-            )
-        # Each layer has a directory in the datastore: on a case-insensitive file system
-        # (macOS, Windows, many mounted buckets' caches) Load and LOAD would share one.
-        alike = next((n for n in by_name if n.casefold() == name.casefold()), None)
-        if alike is not None:
-            raise FlowDefinitionError(
-                f"Layers {alike} ({_source(by_name[alike].layer)}) and {name} "
-                f"({_source(reg.layer)}) of {flow.__name__} differ only in case; their results "
-                "would share one folder on case-insensitive file systems. Rename one."
-            )
-        by_name[name] = reg
+    by_name = unique_registrations(flow.__name__, registrations)
 
     layers = {name: _layer_spec(flow, reg, by_name) for name, reg in by_name.items()}
     successors = successors_of(layers)
@@ -256,14 +226,14 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
             upstream = param.layer.__name__
             if upstream == name:
                 raise FlowDefinitionError(
-                    f"Layer {name} ({_source(cls)}) has Parameter(layer={name}, "
+                    f"Layer {name} ({source_of(cls)}) has Parameter(layer={name}, "
                     f"attribute={param.attribute!r}): a layer cannot fan out over itself. "
                     "Name an upstream layer."
                 )
             registered = by_name.get(upstream)
             if registered is None or registered.layer is not param.layer:
                 raise FlowDefinitionError(
-                    f"Layer {name} ({_source(cls)}) has Parameter(layer={upstream}, ...), but "
+                    f"Layer {name} ({source_of(cls)}) has Parameter(layer={upstream}, ...), but "
                     f"{upstream} is not registered in {flow.__name__}. Add "
                     f"@{flow.__name__}.register to {upstream}."
                 )
@@ -275,7 +245,7 @@ def _layer_spec(flow: type[Flow], reg: Registration, by_name: dict[str, Registra
         dependencies=tuple(sorted(dependencies)),
         foreach=tuple(parameters),
         settings=reg.settings,
-        source=_source(cls),
+        source=source_of(cls),
         hooks=hooks,
         description=docstring(cls),
     )
@@ -319,31 +289,3 @@ def _inputs(flow: type[Flow]) -> tuple[InputSpec, ...]:
         return declared_inputs(flow)
     except ConfigurationError as error:
         raise FlowDefinitionError(str(error)) from None
-
-
-def docstring(cls: type) -> str:
-    """The class's own docstring, dedented (not one it inherits: ``Flow``'s is no flow's)."""
-    text = cls.__dict__.get("__doc__")
-    return inspect.cleandoc(text) if isinstance(text, str) else ""
-
-
-def check_name(kind: str, name: str, source: str = "") -> None:
-    """Refuse an empty class name (``type("", ...)``): it cannot be shown, selected with
-    ``--layer`` or told apart in a message.
-
-    Any other name is accepted, spaces, dots, ``--help``, escape codes and non-ASCII letters
-    included: the datastore sanitises paths, the shim takes ``--layer=NAME`` and every output
-    escapes it. (Python itself refuses NUL and text that is not UTF-8 in class names.)
-    """
-    if not name:
-        where = f" ({source})" if source else ""
-        raise FlowDefinitionError(f"{kind} class name is empty{where}: name the class.")
-
-
-def _source(cls: type) -> str:
-    """``file:line`` of the layer's ``__call__`` (cheap: no source parsing)."""
-    call = cls.__dict__.get("__call__")
-    code = getattr(inspect.unwrap(call), "__code__", None) if call is not None else None
-    if code is None:
-        return cls.__qualname__
-    return f"{code.co_filename}:{code.co_firstlineno}"

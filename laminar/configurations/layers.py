@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from laminar.configurations.catch import Catch
+from laminar.configurations.container import check_container
 from laminar.configurations.placement import check_placement
 from laminar.errors import ConfigurationError
 from laminar.model.parameters import Parameters as _Parameters
-from laminar.text import invalid_utf8
 
 __all__ = ["Catch", "Container", "ForEach", "Parameter", "Parameters", "Retry"]
 
@@ -27,11 +27,6 @@ if TYPE_CHECKING:
     from laminar.model.layer import Layer
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_CPU = re.compile(r"(\d+(\.\d+)?|\d+m)")
-_MEMORY = re.compile(r"\d+(\.\d+)?([EPTGMK]i?|[eE]\d+|m|k)?")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-#: An image reference: printable ASCII without spaces, not starting with ``-`` (an option).
-_IMAGE = re.compile(r"[!-~]+")
 #: More attempts than this is a typo, and more than some targets' retry limits accept.
 MAX_ATTEMPTS = 1000
 #: The longest wait before one retry (a day): longer is a typo, and overflows some targets.
@@ -217,78 +212,8 @@ class Container:
     pool: str | None = None
 
     def __post_init__(self) -> None:
+        check_container(self)
         check_placement(self)
-        if self.image is not None and (
-            not isinstance(self.image, str)
-            or not _IMAGE.fullmatch(self.image)
-            or self.image.startswith("-")
-        ):
-            raise ConfigurationError(
-                f"Container(image={self.image!r}) must be an image reference such as "
-                "'python:3.11-slim': printable ASCII, no spaces or control characters, not "
-                "starting with '-'."
-            )
-        if self.cpu is not None and (
-            isinstance(self.cpu, bool)
-            or (isinstance(self.cpu, float) and not math.isfinite(self.cpu))
-            or not _CPU.fullmatch(str(self.cpu))
-            or float(str(self.cpu).rstrip("m") or 0) <= 0
-        ):
-            raise ConfigurationError(
-                f"Container(cpu={self.cpu!r}) must be a positive number of cores "
-                "(2, 0.5) or millicores ('500m')."
-            )
-        megabytes = isinstance(self.memory, int) and not isinstance(self.memory, bool)
-        if self.memory is not None and not (
-            (megabytes and int(self.memory) > 0)
-            or (isinstance(self.memory, str) and _MEMORY.fullmatch(self.memory))
-        ):
-            raise ConfigurationError(
-                f"Container(memory={self.memory!r}) must be megabytes (2000) or a Kubernetes "
-                "quantity such as '512Mi' or '4Gi'."
-            )
-        if self.workdir is not None and (
-            not isinstance(self.workdir, str)
-            or not self.workdir.startswith("/")
-            or not self.workdir.isprintable()
-        ):
-            raise ConfigurationError(
-                f"Container(workdir={self.workdir!r}) must be an absolute path in the image, "
-                "such as '/app'."
-            )
-        if self.command is not None:
-            import shlex
-
-            try:
-                words = shlex.split(self.command) if isinstance(self.command, str) else []
-            except ValueError:
-                words = []
-            if not words or not self.command.isprintable():
-                raise ConfigurationError(
-                    f"Container(command={self.command!r}) must be the command that runs laminar "
-                    "in the image, such as 'python -m laminar'."
-                )
-        if not isinstance(self.env, Mapping):
-            raise ConfigurationError("Container(env=...) must be a dict of name -> string.")
-        env: dict[str, str] = {}
-        for key, value in self.env.items():
-            if not isinstance(key, str) or not _ENV_NAME.fullmatch(key):
-                raise ConfigurationError(
-                    f"Container(env={{{key!r}: ...}}): variable names are letters, digits "
-                    "and underscores, not starting with a digit."
-                )
-            if not isinstance(value, str):
-                raise ConfigurationError(
-                    f"Container(env={{{key!r}: {value!r}}}): values must be strings; "
-                    f"write {str(value)!r}."
-                )
-            if "\x00" in value or invalid_utf8(value):
-                raise ConfigurationError(
-                    f"Container(env={{{key!r}: {value!r}}}): the value holds a NUL character "
-                    "or bytes that are not UTF-8, which no environment variable can carry."
-                )
-            env[key] = value
-        object.__setattr__(self, "env", dict(sorted(env.items())))
 
     @property
     def cpu_quantity(self) -> str | None:

@@ -1,8 +1,7 @@
 """Checks of where a layer runs: ``Container(secrets=, gpu=, node_selector=, tolerations=,
-runs_on=, queue=,
-pool=)``, normalised in place so that every target receives valid, sorted values.
-
-Kept apart from ``layers.py`` (which holds the other ``Container`` checks) to keep both short.
+runs_on=, queue=, pool=)``, normalised in place so that every target receives valid, sorted
+values. What the container runs (image, resources, command, env) is checked in
+``container.py``.
 """
 
 from __future__ import annotations

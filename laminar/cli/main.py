@@ -204,10 +204,11 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
 
     flow = load_flow(args.flow)
     if args.command == "run":
-        from laminar.runtime.options import parse_params, use_logical_date
+        from laminar.runtime.options import parse_params, use_logical_date, use_no_cache
         from laminar.runtime.script import run_and_report
 
         use_logical_date(args.logical_date)
+        use_no_cache(args.no_cache)
         status, _ = run_and_report(
             flow.ir(),
             execution=args.execution,

@@ -140,10 +140,24 @@ def test_changed_code_reruns_the_layer(flow: Path) -> None:
 
 
 def test_no_cache_runs_everything(flow: Path) -> None:
+    everything = {"Each-a": 1, "Each-b": 1, "Each-c": 1, "Join": 1, "Label": 1}
     run(flow, "one")
     ran(flow)
     run(flow, "two", LAMINAR_NO_CACHE="1")
-    assert ran(flow) == {"Each-a": 1, "Each-b": 1, "Each-c": 1, "Join": 1, "Label": 1}
+    assert ran(flow) == everything
+    run(flow, "three", "--no-cache", "--workers", "2")
+    assert ran(flow) == everything
+    run(flow, "four", LAMINAR_NO_CACHE="0")
+    assert ran(flow) == {}
+
+
+def test_show_says_where_cached_tasks_came_from(flow: Path) -> None:
+    run(flow, "one")
+    run(flow, "two", ITEMS="a,B,c")
+    shown = laminar("show", "flow.py", "--execution", "two", cwd=flow.parent).stdout
+    assert "Each [3 tasks; 2 of 3 tasks cached from execution one]" in shown
+    assert "Join\n" in shown  # it ran: Each's values changed
+    assert "Label [cached from execution one]" in shown
 
 
 def test_a_damaged_cache_entry_is_a_miss(flow: Path) -> None:

@@ -197,3 +197,25 @@ def test_cache_settings_are_checked() -> None:
         Cache(max_age=0)
     with pytest.raises(ConfigurationError, match="version"):
         Cache(version=2)  # type: ignore[arg-type]
+
+
+def test_cache_list_why_and_clear(flow: Path) -> None:
+    run(flow, "one")
+    run(flow, "two", ITEMS="a,B,c")
+    ran(flow)
+    listed = laminar("cache", "flow.py", "list", "Each", cwd=flow.parent).stdout
+    assert listed.startswith("Each: 4 cache entries\n")
+    assert listed.count("execution one task") == 3 and "execution two task 1," in listed
+    why = laminar("cache", "flow.py", "why", "Each[2]", "--execution", "two", cwd=flow.parent)
+    lines = why.stdout.splitlines()
+    assert lines[0].startswith("Each[2] in execution two: key ")
+    assert [line.split(":")[0].strip() for line in lines[1:-1]] == [
+        "code", "version", "settings", "task", "inputs", "Start", "Start.files[2]"
+    ]  # fmt: skip
+    assert lines[-1] == "served from the cache: values of execution one"
+    cleared = laminar("cache", "flow.py", "clear", cwd=flow.parent).stdout
+    assert "Each: 4 cache entries cleared" in cleared and "Join: 2 cache entries cleared" in cleared
+    run(flow, "three")
+    assert ran(flow) == {"Each-a": 1, "Each-b": 1, "Each-c": 1, "Join": 1, "Label": 1}
+    wrong = laminar("cache", "flow.py", "why", "Start", cwd=flow.parent, check=False)
+    assert wrong.returncode == 2 and "has no cached layer Start" in wrong.stderr

@@ -16,9 +16,9 @@ from typing import Any
 from laminar.contract import ENV_NO_CACHE
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.cache import TaskKeys
-from laminar.store.cache import CacheIndex, served
+from laminar.store.cache import CacheIndex, original_commits, served
+from laminar.store.commits import Commits
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord
-from laminar.text import printable_lines
 
 
 def cache_disabled() -> bool:
@@ -36,8 +36,8 @@ class TaskCache:
         self.keys = TaskKeys(ir, execution, inputs)
         self.index = CacheIndex(execution.objects)
         self.execution = execution
-        #: Where "served from the cache" is told (the shim prints it in the task's log).
-        self.say: Callable[[str], None] | None = None
+        #: The commits of the executions tasks were served from, by id.
+        self.originals: dict[str, Commits] = {}
 
     def lookup(
         self,
@@ -45,35 +45,31 @@ class TaskCache:
         index: int | None,
         plan: PlanRecord | None,
         commit: Callable[[Manifest], None],
-    ) -> tuple[bool, str]:
-        """(served, key): served, the task is committed from the cache (``commit``); else
-        ``key`` is what to record once it finished ("" when the layer is not cached, the
-        cache is switched off, or the task has no key)."""
+    ) -> tuple[str, str]:
+        """(served from, key): served from an execution, the task is committed from the
+        cache (``commit``); else ``key`` is what to record once it finished ("" when the layer
+        is not cached, the cache is switched off, or the task has no key)."""
         cache = spec.settings.cache
         if cache is None or cache_disabled():
-            return False, ""
+            return "", ""
         try:
             key, _ = self.keys.key(spec, index, plan)
         except KeyError:
-            return False, ""
+            return "", ""
         task = MAIN if index is None else str(index)
         entry = self.index.read(spec.name, key, cache.max_age)
         if entry is None or entry.execution == self.execution.id:
-            return False, key
-        manifest = served(self.execution.objects, spec.name, task, entry)
+            return "", key
+        objects = self.execution.objects
+        if entry.execution not in self.originals:
+            self.originals[entry.execution] = original_commits(objects, entry.execution)
+        original = self.originals[entry.execution]
+        manifest = served(objects, spec.name, task, entry, original)
         if manifest is None:
-            return False, key
+            return "", key
         commit(manifest)
-        label = spec.name if index is None else f"{spec.name}[{index}]"
-        if self.say is not None:
-            self.say(f"{label} served from the cache: values of execution {entry.execution}")
-        return True, key
+        return entry.execution, key
 
     def record(self, spec: LayerSpec, task: str, key: str) -> None:
-        """Point ``key`` at this execution's committed ``task`` (an error writing the entry
-        only loses the cache for it, never the task's result)."""
-        try:
-            self.index.write(spec.name, key, task)
-        except OSError as error:  # pragma: no cover - a refused write: said, not raised
-            if self.say is not None:
-                self.say(f"{spec.name}: cache entry not written ({printable_lines(str(error))})")
+        """Point ``key`` at this execution's committed ``task``."""
+        self.index.write(spec.name, key, task)

@@ -76,7 +76,6 @@ class Runtime:
         self.recorder = Recorder(execution)
         #: Serving tasks of cached layers from earlier executions (docs/caching.md).
         self.cache = TaskCache(ir, execution, self.inputs)
-        self.cache.say = say
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -225,8 +224,11 @@ class Runtime:
                 if index is not None and self.report is not None:  # the task's own log
                     self.report(f"{spec.name}[{index}] skipped: {verdict.reason}")
             return False
-        cached, key = self.cache.lookup(spec, index, plan, lambda m: self._commit(m, group))
-        if cached:
+        origin, key = self.cache.lookup(spec, index, plan, lambda m: self._commit(m, group))
+        if origin:
+            if self.report is not None:  # the task's own log says where its values came from
+                label = spec.name if index is None else f"{spec.name}[{index}]"
+                self.report(f"{label} served from the cache: values of execution {origin}")
             return True
         policy = spec.settings.retry if owns_attempts else None
         attempts = policy.attempts if policy is not None else 1

@@ -85,12 +85,19 @@ class CacheIndex:
         self.store.remove_tree(self.objects.layout.cache_dir(layer))
 
 
-def served(objects: Objects, layer: str, task: str, entry: CacheEntry) -> Manifest | None:
+def original_commits(objects: Objects, execution: str) -> Commits:
+    """The commits of another execution of the same flow, read with this one's seal (keep
+    it for the next task: it caches the listings and groups a fan-out's tasks share)."""
+    layout = Layout(objects.store, objects.layout.flow, execution)
+    return Commits(Objects(objects.store, layout, objects.seal))
+
+
+def served(
+    objects: Objects, layer: str, task: str, entry: CacheEntry, original: Commits
+) -> Manifest | None:
     """The manifest committing ``task`` of ``layer`` in the execution of ``objects`` from the
-    task ``entry`` names, or None when that task's manifest or files are missing or damaged
-    (a miss)."""
-    layout = Layout(objects.store, objects.layout.flow, entry.execution)
-    original = Commits(Objects(objects.store, layout, objects.seal))
+    task ``entry`` names (``original``: that execution's commits), or None when that task's
+    manifest or files are missing or damaged (a miss)."""
     try:
         found = original.read_manifest(layer, entry.task)
         if found is None or not found.finished:

@@ -104,16 +104,34 @@ def test_second_execution_runs_no_cached_layer_and_gives_the_same_results(flow: 
     assert ran(flow) == {"Each-a": 1, "Each-b": 1, "Each-c": 1, "Join": 1, "Label": 1}
     log = run(flow, "two")
     assert ran(flow) == {}
-    assert "Join served from the cache: values of execution one" in log
-    assert "Each[1] served from the cache" in log
+    assert "Join: served from the cache (execution one)" in log
+    assert "Each: 3 tasks, 3 served from the cache" in log
     assert results(flow, "two") == results(flow, "one")
 
 
 def test_one_changed_element_reruns_one_task(flow: Path) -> None:
     run(flow, "one")
     ran(flow)
-    run(flow, "two", ITEMS="a,B,c")
+    log = run(flow, "two", ITEMS="a,B,c")
     assert ran(flow) == {"Each-B": 1, "Join": 1}  # Join reads the changed value
+    assert "Each: 3 tasks, 2 served from the cache" in log
+
+
+def test_a_deployed_task_says_where_its_values_came_from(flow: Path) -> None:
+    run(flow, "one")
+    ran(flow)
+    env = {"TEST_COUNTS": str(flow.parent / "counts")}
+    shim = ("--execution", "two", "--datastore", ".laminar")
+    for layer in ("Start", "Label"):
+        laminar("task", "flow.py", f"--layer={layer}", *shim, cwd=flow.parent, env=env)
+    laminar("plan", "flow.py", "--layer=Each", *shim, cwd=flow.parent, env=env)
+    for leg in ("0", "1", "2"):
+        task = ("task", "flow.py", "--layer=Each", "--leg", leg)
+        logged = laminar(*task, *shim, cwd=flow.parent, env=env).stderr
+        assert f"Each[{leg}] served from the cache: values of execution one" in logged
+    joined = laminar("task", "flow.py", "--layer=Join", *shim, cwd=flow.parent, env=env)
+    assert "Join served from the cache: values of execution one" in joined.stderr
+    assert ran(flow) == {}
 
 
 def test_a_changed_input_reruns_only_the_layers_reading_it(flow: Path) -> None:

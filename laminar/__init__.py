@@ -6,7 +6,15 @@ spellings, work too).
 """
 
 from laminar.configurations import datastores, executors, hooks
-from laminar.configurations.layers import Catch, Container, ForEach, Parameter, Parameters, Retry
+from laminar.configurations.layers import (
+    Cache,
+    Catch,
+    Container,
+    ForEach,
+    Parameter,
+    Parameters,
+    Retry,
+)
 from laminar.configurations.schedule import LogicalDate, Schedule
 from laminar.model.flow import Flow
 from laminar.model.layer import Layer
@@ -14,6 +22,7 @@ from laminar.model.layer import Layer
 __version__ = "0.1.0"
 
 __all__ = [
+    "Cache",
     "Catch",
     "Container",
     "Flow",

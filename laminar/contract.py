@@ -62,6 +62,9 @@ ENV_ATTEMPT = "LAMINAR_ATTEMPT"
 #: The run's logical date (an ISO date or timestamp) as the orchestrator sees it (Airflow's
 #: ``ds``, Argo's scheduled or creation time): the value of ``LogicalDate()`` inputs.
 ENV_LOGICAL_DATE = "LAMINAR_LOGICAL_DATE"
+#: Run every task of cached layers instead of serving them from earlier executions
+#: (``laminar run --no-cache``; each target's per-run switch sets it): ``1`` or ``true``.
+ENV_NO_CACHE = "LAMINAR_NO_CACHE"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them (the
 #: signing key is a secret: it never goes into a generated file).
 RESERVED_ENV = (

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     from laminar.cli import examples
+    from laminar.cli.cache import add_cache_arguments
     from laminar.cli.logs import add_logs_arguments
     from laminar.cli.parser import Parser
     from laminar.runtime.options import add_run_options
@@ -94,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     logs = command("logs", "Show what a task printed and its error.", examples.LOGS)
     add_logs_arguments(logs)
     datastore(logs)
+
+    cache = command("cache", "List, clear or explain the flow's cache entries.", "")
+    add_cache_arguments(cache)
+    datastore(cache)
 
     add_shim_commands(command)
     exit_ = command(
@@ -204,10 +209,11 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
 
     flow = load_flow(args.flow)
     if args.command == "run":
-        from laminar.runtime.options import parse_params, use_logical_date
+        from laminar.runtime.options import parse_params, use_logical_date, use_no_cache
         from laminar.runtime.script import run_and_report
 
         use_logical_date(args.logical_date)
+        use_no_cache(args.no_cache)
         status, _ = run_and_report(
             flow.ir(),
             execution=args.execution,
@@ -232,6 +238,13 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
 
         assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
         return show_command(flow, args)
+    if args.command == "cache":
+        import argparse
+
+        from laminar.cli.cache import cache_command
+
+        assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
+        return cache_command(flow, args)
     if args.command == "logs":
         import argparse
 

@@ -8,6 +8,7 @@ receives is one every target can carry.
 
 from __future__ import annotations
 
+import datetime
 import math
 import random
 import re
@@ -174,6 +175,41 @@ class Retry:
         if not self.delay:
             return extra  # 0 * backoff ** k, without computing a power that may overflow
         return float(self.delay) * float(self.backoff) ** (retry_number - 1) + extra
+
+
+@dataclass(frozen=True)
+class Cache:
+    """Serve a task from an earlier execution's identical task (``register(cache=True)``).
+
+    A task is served from the cache when its layer's class source, ``version``, the settings
+    that change results, its ForEach elements, the upstream values it can read and the flow
+    inputs it can read all digest (SHA-256) the same as an earlier committed task in the same
+    datastore (docs/caching.md). ``version`` invalidates by hand (bump it when code outside
+    the class changed); ``max_age`` (seconds or a ``datetime.timedelta``) expires entries.
+    """
+
+    version: str = ""
+    max_age: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.version, str):
+            raise ConfigurationError(
+                f"Cache(version={describe(self.version)}) takes a string, as in Cache(version='2')."
+            )
+        age: Any = self.max_age
+        if isinstance(age, datetime.timedelta):
+            age = age.total_seconds()
+        if age is not None and (
+            isinstance(age, bool)
+            or not isinstance(age, (int, float))
+            or not math.isfinite(age)
+            or age <= 0
+        ):
+            raise ConfigurationError(
+                f"Cache(max_age={describe(self.max_age)}) takes a positive number of seconds "
+                "or a datetime.timedelta, as in Cache(max_age=datetime.timedelta(days=7))."
+            )
+        object.__setattr__(self, "max_age", None if age is None else float(age))
 
 
 @dataclass(frozen=True)

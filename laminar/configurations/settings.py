@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from laminar.configurations.catch import Catch
-from laminar.configurations.layers import Container, ForEach, Retry, describe
+from laminar.configurations.layers import Cache, Container, ForEach, Retry, describe
 from laminar.configurations.schedule import Schedule
 from laminar.errors import ConfigurationError
 
@@ -65,6 +65,17 @@ def seconds(value: Any) -> float:
     return float(value)
 
 
+def cached(value: Any) -> Cache | None:
+    """``cache=True`` or ``Cache(...)``, kept as a ``Cache`` (``True`` is ``Cache()``)."""
+    if value is True:
+        return Cache()
+    if value is False:
+        return None  # cache=False: as if not given
+    if not isinstance(value, Cache):
+        raise ValueError("it takes True or a Cache")
+    return value
+
+
 def positive(value: Any) -> int:
     """A whole number, 1 or more."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -105,6 +116,8 @@ class LayerSettings:
     catch: Catch | None = setting(instance_of(Catch), "Catch(TypeError, IOError)")
     #: The longest one attempt of a task may run, in seconds.
     timeout: float | None = setting(seconds, "600 or datetime.timedelta(minutes=10)")
+    #: Serve a task from an earlier execution when everything it reads is identical.
+    cache: Cache | None = setting(cached, "True or Cache(version='2', max_age=86400)")
 
     def __post_init__(self) -> None:
         _checked(self, "register")
@@ -120,6 +133,7 @@ class LayerOptions(TypedDict, total=False):
     container: Container | None
     catch: Catch | None
     timeout: float | datetime.timedelta | None
+    cache: bool | Cache | None
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,8 @@ def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
     manifest = execution.commits.read_manifest(layer, MAIN)
     if manifest is not None and not manifest.finished:
         return f"{manifest.status} ({printable(manifest.reason)})"
+    if ran and manifest is not None and manifest.cached_from:
+        return f"served from the cache (execution {printable(manifest.cached_from)})"
     return "ran" if ran else "already committed"
 
 
@@ -186,6 +188,11 @@ def _foreach_detail(
     for tasks, status in ((state.skipped, SKIPPED), (state.caught, CAUGHT)):
         detail += f", {len(tasks)} {status}" if tasks else ""
     detail += f", {failed} failed" if failed else ""
+    if spec.settings.cache is not None:
+        names = [str(t) for t in range(plan.count)]
+        found = execution.commits.read_manifests(spec.name, names)
+        cached = sum(bool(m and m.cached_from) for m in found)
+        detail += f", {cached} served from the cache" if cached else ""
     done_before = plan.count - ran - failed
     return detail + (f", {done_before} already committed" if done_before > 0 else "")
 

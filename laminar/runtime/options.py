@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from laminar.contract import ENV_LOGICAL_DATE
+from laminar.contract import ENV_LOGICAL_DATE, ENV_NO_CACHE
 from laminar.errors import ConfigurationError
 
 
@@ -49,6 +49,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="after a failing task, run the other tasks of its fan-out and every layer that "
         "does not depend on it, then fail listing the failures (default: stop at the first, "
         "as Argo does; Airflow and GitHub Actions carry on)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every task of cached layers (register(cache=...)) instead of serving them "
+        "from earlier executions; each run still records what it ran (docs/caching.md)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument(
@@ -128,6 +134,13 @@ def logical_date_option(text: str) -> str:
             f"{text!r} is not a date such as 2026-11-25 (or a time such as 2026-11-25T03:00)"
         )
     return text
+
+
+def use_no_cache(no_cache: bool) -> None:
+    """Run every task, as each target's per-run switch asks (``$LAMINAR_NO_CACHE``): the same
+    variable the shim reads, so forked workers see it too."""
+    if no_cache:
+        os.environ[ENV_NO_CACHE] = "1"
 
 
 def use_logical_date(date: str | None) -> None:

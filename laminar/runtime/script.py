@@ -21,7 +21,12 @@ from laminar.ir import FlowIR
 from laminar.model.parameters import resolve_inputs
 from laminar.runtime.context import TaskFailed
 from laminar.runtime.executor import execute, new_execution_id
-from laminar.runtime.options import add_run_options, parse_params, use_logical_date
+from laminar.runtime.options import (
+    add_run_options,
+    parse_params,
+    use_logical_date,
+    use_no_cache,
+)
 from laminar.runtime.parallel import WorkerDied
 from laminar.runtime.progress import Progress
 from laminar.store.datastore import Datastore
@@ -140,6 +145,7 @@ def run_script(
     """
     given = script_options(sys.argv[1:])
     use_logical_date(given.logical_date)
+    use_no_cache(given.no_cache)
     try:
         ir = build()
         merged = {**parse_params(given.param), **(inputs or {})}

@@ -65,6 +65,13 @@ class LayerReport:
     damaged: bool = False
     #: The first finished task's manifest: which attributes the layer stored.
     first: Manifest | None = None
+    #: Tasks served from the cache: execution they came from -> how many.
+    cached: dict[str, int] = field(default_factory=dict)
+
+    def served(self, manifest: Manifest) -> None:
+        """Count ``manifest`` among the cached tasks when it was served from the cache."""
+        if manifest.cached_from:
+            self.cached[manifest.cached_from] = self.cached.get(manifest.cached_from, 0) + 1
 
     @property
     def partial(self) -> bool:
@@ -91,6 +98,7 @@ def report_layer(execution: Execution, spec: LayerSpec) -> LayerReport:
                 committed = {MAIN}
                 report.ended = True
                 report.first = manifest if manifest.finished else None
+                report.served(manifest)
                 if not manifest.finished:
                     report.reason = f"{manifest.status}: {manifest.reason}"
     except LaminarError as error:
@@ -128,6 +136,7 @@ def _foreach(execution: Execution, layer: str, report: LayerReport) -> set[str]:
         if manifest.finished:
             finished.append(int(task))
             report.first = report.first or manifest
+            report.served(manifest)
         else:
             report.not_finished.append((task, manifest.status, manifest.reason))
     report.finished = tuple(finished)
@@ -253,7 +262,23 @@ def _last_activity(execution: Execution, reports: list[LayerReport]) -> float | 
 
 
 def summary(report: LayerReport) -> str:
-    """The bracket after a layer's name: how far it got ("" when it simply finished)."""
+    """The bracket after a layer's name: how far it got ("" when it simply finished), and
+    where tasks served from the cache came from."""
+    state = _progress(report)
+    cached = _cached(report)
+    return f"{state}; {cached}" if state and cached else state or cached
+
+
+def _cached(report: LayerReport) -> str:
+    """``cached from execution X`` (a ForEach: ``2 of 3 tasks cached from execution X``)."""
+    parts = []
+    for execution, count in sorted(report.cached.items()):
+        tasks = f"{count} of {report.count} tasks " if report.foreach else ""
+        parts.append(f"{tasks}cached from execution {execution}")
+    return ", ".join(parts)
+
+
+def _progress(report: LayerReport) -> str:
     if report.damaged:
         return "unreadable"
     if report.reason:

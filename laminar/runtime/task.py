@@ -21,6 +21,7 @@ from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
 from laminar.runtime.attempt import Attempt, run_attempt, run_entry_hooks, run_resource_hooks
+from laminar.runtime.caching import TaskCache
 from laminar.runtime.capture import capturing
 from laminar.runtime.context import (
     TaskFailed,
@@ -73,6 +74,8 @@ class Runtime:
         self.secrets = declared(ir)
         #: Each attempt's error and output, kept in the datastore (``laminar logs``).
         self.recorder = Recorder(execution)
+        #: Serving tasks of cached layers from earlier executions (docs/caching.md).
+        self.cache = TaskCache(ir, execution, self.inputs)
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -221,13 +224,20 @@ class Runtime:
                 if index is not None and self.report is not None:  # the task's own log
                     self.report(f"{spec.name}[{index}] skipped: {verdict.reason}")
             return False
+        origin, key = self.cache.lookup(spec, index, plan, lambda m: self._commit(m, group))
+        if origin:
+            if self.report is not None:  # the task's own log says where its values came from
+                label = spec.name if index is None else f"{spec.name}[{index}]"
+                self.report(f"{label} served from the cache: values of execution {origin}")
+            return True
         policy = spec.settings.retry if owns_attempts else None
         attempts = policy.attempts if policy is not None else 1
         configuration = self.resources(spec, index, plan)
         for attempt in range(1, attempts + 1):
             number = self.first_attempt + attempt - 1
             try:
-                self._attempt(spec, index, plan, group, number, configuration)
+                if self._attempt(spec, index, plan, group, number, configuration) and key:
+                    self.cache.record(spec, task, key)
                 return True
             except TaskFailed as failure:
                 if attempt == attempts or (self.deadline and self.deadline.left() <= 0):
@@ -323,7 +333,8 @@ class Runtime:
         group: TaskGroup | None,
         number: int,
         configuration: LayerSettings | None = None,
-    ) -> None:
+    ) -> bool:
+        """Run one attempt and commit what it left; returns whether the task finished."""
         attempt = Attempt(self.ir, self.execution, spec, index, plan, number, configuration)
         grouped = group is not None
         with self.recorder.attempt(spec.name, attempt.task, number, grouped=grouped) as record:
@@ -340,6 +351,7 @@ class Runtime:
             self.commit_skip(spec, manifest.reason, status=CAUGHT)
         else:
             self._commit(manifest, group)
+        return manifest.finished
 
 
 def say(message: str) -> None:

@@ -228,6 +228,7 @@ def _manifest(raw: dict[str, Any]) -> Manifest:
         attributes=raw["attributes"],
         status=raw.get("status", FINISHED),
         reason=raw.get("reason", ""),
+        cached_from=raw.get("cached_from", ""),
     )
 
 
@@ -235,6 +236,8 @@ def _raw(manifest: Manifest) -> dict[str, Any]:
     raw = {"layer": manifest.layer, "task": manifest.task, "attributes": manifest.attributes}
     if not manifest.finished:  # a finished task's commit is as it always was
         raw.update(status=manifest.status, reason=manifest.reason)
+    if manifest.cached_from:
+        raw["cached_from"] = manifest.cached_from
     return raw
 
 

@@ -9,6 +9,7 @@
     <root>/<Flow>/<execution>/<Layer>/tasks/<task>.manifest
     <root>/<Flow>/<execution>/<Layer>/tasks/<first>-<last>.group
     <root>/<Flow>/<execution>/<Layer>/data/<task>/<attempt>/...
+    <root>/<Flow>/@cache/<Layer>/<key>.json                a cache entry (docs/caching.md)
 
 Every name a user chooses (flow, execution id, layer, attribute) goes through ``safe_key``,
 which keeps it readable, unique and within file-name limits.
@@ -21,6 +22,8 @@ from laminar.store.datastore import Datastore, safe_key, unique_name
 EXECUTION_RECORD = "execution.json"
 LEASE = "lease.json"
 INPUTS = "inputs.json"
+#: The flow's cache index (docs/caching.md): ``<root>/<Flow>/@cache/<Layer>/<key>.json``.
+CACHE = "@cache"
 
 
 class Layout:
@@ -61,7 +64,17 @@ class Layout:
         return f"{safe_key(layer)}/data/{task}/{unique_name()}"
 
     def absolute(self, relative: str) -> str:
+        """The path of ``relative``: under this execution, or, written ``../<execution>/...``
+        (a task served from the cache refers to the original's files), under another
+        execution of the same flow, resolved here so no ``..`` ever reaches the store."""
+        if relative.startswith("../"):
+            return f"{self.base.rsplit('/', 1)[0]}/{relative[3:]}"
         return f"{self.base}/{relative}"
+
+    def cache_dir(self, layer: str) -> str:
+        """Where the cache entries of ``layer`` live, beside the flow's executions: ``@`` is
+        never in a ``safe_key``, so no execution's directory can have this name."""
+        return f"{self.base.rsplit('/', 1)[0]}/{CACHE}/{safe_key(layer)}"
 
     @staticmethod
     def value_file(attempt: str, attribute: str) -> str:

@@ -80,6 +80,8 @@ class Manifest:
     status: str = FINISHED
     #: Why it did not finish, for messages and ``laminar show``.
     reason: str = ""
+    #: The execution whose committed task this one was served from (the cache), or "".
+    cached_from: str = ""
 
     @property
     def finished(self) -> bool:

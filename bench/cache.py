@@ -1,0 +1,80 @@
+"""What caching costs and saves (issue 23): a 10,000-task fan-out run, served from the cache,
+and the overhead of computing keys on a run with no hits.
+
+Each figure is ``execute()`` in one fresh process, best of three rounds (interleaved, so load
+hits all alike), wall clock (``time.perf_counter``) and CPU (``time.process_time``). The tasks
+are the checksum benchmark's trivial ones (``self.foo = start.items * 2``): the worst case
+for the share of computing keys, and the best for running them.
+
+* ``uncached``: the layer without ``cache=``, a new execution in a fresh datastore;
+* ``cached, no hits``: ``cache=True``, a fresh datastore (every key computed, every entry
+  written, nothing served): the overhead the goal (< 5%) judges;
+* ``cached, all hits``: a second execution in the same datastore, every task served.
+"""
+
+from __future__ import annotations
+
+import json
+
+from common import Result, main, python, workdir, write
+from integrity import FAN
+
+#: The 10,000 trivial tasks of the checksum benchmark: the worst case for the key's share.
+CACHED_FAN = FAN.replace("@FanFlow.register(foreach=", "@FanFlow.register(cache=True, foreach=")
+
+MEASURE = """
+    import json, shutil, time
+    from laminar.store.datastore import Datastore
+    from laminar.runtime.executor import execute
+    from laminar.model.loader import load_flow
+
+    def timed(ir, store, execution):
+        wall, cpu = time.perf_counter(), time.process_time()
+        execute(ir, Datastore(store), execution)
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+    plain, cached = load_flow("plain.py").ir(), load_flow("cached.py").ir()
+    best = {}
+    def keep(name, figures):
+        old = best.get(name)
+        best[name] = figures if old is None or figures[0] < old[0] else old
+    for round in range(3):
+        for name in ("plain", "cached"):
+            shutil.rmtree(name, ignore_errors=True)
+        keep("uncached", timed(plain, "plain", f"r{round}"))
+        keep("no hits", timed(cached, "cached", f"a{round}"))
+        keep("all hits", timed(cached, "cached", f"b{round}"))
+    print(json.dumps(best))
+"""
+
+
+def run() -> list[Result]:
+    with workdir("cache") as directory:
+        write(directory, "plain.py", FAN)
+        write(directory, "cached.py", CACHED_FAN)
+        best = json.loads(python(MEASURE, directory).stdout)
+    (base, base_cpu), (miss, miss_cpu), (hit, hit_cpu) = (
+        best[k] for k in ("uncached", "no hits", "all hits")
+    )
+    overhead = 100 * (miss_cpu - base_cpu) / base_cpu
+    return [
+        Result("10,000 tasks, uncached (wall)", base, "s", note=f"CPU {base_cpu:.2f} s"),
+        Result(
+            "10,000 tasks, cache=True, no hits (wall)",
+            miss,
+            "s",
+            goal="key overhead < 5% (CPU)",
+            ok=overhead < 5,
+            note=f"CPU {miss_cpu:.2f} s, {overhead:+.0f}% CPU",
+        ),
+        Result(
+            "10,000 tasks, all served from the cache (wall)",
+            hit,
+            "s",
+            note=f"CPU {hit_cpu:.2f} s, {100 * hit_cpu / base_cpu:.0f}% of running them",
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    main("Caching across executions (issue 23)", run())

@@ -4,6 +4,10 @@ This is the only code that calls a user's layer. The local executor calls it in-
 every backend calls it through ``laminar plan`` / ``laminar task``. Either way each task
 reads its inputs lazily from the datastore and commits its outputs with one atomic manifest,
 so re-running a committed task is a no-op and a resubmitted run resumes where it stopped.
+
+(Over 300 lines: ``Runtime`` is the one object every task goes through, planning, deciding,
+caching, resources decided by hooks and retries; what each step does in detail lives in its
+own module, attempt.py, decisions.py, caching.py, resources.py, and only the order stays here.)
 """
 
 from __future__ import annotations

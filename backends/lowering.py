@@ -35,7 +35,7 @@ from laminar.backends.container import (
     secrets_of,
     timeout_of,
 )
-from laminar.backends.fusion import fused_plans, planned
+from laminar.backends.fusion import apart, fused_plans, planned
 from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind, Placement
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
@@ -221,6 +221,7 @@ class Shape:
             kind=JobKind.PLAN,
             outputs=(legs,),
             after_skips=spec.has_entry,
+            apart=apart(self.ir, spec, self.waits, self.traits, self.fused) or "",
         )
         command = laminar_command(spec, self.options)
         if not spec.has_entry:

@@ -130,6 +130,8 @@ class Job:
     #: Whether the job runs even when jobs it waits for were skipped: a planning job whose
     #: entry hooks decide (a layer after a skipped one may still run).
     after_skips: bool = False
+    #: For a ``PLAN`` job: why the job before it could not plan it (``backends/fusion.py``).
+    apart: str = ""
 
     @property
     def layer(self) -> str:

@@ -35,6 +35,7 @@ from laminar.backends.container import (
     secrets_of,
     timeout_of,
 )
+from laminar.backends.fusion import apart, fused_plans, planned
 from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind, Placement
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
@@ -107,11 +108,6 @@ def checked(check: Callable[[str, str], str], value: str, option: str) -> str:
         raise CompileError(str(error)) from None
 
 
-def planned(spec: LayerSpec) -> bool:
-    """Whether the layer has a plan: a ForEach layer, or one whose entry hooks decide."""
-    return spec.is_foreach or spec.has_entry
-
-
 class Shape:
     """The flow's jobs before they are built: ids, which plans are fused into the job
     before them, the outputs every job writes and the gates every job waits on; then one
@@ -122,7 +118,7 @@ class Shape:
         layers = list(ir.order)
         self.ids = assign_ids(layers, traits.name_rule, reserved=traits.reserved)
         self.waits = deciders(ir)
-        self.fused = fused_plans(ir, self.waits) if traits.fuse_plans else {}
+        self.fused = fused_plans(ir, self.waits, traits)
         self.plan_ids = assign_ids(
             [name for name in layers if planned(ir.spec(name)) and name not in self.fused],
             traits.name_rule,
@@ -144,7 +140,7 @@ class Shape:
         own = name not in self.fused
         return Output(
             OutputKind.LEGS,
-            "legs" if own else f"legs-{mapped}",
+            "legs" if own or self.traits.outputs_share_file else f"legs-{mapped}",
             self.traits.output(OutputKind.LEGS.value, mapped),
             feeds=mapped,
         )
@@ -225,6 +221,7 @@ class Shape:
             kind=JobKind.PLAN,
             outputs=(legs,),
             after_skips=spec.has_entry,
+            apart=apart(self.ir, spec, self.waits, self.traits, self.fused) or "",
         )
         command = laminar_command(spec, self.options)
         if not spec.has_entry:
@@ -288,23 +285,6 @@ class Shape:
         if self.traits.max_legs is not None:
             extra += ["--max-legs", str(self.traits.max_legs)]
         return extra
-
-
-def fused_plans(ir: FlowIR, waits: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """Planned layer -> the upstream that plans it: where its only upstream runs once, and
-    always runs (it waits on no decision), the plan needs nothing that upstream's job has
-    not just committed. Entry hooks are the user's code: they are planned there only when
-    that job has the layer's own container (image, environment, command)."""
-    fused: dict[str, str] = {}
-    for spec in ir.specs():
-        if planned(spec) and len(spec.dependencies) == 1:
-            upstream = ir.spec(spec.dependencies[0])
-            if planned(upstream) or waits[upstream.name]:
-                continue
-            if spec.has_entry and spec.settings.container != upstream.settings.container:
-                continue
-            fused[spec.name] = upstream.name
-    return fused
 
 
 def _header(options: CompileOptions, target: str) -> tuple[str, ...]:

@@ -232,6 +232,8 @@ def describe(graph: JobGraph, target: str) -> str:
         lines.append(f"    runs: {' '.join(job.argv)}")
         if job.plan:
             lines.append(f"    legs: as many as {job.plan} prints")
+        if job.apart:
+            lines.append(f"    planned apart: {job.apart}")
         for gate in job.gates:
             lines.append(f"    only if: {gate.job} says {gate.layer} runs ({gate.output.name})")
         names = [name for name, _ in job.env] + [f"{name} (secret)" for name in job.secrets]

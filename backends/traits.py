@@ -30,7 +30,7 @@ class Traits:
     #: True when the target cannot retry a job: the shim runs the attempts (``--retry``).
     retries_in_shim: bool = False
     #: True when a fan-out whose only upstream runs once is planned at the end of that
-    #: upstream's job, instead of by a planning job of its own.
+    #: upstream's job, instead of by a planning job of its own (``backends/fusion.py``).
     fuse_plans: bool = False
     #: True when the target skips jobs itself from their gates (``when:``, ``if:``); False
     #: when every job starts and the shim says it skipped by its exit status.
@@ -47,6 +47,11 @@ class Traits:
     #: At most this many legs per fan-out (``None``: one leg per task, or the cap the
     #: orchestrator hands over when the job runs, ``$LAMINAR_MAX_LEGS``).
     max_legs: int | None = None
+
+    @property
+    def outputs_share_file(self) -> bool:
+        """Whether every output of a job goes to one file (``$VAR`` or a fixed path)."""
+        return "{job}" not in self.output_path
 
     def output(self, kind: str, job: str) -> str:
         """The path of output ``kind`` of job ``job`` (or the ``$VAR`` every output shares)."""

@@ -15,9 +15,10 @@ What differs from the other targets, and why:
   shim in ``--image``; its templated fields get user strings wrapped in ``literal()``.
   Each operator kind has its own template (``templates/airflow/``).
 * A ``PLAN`` job returns the leg numbers (small integers) and the ``MAPPED`` job is expanded
-  over them. The number of legs is capped by ``[core] max_map_length`` read where the DAG runs
-  (``--max-map-length`` overrides it), the shim batching tasks into legs, so a fan-out of any
-  size runs on any deployment.
+  over them; a fan-out after a layer that runs once is planned by that layer's task, which
+  returns them (``backends/fusion.py``), so it has no planning task. The number of legs is
+  capped by ``[core] max_map_length`` read where the DAG runs (``--max-map-length`` overrides
+  it), the shim batching tasks into legs, so a fan-out of any size runs on any deployment.
 * An empty mapped input marks the mapped task *skipped*, and Airflow's default trigger rule
   (``all_success``) would skip everything downstream. Every task uses ``none_failed`` instead:
   it runs when no upstream failed, so an empty fan-out lets the flow go on, while a failure
@@ -45,7 +46,7 @@ import jinja2
 from laminar.backends.airflow.options import DEFAULT_START_DATE, AirflowOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
-from laminar.backends.jobs import Job, JobGraph, JobKind
+from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
 from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
@@ -73,6 +74,9 @@ class AirflowTask:
     upstream: tuple[str, ...]
     #: A mapped task's planning task variable.
     expand_over: str | None
+    #: Whether the task returns legs as its XCom (a plan, or a layer planning the fan-out
+    #: after it).
+    plans: bool = False
     #: ``Retry`` as the operator's ``retries``, ``retry_delay`` (seconds) and
     #: ``retry_exponential_backoff`` (the factor; ``None`` for a fixed delay).
     retries: int = 0
@@ -106,6 +110,8 @@ class AirflowDialect(Dialect):
         output_path=file_named_by(ENV_OUTPUT),
         # The shim decides skips in each task and says so by its exit status.
         native_skips=False,
+        # A fan-out after a layer that runs once expands over that layer's task's XCom.
+        fuse_plans=True,
         # The exit task (trigger rule all_done) is the DAG's only leaf: it fails the run.
         exit_reports_run=True,
         skipped_status=SKIPPED_STATUS,
@@ -166,6 +172,7 @@ class AirflowDialect(Dialect):
             pod_command=_in_workdir(job.argv, job.workdir),
             upstream=tuple(self.variables[u] for u in upstream),
             expand_over=self.variables[expand_over] if expand_over else None,
+            plans=bool(job.outputs_of(OutputKind.LEGS)),
             retries=0 if retry is None else retry.attempts - 1,
             retry_delay=0.0 if retry is None else float(retry.delay),
             retry_exponential_backoff=backoff,
@@ -218,7 +225,7 @@ class AirflowDialect(Dialect):
             tags=settings.tags(),
             default_args=settings.default_args(),
             tasks=tasks,
-            has_foreach=any(job.kind is JobKind.PLAN for job in graph.jobs),
+            has_foreach=any(job.kind is JobKind.MAPPED for job in graph.jobs),
             flow_cwd=settings.flow_cwd,
             datastore=graph.datastore,
             max_map_length=settings.max_map_length,

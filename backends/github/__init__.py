@@ -6,8 +6,11 @@ read best together; the triggers live in ``dispatch.py``, the expressions in ``s
 What differs from the other targets, and why:
 
 * A ``PLAN`` job runs ``laminar plan --format github`` into ``$GITHUB_OUTPUT``; its
-  ``MAPPED`` job takes ``strategy.matrix`` from it with ``fromJSON``. The shim batches tasks
-  into at most ``--max-legs`` legs (GitHub allows 256 jobs per matrix), so any fan-out fits.
+  ``MAPPED`` job takes ``strategy.matrix`` from it with ``fromJSON``. A fan-out after a layer
+  that runs once is planned by that layer's job (``laminar task --then-plan``), which then
+  has the ``legs`` and ``matrix`` outputs: no job of its own (``backends/fusion.py``). The
+  shim batches tasks into at most ``--max-legs`` legs (GitHub allows 256 jobs per matrix), so
+  any fan-out fits.
 * A dynamic matrix with no entries fails the whole run, so the ``MAPPED`` job runs only when
   its plan has legs; with none, GitHub marks it *skipped*. GitHub then skips every job with
   the implicit ``success()`` that has a skipped job ANYWHERE up its ``needs`` chain
@@ -94,6 +97,8 @@ class GitHubDialect(Dialect):
         output_path=file_named_by("GITHUB_OUTPUT"),
         # GitHub has no step retry: the shim runs the attempts.
         retries_in_shim=True,
+        # A fan-out after a layer that runs once takes its matrix from that layer's job.
+        fuse_plans=True,
         # A skipped job's outputs read as empty strings, so a ``Catch`` gate (``== 'true'``)
         # on a skipped job is simply false.
         reads_skipped_outputs=True,

@@ -197,15 +197,18 @@ def test_every_generated_dag_loads_without_import_errors(airflow: dict[str, Any]
 
 def test_kubernetes_dag_keeps_user_text_out_of_jinja(airflow: dict[str, Any]) -> None:
     rendered = airflow["rendered"]["example_grid_kubernetes"]
-    assert set(rendered) == {"Shard", "Process-plan"}  # the mapped task renders per map index
+    # The mapped task renders per map index; Shard's pod plans Process (issue 24).
+    assert set(rendered) == {"Shard"}
     shard = rendered["Shard"]
     assert shard["image"] == "registry.example/flows:{{1}}"
-    assert shard["cmds"] == ["laminar", "task", "examples/grid.py:GridFlow", "--layer=Shard"]
+    assert shard["cmds"] == [
+        "laminar", "task", "examples/grid.py:GridFlow", "--layer=Shard", "--format", "list",
+        "--then-plan=Process", "--plan-output=/airflow/xcom/return.json",
+    ]  # fmt: skip
     assert shard["env"]["LAMINAR_EXECUTION"] == "manual__rendered"
     assert shard["env"]["LAMINAR_ATTEMPT"] == "2"  # the task instance's try number
     assert shard["env"]["LAMINAR_LOGICAL_DATE"] == "2026-11-25T03:00:00+00:00"
     assert shard["env"]["LAMINAR_DATASTORE"] == "s3://bucket/flows"
-    assert rendered["Process-plan"]["cmds"][-2:] == ["--output", "/airflow/xcom/return.json"]
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.run], ids=lambda c: c.dag_id)
@@ -242,10 +245,10 @@ def test_empty_fan_out_skips_only_the_mapped_task(airflow: dict[str, Any]) -> No
 
 def test_a_failure_fails_the_run_and_stops_dependants(airflow: dict[str, Any]) -> None:
     states = {t["task_id"]: t["state"] for t in airflow["runs"]["failing"]["tasks"]}
-    # The empty fan-out before Boom is skipped, Boom still runs (and fails), After never runs.
+    # The empty fan-out before Boom (planned by Shard's task) is skipped, Boom still runs (and
+    # fails), After never runs.
     assert states == {
         "Shard": "success",
-        "Nothing-plan": "success",
         "Nothing": "skipped",
         "Boom": "failed",
         "After": "upstream_failed",
@@ -287,7 +290,7 @@ def test_exit_hooks_run_once_after_success_and_after_failure(airflow: dict[str, 
     ]
     states = {t["task_id"]: t["state"] for t in bad["tasks"] if t["task_id"] != "Breaks"}
     assert states == {
-        "Start": "success", "Breaks-plan": "success", "After": "upstream_failed",
+        "Start": "success", "After": "upstream_failed",  # Start's task plans Breaks
         "on-exit": "failed",  # the DAG's only leaf: it leaves the run failed
     }  # fmt: skip
     assert {t["task_id"]: t["state"] for t in ok["tasks"]}["on-exit"] == "success"
@@ -310,7 +313,9 @@ def test_wide_fan_out_is_batched_under_max_map_length(airflow: dict[str, Any]) -
 
 
 def test_an_override_over_max_map_length_fails_the_plan(airflow: dict[str, Any]) -> None:
-    (plan,) = tasks(airflow, "wide_override", "Square-plan")
+    """Shard's task plans Square (issue 24): it is the task whose legs Airflow refuses."""
+    assert tasks(airflow, "wide_override", "Square-plan") == []
+    (plan,) = tasks(airflow, "wide_override", "Shard")
     assert plan["state"] == "failed"
 
 
@@ -367,13 +372,12 @@ def test_branching_records_equal_a_local_run(
 
 
 def test_skipped_layers_end_in_airflows_skipped_state(airflow: dict[str, Any]) -> None:
-    """The original library's conditional flow: B's entry hook skips it (its mapped task,
-    after a plan that returned no legs), D after it is skipped by the shim's exit status,
-    and E, whose entry hook decides, runs after the skip."""
+    """The original library's conditional flow: B's entry hook skips it (its mapped task, after
+    A's task ran the hook and returned no legs: no planning task, issue 24), D after it is
+    skipped by the shim's exit status, and E, whose entry hook decides, runs after the skip."""
     states = states_of(airflow, "branching_ConditionalFlow")
     assert states == {
         "A": ["success"],
-        "B-plan": ["success"],
         "B": ["skipped"],
         "C": ["success"],
         "D": ["skipped"],

@@ -107,8 +107,9 @@ def test_ids_are_legal_unique_and_stable() -> None:
     text = render(make_flow("Weird", names))
     ids = list(task_calls(text))
     assert all(AIRFLOW_ID.match(i) for i in ids), ids
-    assert len(ids) == len(set(ids)) == 1 + 2 * (len(names) - 1)
-    assert "Source" in ids and "x_plan-plan" in ids
+    # Source's task plans the first fan-out after it (issue 24); each other has a plan task.
+    assert len(ids) == len(set(ids)) == 1 + 2 * (len(names) - 1) - 1
+    assert "Source" in ids and "x_plan-plan" in ids and "Ünïcode-plan" not in ids
     assert render(make_flow("Weird", names)) == text
 
 
@@ -159,6 +160,10 @@ def test_user_strings_survive_as_python_literals() -> None:
         "task",
         f"{NASTY}.py:GridFlow",
         "--layer=Shard",
+        "--format",
+        "list",
+        "--then-plan=Process",  # Shard's task plans Process (issue 24)
+        "--plan-output=$LAMINAR_OUTPUT",
     ]
     # The header stays comments: the regenerate command cannot add a statement.
     header = [line for line in text.splitlines() if "Regenerate with" in line]
@@ -216,10 +221,10 @@ def test_retry_becomes_retries_delay_and_backoff() -> None:
 
     for operator in ("python", "kubernetes"):
         calls = task_calls(render(RetryFlow, operator=operator, image="i"))
-        for task_id in ("Work-plan", "Work"):
-            assert calls[task_id]["retries"] == "3"
-            assert calls[task_id]["retry_delay"] == "datetime.timedelta(seconds=2.5)"
-            assert calls[task_id]["retry_exponential_backoff"] == "True if AIRFLOW_2 else 3.0"
+        assert "Work-plan" not in calls  # Shard's task plans Work
+        assert calls["Work"]["retries"] == "3"
+        assert calls["Work"]["retry_delay"] == "datetime.timedelta(seconds=2.5)"
+        assert calls["Work"]["retry_exponential_backoff"] == "True if AIRFLOW_2 else 3.0"
         assert calls["Fixed"]["retries"] == "1"
         assert "retry_exponential_backoff" not in calls["Fixed"]
         assert "retries" not in calls["Shard"]
@@ -239,7 +244,8 @@ def test_options_reach_the_dag() -> None:
     assert default["start_date"].startswith("datetime.datetime(2024, 1, 1,")
     # By default the planning task reads [core] max_map_length where the DAG runs.
     assert constant(render(flow), "MAX_LEGS") is None
-    assert "--max-legs" not in constant(render(flow), "COMMANDS")["Process-plan"]
+    assert "--then-plan=Process" in constant(render(flow), "COMMANDS")["Shard"]
+    assert "--max-legs" not in constant(render(flow), "COMMANDS")["Shard"]
     assert constant(render(flow, max_map_length=50), "MAX_LEGS") == 50
 
 
@@ -324,7 +330,7 @@ def test_tasks_find_the_flow_from_the_dag_files_folder(
     )  # fmt: skip
     text = (tmp_path / "dags" / "dag.py").read_text()
     assert constant(text, "FLOW_CWD") == cwd
-    assert constant(text, "COMMANDS")["Shard"] == ["task", flow, "--layer=Shard"]
+    assert constant(text, "COMMANDS")["Shard"][:3] == ["task", flow, "--layer=Shard"]
     assert "os.path.join(os.path.dirname(os.path.abspath(__file__)), FLOW_CWD)" in text
 
 

@@ -85,14 +85,18 @@ def test_argo_secrets_gpus_and_placement() -> None:
     ]
 
 
-def test_a_count_only_plan_runs_in_the_default_image_with_nothing_of_the_layers() -> None:
-    """Airflow plans every fan-out in a task of its own: the plan counts, in --image."""
+def test_airflow_plans_a_fan_out_in_its_upstreams_pod_with_nothing_of_the_layers() -> None:
+    """Airflow plans Train in Pull's pod (issue 24): no planning task, and no task but
+    Train's pulls the trainer image or gets its secrets and placement."""
     text, _ = compiled(
         "airflow", operator="kubernetes", image="ghcr.io/acme/flows:1", datastore="s3://b/p"
     )
-    plan = text[text.index("Train_plan = ") : text.index("Train = ")]
-    assert "image=literal('ghcr.io/acme/flows:1')" in plan
-    assert "secrets=" not in plan and "node_selector" not in plan and "gpu" not in plan
+    assert "Train_plan" not in text and "'Train-plan'" not in text
+    assert ").expand(arguments=Pull.output.map(leg_arguments))" in text
+    pull = text[text.index("Pull = ") : text.index("Train = ")]
+    assert "image=literal('ghcr.io/acme/flows:1')" in pull and "do_xcom_push=True" in pull
+    assert "'--then-plan=Train'" in text
+    assert "MODEL_TOKEN" not in pull and "node_selector" not in pull and "gpu" not in pull
 
 
 def test_airflow_kubernetes_secrets_gpus_and_placement() -> None:
@@ -122,8 +126,9 @@ def test_airflow_python_reads_secrets_from_variables_and_warns_of_what_it_drops(
     )
     assert "Variable.get(" in text
     assert "queue='gpu',\n        pool='gpu_boxes'," in text
-    plan = text[text.index("Train_plan = ") : text.index("Train = ")]
-    assert "pool=" not in plan  # a count-only plan takes no slot of the layer's pool
+    pull = text[text.index("Pull = ") : text.index("Train = ")]
+    assert "Train_plan" not in text  # Pull's task plans Train (issue 24)
+    assert "pool=" not in pull and "python_callable=plan_layer" in pull
     dropped = sorted(w.split("Container(")[1].split("=")[0] for w in warned)
     assert dropped == sorted(["image", "gpu", "node_selector", "tolerations", "runs_on"])
     assert all("Layer Train" in w for w in warned)

@@ -92,10 +92,14 @@ def test_every_example_renders_a_well_formed_deterministic_workflow(path: Path) 
         assert JOB_ID.match(job_id)
         for need in job.get("needs", []):
             assert need in jobs
-    # One job per layer, plus one planning job per ForEach layer or layer with entry hooks.
+    # One job per layer, plus one planning job per ForEach layer or layer with entry hooks
+    # that the job before it cannot plan (issue 24): none after a layer that runs once.
     ir = flow.ir()
-    planned = [s for s in ir.specs() if s.is_foreach or s.has_entry]
-    assert len(jobs) == len(ir.order) + len(planned)
+    plans = [job_id for job_id in jobs if job_id.endswith("-plan")]
+    assert len(jobs) == len(ir.order) + len(plans)
+    for job_id in plans:
+        needs = [n for n in jobs[job_id].get("needs", []) if not n.endswith("-plan")]
+        assert len(needs) != 1 or "strategy" in jobs[needs[0]] or "if" in jobs[needs[0]]
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
@@ -107,28 +111,29 @@ def test_no_expression_is_pasted_into_a_script(path: Path) -> None:
             assert "${{" not in step.get("run", ""), step
 
 
-def test_a_foreach_layer_gets_a_planning_job_and_a_guarded_dynamic_matrix() -> None:
+def test_a_foreach_layer_is_planned_by_the_job_before_it_into_a_guarded_dynamic_matrix() -> None:
+    """Fan's only upstream runs once, so Source's job plans it (issue 24): no Fan-plan."""
     jobs = load(render(Chain))["jobs"]
-    plan, fan = jobs["Fan-plan"], jobs["Fan"]
-    assert plan["needs"] == ["Source"]
+    assert list(jobs) == ["Source", "Fan", "After"]
+    plan, fan = jobs["Source"], jobs["Fan"]
     assert plan["outputs"] == {
         "legs": "${{ steps.shim.outputs.legs }}",
         "matrix": "${{ steps.shim.outputs.matrix }}",
     }
     shim = next(s for s in plan["steps"] if s.get("id") == "shim")
     assert shim["run"] == (
-        "laminar plan flow.py:F --layer=Fan --format github --max-legs 256 "
-        "--output '$GITHUB_OUTPUT'"  # the shim reads the variable: no shell expands it
+        "laminar task flow.py:F --layer=Source --format github --max-legs 256 "
+        "--then-plan=Fan '--plan-output=$GITHUB_OUTPUT'"  # the shim reads the variable
     )
-    assert fan["needs"] == ["Fan-plan"]
+    assert fan["needs"] == ["Source"]
     # Runs only when its plan succeeded with legs, even if a job further up was skipped.
     assert fan["if"] == (
-        "${{ !cancelled() && needs.Fan-plan.result == 'success' "
-        "&& needs.Fan-plan.outputs.legs != '0' }}"
+        "${{ !cancelled() && needs.Source.result == 'success' "
+        "&& needs.Source.outputs.legs != '0' }}"
     )
     assert fan["strategy"] == {
         "fail-fast": False,
-        "matrix": "${{ fromJSON(needs.Fan-plan.outputs.matrix) }}",
+        "matrix": "${{ fromJSON(needs.Source.outputs.matrix) }}",
     }
     leg = next(s for s in fan["steps"] if s.get("id") == "shim")
     assert leg["env"]["LAMINAR_LEG"] == "${{ matrix.leg }}"
@@ -143,10 +148,10 @@ def test_the_shim_retries_a_layer_with_retry_since_github_cannot() -> None:
 
 def test_a_job_after_a_foreach_layer_runs_after_an_empty_fan_out_but_not_a_failure() -> None:
     after = load(render(Chain))["jobs"]["After"]
-    assert after["needs"] == ["Fan-plan", "Fan", "Source"]
+    assert after["needs"] == ["Source", "Fan"]
     assert after["if"] == (
         "${{ !cancelled() && (needs.Fan.result == 'success' || (needs.Fan.result == 'skipped' "
-        "&& needs.Fan-plan.result == 'success' && needs.Fan-plan.outputs.legs == '0')) "
+        "&& needs.Source.result == 'success' && needs.Source.outputs.legs == '0')) "
         "&& needs.Source.result == 'success' }}"
     )
 
@@ -182,7 +187,11 @@ def test_every_job_with_needs_breaks_githubs_transitive_skip() -> None:
             assert job["if"].startswith("${{ !cancelled() && "), job_id
     # A plain need must have succeeded: skipped for a failure upstream stops this job too.
     assert jobs["Second"]["if"] == "${{ !cancelled() && needs.First.result == 'success' }}"
-    assert jobs["Empty-plan"]["if"] == "${{ !cancelled() && needs.Nothing.result == 'success' }}"
+    assert "Empty-plan" not in jobs  # planned by Nothing's job
+    assert jobs["Empty"]["if"] == (
+        "${{ !cancelled() && needs.Nothing.result == 'success' "
+        "&& needs.Nothing.outputs.legs != '0' }}"
+    )
 
 
 def test_each_job_uploads_under_a_unique_name_and_downloads_its_ancestors() -> None:
@@ -194,7 +203,6 @@ def test_each_job_uploads_under_a_unique_name_and_downloads_its_ancestors() -> N
     names = [step(j, gh.UPLOAD_ARTIFACT)["with"]["name"] for j in jobs]
     assert names == [
         "laminar.Source.${{ github.run_attempt }}",
-        "laminar.Fan-plan.${{ github.run_attempt }}",
         "laminar.Fan.${{ matrix.leg }}.${{ github.run_attempt }}",
         "laminar.After.${{ github.run_attempt }}",
     ]
@@ -209,9 +217,8 @@ def test_each_job_uploads_under_a_unique_name_and_downloads_its_ancestors() -> N
         ]
     assert patterns == {
         "Source": "laminar.Source.*",
-        "Fan-plan": "laminar.{Source,Fan-plan}.*",
-        "Fan": "laminar.{Source,Fan-plan,Fan.${{ matrix.leg }}}.*",
-        "After": "laminar.{Source,Fan-plan,Fan,After}.*",
+        "Fan": "laminar.{Source,Fan.${{ matrix.leg }}}.*",
+        "After": "laminar.{Source,Fan,After}.*",
     }
     download = step("After", gh.DOWNLOAD_ARTIFACT)["with"]
     # The REST path (token + run id) is the one that sees earlier attempts' artifacts.
@@ -248,7 +255,7 @@ def test_options_reach_the_workflow() -> None:
     steps = fan["steps"]
     assert steps[1] == {"uses": gh.SETUP_PYTHON, "with": {"python-version": "3.11"}}
     assert steps[3] == {"name": "Install", "run": "pip install -r requirements.txt"}
-    plan = next(s for s in document["jobs"]["Fan-plan"]["steps"] if s.get("id") == "shim")
+    plan = next(s for s in document["jobs"]["Source"]["steps"] if s.get("id") == "shim")
     assert "--max-legs 16 " in plan["run"]
 
 

@@ -66,17 +66,20 @@ def test_branching_workflows_are_deterministic_and_every_if_is_built_from_ids(na
 
 
 def test_a_hook_layer_is_planned_and_its_skip_gates_the_layers_after_it() -> None:
+    """B's only upstream A runs once, so A's job runs B's entry hooks (issue 24): no B-plan."""
     jobs = jobs_of("ConditionalFlow")
-    shim = next(s for s in jobs["B-plan"]["steps"] if s.get("id") == "shim")
-    assert shim["run"].startswith("laminar plan tests/flows/branching.py:ConditionalFlow --layer=B")
+    assert "B-plan" not in jobs
+    shim = next(s for s in jobs["A"]["steps"] if s.get("id") == "shim")
+    assert shim["run"].startswith("laminar task tests/flows/branching.py:ConditionalFlow --layer=A")
+    assert "--then-plan=B" in shim["run"]
+    assert jobs["B"]["needs"] == ["A"]
     assert jobs["B"]["if"] == (
-        "${{ !cancelled() && needs.B-plan.result == 'success' "
-        "&& needs.B-plan.outputs.legs != '0' }}"
+        "${{ !cancelled() && needs.A.result == 'success' && needs.A.outputs.legs != '0' }}"
     )
-    # D waits on B's decision: B-plan is in its needs so that its output can be read.
-    assert jobs["D"]["needs"] == ["B", "B-plan"]
+    # D waits on B's decision: A is in its needs so that its output can be read.
+    assert jobs["D"]["needs"] == ["B", "A"]
     assert jobs["D"]["if"] == (
-        "${{ !cancelled() && needs.B.result == 'success' && needs.B-plan.outputs.legs != '0' }}"
+        "${{ !cancelled() && needs.B.result == 'success' && needs.A.outputs.legs != '0' }}"
     )
 
 
@@ -120,5 +123,7 @@ def test_a_catch_layer_reports_finished_and_gates_the_layers_after_it() -> None:
         "${{ !cancelled() && needs.Lookup.result == 'success' "
         "&& needs.Lookup.outputs.finished == 'true' }}"
     )
-    # Jobs without a Catch decision to report have no outputs but their plans'.
-    assert "outputs" not in jobs["Measure"]
+    # Jobs without a Catch decision to report have no outputs but their plans': Measure's job
+    # runs Retrain's entry hooks (issue 24), so it has their legs, and no finished.
+    assert set(jobs["Measure"]["outputs"]) == {"legs", "matrix"}
+    assert "outputs" not in jobs["UseLookup"]

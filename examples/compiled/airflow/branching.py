@@ -46,8 +46,7 @@ IN_PROCESS = True
 
 # What each task runs: `laminar <arguments>`.
 COMMANDS = {
-    'Measure': ['task', '../../branching.py:Retraining', '--layer=Measure', '--skipped-status=99'],
-    'Retrain-plan': ['plan', '../../branching.py:Retraining', '--layer=Retrain', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
+    'Measure': ['task', '../../branching.py:Retraining', '--layer=Measure', '--skipped-status=99', '--format', 'list', '--then-plan=Retrain', '--plan-output=$LAMINAR_OUTPUT'],
     'Retrain': ['task', '../../branching.py:Retraining', '--layer=Retrain', '--skipped-status=99'],
     'Publish-plan': ['plan', '../../branching.py:Retraining', '--layer=Publish', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
     'Publish': ['task', '../../branching.py:Retraining', '--layer=Publish', '--skipped-status=99'],
@@ -138,16 +137,12 @@ with DAG(
 ) as dag:
     Measure = PythonOperator(
         task_id='Measure',
-        python_callable=run_layer,
-    )
-    Retrain_plan = PythonOperator(
-        task_id='Retrain-plan',
         python_callable=plan_layer,
     )
     Retrain = PythonOperator.partial(
         task_id='Retrain',
         python_callable=run_layer,
-    ).expand(op_kwargs=Retrain_plan.output.map(leg_kwargs))
+    ).expand(op_kwargs=Measure.output.map(leg_kwargs))
     Publish_plan = PythonOperator(
         task_id='Publish-plan',
         python_callable=plan_layer,
@@ -170,7 +165,6 @@ with DAG(
         python_callable=run_layer,
     ).expand(op_kwargs=Report_plan.output.map(leg_kwargs))
 
-    Measure >> Retrain_plan
     Retrain >> Publish_plan
     Publish >> Announce
     [Announce, Publish, Retrain] >> Report_plan

@@ -46,8 +46,7 @@ IN_PROCESS = True
 
 # What each task runs: `laminar <arguments>`.
 COMMANDS = {
-    'Shard': ['task', '../../chained.py:ChainedFlow', '--layer=Shard'],
-    'First-plan': ['plan', '../../chained.py:ChainedFlow', '--layer=First', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
+    'Shard': ['task', '../../chained.py:ChainedFlow', '--layer=Shard', '--format', 'list', '--then-plan=First', '--plan-output=$LAMINAR_OUTPUT'],
     'First': ['task', '../../chained.py:ChainedFlow', '--layer=First'],
     'Second-plan': ['plan', '../../chained.py:ChainedFlow', '--layer=Second', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
     'Second': ['task', '../../chained.py:ChainedFlow', '--layer=Second'],
@@ -135,16 +134,12 @@ with DAG(
 ) as dag:
     Shard = PythonOperator(
         task_id='Shard',
-        python_callable=run_layer,
-    )
-    First_plan = PythonOperator(
-        task_id='First-plan',
         python_callable=plan_layer,
     )
     First = PythonOperator.partial(
         task_id='First',
         python_callable=run_layer,
-    ).expand(op_kwargs=First_plan.output.map(leg_kwargs))
+    ).expand(op_kwargs=Shard.output.map(leg_kwargs))
     Second_plan = PythonOperator(
         task_id='Second-plan',
         python_callable=plan_layer,
@@ -154,5 +149,4 @@ with DAG(
         python_callable=run_layer,
     ).expand(op_kwargs=Second_plan.output.map(leg_kwargs))
 
-    Shard >> First_plan
     First >> Second_plan

@@ -46,8 +46,7 @@ IN_PROCESS = True
 
 # What each task runs: `laminar <arguments>`.
 COMMANDS = {
-    'Shard': ['task', '../../empty.py:EmptyFlow', '--layer=Shard'],
-    'Process-plan': ['plan', '../../empty.py:EmptyFlow', '--layer=Process', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
+    'Shard': ['task', '../../empty.py:EmptyFlow', '--layer=Shard', '--format', 'list', '--then-plan=Process', '--plan-output=$LAMINAR_OUTPUT'],
     'Process': ['task', '../../empty.py:EmptyFlow', '--layer=Process'],
     'Report': ['task', '../../empty.py:EmptyFlow', '--layer=Report'],
 }
@@ -134,20 +133,15 @@ with DAG(
 ) as dag:
     Shard = PythonOperator(
         task_id='Shard',
-        python_callable=run_layer,
-    )
-    Process_plan = PythonOperator(
-        task_id='Process-plan',
         python_callable=plan_layer,
     )
     Process = PythonOperator.partial(
         task_id='Process',
         python_callable=run_layer,
-    ).expand(op_kwargs=Process_plan.output.map(leg_kwargs))
+    ).expand(op_kwargs=Shard.output.map(leg_kwargs))
     Report = PythonOperator(
         task_id='Report',
         python_callable=run_layer,
     )
 
-    Shard >> Process_plan
     Process >> Report

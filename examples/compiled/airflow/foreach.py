@@ -46,8 +46,7 @@ IN_PROCESS = True
 
 # What each task runs: `laminar <arguments>`.
 COMMANDS = {
-    'Shard': ['task', '../../foreach.py:ForeachFlow', '--layer=Shard'],
-    'Process-plan': ['plan', '../../foreach.py:ForeachFlow', '--layer=Process', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
+    'Shard': ['task', '../../foreach.py:ForeachFlow', '--layer=Shard', '--format', 'list', '--then-plan=Process', '--plan-output=$LAMINAR_OUTPUT'],
     'Process': ['task', '../../foreach.py:ForeachFlow', '--layer=Process'],
 }
 # The exit status of laminar for a layer skipped at run time (the task is then skipped).
@@ -133,15 +132,10 @@ with DAG(
 ) as dag:
     Shard = PythonOperator(
         task_id='Shard',
-        python_callable=run_layer,
-    )
-    Process_plan = PythonOperator(
-        task_id='Process-plan',
         python_callable=plan_layer,
     )
     Process = PythonOperator.partial(
         task_id='Process',
         python_callable=run_layer,
-    ).expand(op_kwargs=Process_plan.output.map(leg_kwargs))
+    ).expand(op_kwargs=Shard.output.map(leg_kwargs))
 
-    Shard >> Process_plan

@@ -24,7 +24,6 @@ from laminar.ir.arguments import call_arguments
 from laminar.ir.checks import check_name, docstring, source_of, unique_registrations
 from laminar.ir.hooks import HookSpec, exit_hooks, layer_hooks
 from laminar.ir.order import find_cycle, successors_of, topological_order
-from laminar.model.attributes import assigned_attributes
 from laminar.model.layer import Layer
 from laminar.model.parameters import PARAMETERS, InputSpec, declared_inputs
 from laminar.text import describe_bytes, printable
@@ -261,6 +260,8 @@ def _check_parameters(ir: FlowIR, spec: LayerSpec) -> None:
                 "ForEach layer, so there are no tasks to map 1:1 onto. Drop index=None to "
                 f"fan out over the elements of {param.layer}.{param.attribute}."
             )
+        from laminar.model.attributes import assigned_attributes  # ast: only for ForEach
+
         known = assigned_attributes(ir.classes[param.layer])
         if known is None or param.attribute in known.names:
             continue

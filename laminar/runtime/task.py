@@ -13,10 +13,11 @@ own module, attempt.py, decisions.py, caching.py, resources.py, and only the ord
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from laminar.configurations.hooks import RETRY, SUBMISSION
 from laminar.configurations.settings import LayerSettings
@@ -25,7 +26,6 @@ from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import sparse
 from laminar.model.layer import Layer
 from laminar.runtime.attempt import Attempt, run_attempt, run_entry_hooks, run_resource_hooks
-from laminar.runtime.caching import TaskCache
 from laminar.runtime.capture import capturing
 from laminar.runtime.context import (
     TaskFailed,
@@ -59,6 +59,9 @@ from laminar.store.execution import (
 )
 from laminar.text import printable_lines, shell_word
 
+if TYPE_CHECKING:
+    from laminar.runtime.caching import TaskCache
+
 
 class Runtime:
     """Plans and runs the layers of one flow for one execution in one datastore."""
@@ -78,8 +81,14 @@ class Runtime:
         self.secrets = declared(ir)
         #: Each attempt's error and output, kept in the datastore (``laminar logs``).
         self.recorder = Recorder(execution)
-        #: Serving tasks of cached layers from earlier executions (docs/caching.md).
-        self.cache = TaskCache(ir, execution, self.inputs)
+
+    @functools.cached_property
+    def cache(self) -> TaskCache:
+        """Serving tasks of cached layers from earlier executions (docs/caching.md). Made on
+        first use: a flow without cached layers never imports the cache (nor hashlib)."""
+        from laminar.runtime.caching import TaskCache
+
+        return TaskCache(self.ir, self.execution, self.inputs)
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -228,7 +237,9 @@ class Runtime:
                 if index is not None and self.report is not None:  # the task's own log
                     self.report(f"{spec.name}[{index}] skipped: {verdict.reason}")
             return False
-        origin, key = self.cache.lookup(spec, index, plan, lambda m: self._commit(m, group))
+        origin, key = "", ""
+        if spec.settings.cache is not None:
+            origin, key = self.cache.lookup(spec, index, plan, lambda m: self._commit(m, group))
         if origin:
             if self.report is not None:  # the task's own log says where its values came from
                 label = spec.name if index is None else f"{spec.name}[{index}]"

@@ -24,7 +24,6 @@ import contextlib
 import itertools
 import os
 import re
-import shutil
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -201,6 +200,8 @@ class Datastore:
     def remove_tree(self, path: str) -> None:
         """Delete ``path`` and everything below it (missing: nothing to do)."""
         if self.local:
+            import shutil  # here: only clearing removes trees, and shutil costs every task
+
             shutil.rmtree(path, ignore_errors=True)
             return
         with contextlib.suppress(FileNotFoundError), reaching(self.url, self.shown, path):

@@ -21,8 +21,6 @@ secret evaluates to an empty string, and silently writing an unsigned store woul
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import struct
@@ -86,10 +84,12 @@ class Seal:
     def _mac(self, data: bytes | memoryview, place: Place) -> bytes:
         if self.key is None:
             return b""
+        import hmac  # here: only a signing datastore pays for OpenSSL's start-up
+
         if not place:
             return hmac.digest(self.key, data, _DIGEST)
         # The place is JSON (unambiguous whatever the names hold), then a newline, then data.
-        signer = hmac.new(self.key, json.dumps(list(place)).encode() + b"\n", hashlib.sha256)
+        signer = hmac.new(self.key, json.dumps(list(place)).encode() + b"\n", _DIGEST)
         signer.update(data)
         return signer.digest()
 
@@ -129,6 +129,8 @@ class Seal:
                 f"{what} is not signed, and {ENV_SIGNING_KEY} is set: refusing to unpickle it. "
                 f"It was written without the key (or by someone without it). {fix}"
             )
+        import hmac
+
         if not hmac.compare_digest(mac, self._mac(data, place)):
             raise SignatureError(
                 f"{what} has a signature that does not match {ENV_SIGNING_KEY}: it was signed "

@@ -23,9 +23,8 @@ import contextlib
 import json
 import math
 import os
-import socket
-import threading
 import time
+from _thread import allocate_lock
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,13 +45,23 @@ except ImportError:  # pragma: no cover - Windows: the lease still works, withou
 
 #: Held while the lock file is locked. A process forked then (``--workers``) would inherit
 #: the locked descriptor and keep the lock until it exits, stalling the heartbeat: forks wait.
-_FORK_GUARD = threading.Lock()
+_FORK_GUARD = allocate_lock()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(
         before=_FORK_GUARD.acquire,
         after_in_parent=_FORK_GUARD.release,
         after_in_child=_FORK_GUARD.release,
     )
+
+
+def _hostname() -> str:
+    """This machine's name, as ``socket.gethostname()`` gives it (without importing socket
+    into every deployed task, which imports this module but takes no lease)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()  # pragma: no cover
 
 
 class ExecutionLeasedError(ExecutionError):
@@ -67,10 +76,12 @@ class Lease:
         self.execution = execution
         self.say = say
         self.timeout = _timeout()
-        self.owner = f"pid {os.getpid()} on {socket.gethostname()}"
+        self.owner = f"pid {os.getpid()} on {_hostname()}"
         self.token = os.urandom(8).hex()
         #: Why the lease was lost ("" while it is held): ``check()`` stops the run with it.
         self.lost = ""
+        import threading  # here, not at the top: deployed tasks import this module, never lease
+
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -89,6 +100,8 @@ class Lease:
             if held is not None and held.get("token") != self.token:
                 self._take_over(held)
             self._write()
+        import threading
+
         self._thread = threading.Thread(target=self._beat, name="laminar-lease", daemon=True)
         self._thread.start()
 
@@ -172,7 +185,7 @@ class Lease:
             "owner": self.owner,
             "token": self.token,
             "heartbeat": time.time(),
-            "host": socket.gethostname(),
+            "host": _hostname(),
             "pid": os.getpid(),
         }
         temporary = f"{self.path}.{self.token}"
@@ -219,7 +232,7 @@ def _dead(held: dict[str, Any]) -> bool:
     """Whether the holder is a process of this machine that no longer exists (killed -9):
     then its lease is stale at once, and a resume need not wait for the timeout."""
     pid = held.get("pid")
-    if held.get("host") != socket.gethostname() or type(pid) is not int or not 0 < pid < 2**31:
+    if held.get("host") != _hostname() or type(pid) is not int or not 0 < pid < 2**31:
         return False
     try:
         os.kill(pid, 0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 from collections.abc import Iterator
 
 from laminar.contract import redact_url
@@ -92,6 +91,8 @@ def _free_bytes(path: str) -> int | None:
     while directory and not os.path.isdir(directory):
         directory = os.path.dirname(directory)
     try:
+        import shutil  # here: only a refused write asks how full the disk is
+
         return shutil.disk_usage(directory or ".").free
     except OSError:
         return None

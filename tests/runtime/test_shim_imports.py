@@ -81,6 +81,24 @@ def test_a_trivial_task_needs_neither_cloudpickle_nor_argparse(tmp_path: Path) -
     assert_lean(modules)
     assert "cloudpickle" not in modules  # A sets self.value = 10, a plain value
     assert "argparse" not in modules  # a generated command line is read directly
+    # Only what a task uses: no cached layer (the cache, hashlib), no signing key (hmac), no
+    # time limit (signal), no lease (socket: deployed tasks take none), nothing to delete.
+    needless = ("laminar.runtime.caching", "hashlib", "hmac", "signal", "socket", "shutil")
+    assert sorted(name for name in needless if name in modules) == []
+
+
+def test_a_cached_layer_does_import_the_cache(tmp_path: Path) -> None:
+    """The check above can fail: a task of a cached layer loads the cache and hashlib."""
+    flow = tmp_path / "cached.py"
+    flow.write_text(
+        "from laminar import Flow, Layer\n"
+        "class Cached(Flow):\n    pass\n"
+        "@Cached.register(cache=True)\n"
+        "class A(Layer):\n"
+        "    def __call__(self) -> None:\n        self.value = 1\n"
+    )
+    modules = shim_modules(tmp_path, "task", str(flow), "--layer=A")
+    assert {"laminar.runtime.caching", "hashlib"} <= modules
 
 
 def test_the_hook_sees_what_compiling_imports(tmp_path: Path) -> None:

@@ -39,10 +39,13 @@ RUN = (
 GRAPH = (
     "examples:\n  laminar graph examples/grid.py                   layers and what they read\n"
     "  laminar graph examples/grid.py --format mermaid  paste into a Markdown page\n"
-    "  laminar graph examples/grid.py --format dot > grid.dot   for Graphviz (dot -Tsvg)\n\n"
+    "  laminar graph examples/grid.py --format dot > grid.dot   for Graphviz (dot -Tsvg)\n"
+    "  laminar graph examples/branching.py --target github   the jobs GitHub would run\n\n"
     "Each layer is marked with what decides how it runs: (foreach A.x) for a fan-out\n"
     "(1:1 when mapped onto a ForEach layer), (if hook()) for an entry hook that may\n"
-    "skip it, (catch Error) for errors recorded as not finished."
+    "skip it, (catch Error) for errors recorded as not finished. With --target, each\n"
+    "job says what it runs, and a planning step that stays a job of its own says why\n"
+    "(planned apart: ...)."
 )
 
 SHOW = (

@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument(
         "--format", choices=["text", "mermaid", "dot", "json"], default="text", help="output format"
     )
+    graph.add_argument(
+        "--target",
+        choices=["airflow", "argo", "github"],
+        help="show the jobs the target would run instead (laminar run --target T --dry-run)",
+    )
 
     show = command("show", "Show an execution's results.", examples.SHOW)
     assert isinstance(show, Parser)
@@ -228,6 +233,11 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
         return status
     if args.command == "graph":
         from laminar.cli.graph import FORMATS
+
+        if args.target is not None:  # one home for the job graph's text: the dry run's
+            from laminar.cli.rehearse import rehearse_main
+
+            return rehearse_main([args.flow, "--target", args.target, "--dry-run"])
 
         sys.stdout.write(FORMATS[args.format](flow.ir()))
         return 0

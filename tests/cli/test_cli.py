@@ -46,6 +46,20 @@ def test_graph_formats(tmp_path: Path) -> None:
     assert 'n1[["First (foreach Shard.foo)"]]' in mermaid and "n1 --> n2" in mermaid
 
 
+def test_graph_for_a_target_shows_its_jobs_and_why_a_plan_stays_apart(tmp_path: Path) -> None:
+    flow = str(EXAMPLES / "branching.py")
+    jobs = laminar("graph", flow, "--target", "github", cwd=tmp_path).stdout
+    assert jobs.startswith("Retraining on github: 7 jobs\n")
+    # Retrain is planned in Measure's job (no job of its own); Report reads several layers.
+    assert "Retrain-plan" not in jobs and "--then-plan=Retrain" in jobs
+    report = jobs[jobs.index("  Report-plan ") :]
+    assert (
+        report.splitlines()[2]
+        == "    planned apart: it reads several layers, which may finish in any order"
+    )
+    assert jobs == laminar("run", flow, "--target", "github", "--dry-run", cwd=tmp_path).stdout
+
+
 def test_show_lists_and_reads_results(tmp_path: Path) -> None:
     flow = str(EXAMPLES / "join.py")
     assert "No executions of JoinFlow" in laminar("show", flow, cwd=tmp_path).stdout

@@ -46,8 +46,9 @@ class Output:
     name: str
     #: The file the shim writes (``$VAR``: the file a variable names when the job runs).
     path: str
-    #: For ``LEGS``: the id of the ``MAPPED`` job that fans out over it.
-    feeds: str | None = None
+    #: For ``LEGS``: the ids of the ``MAPPED`` jobs that fan out over it: the planned
+    #: layer's, then those of the layers that follow its legs (``LayerSpec.follows``).
+    feeds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class JobGraph:
     def legs_of(self, mapped: str) -> Output:
         """The output holding the legs of ``MAPPED`` job ``mapped``, on the job that plans it."""
         planner = self.job(self.job(mapped).plan or "")
-        return next(output for output in planner.outputs if output.feeds == mapped)
+        return next(output for output in planner.outputs if mapped in output.feeds)
 
     def skippable(self, job_id: str) -> bool:
         """Whether ``job_id`` may end skipped on a run where its layer ran (a ForEach fan-out

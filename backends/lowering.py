@@ -62,7 +62,7 @@ def lower(ir: FlowIR, options: CompileOptions, traits: Traits, target: str) -> J
         if not planned(spec):
             jobs.append(shape.run_job(spec, base))
             continue
-        if spec.name not in shape.fused:
+        if spec.name not in shape.fused and spec.follows is None:
             jobs.append(shape.plan_job(spec, base))
         jobs.append(shape.mapped_job(spec, base))
     return JobGraph(
@@ -119,14 +119,23 @@ class Shape:
         self.ids = assign_ids(layers, traits.name_rule, reserved=traits.reserved)
         self.waits = deciders(ir)
         self.fused = fused_plans(ir, self.waits, traits)
+        #: Layer -> the layer whose plan gives its legs: itself, or the one it follows.
+        self.leader = {name: name for name in layers if planned(ir.spec(name))}
+        for name in layers:  # run order: a leader's own leader is known first
+            follows = ir.spec(name).follows
+            if follows is not None:
+                self.leader[name] = self.leader[follows]
+        own = [name for name, leader in self.leader.items() if leader == name]
         self.plan_ids = assign_ids(
-            [name for name in layers if planned(ir.spec(name)) and name not in self.fused],
+            [name for name in own if name not in self.fused],
             traits.name_rule,
             reserved=[*traits.reserved, *self.ids.values()],
             suffix=traits.plan_suffix,
         )
         self.plan_ids.update((name, self.ids[up]) for name, up in self.fused.items())
-        self.legs = {name: self.legs_output(name) for name in layers if planned(ir.spec(name))}
+        self.plan_ids.update((name, self.plan_ids[up]) for name, up in self.leader.items())
+        legs = {name: self.legs_output(name) for name in own}
+        self.legs = {name: legs[leader] for name, leader in self.leader.items()}
         self.gates = {name: self.gates_of(name) for name in layers}
         reporters = {g.layer for gates in self.gates.values() for g in gates}
         self.finished = {
@@ -138,11 +147,12 @@ class Shape:
         """Where the legs of planned layer ``name`` go, on the job that plans it."""
         mapped = self.ids[name]
         own = name not in self.fused
+        followers = [self.ids[f] for f, leader in self.leader.items() if leader == name != f]
         return Output(
             OutputKind.LEGS,
             "legs" if own or self.traits.outputs_share_file else f"legs-{mapped}",
             self.traits.output(OutputKind.LEGS.value, mapped),
-            feeds=mapped,
+            feeds=(mapped, *followers),
         )
 
     def finished_output(self, name: str) -> Output:
@@ -241,8 +251,11 @@ class Shape:
         plan_id = self.plan_ids[spec.name]
         foreach = spec.settings.foreach
         concurrency = foreach.concurrency if foreach is not None else None
+        # A layer following another's legs waits for that layer's tasks, whose job already
+        # waits for the plan; its legs are that plan's.
+        after = (plan_id,) if spec.follows is None else (self.ids[spec.follows],)
         return replace(
-            base, kind=JobKind.MAPPED, after=(plan_id,), plan=plan_id, concurrency=concurrency
+            base, kind=JobKind.MAPPED, after=after, plan=plan_id, concurrency=concurrency
         )
 
     def exit_job(self, jobs: list[Job]) -> Job | None:

@@ -154,7 +154,10 @@ class AirflowDialect(Dialect):
 
     def mapped_job(self, graph: JobGraph, job: Job) -> AirflowTask:
         assert job.plan is not None
-        return self.task(job, upstream=(), expand_over=job.plan)
+        # Expanding over the plan's XCom makes the plan an upstream; a layer following
+        # another's legs also waits for that layer's tasks.
+        upstream = tuple(after for after in job.after if after != job.plan)
+        return self.task(job, upstream=upstream, expand_over=job.plan)
 
     def task(
         self,

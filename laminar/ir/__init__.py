@@ -82,6 +82,20 @@ class LayerSpec:
         """Whether an entry hook decides if the layer (each task of a ForEach) runs."""
         return any(hook.kind == "entry" for hook in self.hooks)
 
+    @property
+    def follows(self) -> str | None:
+        """The ForEach layer whose legs this one's tasks follow, task i after task i: it fans
+        out 1:1 over that layer only, its only upstream, and no hook of its own decides its
+        tasks (entry) or their pods (submission). Its task count and legs are that layer's,
+        so no step plans it (issue 24); ``None`` otherwise."""
+        if not self.foreach or len(self.dependencies) != 1:
+            return None
+        if any(hook.kind in ("entry", "submission") for hook in self.hooks):
+            return None
+        upstream = self.dependencies[0]
+        mapped = all(param.mapped and param.layer == upstream for param in self.foreach)
+        return upstream if mapped else None
+
 
 class FlowIR:
     """A validated flow: the layer specs plus the classes the runtime instantiates.

@@ -140,6 +140,10 @@ class Runtime:
         )  # another writer's plan may stand
         if written == record and skipped is not None:
             self.commit_skip(spec, skipped)
+        if written.count == 0:  # no task for its followers to follow: no leg of theirs runs
+            for follower in self.ir.specs():
+                if follower.follows == layer:
+                    self.plan(follower.name, max_legs)
         return written
 
     def commit_skip(self, spec: LayerSpec, reason: str, status: str = SKIPPED) -> None:
@@ -169,8 +173,9 @@ class Runtime:
             manifest = self.execution.commits.read_manifest(layer, MAIN)
             return manifest is not None and manifest.status == SKIPPED
         plan = self.execution.commits.read_plan(layer)
-        if plan is None:
-            plan = self.plan(layer)
+        if plan is None:  # a layer following another's legs is planned by its first leg
+            leader = spec.follows and self.execution.commits.read_plan(spec.follows)
+            plan = self.plan(layer, leader.legs or None if leader else None)
         if plan.skipped:
             return True
         indices = range(plan.count) if leg is None else plan.leg_indices(leg)

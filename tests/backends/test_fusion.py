@@ -76,3 +76,44 @@ def test_airflow_plans_apart_after_a_layer_whose_caught_error_skips_its_task() -
         "Right-plan",
         "Deeper-plan",
     ]
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_a_fan_out_mapped_1_1_follows_its_leaders_legs_with_no_plan(target: str) -> None:
+    """Second and Third map 1:1 onto the layer before them: their legs are First's, read from
+    the job that planned First (Source's), after the tasks they read."""
+    from tests.flows.following import Following
+
+    graph = lowered(Following, target)
+    assert [job.layer for job in graph.jobs if job.kind is JobKind.PLAN] == []
+    jobs = {job.layer: job for job in graph.jobs}
+    source = jobs["Source"].id
+    for layer, before in (("First", "Source"), ("Second", "First"), ("Third", "Second")):
+        job = jobs[layer]
+        assert job.kind is JobKind.MAPPED and job.plan == source
+        assert job.after == (jobs[before].id,)
+        assert graph.legs_of(job.id) == graph.legs_of(jobs["First"].id)
+    assert "legs: as many as" in describe(graph, target)
+
+
+def test_a_layer_with_its_own_entry_hook_is_not_a_follower() -> None:
+    from laminar import hooks
+
+    from tests.flows.following import First, Following
+
+    flow: type[Flow] = type("Gated", (Following,), {})
+
+    @flow.register(
+        foreach=ForEach(parameters=[Parameter(layer=First, attribute="value", index=None)])
+    )
+    class Checked(Layer):
+        @hooks.entry
+        def wanted(self, first: First) -> bool:
+            return True
+
+        def __call__(self, first: First) -> None: ...
+
+    assert flow.ir().spec("Checked").follows is None
+    assert flow.ir().spec("Second").follows == "First"
+    plans = [job.layer for job in lowered(flow, "argo").jobs if job.kind is JobKind.PLAN]
+    assert plans == ["Checked"]

@@ -19,6 +19,7 @@ FLOWS = [
     *(str(p.relative_to(ROOT)) for p in sorted(EXAMPLES.glob("*.py"))),
     *(f"tests/flows/branching.py:{name}" for name in ("ConditionalFlow", "Branches", "Shapes")),
     "tests/flows/guarded.py",
+    *(f"tests/flows/following.py:{name}" for name in ("Following", "Nothing")),
 ]
 
 

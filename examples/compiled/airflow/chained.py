@@ -48,7 +48,6 @@ IN_PROCESS = True
 COMMANDS = {
     'Shard': ['task', '../../chained.py:ChainedFlow', '--layer=Shard', '--format', 'list', '--then-plan=First', '--plan-output=$LAMINAR_OUTPUT'],
     'First': ['task', '../../chained.py:ChainedFlow', '--layer=First'],
-    'Second-plan': ['plan', '../../chained.py:ChainedFlow', '--layer=Second', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
     'Second': ['task', '../../chained.py:ChainedFlow', '--layer=Second'],
 }
 # The exit status of laminar for a layer skipped at run time (the task is then skipped).
@@ -140,13 +139,9 @@ with DAG(
         task_id='First',
         python_callable=run_layer,
     ).expand(op_kwargs=Shard.output.map(leg_kwargs))
-    Second_plan = PythonOperator(
-        task_id='Second-plan',
-        python_callable=plan_layer,
-    )
     Second = PythonOperator.partial(
         task_id='Second',
         python_callable=run_layer,
-    ).expand(op_kwargs=Second_plan.output.map(leg_kwargs))
+    ).expand(op_kwargs=Shard.output.map(leg_kwargs))
 
-    First >> Second_plan
+    First >> Second

@@ -98,7 +98,6 @@ def test_a_fan_out_mapped_1_1_follows_its_leaders_legs_with_no_plan(target: str)
 
 def test_a_layer_with_its_own_entry_hook_is_not_a_follower() -> None:
     from laminar import hooks
-
     from tests.flows.following import First, Following
 
     flow: type[Flow] = type("Gated", (Following,), {})

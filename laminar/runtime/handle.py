@@ -34,7 +34,8 @@ def chain_refused(first: str, following: str) -> str:
         f"task, unseen by the orchestrator). Compose the flows into one flow and compile it "
         f"(class Both({first}, {following}), a layer of {following} taking {first}'s layer as "
         f"an argument), or compile {following} too and start it from {first}'s workflow with "
-        "the orchestrator (docs/coming-from-laminar.md#chained-flows), or run the chain locally."
+        f"the orchestrator, passing {first}'s execution id as an input to read its results by "
+        "(docs/coming-from-laminar.md#chained-flows), or run the chain locally."
     )
 
 

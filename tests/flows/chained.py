@@ -2,7 +2,8 @@
 
 Run as a script, the file chains Flow1 to Flow2 (the original library's way, at the end).
 ``Hooked`` chains from its exit hook and ``Inline`` from a task: both run locally, and in a
-deployed task (``laminar exit``, ``laminar task``) they are refused.
+deployed task (``laminar exit``, ``laminar task``) they are refused. ``Linked`` is what to
+deploy instead: it takes Flow1's execution id as an input and reads Flow1's results itself.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ class Inline(Flow):
     """Chains Flow1's execution of the same id to Flow2 from a task."""
 
 
+class Linked(Flow):
+    """Flow2 as deployed: only Flow1's execution id travels, the linker runs in its task."""
+
+    first: str = ""
+
+
 @Flow1.register
 @Hooked.register
 class A(Layer):
@@ -54,6 +61,12 @@ class B(Layer):
 class Chain(Layer):
     def __call__(self) -> None:
         Flow1().execution(str(current.execution.id)).next(flow=Flow2(), linker=link)
+
+
+@Linked.register
+class Read(Layer):
+    def __call__(self, parameters: Parameters) -> None:
+        self.foo = link(Flow1().execution(parameters.first)).foo
 
 
 if flow := Flow1():

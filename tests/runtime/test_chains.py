@@ -19,7 +19,8 @@ ALTERNATIVES = (
     "a chain of flows ({first} then Flow2) runs locally only (Flow2 would run whole inside "
     "this one task, unseen by the orchestrator). Compose the flows into one flow and compile "
     "it (class Both({first}, Flow2), a layer of Flow2 taking {first}'s layer as an argument), "
-    "or compile Flow2 too and start it from {first}'s workflow with the orchestrator"
+    "or compile Flow2 too and start it from {first}'s workflow with the orchestrator, passing "
+    "{first}'s execution id as an input to read its results by"
 )
 
 

@@ -13,6 +13,9 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+#: At most this many characters of the next flow's expression are kept (``Chain.following``).
+SHOWN = 60
+
 
 @dataclass(frozen=True)
 class Chain:
@@ -20,7 +23,8 @@ class Chain:
 
     #: The line of its ``.next`` in the file (1-based).
     line: int
-    #: The next flow as the call names it (``Flow2()``), as written; "" when not given.
+    #: The next flow as the call names it (``Flow2()``), on one line and at most ``SHOWN``
+    #: characters; "" when not given.
     following: str
     #: The function the call is in (a hook, ``__call__``); "" in the script's own code.
     function: str = ""
@@ -65,6 +69,8 @@ class _Finder(ast.NodeVisitor):
             return
         given = keywords.get("flow", node.args[0] if node.args else None)
         text = "" if given is None else (ast.get_source_segment(self.source, given) or "")
+        text = " ".join(text.split())  # one line, however it was written
+        text = text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
         at = node.func.end_lineno or node.lineno, node.func.end_col_offset or 0
         inside = self.functions[-1] if self.functions else ""
         self.found.append((at, Chain(at[0], text, inside)))

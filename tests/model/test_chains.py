@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from laminar.model.chains import Chain, chains_in
+from laminar.model.chains import SHOWN, Chain, chains_in
 
 
 def test_chains_are_found_with_their_line_next_flow_and_function(tmp_path: Path) -> None:
@@ -50,3 +50,14 @@ def test_a_file_without_chains_or_that_does_not_parse_has_none(tmp_path: Path) -
     broken = tmp_path / "broken.py"
     broken.write_text("def (:\n")
     assert chains_in(plain) == chains_in(broken) == []
+
+
+def test_the_next_flow_is_shown_on_one_line_and_shortened(tmp_path: Path) -> None:
+    path = tmp_path / "flow.py"
+    long = "Flow2(datastore=" + "x" * 80 + ")"
+    path.write_text(
+        f"a.next(flow=Flow2(\n    datastore='s3://b',\n), linker=f)\nb.next({long}, f)\n"
+    )
+    first, second = chains_in(path)
+    assert first == Chain(line=1, following="Flow2( datastore='s3://b', )")
+    assert second.following == long[:57] + "..." and len(second.following) == SHOWN

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from laminar.backends import options as opts
@@ -21,6 +22,8 @@ from laminar.backends.traits import Traits
 from laminar.configurations.hooks import RETRY, SUBMISSION
 from laminar.errors import CompileError, CompileWarning
 from laminar.ir import FlowIR
+from laminar.model.chains import Chain
+from laminar.text import printable
 
 
 class Dialect:
@@ -37,6 +40,9 @@ class Dialect:
     max_output_bytes: ClassVar[int | None] = None
     output_limit: ClassVar[str] = ""
     limit_fix: ClassVar[str] = ""
+    #: How one of the target's runs starts another (a chain of flows, ``Execution.next``):
+    #: what to write by hand, since a chain is not compiled.
+    chaining: ClassVar[str] = "the target's own way to start a run from another"
 
     def __init__(self, options: CompileOptions) -> None:
         self.options = options
@@ -101,6 +107,29 @@ class Dialect:
                         CompileWarning,
                         stacklevel=3,
                     )
+
+    @classmethod
+    def unchained(cls, flow: str, file: str, chains: Sequence[Chain]) -> list[str]:
+        """One warning per chain of flows in the flow file (``.next(...)``, run locally only):
+        what the output does instead, and how to run the chain on the target."""
+        name, shown = printable(flow), printable(file)
+        instead = (
+            f"Compose the flows into one flow (class Both({name}, NextFlow), a layer of NextFlow "
+            f"taking {name}'s layer as an argument) and compile that, or compile the next flow "
+            f"too and start it with {cls.chaining}, or run the chain locally (python {shown})."
+        )
+        found = []
+        for chain in chains:
+            call = f".next(flow={printable(chain.following) or '...'}, ...)"
+            if chain.function:  # in a hook or a layer: refused where a deployed task runs it
+                what = (
+                    f" in {printable(chain.function)}(), which a deployed task refuses: the "
+                    f"{cls.target} output fails where it runs {printable(chain.function)}()"
+                )
+            else:
+                what = f", which is not compiled: the {cls.target} output runs {name} alone"
+            found.append(f"{shown} line {chain.line} chains flows with {call}{what}. {instead}")
+        return found
 
     def run_time_env(self) -> dict[str, str]:
         """What the generated file hands every task when it runs, beyond the contract's ids

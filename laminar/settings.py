@@ -41,6 +41,26 @@ def running(task: Running) -> Iterator[None]:
         _RUNNING.reset(token)
 
 
+#: True while a deployed task runs (``laminar task``, ``plan`` or ``exit``, as an orchestrator
+#: starts them), so that what only a local run can do refuses there with the alternative.
+_DEPLOYED: contextvars.ContextVar[bool] = contextvars.ContextVar("laminar_deployed", default=False)
+
+
+@contextlib.contextmanager
+def deployed() -> Iterator[None]:
+    """Mark the block as a deployed task's (the shim's commands)."""
+    token = _DEPLOYED.set(True)
+    try:
+        yield
+    finally:
+        _DEPLOYED.reset(token)
+
+
+def in_deployed_task() -> bool:
+    """Whether the code running now is a deployed task's (``laminar task``, ``plan``, ``exit``)."""
+    return _DEPLOYED.get()
+
+
 class _Execution:
     @property
     def id(self) -> str | None:

@@ -96,6 +96,10 @@ class AirflowTask:
 class AirflowDialect(Dialect):
     target = "airflow"
     description = "Apache Airflow DAG file (Airflow 3; 2.10 imports as fallback)"
+    chaining = (
+        "a TriggerDagRunOperator as the last task of this DAG (trigger_dag_id: the next "
+        "DAG, conf: its inputs)"
+    )
     options_class = AirflowOptions
     TRAITS = Traits(
         # Airflow's KEY_REGEX ^[\w.-]+$ and 250 characters; ASCII only, so ids read the same

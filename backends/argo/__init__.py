@@ -71,6 +71,10 @@ S3_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 class ArgoDialect(Dialect):
     target = "argo"
     description = "Argo Workflows: a Workflow, WorkflowTemplate or CronWorkflow"
+    chaining = (
+        "a last step whose resource template (action: create) makes a Workflow with "
+        "workflowTemplateRef: the next WorkflowTemplate, and its arguments"
+    )
     options_class = ArgoOptions
     TRAITS = Traits(
         # Kubernetes DNS-label style (lowercase kebab, at most 63) keeps pod and node names

@@ -88,6 +88,10 @@ Inputs = list[tuple[str, bool]]
 class GitHubDialect(Dialect):
     target = "github"
     description = "GitHub Actions workflow"
+    chaining = (
+        "a last job that dispatches the next workflow (gh workflow run NEXT.yml -f "
+        "input=value, with permissions: actions: write)"
+    )
     options_class = GitHubOptions
     TRAITS = Traits(
         name_rule=NameRule(allowed="_a-zA-Z0-9-", max_length=100, first="[_a-zA-Z]"),

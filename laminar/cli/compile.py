@@ -11,6 +11,7 @@ import contextlib
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from laminar.cli.parser import Parser
@@ -121,7 +122,8 @@ def flow_reference(
 def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
     from laminar.backends import dialect_class
     from laminar.backends.lowering import CompileOptions
-    from laminar.model.loader import load_flow
+    from laminar.model.chains import chains_in
+    from laminar.model.loader import load_flow, split_reference
 
     flow = load_flow(args.flow)
     ir = flow.ir()
@@ -138,13 +140,16 @@ def compile_command(args: argparse.Namespace, argv: list[str]) -> int:
         command="laminar " + shlex.join(shown),
         target_options=target,
     )
-    text = generated(cls(options), ir, strict=args.strict)
+    file, _ = split_reference(args.flow)
+    chained = cls.unchained(ir.name, file, chains_in(file))  # a chain runs locally only
+    text = generated(cls(options), ir, strict=args.strict, notes=chained)
     return write_output(text, args.output, args.check, options.command)
 
 
-def generated(dialect: Any, ir: Any, *, strict: bool) -> str:
+def generated(dialect: Any, ir: Any, *, strict: bool, notes: Sequence[str] = ()) -> str:
     """``dialect.generate(ir)``, its warnings printed (each names the layer, the setting and
-    what to do instead); with ``strict``, refused."""
+    what to do instead) after ``notes`` (warnings found before generating); with ``strict``,
+    refused."""
     import warnings
 
     from laminar.errors import CompileWarning
@@ -153,7 +158,8 @@ def generated(dialect: Any, ir: Any, *, strict: bool) -> str:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CompileWarning)
         text: str = dialect.generate(ir)
-    messages = [str(w.message) for w in caught if issubclass(w.category, CompileWarning)]
+    messages = [*notes]
+    messages += [str(w.message) for w in caught if issubclass(w.category, CompileWarning)]
     for message in messages:
         print(f"laminar: warning: {printable_lines(message)}", file=sys.stderr)
     if strict and messages:

@@ -10,14 +10,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from laminar.errors import LaminarError
 from laminar.model.parameters import PARAMETERS, Parameters
 from laminar.runtime.inputs import parameters_view
 from laminar.runtime.results import ExecutionResults, LayerResults, open_results
+from laminar.settings import current, in_deployed_task
 from laminar.store.inputs import read_inputs
+from laminar.text import printable
 
 if TYPE_CHECKING:
     from laminar.model.flow import Flow
     from laminar.model.layer import Layer
+
+
+def chain_refused(first: str, following: str) -> str:
+    """Why ``Execution.next`` refuses in a deployed task, and what to do instead (one line)."""
+    task = printable(current.flow.name or first)
+    where = f", layer {printable(current.layer.name)}" if current.layer.name else ""
+    first, following = printable(first), printable(following)
+    return (
+        f"Execution.next in a deployed task of flow {task}{where}: a chain of flows ({first} "
+        f"then {following}) runs locally only ({following} would run whole inside this one "
+        f"task, unseen by the orchestrator). Compose the flows into one flow and compile it "
+        f"(class Both({first}, {following}), a layer of {following} taking {first}'s layer as "
+        f"an argument), or compile {following} too and start it from {first}'s workflow with "
+        f"the orchestrator, passing {first}'s execution id as an input to read its results by "
+        "(docs/coming-from-laminar.md#chained-flows), or run the chain locally."
+    )
 
 
 class Execution:
@@ -57,7 +76,12 @@ class Execution:
         ``execution.next(flow=Flow2(), linker=lambda e: Parameters(foo=e.layer(A).foo))``.
 
         The next flow's execution takes this one's id, as in the original library, so one id
-        finds every flow's part of a chain: ``flow2.execution(last.id).layer(B)``."""
+        finds every flow's part of a chain: ``flow2.execution(last.id).layer(B)``.
+
+        A chain runs locally: in a deployed task (``laminar task``/``exit`` under an
+        orchestrator) it is refused, naming the alternatives (``chain_refused``)."""
+        if in_deployed_task():
+            raise LaminarError(chain_refused(self.flow.__name__, type(flow).__name__))
         linked = linker(self)
         inputs = {k: v for k, v in vars(linked).items() if not k.startswith("_")}
         following: Execution = flow(execution=self.id, **inputs)

@@ -8,9 +8,11 @@ exit statuses.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec
 
 from laminar.configurations import serde
 from laminar.contract import (
@@ -31,9 +33,24 @@ from laminar.runtime import inputs
 from laminar.runtime.context import TaskFailed
 from laminar.runtime.decisions import layer_state
 from laminar.runtime.task import Runtime, say
+from laminar.settings import deployed
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
 from laminar.text import printable, printable_lines
+
+P = ParamSpec("P")
+
+
+def _deployed(command: Callable[P, int]) -> Callable[P, int]:
+    """A shim command runs as a deployed task: what only a local run can do (a chain of flows,
+    ``Execution.next``) refuses in it (``laminar.settings.in_deployed_task``)."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> int:
+        with deployed():
+            return command(*args, **kwargs)
+
+    return run
 
 
 def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str | None) -> Runtime:
@@ -53,6 +70,7 @@ def open_runtime(ir: FlowIR, command: str, execution: str | None, datastore: str
     return runtime
 
 
+@_deployed
 def plan(
     ir: FlowIR,
     layer: str,
@@ -108,6 +126,7 @@ def _write_output(output: str | None, text: str, fmt: PlanFormat, command: str) 
         ) from None
 
 
+@_deployed
 def task(
     ir: FlowIR,
     layer: str,
@@ -161,6 +180,7 @@ def task(
     return skipped_status if skipped else 0
 
 
+@_deployed
 def exit_hooks(
     ir: FlowIR,
     *,

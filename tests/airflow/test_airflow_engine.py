@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from flows.dated import EXPECTED as DATED_EXPECTED
 from flows.dated import LOGICAL as DATED_LOGICAL
 from flows.inputs import NASTY
 
+from laminar.errors import LaminarError
 from laminar.model.loader import load_flow
 from laminar.runtime.results import open_results
 
@@ -36,6 +38,7 @@ pytestmark = pytest.mark.e2e
 HERE = Path(__file__).resolve().parent
 FLOWS = HERE / "flows"
 MAX_MAP_LENGTH = 8
+CHAINED = "tests/flows/chained.py"
 #: A secret's value: in the Airflow Variable only, never in the DAG file or the datastore.
 SECRET_VALUE = "airflow-variable-value/with+slash="
 
@@ -54,6 +57,8 @@ class Case:
     conf: dict[str, Any] = field(default_factory=dict)
     #: ``dag.test(logical_date=...)``: a run for that logical time (ISO), not now.
     logical_date: str = ""
+    #: A ``laminar run`` into the DAGs' datastore first (``--datastore`` added).
+    before: tuple[str, ...] = ()
 
 
 def cases() -> list[Case]:
@@ -93,6 +98,16 @@ def cases() -> list[Case]:
         *(
             Case(f"branching_{name}", f"tests/flows/branching.py:{name}", compare=False)
             for name in BRANCHING.FLOWS
+        ),
+        # A chain of flows: refused in a deployed exit hook (the run fails, Flow2 runs nowhere);
+        # deployed instead, only Flow1's execution id travels and the task reads its results.
+        Case("chained_hooked", f"{CHAINED}:Hooked", expect="failed", compare=False),
+        Case(
+            "chained_linked",
+            f"{CHAINED}:Linked",
+            conf={"first": "chain-first"},
+            compare=False,
+            before=("run", f"{CHAINED}:Flow1", "--execution", "chain-first", "-q"),
         ),
         # Each task runs laminar in its own process by default; --shim subprocess starts one.
         Case("grid_subprocess", "examples/grid.py", ("--shim", "subprocess")),
@@ -138,6 +153,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "-o", str(dags / f"{case.dag_id}.py"),
             cwd=ROOT,
         )  # fmt: skip
+        if case.before:
+            laminar(*case.before, "--datastore", str(store), cwd=ROOT)
     to_run = [c.dag_id for c in CASES if c.run]
     started = []
     for index in range(DRIVERS):
@@ -294,6 +311,31 @@ def test_exit_hooks_run_once_after_success_and_after_failure(airflow: dict[str, 
         "on-exit": "failed",  # the DAG's only leaf: it leaves the run failed
     }  # fmt: skip
     assert {t["task_id"]: t["state"] for t in ok["tasks"]}["on-exit"] == "success"
+
+
+def test_a_chain_in_a_deployed_exit_hook_is_refused(airflow: dict[str, Any]) -> None:
+    run = airflow["runs"]["chained_hooked"]
+    states = {t["task_id"]: t["state"] for t in run["tasks"]}
+    assert states == {"A": "success", "on-exit": "failed"}  # the hook's .next raised
+    flow2 = load_flow(f"{ROOT / CHAINED}:Flow2")(datastore=airflow["store"])
+    with pytest.raises(LaminarError, match="Unknown execution"):
+        flow2.execution(run["run_id"]).layer("B")
+
+
+def test_the_next_flow_deployed_reads_the_first_by_its_id_as_a_local_chain(
+    airflow: dict[str, Any], tmp_path: Path
+) -> None:
+    """Linked ran on Airflow with Flow1's execution id as its conf; what it read equals what
+    Flow2 got from the local chain (``python chained.py``: Flow1 then ``.next``)."""
+    subprocess.run(
+        [sys.executable, str(ROOT / CHAINED), "--execution", "ref"], cwd=tmp_path, check=True,
+        env={**os.environ, "LAMINAR_DATASTORE": str(tmp_path)}, capture_output=True,
+    )  # fmt: skip
+    local = open_results(load_flow(f"{ROOT / CHAINED}:Flow2"), "ref", str(tmp_path))
+    run = airflow["runs"]["chained_linked"]
+    assert run["state"] == "success"
+    linked = open_results(load_flow(f"{ROOT / CHAINED}:Linked"), run["run_id"], airflow["store"])
+    assert linked["Read"].foo == local["B"].foo == "bar"
 
 
 def test_airflow_retries_a_failed_task(airflow: dict[str, Any]) -> None:

@@ -94,6 +94,9 @@ def cases() -> list[Case]:
         Case("inputs", "tests/flows/inputs.py", conf=INPUTS_CONF),
         # LogicalDate() inputs (text, date, datetime) of a run for a given logical time.
         Case("dated", "tests/flows/dated.py", logical_date=DATED_LOGICAL, compare=False),
+        # Fan-outs following another's legs (no plan of their own), one over an empty shard.
+        Case("following", "tests/flows/following.py:Following"),
+        Case("following_nothing", "tests/flows/following.py:Nothing"),
         # Entry hooks, skips after skips, Catch: compared in test_branching_*.
         *(
             Case(f"branching_{name}", f"tests/flows/branching.py:{name}", compare=False)

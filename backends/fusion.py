@@ -18,6 +18,16 @@ def planned(spec: LayerSpec) -> bool:
     return spec.is_foreach or spec.has_entry
 
 
+def leaders(ir: FlowIR) -> dict[str, str]:
+    """Planned layer -> the layer whose plan gives its legs: itself, or the first of the
+    layers it follows 1:1 (``LayerSpec.follows``: no plan of its own)."""
+    leader: dict[str, str] = {}
+    for spec in ir.specs():  # run order: a leader's own leader is known first
+        if planned(spec):
+            leader[spec.name] = spec.name if spec.follows is None else leader[spec.follows]
+    return leader
+
+
 def fused_plans(ir: FlowIR, waits: dict[str, tuple[str, ...]], traits: Traits) -> dict[str, str]:
     """Planned layer -> the upstream whose job plans it (see ``apart``)."""
     fused: dict[str, str] = {}

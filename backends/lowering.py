@@ -21,10 +21,10 @@ a job means.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 from laminar import __version__
+from laminar.backends.checks import checked, scheduled
 from laminar.backends.container import (
     env_of,
     image_of,
@@ -35,17 +35,15 @@ from laminar.backends.container import (
     secrets_of,
     timeout_of,
 )
-from laminar.backends.fusion import apart, fused_plans, planned
+from laminar.backends.fusion import apart, fused_plans, leaders, planned
 from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind, Placement
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
 from laminar.backends.traits import Traits
-from laminar.configurations.schedule import Schedule
 from laminar.contract import EXIT, PLAN, TASK, check_datastore_url, shim_argv
-from laminar.errors import CompileError, LaminarError
+from laminar.errors import CompileError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import deciders
-from laminar.model.parameters import InputSpec
 
 __all__ = ["CompileOptions", "lower"]
 
@@ -80,34 +78,6 @@ def lower(ir: FlowIR, options: CompileOptions, traits: Traits, target: str) -> J
     )
 
 
-def scheduled(ir: FlowIR) -> Schedule | None:
-    """The flow's schedule, refused when a run it starts could not get every input."""
-    schedule = ir.settings.schedule
-    if schedule is not None:
-        check_schedulable(ir.name, ir.inputs, f"Schedule({schedule.cron!r})")
-    return schedule
-
-
-def check_schedulable(flow: str, inputs: tuple[InputSpec, ...], schedule: str) -> None:
-    """A scheduled run gets no inputs: each must have a default or be a ``LogicalDate()``."""
-    for spec in inputs:
-        if spec.required:
-            raise CompileError(
-                f"Flow {flow} runs on {schedule}, but its input {spec.name!r} has no default, "
-                "so a scheduled run could not start: give it a default "
-                f"({spec.name}: {spec.type} = ...), or {spec.name}: str = LogicalDate() for "
-                "the run's date."
-            )
-
-
-def checked(check: Callable[[str, str], str], value: str, option: str) -> str:
-    """``check(value, option)`` from the contract, its error as a ``CompileError``."""
-    try:
-        return check(value, option)
-    except LaminarError as error:
-        raise CompileError(str(error)) from None
-
-
 class Shape:
     """The flow's jobs before they are built: ids, which plans are fused into the job
     before them, the outputs every job writes and the gates every job waits on; then one
@@ -119,12 +89,7 @@ class Shape:
         self.ids = assign_ids(layers, traits.name_rule, reserved=traits.reserved)
         self.waits = deciders(ir)
         self.fused = fused_plans(ir, self.waits, traits)
-        #: Layer -> the layer whose plan gives its legs: itself, or the one it follows.
-        self.leader = {name: name for name in layers if planned(ir.spec(name))}
-        for name in layers:  # run order: a leader's own leader is known first
-            follows = ir.spec(name).follows
-            if follows is not None:
-                self.leader[name] = self.leader[follows]
+        self.leader = leaders(ir)
         own = [name for name, leader in self.leader.items() if leader == name]
         self.plan_ids = assign_ids(
             [name for name in own if name not in self.fused],

@@ -44,11 +44,11 @@ from typing import Any
 import jinja2
 
 from laminar.backends.airflow.options import DEFAULT_START_DATE, AirflowOptions
+from laminar.backends.checks import check_schedulable
 from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
 from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
-from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.options import valid_cron
 from laminar.backends.traits import Traits

@@ -41,11 +41,11 @@ from laminar.backends.argo.fields import (
 )
 from laminar.backends.argo.gates import when
 from laminar.backends.argo.options import KINDS, NAME_LIMITS, ArgoOptions
+from laminar.backends.checks import check_schedulable
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.jobs import Job, JobGraph, input_text
 from laminar.backends.kubernetes import quantities, toleration_fields
-from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.traits import Traits
 from laminar.contract import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from laminar.backends.checks import checked
 from laminar.backends.kubernetes import KubernetesOptions
-from laminar.backends.lowering import checked
 from laminar.backends.options import (
     option,
     require_choice,

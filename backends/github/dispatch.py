@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import warnings
 
+from laminar.backends.checks import check_schedulable
 from laminar.backends.github.spec import Concurrency, workflow_group
 from laminar.backends.jobs import JobGraph, input_text
-from laminar.backends.lowering import check_schedulable
 from laminar.configurations.schedule import cron_of
 from laminar.errors import CompileError, CompileWarning
 

@@ -7,10 +7,13 @@ control codes escaped; JSON escapes by construction.
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 
 from laminar.configurations.settings import to_data
 from laminar.ir import FlowIR, LayerSpec
+from laminar.model.flow import Flow
 from laminar.model.parameters import PARAMETERS
 from laminar.text import printable
 
@@ -171,3 +174,15 @@ def to_text(ir: FlowIR) -> str:
 
 
 FORMATS = {"text": to_text, "mermaid": to_mermaid, "dot": to_dot, "json": to_json}
+
+
+def graph_command(flow: type[Flow], args: argparse.Namespace) -> int:
+    """``laminar graph FLOW``: the layers in ``--format``; with ``--target T``, the jobs the
+    target would run, as ``laminar run FLOW --target T --dry-run`` prints them (one home for
+    that text)."""
+    if args.target is not None:
+        from laminar.cli.rehearse import rehearse_main
+
+        return rehearse_main([args.flow, "--target", args.target, "--dry-run"])
+    sys.stdout.write(FORMATS[args.format](flow.ir()))
+    return 0

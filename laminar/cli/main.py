@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from laminar import __version__
 from laminar.cli.checks import check_arguments, option_value
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from types import SimpleNamespace
 
     from laminar.cli.parser import Parser
+    from laminar.model.flow import Flow
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,6 +209,15 @@ def parse(parser: argparse.ArgumentParser, arguments: list[str]) -> argparse.Nam
     return args
 
 
+#: Command -> ``module:function(flow, args)`` that runs it, imported only when it is run.
+COMMANDS = {
+    "graph": "laminar.cli.graph:graph_command",
+    "show": "laminar.cli.show:show_command",
+    "cache": "laminar.cli.cache:cache_command",
+    "logs": "laminar.cli.logs:logs_command",
+}
+
+
 def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
     if args.command == SYNC:
         return _sync(args)
@@ -231,37 +242,10 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
             keep_going=args.keep_going,
         )
         return status
-    if args.command == "graph":
-        from laminar.cli.graph import FORMATS
-
-        if args.target is not None:  # one home for the job graph's text: the dry run's
-            from laminar.cli.rehearse import rehearse_main
-
-            return rehearse_main([args.flow, "--target", args.target, "--dry-run"])
-
-        sys.stdout.write(FORMATS[args.format](flow.ir()))
-        return 0
-    if args.command == "show":
-        import argparse
-
-        from laminar.cli.show import show_command
-
-        assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
-        return show_command(flow, args)
-    if args.command == "cache":
-        import argparse
-
-        from laminar.cli.cache import cache_command
-
-        assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
-        return cache_command(flow, args)
-    if args.command == "logs":
-        import argparse
-
-        from laminar.cli.logs import logs_command
-
-        assert isinstance(args, argparse.Namespace)  # only the shim skips argparse
-        return logs_command(flow, args)
+    if args.command in COMMANDS:  # the commands that read an execution or draw the graph
+        module, _, name = COMMANDS[args.command].partition(":")
+        command: Callable[[type[Flow], Any], int] = getattr(importlib.import_module(module), name)
+        return command(flow, args)
     from laminar.runtime import shim
 
     if args.command == EXIT:

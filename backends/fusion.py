@@ -13,17 +13,19 @@ from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import decides
 
 
-def planned(spec: LayerSpec) -> bool:
-    """Whether the layer has a plan: a ForEach layer, or one whose entry hooks decide."""
-    return spec.is_foreach or spec.has_entry
+def planned(spec: LayerSpec, traits: Traits) -> bool:
+    """Whether the layer has a plan: a ForEach layer, or one whose entry hooks decide where
+    the target skips jobs itself (its gates read the plan's legs). Where the shim says a skip
+    by its exit status (Airflow), such a layer's own task runs its hooks first: no plan."""
+    return spec.is_foreach or (spec.has_entry and traits.native_skips)
 
 
-def leaders(ir: FlowIR) -> dict[str, str]:
+def leaders(ir: FlowIR, traits: Traits) -> dict[str, str]:
     """Planned layer -> the layer whose plan gives its legs: itself, or the first of the
     layers it follows 1:1 (``LayerSpec.follows``: no plan of its own)."""
     leader: dict[str, str] = {}
     for spec in ir.specs():  # run order: a leader's own leader is known first
-        if planned(spec):
+        if planned(spec, traits):
             leader[spec.name] = spec.name if spec.follows is None else leader[spec.follows]
     return leader
 
@@ -32,7 +34,7 @@ def fused_plans(ir: FlowIR, waits: dict[str, tuple[str, ...]], traits: Traits) -
     """Planned layer -> the upstream whose job plans it (see ``apart``)."""
     fused: dict[str, str] = {}
     for spec in ir.specs():
-        if planned(spec) and apart(ir, spec, waits, traits, fused) is None:
+        if planned(spec, traits) and apart(ir, spec, waits, traits, fused) is None:
             fused[spec.name] = spec.dependencies[0]
     return fused
 
@@ -61,7 +63,7 @@ def apart(
     if len(spec.dependencies) != 1:
         return "it reads several layers, which may finish in any order"
     upstream = ir.spec(spec.dependencies[0])
-    if planned(upstream):
+    if planned(upstream, traits):
         return f"its upstream {upstream.name} is planned itself (legs, or entry hooks)"
     if waits[upstream.name] or (not traits.native_skips and decides(upstream)):
         return f"its upstream {upstream.name} may be skipped"

@@ -57,7 +57,7 @@ def lower(ir: FlowIR, options: CompileOptions, traits: Traits, target: str) -> J
     jobs: list[Job] = []
     for spec in ir.specs():
         base = shape.base(spec)
-        if not planned(spec):
+        if not planned(spec, traits):
             jobs.append(shape.run_job(spec, base))
             continue
         if spec.name not in shape.fused and spec.follows is None:
@@ -89,7 +89,7 @@ class Shape:
         self.ids = assign_ids(layers, traits.name_rule, reserved=traits.reserved)
         self.waits = deciders(ir)
         self.fused = fused_plans(ir, self.waits, traits)
-        self.leader = leaders(ir)
+        self.leader = leaders(ir, traits)
         own = [name for name, leader in self.leader.items() if leader == name]
         self.plan_ids = assign_ids(
             [name for name in own if name not in self.fused],
@@ -104,7 +104,9 @@ class Shape:
         self.gates = {name: self.gates_of(name) for name in layers}
         reporters = {g.layer for gates in self.gates.values() for g in gates}
         self.finished = {
-            name: self.finished_output(name) for name in reporters if not planned(ir.spec(name))
+            name: self.finished_output(name)
+            for name in reporters
+            if not planned(ir.spec(name), traits)
         }
 
     # -- outputs and gates ------------------------------------------------------------------

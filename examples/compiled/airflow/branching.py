@@ -46,12 +46,10 @@ IN_PROCESS = True
 
 # What each task runs: `laminar <arguments>`.
 COMMANDS = {
-    'Measure': ['task', '../../branching.py:Retraining', '--layer=Measure', '--skipped-status=99', '--format', 'list', '--then-plan=Retrain', '--plan-output=$LAMINAR_OUTPUT'],
+    'Measure': ['task', '../../branching.py:Retraining', '--layer=Measure', '--skipped-status=99'],
     'Retrain': ['task', '../../branching.py:Retraining', '--layer=Retrain', '--skipped-status=99'],
-    'Publish-plan': ['plan', '../../branching.py:Retraining', '--layer=Publish', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
     'Publish': ['task', '../../branching.py:Retraining', '--layer=Publish', '--skipped-status=99'],
     'Announce': ['task', '../../branching.py:Retraining', '--layer=Announce', '--skipped-status=99'],
-    'Report-plan': ['plan', '../../branching.py:Retraining', '--layer=Report', '--format', 'list', '--output', '$LAMINAR_OUTPUT'],
     'Report': ['task', '../../branching.py:Retraining', '--layer=Report', '--skipped-status=99'],
 }
 # The exit status of laminar for a layer skipped at run time (the task is then skipped).
@@ -137,34 +135,27 @@ with DAG(
 ) as dag:
     Measure = PythonOperator(
         task_id='Measure',
-        python_callable=plan_layer,
+        python_callable=run_layer,
     )
-    Retrain = PythonOperator.partial(
+    Retrain = PythonOperator(
         task_id='Retrain',
         python_callable=run_layer,
-    ).expand(op_kwargs=Measure.output.map(leg_kwargs))
-    Publish_plan = PythonOperator(
-        task_id='Publish-plan',
-        python_callable=plan_layer,
     )
-    Publish = PythonOperator.partial(
+    Publish = PythonOperator(
         task_id='Publish',
         python_callable=run_layer,
-    ).expand(op_kwargs=Publish_plan.output.map(leg_kwargs))
+    )
     Announce = PythonOperator(
         task_id='Announce',
         python_callable=run_layer,
         doc_md='Skipped whenever Publish is: it has no entry hook of its own.',
     )
-    Report_plan = PythonOperator(
-        task_id='Report-plan',
-        python_callable=plan_layer,
-    )
-    Report = PythonOperator.partial(
+    Report = PythonOperator(
         task_id='Report',
         python_callable=run_layer,
-    ).expand(op_kwargs=Report_plan.output.map(leg_kwargs))
+    )
 
-    Retrain >> Publish_plan
+    Measure >> Retrain
+    Retrain >> Publish
     Publish >> Announce
-    [Announce, Publish, Retrain] >> Report_plan
+    [Announce, Publish, Retrain] >> Report

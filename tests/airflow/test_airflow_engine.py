@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, ROOT, laminar, require_engine
 from flows import branching as BRANCHING
+from flows.cached import EXPECTED as CACHED_EXPECTED
+from flows.cached import SERVED as CACHED_SERVED
 from flows.dated import EXPECTED as DATED_EXPECTED
 from flows.dated import LOGICAL as DATED_LOGICAL
 from flows.inputs import NASTY
@@ -54,6 +56,8 @@ class Case:
     conf: dict[str, Any] = field(default_factory=dict)
     #: ``dag.test(logical_date=...)``: a run for that logical time (ISO), not now.
     logical_date: str = ""
+    #: Runs that build on each other share a series: one driver runs them, in this order.
+    series: str = ""
 
 
 def cases() -> list[Case]:
@@ -93,6 +97,12 @@ def cases() -> list[Case]:
         *(
             Case(f"branching_{name}", f"tests/flows/branching.py:{name}", compare=False)
             for name in BRANCHING.FLOWS
+        ),
+        # Caching across executions: three runs of one flow in one datastore, the last one
+        # with the switch that ignores the cache (test_a_second_run_is_served_from_the_cache).
+        *(
+            Case(f"cached_{n}", "tests/flows/cached.py", compare=False, conf=c, series="cached")
+            for n, c in (("one", {}), ("two", {}), ("three", {"laminar_no_cache": True}))
         ),
         # Each task runs laminar in its own process by default; --shim subprocess starts one.
         Case("grid_subprocess", "examples/grid.py", ("--shim", "subprocess")),
@@ -138,7 +148,11 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "-o", str(dags / f"{case.dag_id}.py"),
             cwd=ROOT,
         )  # fmt: skip
-    to_run = [c.dag_id for c in CASES if c.run]
+    series: dict[str, list[str]] = {}  # a series to one driver, in order
+    for case in CASES:
+        if case.run:
+            series.setdefault(case.series or case.dag_id, []).append(case.dag_id)
+    to_run = list(series.values())
     started = []
     for index in range(DRIVERS):
         home = work / f"home{index}"
@@ -163,7 +177,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         report = work / f"report{index}.json"
         log = (work / f"airflow{index}.log").open("w")
         command = [python, str(HERE / "driver.py"), str(dags), str(report)]
-        command += to_run[index::DRIVERS]
+        command += [dag_id for ids in to_run[index::DRIVERS] for dag_id in ids]
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         started.append((process, report, log))
     result: dict[str, Any] = {"runs": {}}
@@ -234,6 +248,26 @@ def test_dag_runs_end_to_end(case: Case, airflow: dict[str, Any], tmp_path: Path
 
 def tasks(airflow: dict[str, Any], dag_id: str, task_id: str) -> list[dict[str, Any]]:
     return [t for t in airflow["runs"][dag_id]["tasks"] if t["task_id"] == task_id]
+
+
+def test_a_second_run_is_served_from_the_cache_and_the_switch_ignores_it(
+    airflow: dict[str, Any],
+) -> None:
+    runs = [airflow["runs"][f"cached_{n}"] for n in ("one", "two", "three")]
+    assert [run["state"] for run in runs] == ["success"] * 3
+    flow = load_flow(str(ROOT / "tests/flows/cached.py"))
+    executions = [run["run_id"] for run in runs]
+    for execution in executions:
+        assert open_results(flow, execution, airflow["store"]).snapshot() == CACHED_EXPECTED
+
+    def shown(execution: str) -> str:
+        datastore = ("--datastore", airflow["store"])
+        command = ("show", "tests/flows/cached.py", "--execution", execution, *datastore)
+        return laminar(*command, cwd=ROOT).stdout
+
+    second = shown(executions[1])
+    assert all(line.format(first=executions[0]) in second for line in CACHED_SERVED), second
+    assert "cached from" not in shown(executions[2])  # conf {"laminar_no_cache": true}
 
 
 def test_empty_fan_out_skips_only_the_mapped_task(airflow: dict[str, Any]) -> None:

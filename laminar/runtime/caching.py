@@ -71,5 +71,10 @@ class TaskCache:
         return entry.execution, key
 
     def record(self, spec: LayerSpec, task: str, key: str) -> None:
-        """Point ``key`` at this execution's committed ``task``."""
-        self.index.write(spec.name, key, task)
+        """Point ``key`` at this execution's ``task``, once committed: written by ``flush``."""
+        self.index.record(spec.name, key, task)
+
+    def flush(self) -> None:
+        """Write the entries recorded since the last flush, one file per layer: call it once
+        their tasks' manifests are committed (after each commit group)."""
+        self.index.flush()

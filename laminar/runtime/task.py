@@ -184,12 +184,14 @@ class Runtime:
     def committing(self) -> Iterator[TaskGroup]:
         """Commit the tasks run inside in groups; on leaving, even by an error, the tasks that
         succeeded are committed."""
-        group = RecordingGroup(self.execution, self.recorder)
+        # Cache entries follow the manifests of their tasks, a file per commit group.
+        group = RecordingGroup(self.execution, self.recorder, then=self.cache.flush)
         try:
             with capturing():  # descriptors redirected once for all the tasks inside
                 yield group
         finally:
             group.flush()
+            self.cache.flush()  # entries of the group's last tasks
 
     def run_task(
         self,
@@ -242,6 +244,8 @@ class Runtime:
             try:
                 if self._attempt(spec, index, plan, group, number, configuration) and key:
                     self.cache.record(spec, task, key)
+                    if group is None:  # committed already
+                        self.cache.flush()
                 return True
             except TaskFailed as failure:
                 if attempt == attempts or (self.deadline and self.deadline.left() <= 0):

@@ -32,6 +32,7 @@ from laminar.configurations.settings import to_data
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.fanout import positions
 from laminar.runtime.views import element
+from laminar.store.accessor import Accessor
 from laminar.store.codec import FILE, REF, SERDE, VALUE, Entry
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord
 from laminar.store.sources import SHARD
@@ -56,6 +57,7 @@ class TaskKeys:
         self._entries: dict[tuple[str, str, str], str] = {}
         self._layers: dict[tuple[str, frozenset[str]], str] = {}
         self._static: dict[str, Parts] = {}
+        self._wholes: dict[tuple[str, str], Any] = {}
 
     def key(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> tuple[str, Parts]:
         """The key of task ``index`` of ``spec`` and what went into it; raises ``KeyError``
@@ -98,13 +100,36 @@ class TaskKeys:
             return [(f"{upstream}[{task}]", self._manifest(manifest, frozenset()))]
         parts = [(upstream, self._layer(spec, frozenset(mine)))]
         for attribute, (position, _) in sorted(mine.items()):
-            value = element(self.execution, spec, attribute, position)
-            try:
-                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as error:
-                raise KeyError(f"{upstream}.{attribute}[{position}] cannot be pickled") from error
-            parts.append((f"{upstream}.{attribute}[{position}]", _sha(data)))
+            parts.append(
+                (f"{upstream}.{attribute}[{position}]", self._element(spec, attribute, position))
+            )
         return parts
+
+    def _element(self, spec: LayerSpec, attribute: str, position: int) -> str:
+        """The digest of element ``position`` of ``spec.attribute``, from its stored bytes
+        where they are kept (a ForEach task's value, a shard's element), else re-pickled."""
+        if spec.is_foreach:
+            task = position
+            plan = self.execution.commits.read_plan(spec.name)
+            if plan is not None and plan.sparse:
+                task = self.execution.finished_tasks(spec.name, plan.count)[position]
+            entry = self.execution.entry(spec.name, str(task), attribute, reader="")
+            return self.entry(spec.name, str(task), attribute, entry)
+        known = (spec.name, attribute)
+        if known not in self._wholes:  # one Accessor for every task's element
+            read = self.execution.attribute(spec.name, attribute, reader="", foreach=False)
+            self._wholes[known] = read
+        whole = self._wholes[known]
+        stored = whole.stored(position) if isinstance(whole, Accessor) else None
+        if stored is not None:
+            return _sha(stored)
+        try:
+            value = element(self.execution, spec, attribute, position)
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            label = f"{spec.name}.{attribute}[{position}]"
+            raise KeyError(f"{label} cannot be pickled") from error
+        return _sha(data)
 
     def _layer(self, spec: LayerSpec, without: frozenset[str]) -> str:
         """The digest of every task of ``spec``, but for the attributes ``without``."""

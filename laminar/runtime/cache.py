@@ -58,18 +58,25 @@ class TaskKeys:
         self._layers: dict[tuple[str, frozenset[str]], str] = {}
         self._static: dict[str, Parts] = {}
         self._wholes: dict[tuple[str, str], Any] = {}
+        self._heads: dict[str, str] = {}
+        self._inputs: str | None = None
 
     def key(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> tuple[str, Parts]:
         """The key of task ``index`` of ``spec`` and what went into it; raises ``KeyError``
         when a part cannot be digested (the task then runs uncached)."""
-        parts = [*self._static_parts(spec), ("task", MAIN if index is None else str(index))]
+        static = self._static_parts(spec)
+        parts = [("task", MAIN if index is None else str(index))]
         if spec.reads_inputs:
-            inputs = json.dumps(self.inputs(), sort_keys=True, default=repr)
-            parts.append(("inputs", _sha(inputs)))
+            if self._inputs is None:  # the execution's inputs: the same for every task
+                self._inputs = _sha(json.dumps(self.inputs(), sort_keys=True, default=repr))
+            parts.append(("inputs", self._inputs))
         fanned = positions(plan, index) if plan is not None and index is not None else {}
         for upstream in spec.dependencies:
             parts.extend(self._upstream_parts(upstream, fanned))
-        return _sha(json.dumps(parts)), parts
+        # The static parts' digest, then one line per part: names of layers and attributes
+        # (identifiers) and digests, so no two lists of parts make the same text.
+        text = self._heads[spec.name] + "".join(f"\n{name}\t{value}" for name, value in parts)
+        return _sha(text), [*static, *parts]
 
     def _static_parts(self, spec: LayerSpec) -> Parts:
         """What is the same for every task of the layer: its code, version and settings."""
@@ -86,6 +93,7 @@ class TaskKeys:
                 ("version", cache.version),
                 ("settings", _sha(json.dumps(to_data(kept), sort_keys=True))),
             ]
+            self._heads[spec.name] = _sha(json.dumps(self._static[spec.name]))
         return self._static[spec.name]
 
     def _upstream_parts(

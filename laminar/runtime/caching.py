@@ -38,6 +38,8 @@ class TaskCache:
         self.execution = execution
         #: The commits of the executions tasks were served from, by id.
         self.originals: dict[str, Commits] = {}
+        #: Whether the run ignores the cache (``$LAMINAR_NO_CACHE``), once a task asked.
+        self.disabled: bool | None = None
 
     def lookup(
         self,
@@ -50,7 +52,9 @@ class TaskCache:
         cache (``commit``); else ``key`` is what to record once it finished ("" when the layer
         is not cached, the cache is switched off, or the task has no key)."""
         cache = spec.settings.cache
-        if cache is None or cache_disabled():
+        if self.disabled is None:  # read once: the switch is the run's
+            self.disabled = cache_disabled()
+        if cache is None or self.disabled:
             return "", ""
         try:
             key, _ = self.keys.key(spec, index, plan)

@@ -177,6 +177,12 @@ class JobGraph:
         """Whether an input takes the run's logical date (``LogicalDate()``)."""
         return any(spec.logical_date for spec in self.inputs)
 
+    @property
+    def cached(self) -> bool:
+        """Whether a layer is cached (``register(cache=...)``): the target then renders the
+        per-run switch that ignores the cache (``laminar.contract.NO_CACHE_SWITCH``)."""
+        return any(job.spec.settings.cache is not None for job in self.jobs)
+
     def job(self, job_id: str) -> Job:
         return self._by_id()[job_id]
 

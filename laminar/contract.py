@@ -65,11 +65,16 @@ ENV_LOGICAL_DATE = "LAMINAR_LOGICAL_DATE"
 #: Run every task of cached layers instead of serving them from earlier executions
 #: (``laminar run --no-cache``; each target's per-run switch sets it): ``1`` or ``true``.
 ENV_NO_CACHE = "LAMINAR_NO_CACHE"
+#: The per-run switch that ignores the cache, on a flow with a cached layer: an Airflow Param,
+#: an Argo workflow parameter, a GitHub ``workflow_dispatch`` input; each target turns it into
+#: ``LAMINAR_NO_CACHE`` for every task. It is no flow input: no input may take its name, and
+#: the shim drops it from ``LAMINAR_INPUTS`` (Airflow's ``params``, GitHub's ``toJSON(inputs)``).
+NO_CACHE_SWITCH = "laminar_no_cache"
 #: Variables laminar sets itself; a layer's ``Container(env=...)`` may not set them (the
 #: signing key is a secret: it never goes into a generated file).
 RESERVED_ENV = (
     ENV_EXECUTION, ENV_DATASTORE, ENV_LEG, ENV_INPUTS, ENV_SIGNING_KEY, ENV_MAX_LEGS, ENV_OUTPUT,
-    ENV_RUN_STATUS, ENV_ATTEMPT, ENV_LOGICAL_DATE,
+    ENV_RUN_STATUS, ENV_ATTEMPT, ENV_LOGICAL_DATE, ENV_NO_CACHE,
 )  # fmt: skip
 
 #: The shim's commands (``exit``: run a flow's exit hooks, once per run).

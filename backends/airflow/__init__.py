@@ -52,7 +52,14 @@ from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.options import valid_cron
 from laminar.backends.traits import Traits
-from laminar.contract import ENV_MAX_LEGS, ENV_OUTPUT, SKIPPED_STATUS, PlanFormat, file_named_by
+from laminar.contract import (
+    ENV_MAX_LEGS,
+    ENV_OUTPUT,
+    NO_CACHE_SWITCH,
+    SKIPPED_STATUS,
+    PlanFormat,
+    file_named_by,
+)
 from laminar.errors import CompileError, CompileWarning
 
 #: Where a KubernetesPodOperator's container writes its XCom (read by the xcom sidecar).
@@ -237,6 +244,7 @@ class AirflowDialect(Dialect):
             datastore=graph.datastore,
             max_map_length=settings.max_map_length,
             inputs=graph.inputs,
+            no_cache=NO_CACHE_SWITCH if graph.cached else None,
             signing_key_secret=settings.signing_key_secret,
             in_process=settings.shim == "in-process",
             skipped_status=SKIPPED_STATUS,

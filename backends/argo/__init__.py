@@ -55,8 +55,10 @@ from laminar.contract import (
     ENV_INPUT_PREFIX,
     ENV_LEG,
     ENV_LOGICAL_DATE,
+    ENV_NO_CACHE,
     ENV_RUN_STATUS,
     ENV_SIGNING_KEY,
+    NO_CACHE_SWITCH,
     PlanFormat,
 )
 from laminar.errors import CompileError, CompileWarning
@@ -253,6 +255,9 @@ class ArgoDialect(Dialect):
         for spec in graph.inputs:
             value = Expression(f"{{{{=sprig.b64enc(workflow.parameters.{spec.name})}}}}")
             env.append(argo.EnvVar(f"{ENV_INPUT_PREFIX}{spec.name}", value))
+        if graph.cached:  # the run's switch (`argo submit -p laminar_no_cache=true`)
+            switch = Expression(f"{{{{workflow.parameters.{NO_CACHE_SWITCH}}}}}")
+            env.append(argo.EnvVar(ENV_NO_CACHE, switch))
         if self.settings.s3_endpoint:
             env.append(argo.EnvVar("AWS_ENDPOINT_URL", container_text(self.settings.s3_endpoint)))
         signing = self.settings.signing_key_secret
@@ -269,7 +274,8 @@ class ArgoDialect(Dialect):
 
     # -- the resource -----------------------------------------------------------------------
     def arguments(self, graph: JobGraph) -> argo.Arguments | None:
-        """The flow's inputs as the workflow's parameters (``argo submit -p sample=500``)."""
+        """The flow's inputs as the workflow's parameters (``argo submit -p sample=500``), and
+        the switch that ignores the cache when a layer is cached (not an input)."""
         parameters = []
         for spec in graph.inputs:
             if re.fullmatch(r"[-a-zA-Z0-9_]+", spec.name) is None:
@@ -283,6 +289,15 @@ class ArgoDialect(Dialect):
                     value=None if spec.required else input_text(spec.default),
                     enum=tuple(input_text(choice) for choice in spec.choices),
                     description=spec.description.replace("{{", "{ {") or None,
+                )
+            )
+        if graph.cached:
+            parameters.append(
+                argo.Parameter(
+                    NO_CACHE_SWITCH,
+                    value="false",
+                    enum=("false", "true"),
+                    description="true: run every task, serving none from the cache",
                 )
             )
         return argo.Arguments(tuple(parameters)) if parameters else None

@@ -53,7 +53,12 @@ from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.escaping import github_text, shell_command, shell_word
 from laminar.backends.github import spec as gh
-from laminar.backends.github.dispatch import concurrency_of, dispatch_inputs, schedule_of
+from laminar.backends.github.dispatch import (
+    concurrency_of,
+    dispatch_inputs,
+    no_cache_env,
+    schedule_of,
+)
 from laminar.backends.github.options import GitHubOptions, workflow_name
 from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.naming import NameRule
@@ -309,7 +314,8 @@ class GitHubDialect(Dialect):
             )
         artifacts = graph.datastore is None
         on: dict[str, object] = dict.fromkeys(settings.on)
-        if graph.inputs and "workflow_dispatch" in on:
+        dispatched = "workflow_dispatch" in on
+        if (graph.inputs or graph.cached) and dispatched:
             on["workflow_dispatch"] = {"inputs": dispatch_inputs(graph)}
         schedule = schedule_of(graph, settings.schedule)
         if schedule:
@@ -318,6 +324,8 @@ class GitHubDialect(Dialect):
         if graph.inputs:
             # Typed values of a manual run; other events give {} and the shim uses defaults.
             env[ENV_INPUTS] = gh.all_inputs()
+        if dispatched:
+            env.update(no_cache_env(graph))
         if graph.datastore is not None:
             env[ENV_DATASTORE] = graph.datastore
         workflow = gh.Workflow(

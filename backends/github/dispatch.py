@@ -5,9 +5,11 @@ from __future__ import annotations
 import warnings
 
 from laminar.backends.checks import check_schedulable
-from laminar.backends.github.spec import Concurrency, workflow_group
+from laminar.backends.document import Expression
+from laminar.backends.github.spec import Concurrency, dispatch_input, workflow_group
 from laminar.backends.jobs import JobGraph, input_text
 from laminar.configurations.schedule import cron_of
+from laminar.contract import ENV_NO_CACHE, NO_CACHE_SWITCH
 from laminar.errors import CompileError, CompileWarning
 
 #: GitHub's limit on the inputs of one ``workflow_dispatch``.
@@ -19,19 +21,31 @@ INPUT_TYPES = {"string": "string", "integer": "string", "number": "string",
 
 
 def dispatch_inputs(graph: JobGraph) -> dict[str, dict[str, object]]:
-    """The flow's inputs as ``workflow_dispatch`` inputs: GitHub's "Run workflow" form."""
-    if len(graph.inputs) > MAX_INPUTS:
+    """The flow's inputs as ``workflow_dispatch`` inputs: GitHub's "Run workflow" form; with a
+    cached layer, the switch that ignores the cache comes last (``toJSON(inputs)`` holds it
+    too: the shim drops it from the inputs)."""
+    limit = MAX_INPUTS - graph.cached
+    if len(graph.inputs) > limit:
+        switch = " and the switch that ignores the cache" if graph.cached else ""
         raise CompileError(
             f"Flow {graph.flow} declares {len(graph.inputs)} inputs; a GitHub workflow takes "
-            f"at most {MAX_INPUTS}. Group some into one dict input."
+            f"at most {MAX_INPUTS}{switch}. Group some into one dict input."
         )
     found: dict[str, dict[str, object]] = {}
+    if graph.cached:  # first, so an input named alike is refused below (rename the input)
+        found[NO_CACHE_SWITCH] = {
+            "description": "Run every task, serving none from the cache",
+            "required": False,
+            "type": "boolean",
+            "default": False,
+        }
     for spec in graph.inputs:
         alike = next((name for name in found if name.casefold() == spec.name.casefold()), None)
         if alike is not None:  # GitHub reads input names case-insensitively: one form field
+            what = "the switch that ignores the cache" if alike == NO_CACHE_SWITCH else "input"
             raise CompileError(
-                f"Flow {graph.flow}: inputs {alike!r} and {spec.name!r} differ only in case, "
-                "and GitHub's input names are case-insensitive; rename one."
+                f"Flow {graph.flow}: input {spec.name!r} and {what} {alike!r} differ only in "
+                "case, and GitHub's input names are case-insensitive; rename the input."
             )
         described = spec.description or spec.summary
         entry: dict[str, object] = {"description": described, "required": spec.required}
@@ -46,7 +60,15 @@ def dispatch_inputs(graph: JobGraph) -> dict[str, dict[str, object]]:
                 default if entry["type"] == "boolean" else _form_text(spec.name, default)
             )
         found[spec.name] = entry
+    if graph.cached:  # the form's last field
+        found[NO_CACHE_SWITCH] = found.pop(NO_CACHE_SWITCH)
     return found
+
+
+def no_cache_env(graph: JobGraph) -> dict[str, Expression]:
+    """``LAMINAR_NO_CACHE`` from the dispatch form's switch (``true``/``false``; empty for a
+    schedule's or a push's run: the cache serves), when a layer is cached."""
+    return {ENV_NO_CACHE: dispatch_input(NO_CACHE_SWITCH)} if graph.cached else {}
 
 
 def _form_text(name: str, value: object) -> str:

@@ -153,6 +153,11 @@ def all_inputs() -> Expression:
     return expression("toJSON(inputs)")
 
 
+def dispatch_input(name: str) -> Expression:
+    """One ``workflow_dispatch`` input (empty for other events: a schedule's runs)."""
+    return expression(f"inputs.{_id(name)}")
+
+
 def workflow_group() -> Expression:
     """One concurrency group per workflow (and branch): its runs queue one after another."""
     return expression("github.workflow")

@@ -45,6 +45,9 @@ def cache_command(flow: type[Flow], args: argparse.Namespace) -> int:
             print(f"{printable(spec.name)}: {len(keys)} cache entries cleared")
             continue
         print(f"{printable(spec.name)}: {len(keys)} cache entries")
+        damaged = index.damaged(spec.name)
+        if damaged:
+            print(f"  {damaged} damaged or unsigned entry files (their entries are misses)")
         for key in keys:
             entry = index.read(spec.name, key, None)
             if entry is None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from laminar.configurations.schedule import LogicalDate, parse_moment
+from laminar.contract import NO_CACHE_SWITCH
 from laminar.errors import ConfigurationError
 from laminar.model.input_values import (
     ARRAY,
@@ -43,6 +44,9 @@ PARAMETERS = "Parameters"
 
 #: Names an input may not take: ``flow(...)``'s own keywords and what a layer view defines.
 RESERVED = frozenset({"execution", "datastore", "workers", "quiet", "shard", "index", "name"})
+#: Names no input may take: those, and the generated files' per-run switch that ignores the
+#: cache (``laminar_no_cache``), which sits beside the inputs on every target.
+REFUSED = RESERVED | {NO_CACHE_SWITCH}
 
 
 class Parameters(Layer):
@@ -163,6 +167,11 @@ def _input(flow: type, klass: type, name: str, annotation: Any) -> InputSpec:
             f"Flow {flow.__name__} declares an input named {name!r}, which laminar uses itself "
             f"(flow({name}=...) or a layer attribute); rename the input."
         )
+    if name == NO_CACHE_SWITCH:
+        raise ConfigurationError(
+            f"Flow {flow.__name__} declares an input named {name!r}, the name of the generated "
+            "workflows' switch that ignores the cache (docs/caching.md); rename the input."
+        )
     spec = _typed(flow, name, annotation)
     if isinstance(klass.__dict__.get(name), LogicalDate):
         if spec.type != STRING or spec.choices:
@@ -225,10 +234,10 @@ def resolve_inputs(declared: tuple[InputSpec, ...], given: dict[str, Any]) -> di
     one that declares them refuses unknown names and requires those without defaults.
     """
     for name in given:
-        if name in RESERVED or name.startswith("_") or not name.isidentifier():
+        if name in REFUSED or name.startswith("_") or not name.isidentifier():
             raise ConfigurationError(
                 f"{name!r} cannot be an input name: inputs are identifiers that are not "
-                f"{', '.join(sorted(RESERVED))} and do not start with '_'."
+                f"{', '.join(sorted(REFUSED))} and do not start with '_'."
             )
     if not declared:
         return {name: json_value(name, value) for name, value in sorted(given.items())}

@@ -32,6 +32,7 @@ from laminar.configurations.settings import to_data
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.fanout import positions
 from laminar.runtime.views import element
+from laminar.store.accessor import Accessor
 from laminar.store.codec import FILE, REF, SERDE, VALUE, Entry
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord
 from laminar.store.sources import SHARD
@@ -56,18 +57,26 @@ class TaskKeys:
         self._entries: dict[tuple[str, str, str], str] = {}
         self._layers: dict[tuple[str, frozenset[str]], str] = {}
         self._static: dict[str, Parts] = {}
+        self._wholes: dict[tuple[str, str], Any] = {}
+        self._heads: dict[str, str] = {}
+        self._inputs: str | None = None
 
     def key(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> tuple[str, Parts]:
         """The key of task ``index`` of ``spec`` and what went into it; raises ``KeyError``
         when a part cannot be digested (the task then runs uncached)."""
-        parts = [*self._static_parts(spec), ("task", MAIN if index is None else str(index))]
+        static = self._static_parts(spec)
+        parts = [("task", MAIN if index is None else str(index))]
         if spec.reads_inputs:
-            inputs = json.dumps(self.inputs(), sort_keys=True, default=repr)
-            parts.append(("inputs", _sha(inputs)))
+            if self._inputs is None:  # the execution's inputs: the same for every task
+                self._inputs = _sha(json.dumps(self.inputs(), sort_keys=True, default=repr))
+            parts.append(("inputs", self._inputs))
         fanned = positions(plan, index) if plan is not None and index is not None else {}
         for upstream in spec.dependencies:
             parts.extend(self._upstream_parts(upstream, fanned))
-        return _sha(json.dumps(parts)), parts
+        # The static parts' digest, then one line per part: names of layers and attributes
+        # (identifiers) and digests, so no two lists of parts make the same text.
+        text = self._heads[spec.name] + "".join(f"\n{name}\t{value}" for name, value in parts)
+        return _sha(text), [*static, *parts]
 
     def _static_parts(self, spec: LayerSpec) -> Parts:
         """What is the same for every task of the layer: its code, version and settings."""
@@ -84,6 +93,7 @@ class TaskKeys:
                 ("version", cache.version),
                 ("settings", _sha(json.dumps(to_data(kept), sort_keys=True))),
             ]
+            self._heads[spec.name] = _sha(json.dumps(self._static[spec.name]))
         return self._static[spec.name]
 
     def _upstream_parts(
@@ -98,13 +108,36 @@ class TaskKeys:
             return [(f"{upstream}[{task}]", self._manifest(manifest, frozenset()))]
         parts = [(upstream, self._layer(spec, frozenset(mine)))]
         for attribute, (position, _) in sorted(mine.items()):
-            value = element(self.execution, spec, attribute, position)
-            try:
-                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as error:
-                raise KeyError(f"{upstream}.{attribute}[{position}] cannot be pickled") from error
-            parts.append((f"{upstream}.{attribute}[{position}]", _sha(data)))
+            parts.append(
+                (f"{upstream}.{attribute}[{position}]", self._element(spec, attribute, position))
+            )
         return parts
+
+    def _element(self, spec: LayerSpec, attribute: str, position: int) -> str:
+        """The digest of element ``position`` of ``spec.attribute``, from its stored bytes
+        where they are kept (a ForEach task's value, a shard's element), else re-pickled."""
+        if spec.is_foreach:
+            task = position
+            plan = self.execution.commits.read_plan(spec.name)
+            if plan is not None and plan.sparse:
+                task = self.execution.finished_tasks(spec.name, plan.count)[position]
+            entry = self.execution.entry(spec.name, str(task), attribute, reader="")
+            return self.entry(spec.name, str(task), attribute, entry)
+        known = (spec.name, attribute)
+        if known not in self._wholes:  # one Accessor for every task's element
+            read = self.execution.attribute(spec.name, attribute, reader="", foreach=False)
+            self._wholes[known] = read
+        whole = self._wholes[known]
+        stored = whole.stored(position) if isinstance(whole, Accessor) else None
+        if stored is not None:
+            return _sha(stored)
+        try:
+            value = element(self.execution, spec, attribute, position)
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            label = f"{spec.name}.{attribute}[{position}]"
+            raise KeyError(f"{label} cannot be pickled") from error
+        return _sha(data)
 
     def _layer(self, spec: LayerSpec, without: frozenset[str]) -> str:
         """The digest of every task of ``spec``, but for the attributes ``without``."""

@@ -38,6 +38,8 @@ class TaskCache:
         self.execution = execution
         #: The commits of the executions tasks were served from, by id.
         self.originals: dict[str, Commits] = {}
+        #: Whether the run ignores the cache (``$LAMINAR_NO_CACHE``), once a task asked.
+        self.disabled: bool | None = None
 
     def lookup(
         self,
@@ -50,7 +52,9 @@ class TaskCache:
         cache (``commit``); else ``key`` is what to record once it finished ("" when the layer
         is not cached, the cache is switched off, or the task has no key)."""
         cache = spec.settings.cache
-        if cache is None or cache_disabled():
+        if self.disabled is None:  # read once: the switch is the run's
+            self.disabled = cache_disabled()
+        if cache is None or self.disabled:
             return "", ""
         try:
             key, _ = self.keys.key(spec, index, plan)
@@ -71,5 +75,10 @@ class TaskCache:
         return entry.execution, key
 
     def record(self, spec: LayerSpec, task: str, key: str) -> None:
-        """Point ``key`` at this execution's committed ``task``."""
-        self.index.write(spec.name, key, task)
+        """Point ``key`` at this execution's ``task``, once committed: written by ``flush``."""
+        self.index.record(spec.name, key, task)
+
+    def flush(self) -> None:
+        """Write the entries recorded since the last flush, one file per layer: call it once
+        their tasks' manifests are committed (after each commit group)."""
+        self.index.flush()

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from laminar.configurations.schedule import logical_date
-from laminar.contract import ENV_INPUT_PREFIX, ENV_INPUTS, ENV_LOGICAL_DATE
+from laminar.contract import ENV_INPUT_PREFIX, ENV_INPUTS, ENV_LOGICAL_DATE, NO_CACHE_SWITCH
 from laminar.errors import ArtifactError, ConfigurationError, ExecutionError
 from laminar.ir import FlowIR
 from laminar.model.input_values import DATE_TIME
@@ -67,7 +67,8 @@ def with_logical_date(ir: FlowIR, given: dict[str, Any] | None) -> dict[str, Any
 
 def from_environment() -> dict[str, Any]:
     """Inputs handed over by an orchestrator (see ``laminar.contract``): a JSON object in
-    ``LAMINAR_INPUTS``, and/or one base64-encoded text per ``LAMINAR_INPUT_<name>``."""
+    ``LAMINAR_INPUTS`` (but for the no-cache switch), and/or one base64-encoded text per
+    ``LAMINAR_INPUT_<name>``."""
     given: dict[str, Any] = {}
     text = os.environ.get(ENV_INPUTS, "")
     if text.strip():
@@ -80,6 +81,9 @@ def from_environment() -> dict[str, Any]:
                 f"{ENV_INPUTS} must hold a JSON object of the flow's inputs, not {text[:60]!r}."
             )
         given.update(value)
+        # The per-run switch that ignores the cache, beside the inputs (Airflow's params,
+        # GitHub's toJSON(inputs)): the target hands it over as LAMINAR_NO_CACHE, not an input.
+        given.pop(NO_CACHE_SWITCH, None)
     for key, encoded in sorted(os.environ.items()):
         if key.startswith(ENV_INPUT_PREFIX):
             name = key[len(ENV_INPUT_PREFIX) :]

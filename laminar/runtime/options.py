@@ -138,7 +138,8 @@ def logical_date_option(text: str) -> str:
 
 def use_no_cache(no_cache: bool) -> None:
     """Run every task (``--no-cache``) by setting ``$LAMINAR_NO_CACHE``: the same variable the
-    shim reads in a deployed task, so forked workers see it too."""
+    shim reads in a deployed task (each target's per-run switch sets it), so forked workers
+    see it too."""
     if no_cache:
         os.environ[ENV_NO_CACHE] = "1"
 

@@ -159,10 +159,16 @@ class RecordingGroup(TaskGroup):
     """A commit group that writes the pending attempt records just before its manifests, so a
     committed task's record is never lost to a crash between the two writes."""
 
-    def __init__(self, execution: Execution, recorder: Recorder) -> None:
+    def __init__(
+        self, execution: Execution, recorder: Recorder, then: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(execution.commit_group)
         self.recorder = recorder
+        #: Called after each group is committed (the cache entries of its tasks).
+        self.then = then
 
     def flush(self) -> None:
         self.recorder.flush()
         super().flush()
+        if self.then is not None:
+            self.then()

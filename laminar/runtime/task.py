@@ -90,6 +90,11 @@ class Runtime:
 
         return TaskCache(self.ir, self.execution, self.inputs)
 
+    def flush_cache(self) -> None:
+        """Write the cache entries recorded since the last flush, if any task used the cache."""
+        if "cache" in self.__dict__:  # made on first use (``cache``)
+            self.cache.flush()
+
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
 
@@ -198,12 +203,14 @@ class Runtime:
     def committing(self) -> Iterator[TaskGroup]:
         """Commit the tasks run inside in groups; on leaving, even by an error, the tasks that
         succeeded are committed."""
-        group = RecordingGroup(self.execution, self.recorder)
+        # Cache entries follow the manifests of their tasks, a file per commit group.
+        group = RecordingGroup(self.execution, self.recorder, then=self.flush_cache)
         try:
             with capturing():  # descriptors redirected once for all the tasks inside
                 yield group
         finally:
             group.flush()
+            self.flush_cache()  # entries of the group's last tasks
 
     def run_task(
         self,
@@ -258,6 +265,8 @@ class Runtime:
             try:
                 if self._attempt(spec, index, plan, group, number, configuration) and key:
                     self.cache.record(spec, task, key)
+                    if group is None:  # committed already
+                        self.cache.flush()
                 return True
             except TaskFailed as failure:
                 if attempt == attempts or (self.deadline and self.deadline.left() <= 0):

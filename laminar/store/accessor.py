@@ -63,6 +63,12 @@ class Accessor(Sequence[Any]):
             )
         return self._source.get(position)
 
+    def stored(self, index: int) -> bytes | None:
+        """Element ``index`` (0 <= index < len) as stored, when the source keeps each element's
+        bytes (a shard's chunks); else None."""
+        raw = getattr(self._source, "stored", None)
+        return None if raw is None else bytes(raw(index))
+
     def __iter__(self) -> Iterator[Any]:
         return self._source.iterate()
 

@@ -1,16 +1,22 @@
 """The cache index: which committed task holds the outputs of a task key (docs/caching.md).
 
-An entry ``<root>/<Flow>/@cache/<Layer>/<key>.json`` names the execution and task whose
-committed manifest holds the outputs for ``key``; it is sealed like a manifest (signed and
-bound to its place with a signing key) and written once, first writer wins. Anything wrong
-with an entry, or with what it points at, is a miss: the task runs, and a wrong value is
-never served. A hit commits the task with the original's entries, their paths rewritten to
-point into the original execution (``../<execution>/...``), so no value is copied.
+Entries are written as commits are, in groups: one file
+``<root>/<Flow>/@cache/<Layer>/<name>.entries`` per commit group of an execution (a lone task:
+a group of one), mapping each task key to the task whose committed manifest holds its
+outputs. A file is sealed like a manifest (signed and bound to its place with a signing key)
+and written once, exclusively (never replaced). Two files may hold one key: executions
+racing, or a task that ran again because the older entry was not served (expired, its files
+gone); the newest entry is used. A reader lists and reads a layer's entry files once (per
+process) and looks keys up in memory. Anything wrong with a file, or with what an entry
+points at, is a miss: the task runs, and a wrong value is never served. A hit commits the task
+with the original's entries, their paths rewritten to point into the original execution
+(``../<execution>/...``), so no value is copied.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -27,6 +33,8 @@ from laminar.store.records import Manifest
 from laminar.store.sources import SHARD
 
 _FIX = "it is ignored (a cache miss)"
+#: The suffix of an entry file (one commit group's entries).
+ENTRIES = ".entries"
 
 
 @dataclass(frozen=True)
@@ -40,49 +48,99 @@ class CacheEntry:
 
 class CacheIndex:
     """The cache entries of one flow, read and written through the objects (store, seal) of
-    the execution asking: the entries themselves belong to no execution."""
+    the execution asking: the entries themselves belong to no execution. Entries to write are
+    kept (``record``) until ``flush``: after the commit group holding their tasks."""
 
     def __init__(self, objects: Objects) -> None:
         self.objects = objects
         self.store = objects.store
+        #: Per layer, the entries of the files read, by key, and how many files were damaged.
+        self._known: dict[str, dict[str, CacheEntry]] = {}
+        self._damaged: dict[str, int] = {}
+        self._pending: dict[str, dict[str, str]] = {}
 
-    def _path(self, layer: str, key: str) -> str:
-        return f"{self.objects.layout.cache_dir(layer)}/{key}.json"
+    def _place(self, layer: str, name: str) -> tuple[str, ...]:
+        return (self.objects.layout.flow, "@cache", layer, name, "cache")
 
-    def _place(self, layer: str, key: str) -> tuple[str, ...]:
-        return (self.objects.layout.flow, "@cache", layer, key, "cache")
+    def _entries(self, layer: str) -> dict[str, CacheEntry]:
+        """Every readable entry of ``layer``, read once: a file written since is not seen (a
+        miss, never a wrong value)."""
+        if layer not in self._known:
+            directory = self.objects.layout.cache_dir(layer)
+            names = [n for n in self.store.list_files(directory) if n.endswith(ENTRIES)]
+            datas = self.store.read_many([f"{directory}/{name}" for name in names])
+            known: dict[str, CacheEntry] = {}
+            damaged = 0
+            for name, data in zip(names, datas, strict=True):
+                group = self._unsealed(layer, name, data) if data is not None else {}
+                if group is None:
+                    damaged += 1
+                    continue
+                for key, entry in group.items():
+                    old = known.get(key)
+                    if old is None or (entry.created, entry.execution) > (
+                        old.created,
+                        old.execution,
+                    ):
+                        known[key] = entry  # the newest: an older one was not served
+            self._known[layer], self._damaged[layer] = known, damaged
+        return self._known[layer]
+
+    def _unsealed(self, layer: str, name: str, data: bytes) -> dict[str, CacheEntry] | None:
+        """The entries of one file, or None when it is damaged or unsigned."""
+        try:
+            place = self._place(layer, name)
+            payload = self.objects.seal.unseal(data, "cache entries", _FIX, place)
+            raw = json.loads(bytes(payload))
+            execution, created = str(raw["execution"]), float(raw["created"])
+            return {
+                str(key): CacheEntry(execution, str(task), created)
+                for key, task in raw["entries"].items()
+            }
+        except (LaminarError, ValueError, KeyError, TypeError, AttributeError):
+            return None
 
     def read(self, layer: str, key: str, max_age: float | None) -> CacheEntry | None:
         """The entry of ``key``, or None: missing, damaged, unsigned, or older than
         ``max_age`` seconds."""
-        data = self.store.read_or_none(self._path(layer, key))
-        if data is None:
-            return None
-        try:
-            payload = self.objects.seal.unseal(data, "cache entry", _FIX, self._place(layer, key))
-            raw = json.loads(bytes(payload))
-            entry = CacheEntry(str(raw["execution"]), str(raw["task"]), float(raw["created"]))
-        except (LaminarError, ValueError, KeyError, TypeError):
+        entry = self._entries(layer).get(key)
+        if entry is None:
             return None
         if max_age is not None and time.time() - entry.created > max_age:
             return None
         return entry
 
-    def write(self, layer: str, key: str, task: str) -> None:
-        """Record that this execution's ``task`` of ``layer`` holds the outputs of ``key``
-        (an entry already there stands: it points at outputs as good as these)."""
-        body = {"execution": self.objects.id, "task": task, "created": time.time()}
-        sealed = self.objects.seal.seal(json.dumps(body).encode(), self._place(layer, key))
-        with contextlib.suppress(AlreadyCommitted):
-            self.store.write_atomic(self._path(layer, key), sealed, exclusive=True)
+    def record(self, layer: str, key: str, task: str) -> None:
+        """Note that this execution's committed ``task`` of ``layer`` holds the outputs of
+        ``key``; written by the next ``flush``."""
+        self._pending.setdefault(layer, {})[key] = task
+
+    def flush(self) -> None:
+        """Write the recorded entries, one file per layer (a file already there with the same
+        entries stands: it is the same file)."""
+        pending, self._pending = self._pending, {}
+        for layer, entries in pending.items():
+            body = {"execution": self.objects.id, "created": time.time(), "entries": entries}
+            what = json.dumps([self.objects.id, sorted(entries.items())]).encode()
+            name = hashlib.sha256(what).hexdigest()[:40] + ENTRIES
+            sealed = self.objects.seal.seal(json.dumps(body).encode(), self._place(layer, name))
+            path = f"{self.objects.layout.cache_dir(layer)}/{name}"
+            with contextlib.suppress(AlreadyCommitted):
+                self.store.write_atomic(path, sealed, exclusive=True)
 
     def entries(self, layer: str) -> list[str]:
-        """The keys cached for ``layer``."""
-        names = self.store.list_files(self.objects.layout.cache_dir(layer))
-        return [n[: -len(".json")] for n in names if n.endswith(".json")]
+        """The keys cached for ``layer`` (read again: the files there now)."""
+        self._known.pop(layer, None)
+        return sorted(self._entries(layer))
+
+    def damaged(self, layer: str) -> int:
+        """How many of ``layer``'s entry files could not be read (their entries are misses)."""
+        self._entries(layer)
+        return self._damaged[layer]
 
     def clear(self, layer: str) -> None:
         self.store.remove_tree(self.objects.layout.cache_dir(layer))
+        self._known.pop(layer, None)
 
 
 def original_commits(objects: Objects, execution: str) -> Commits:

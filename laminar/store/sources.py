@@ -64,12 +64,16 @@ class ShardSource:
     def get(self, index: int) -> Any:
         """Element ``index``: reads and checks the one or two blocks holding its offsets and
         its bytes (64 KiB each at most), never the rest of the chunk."""
+        return pickle.loads(self.stored(index))
+
+    def stored(self, index: int) -> bytes:
+        """Element ``index`` as stored (its pickle), read as ``get`` reads it."""
         k = bisect.bisect_right(self.starts, index) - 1
         _, count, _, _ = self.chunks[k]
         begin, end = chunks.offset_span(index - self.starts[k])
         start, stop = chunks.element_range(self._range(k, begin, end))
         base = chunks.data_start(count)
-        return pickle.loads(self._range(k, base + start, base + stop))
+        return self._range(k, base + start, base + stop)
 
     def _range(self, k: int, start: int, stop: int) -> bytes:
         """Bytes ``start:stop`` of chunk ``k``, from checked blocks (the last few cached)."""

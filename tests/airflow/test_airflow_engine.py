@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, ROOT, laminar, require_engine
 from flows import branching as BRANCHING
+from flows.cached import EXPECTED as CACHED_EXPECTED
+from flows.cached import SERVED as CACHED_SERVED
 from flows.dated import EXPECTED as DATED_EXPECTED
 from flows.dated import LOGICAL as DATED_LOGICAL
 from flows.inputs import NASTY
@@ -59,6 +61,8 @@ class Case:
     logical_date: str = ""
     #: A ``laminar run`` into the DAGs' datastore first (``--datastore`` added).
     before: tuple[str, ...] = ()
+    #: Runs that build on each other share a series: one driver runs them, in this order.
+    series: str = ""
 
 
 def cases() -> list[Case]:
@@ -112,6 +116,12 @@ def cases() -> list[Case]:
             compare=False,
             before=("run", f"{CHAINED}:Flow1", "--execution", "chain-first", "-q"),
         ),
+        # Caching across executions: three runs of one flow in one datastore, the last one
+        # with the switch that ignores the cache (test_a_second_run_is_served_from_the_cache).
+        *(
+            Case(f"cached_{n}", "tests/flows/cached.py", compare=False, conf=c, series="cached")
+            for n, c in (("one", {}), ("two", {}), ("three", {"laminar_no_cache": True}))
+        ),
         # Each task runs laminar in its own process by default; --shim subprocess starts one.
         Case("grid_subprocess", "examples/grid.py", ("--shim", "subprocess")),
         # Loaded only (no cluster here): the Kubernetes variant must import and build.
@@ -158,7 +168,11 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         )  # fmt: skip
         if case.before:
             laminar(*case.before, "--datastore", str(store), cwd=ROOT)
-    to_run = [c.dag_id for c in CASES if c.run]
+    series: dict[str, list[str]] = {}  # a series to one driver, in order
+    for case in CASES:
+        if case.run:
+            series.setdefault(case.series or case.dag_id, []).append(case.dag_id)
+    to_run = list(series.values())
     started = []
     for index in range(DRIVERS):
         home = work / f"home{index}"
@@ -183,7 +197,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         report = work / f"report{index}.json"
         log = (work / f"airflow{index}.log").open("w")
         command = [python, str(HERE / "driver.py"), str(dags), str(report)]
-        command += to_run[index::DRIVERS]
+        command += [dag_id for ids in to_run[index::DRIVERS] for dag_id in ids]
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         started.append((process, report, log))
     result: dict[str, Any] = {"runs": {}}
@@ -254,6 +268,26 @@ def test_dag_runs_end_to_end(case: Case, airflow: dict[str, Any], tmp_path: Path
 
 def tasks(airflow: dict[str, Any], dag_id: str, task_id: str) -> list[dict[str, Any]]:
     return [t for t in airflow["runs"][dag_id]["tasks"] if t["task_id"] == task_id]
+
+
+def test_a_second_run_is_served_from_the_cache_and_the_switch_ignores_it(
+    airflow: dict[str, Any],
+) -> None:
+    runs = [airflow["runs"][f"cached_{n}"] for n in ("one", "two", "three")]
+    assert [run["state"] for run in runs] == ["success"] * 3
+    flow = load_flow(str(ROOT / "tests/flows/cached.py"))
+    executions = [run["run_id"] for run in runs]
+    for execution in executions:
+        assert open_results(flow, execution, airflow["store"]).snapshot() == CACHED_EXPECTED
+
+    def shown(execution: str) -> str:
+        datastore = ("--datastore", airflow["store"])
+        command = ("show", "tests/flows/cached.py", "--execution", execution, *datastore)
+        return laminar(*command, cwd=ROOT).stdout
+
+    second = shown(executions[1])
+    assert all(line.format(first=executions[0]) in second for line in CACHED_SERVED), second
+    assert "cached from" not in shown(executions[2])  # conf {"laminar_no_cache": true}
 
 
 def test_empty_fan_out_skips_only_the_mapped_task(airflow: dict[str, Any]) -> None:

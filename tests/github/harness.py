@@ -157,6 +157,7 @@ def run_act(
     inputs: dict[str, str] | None = None,
     verbose: bool = False,
     secrets: dict[str, str] | None = None,
+    run_id: str = ACT_RUN_ID,
 ) -> ActRun:
     """Run every workflow_dispatch workflow of ``project`` under act, once.
 
@@ -166,6 +167,8 @@ def run_act(
 
     Artifacts live in ``work`` across calls: a call with ``attempt=2`` is a re-run of the same
     workflow run (same run id, next ``github.run_attempt``) that sees attempt 1's artifacts.
+    Another ``run_id`` is another workflow run: another execution (its artifacts are not
+    where ``ActRun`` looks: give such workflows a ``--datastore``).
     """
     home = work / "home"
     artifacts = work / "artifacts"
@@ -186,6 +189,10 @@ def run_act(
         "--env",
         f"GITHUB_RUN_ATTEMPT={attempt}",
     ]
+    if run_id != ACT_RUN_ID:
+        argv += ["--env", f"GITHUB_RUN_ID={run_id}"]
+    if os.environ.get("PYTHONPATH"):  # the laminar under test, when not the venv's own
+        argv += ["--env", f"PYTHONPATH={os.environ['PYTHONPATH']}"]
     for action, folder in STAND_INS.items():
         argv += ["--local-repository", f"{action}={folder}"]
     for name, value in (secrets or {}).items():  # as repository secrets

@@ -459,7 +459,7 @@ def test_inputs_differing_only_in_case_are_refused_for_github() -> None:
     class Only(Layer):
         def __call__(self) -> None: ...
 
-    with pytest.raises(CompileError, match="inputs 'rows' and 'Rows' differ only in case"):
+    with pytest.raises(CompileError, match="input 'Rows' and input 'rows' differ only in case"):
         render(Cased)
 
 

@@ -237,3 +237,30 @@ def test_cache_list_why_and_clear(flow: Path) -> None:
     assert ran(flow) == {"Each-a": 1, "Each-b": 1, "Each-c": 1, "Join": 1, "Label": 1}
     wrong = laminar("cache", "flow.py", "why", "Start", cwd=flow.parent, check=False)
     assert wrong.returncode == 2 and "has no cached layer Start" in wrong.stderr
+
+
+def test_entries_are_written_one_file_per_commit_group(flow: Path) -> None:
+    run(flow, "one")
+    cache = flow.parent / ".laminar" / "Cached" / "@cache"
+    # Each's three tasks run in one leg, committed in one group: one file of three entries.
+    assert [len(list((cache / layer).iterdir())) for layer in ("Each", "Join")] == [1, 1]
+    (damaged,) = (cache / "Each").iterdir()
+    damaged.write_bytes(damaged.read_bytes()[:-3] + b"xx}")
+    listed = laminar("cache", "flow.py", "list", "Each", cwd=flow.parent).stdout
+    assert listed.startswith("Each: 0 cache entries\n  1 damaged or unsigned entry files")
+    ran(flow)
+    run(flow, "two")
+    assert ran(flow) == {"Each-a": 1, "Each-b": 1, "Each-c": 1}  # a miss; Join's values held
+    run(flow, "three")
+    assert ran(flow) == {}  # served from two's entries
+
+
+def test_an_entry_not_served_gives_way_to_the_next_runs(flow: Path) -> None:
+    run(flow, "one", "-p", "scale=2")
+    ran(flow)
+    for value in (flow.parent / ".laminar" / "Cached" / "one" / "Each" / "data").rglob("*.value"):
+        value.unlink()
+    run(flow, "two", "-p", "scale=2")  # one's entries point at missing values: a miss
+    assert ran(flow) == {"Each-a": 1, "Each-b": 1, "Each-c": 1}
+    run(flow, "three", "-p", "scale=2")  # two's entries, the newest, are used
+    assert ran(flow) == {}

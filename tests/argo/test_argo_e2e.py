@@ -35,6 +35,10 @@ from .pods import Attempt
 from .s3 import MotoServer, S3Bucket
 from .schema import assert_valid_workflow
 
+#: Flows run end to end on the Argo harness and a real S3 API: engine tests, as Airflow's and
+#: act's are (CI runs them once, not again on every declared Python).
+pytestmark = pytest.mark.e2e
+
 IMAGE = "ghcr.io/acme/flows:1.4"
 SECRET = "laminar-s3"
 PREFIX = "laminar"

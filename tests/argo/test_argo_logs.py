@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import laminar
 
 from .nodes import SUCCEEDED
 from .pods import Attempt
 from .s3 import S3Bucket
 from .test_argo_e2e import PREFIX, compile_argo, harness, write_flow
+
+pytestmark = pytest.mark.e2e  # run on the Argo harness, like test_argo_e2e.py
 
 FLAKY = """
     import os

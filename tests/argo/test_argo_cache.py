@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, laminar
 from flows.cached import EXPECTED, SERVED
 
 from .nodes import SUCCEEDED
 from .s3 import S3Bucket
 from .test_argo_e2e import PREFIX, compile_argo, harness, s3_snapshot
+
+pytestmark = pytest.mark.e2e  # run on the Argo harness, like test_argo_e2e.py
 
 FLOW = "tests/flows/cached.py"
 

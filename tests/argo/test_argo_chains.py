@@ -21,6 +21,8 @@ from .nodes import FAILED, SUCCEEDED, WorkflowRun
 from .s3 import S3Bucket
 from .test_argo_e2e import PREFIX, compile_argo, harness, s3_environment
 
+pytestmark = pytest.mark.e2e  # run on the Argo harness, like test_argo_e2e.py
+
 CHAINED = "tests/flows/chained.py"
 
 

@@ -270,6 +270,8 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
             max_legs=args.max_legs,
             fmt=PlanFormat(args.format),
             output=args.output,
+            resources_output=args.resources_output,
+            gpu_resource=args.gpu_resource,
         )
     if len(args.then_plan) != len(args.plan_output):
         raise LaminarError("laminar task: give one --plan-output FILE per --then-plan LAYER.")

@@ -65,6 +65,22 @@ SHIM_OPTIONS: dict[str, tuple[Option, ...]] = {
         Option(
             "--output", "output", TEXT, "write there (github: append) not stdout", metavar="FILE"
         ),
+        Option(
+            "--resources-output",
+            "resources_output",
+            TEXT,
+            "also write each leg's resources per attempt, as the layer's submission and retry "
+            "hooks decide them (JSON)",
+            metavar="FILE",
+        ),
+        Option(
+            "--gpu-resource",
+            "gpu_resource",
+            TEXT,
+            "the Kubernetes resource name of GPUs there (default nvidia.com/gpu)",
+            metavar="NAME",
+            default="nvidia.com/gpu",
+        ),
     ),
     TASK: (
         *_COMMON,

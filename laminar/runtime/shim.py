@@ -32,7 +32,7 @@ from laminar.runtime.context import TaskFailed
 from laminar.runtime.decisions import layer_state
 from laminar.runtime.task import Runtime, say
 from laminar.store.datastore import Datastore
-from laminar.store.execution import Execution
+from laminar.store.execution import Execution, PlanRecord
 from laminar.text import printable, printable_lines
 
 
@@ -62,13 +62,22 @@ def plan(
     max_legs: int | None = None,
     fmt: PlanFormat = PlanFormat.JSON,
     output: str | None = None,
+    resources_output: str | None = None,
+    gpu_resource: str = "nvidia.com/gpu",
 ) -> int:
     """Plan ``layer`` (count a ForEach layer's tasks; run a layer's entry hooks), commit the
-    plan and print its legs as ``fmt``; 0, or 1 when an entry hook raised."""
+    plan and print its legs as ``fmt``; 0, or 1 when an entry or resource hook raised.
+    ``resources_output`` receives what each leg's pod asks for on each attempt, as the
+    layer's submission and retry hooks decide it (``laminar.runtime.sizing``)."""
     runtime = open_runtime(ir, "plan", execution, datastore)
     runtime.start(inputs.from_environment())
     try:
-        emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
+        record = emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
+        if resources_output is not None:
+            from laminar.runtime.sizing import leg_sizes, render_sizes
+
+            text = render_sizes(leg_sizes(runtime, layer, record, gpu_resource))
+            _write_output(resources_output, text, PlanFormat.JSON, "laminar plan")
     except TaskFailed as failure:
         _report(failure)
         return 1
@@ -82,12 +91,13 @@ def emit_plan(
     fmt: PlanFormat,
     output: str | None,
     command: str,
-) -> None:
+) -> PlanRecord:
     """Plan ``layer`` (or reuse its committed plan) and print its legs as ``fmt``."""
     if max_legs is None:
         max_legs = max_legs_from_environment()
     record = runtime.plan(layer, max_legs=max_legs)
     _write_output(output, render_plan(record.count, record.legs, fmt), fmt, command)
+    return record
 
 
 def _write_output(output: str | None, text: str, fmt: PlanFormat, command: str) -> None:

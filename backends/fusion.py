@@ -9,20 +9,28 @@ legs from it (``Traits.fuse_plans``). Decided here once; dialects only read ``Jo
 from __future__ import annotations
 
 from laminar.backends.traits import Traits
+from laminar.configurations.hooks import RETRY, SUBMISSION
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import decides
 
 
-def planned(spec: LayerSpec) -> bool:
-    """Whether the layer has a plan: a ForEach layer, or one whose entry hooks decide."""
-    return spec.is_foreach or spec.has_entry
+def planned(spec: LayerSpec, traits: Traits) -> bool:
+    """Whether the layer has a plan: a ForEach layer, one whose entry hooks decide, or (where
+    the target sizes pods) one whose hooks decide its resources."""
+    return spec.is_foreach or spec.has_entry or (traits.sized_pods and sized(spec))
+
+
+def sized(spec: LayerSpec) -> bool:
+    """Whether the layer's ``@hooks.submission`` or ``@hooks.retry`` hooks decide its tasks'
+    resources."""
+    return bool(spec.hooks_of(SUBMISSION) or spec.hooks_of(RETRY))
 
 
 def fused_plans(ir: FlowIR, waits: dict[str, tuple[str, ...]], traits: Traits) -> dict[str, str]:
     """Planned layer -> the upstream whose job plans it (see ``apart``)."""
     fused: dict[str, str] = {}
     for spec in ir.specs():
-        if planned(spec) and apart(ir, spec, waits, traits, fused) is None:
+        if planned(spec, traits) and apart(ir, spec, waits, traits, fused) is None:
             fused[spec.name] = spec.dependencies[0]
     return fused
 
@@ -51,10 +59,12 @@ def apart(
     if len(spec.dependencies) != 1:
         return "it reads several layers, which may finish in any order"
     upstream = ir.spec(spec.dependencies[0])
-    if planned(upstream):
+    if planned(upstream, traits):
         return f"its upstream {upstream.name} is planned itself (legs, or entry hooks)"
     if waits[upstream.name] or (not traits.native_skips and decides(upstream)):
         return f"its upstream {upstream.name} may be skipped"
+    if traits.sized_pods and sized(spec):
+        return "its hooks size its pods: the plan writes their resources (not fused yet)"
     if spec.has_entry and spec.settings.container != upstream.settings.container:
         return f"its entry hooks run in its own container, not {upstream.name}'s"
     if traits.outputs_share_file and upstream.name in fused.values():

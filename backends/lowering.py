@@ -35,7 +35,7 @@ from laminar.backends.container import (
     secrets_of,
     timeout_of,
 )
-from laminar.backends.fusion import apart, fused_plans, planned
+from laminar.backends.fusion import apart, fused_plans, planned, sized
 from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind, Placement
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
@@ -59,7 +59,7 @@ def lower(ir: FlowIR, options: CompileOptions, traits: Traits, target: str) -> J
     jobs: list[Job] = []
     for spec in ir.specs():
         base = shape.base(spec)
-        if not planned(spec):
+        if not planned(spec, traits):
             jobs.append(shape.run_job(spec, base))
             continue
         if spec.name not in shape.fused:
@@ -120,17 +120,21 @@ class Shape:
         self.waits = deciders(ir)
         self.fused = fused_plans(ir, self.waits, traits)
         self.plan_ids = assign_ids(
-            [name for name in layers if planned(ir.spec(name)) and name not in self.fused],
+            [name for name in layers if planned(ir.spec(name), traits) and name not in self.fused],
             traits.name_rule,
             reserved=[*traits.reserved, *self.ids.values()],
             suffix=traits.plan_suffix,
         )
         self.plan_ids.update((name, self.ids[up]) for name, up in self.fused.items())
-        self.legs = {name: self.legs_output(name) for name in layers if planned(ir.spec(name))}
+        self.legs = {
+            name: self.legs_output(name) for name in layers if planned(ir.spec(name), traits)
+        }
         self.gates = {name: self.gates_of(name) for name in layers}
         reporters = {g.layer for gates in self.gates.values() for g in gates}
         self.finished = {
-            name: self.finished_output(name) for name in reporters if not planned(ir.spec(name))
+            name: self.finished_output(name)
+            for name in reporters
+            if not planned(ir.spec(name), traits)
         }
 
     # -- outputs and gates ------------------------------------------------------------------
@@ -215,16 +219,18 @@ class Shape:
         placement, and the compile options' image (never a heavy layer image pulled to
         count)."""
         legs = self.legs[spec.name]
+        sizes = self.resources_output(spec.name) if self.traits.sized_pods and sized(spec) else None
+        outputs = (legs, sizes) if sizes else (legs,)
         job = replace(
             base,
             id=self.plan_ids[spec.name],
             kind=JobKind.PLAN,
-            outputs=(legs,),
+            outputs=outputs,
             after_skips=spec.has_entry,
             apart=apart(self.ir, spec, self.waits, self.traits, self.fused) or "",
         )
         command = laminar_command(spec, self.options)
-        if not spec.has_entry:
+        if not (spec.has_entry or sizes):  # neither runs the user's hooks
             job = replace(job, resources=None, secrets=(), placement=Placement())
             default = self.options.image
             if default is not None and job.image != default:
@@ -234,7 +240,15 @@ class Shape:
             command, PLAN, self.options.flow_ref, spec.name,
             *self.plan_format(), "--output", legs.path,
         )  # fmt: skip
+        if sizes:
+            argv += ("--resources-output", sizes.path)
+            argv += (f"--gpu-resource={self.traits.gpu_resource}",)
         return replace(job, argv=argv)
+
+    def resources_output(self, name: str) -> Output:
+        """Where the plan of sized layer ``name`` writes its pods' resources."""
+        mapped, kind = self.ids[name], OutputKind.RESOURCES.value
+        return Output(OutputKind.RESOURCES, kind, self.traits.output(kind, mapped), feeds=mapped)
 
     def mapped_job(self, spec: LayerSpec, base: Job) -> Job:
         """The legs of a planned layer, fanned out over what its plan printed."""

@@ -36,6 +36,7 @@ from laminar.backends.argo.fields import (
     argo_text,
     container_text,
     description,
+    pod_spec_patch,
     retry_strategy,
     whole_seconds,
 )
@@ -85,6 +86,9 @@ class ArgoDialect(Dialect):
         # A ForEach layer whose only upstream runs once is planned in that upstream's pod.
         fuse_plans=True,
         needs_image=True,
+        # A layer's hooks decide its pods' resources: its plan writes them, podSpecPatch
+        # reads them per leg and attempt.
+        sized_pods=True,
     )
     # etcd keeps a Workflow object under about 1 MB, its status included.
     max_output_bytes: ClassVar[int | None] = 1_000_000
@@ -95,7 +99,8 @@ class ArgoDialect(Dialect):
 
     @property
     def traits(self) -> Traits:
-        return replace(self.TRAITS, max_legs=self.settings.max_legs)
+        gpu = self.settings.gpu_resource
+        return replace(self.TRAITS, max_legs=self.settings.max_legs, gpu_resource=gpu)
 
     # -- one method per kind of job: (DAG task, template) ----------------------------------
     def dropped(self) -> dict[str, str]:
@@ -127,29 +132,42 @@ class ArgoDialect(Dialect):
         name = graph.legs_of(job.id).name
         count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{name}}}}}")
         leg = argo.EnvVar(ENV_LEG, Expression("{{inputs.parameters.leg}}"))
-        template = self.template(
-            graph, job, inputs=argo.Inputs((argo.Parameter("leg"),)), extra_env=(leg,)
-        )
+        sizes = graph.resources_of(job.id)
+        inputs = (argo.Parameter("leg"), *((argo.Parameter(sizes.name),) if sizes else ()))
+        template = self.template(graph, job, inputs=argo.Inputs(inputs), extra_env=(leg,))
+        arguments = [argo.Parameter("leg", Expression("{{item}}"))]
+        if sizes is not None:  # what each leg's pod asks for, as the plan decided
+            planned = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{sizes.name}}}}}")
+            arguments.append(argo.Parameter(sizes.name, planned))
+            template = replace(
+                template, pod_spec_patch=pod_spec_patch(sizes.name, job.retry is not None)
+            )
         fan_out = argo.DAGTask(
             job.id,
             job.id,
             dependencies=job.after,
             when=when(job),
             with_sequence=argo.Sequence(count),
-            arguments=argo.Arguments((argo.Parameter("leg", Expression("{{item}}")),)),
+            arguments=argo.Arguments(tuple(arguments)),
         )
         if job.concurrency is None:
             return fan_out, template
         capped = self.capped_names[job.id]
+        # The wrapper takes the plan's outputs as inputs and hands them to each leg.
+        passed = [argo.Parameter("legs", count), *arguments[1:]]
+        relayed = tuple(
+            replace(p, value=Expression(f"{{{{inputs.parameters.{p.name}}}}}")) for p in passed[1:]
+        )
         inner = replace(
             fan_out,
             dependencies=(),
             when=None,
             with_sequence=argo.Sequence(Expression("{{inputs.parameters.legs}}")),
+            arguments=argo.Arguments((arguments[0], *relayed)),
         )
         wrapper = argo.Template(
             capped,
-            inputs=argo.Inputs((argo.Parameter("legs"),)),
+            inputs=argo.Inputs(tuple(argo.Parameter(p.name) for p in passed)),
             parallelism=job.concurrency,
             dag=argo.DAGTemplate((inner,)),
         )
@@ -157,7 +175,7 @@ class ArgoDialect(Dialect):
             fan_out,
             template=capped,
             with_sequence=None,
-            arguments=argo.Arguments((argo.Parameter("legs", count),)),
+            arguments=argo.Arguments(tuple(passed)),
         )
         return task, wrapper, template
 

@@ -84,11 +84,12 @@ def run_resource_hooks(attempt: Attempt, kind: str, views: dict[str, Layer]) -> 
         for hook in attempt.spec.hooks_of(kind):
             try:
                 returned = hook.function(layer, **arguments_of(views, hook.arguments))
-            except ConfigurationError as error:  # a value no pod could ask for: say whose
-                raise ConfigurationError(
+            except ConfigurationError as error:  # a value no pod could ask for: say whose,
+                error.args = (  # keeping the traceback to the user's line
                     f"Layer {attempt.spec.name}: its @hooks.{kind} hook {hook.name} set a "
-                    f"resource the task's pod cannot ask for: {error}"
-                ) from None
+                    f"resource the task's pod cannot ask for: {error}",
+                )
+                raise
             refuse_awaitable(attempt.spec.name, f"{kind} hook {hook.name}", returned)
 
 

@@ -141,6 +141,7 @@ def test_what_a_hook_sets_is_checked_and_the_task_fails_at_the_users_line(
         setattr(self.configuration.container, field, value)
 
     flow = _flow_with(resize)
+    message = rf"Layer Work: its @hooks\.submission hook resize set a resource .*{message}"
     with pytest.raises(Exception, match=message) as info:
         flow(datastore=str(tmp_path))()
     assert any(entry.name == "resize" for entry in info.traceback)  # the user's hook
@@ -172,15 +173,25 @@ def test_a_generator_submission_hook_is_refused() -> None:
 @pytest.mark.parametrize(
     ("target", "options"),
     [
-        ("argo", {"image": "i:1", "datastore": "s3://b/p"}),
         ("airflow", {}),
         ("airflow", {"operator": "kubernetes", "image": "i:1", "datastore": "s3://b/p"}),
         ("github", {}),
     ],
 )
-def test_every_target_says_it_does_not_apply_hook_resources(
-    target: str, options: dict[str, str]
-) -> None:
+def test_targets_that_keep_declared_resources_say_so(target: str, options: dict[str, str]) -> None:
+    Sized = _sized_flow()
+    told, _ = _compiled(target, Sized, options)
+    for kind in ("submission", "retry"):
+        assert any(
+            m.startswith(
+                f"Layer B: {target} does not give its tasks the resources its "
+                f"@hooks.{kind} hook decides"
+            )
+            for m in told
+        ), told
+
+
+def _sized_flow() -> type[Flow]:
     class Sized(Flow): ...
 
     @Sized.register
@@ -200,15 +211,18 @@ def test_every_target_says_it_does_not_apply_hook_resources(
         @hooks.retry
         def grow(self) -> None: ...
 
+    return Sized
+
+
+def _compiled(target: str, flow: type[Flow], options: dict[str, str]) -> tuple[list[str], str]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        generate(target, Sized.ir(), flow_ref="sized.py", **options)
-    told = [str(w.message) for w in caught if w.category is CompileWarning]
-    for kind in ("submission", "retry"):
-        assert any(
-            m.startswith(
-                f"Layer B: {target} does not give its tasks the resources its "
-                f"@hooks.{kind} hook decides"
-            )
-            for m in told
-        ), told
+        text = generate(target, flow.ir(), flow_ref="sized.py", **options)
+    return [str(w.message) for w in caught if w.category is CompileWarning], text
+
+
+def test_argo_sizes_the_pods_so_it_does_not_warn() -> None:
+    """Argo's plan decides the resources and podSpecPatch applies them (tests/argo)."""
+    told, text = _compiled("argo", _sized_flow(), {"image": "i:1", "datastore": "s3://b/p"})
+    assert not [m for m in told if "@hooks." in m], told
+    assert "podSpecPatch" in text and "--resources-output" in text

@@ -1,0 +1,112 @@
+"""Pods sized by ``@hooks.submission`` and ``@hooks.retry`` on Argo (issue 25): the plan runs
+the hooks and writes each leg's resources per attempt; the mapped template's ``podSpecPatch``
+gives each pod those of its leg and try. Compiled by the real CLI and run by the harness,
+which evaluates the patch when it creates each pod, as Argo does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from .nodes import SUCCEEDED
+from .s3 import S3Bucket
+from .test_argo_e2e import compile_argo, harness, s3_snapshot, write_flow
+
+SIZED = """
+    from laminar import Container, Flow, ForEach, Layer, Parameter
+    from laminar.configurations import hooks
+    from laminar.types import unwrap
+
+    class Sized(Flow): ...
+
+    @Sized.register
+    class A(Layer):
+        def __call__(self) -> None:
+            self.shard(baz=["a", "b", "c"])
+
+    @Sized.register(foreach=ForEach(parameters=[Parameter(layer=A, attribute="baz")]),
+                    container=Container(cpu=1, memory=500))
+    class B(Layer):
+        def __call__(self, a: A) -> None:
+            self.memory = self.configuration.container.memory
+
+        @hooks.submission
+        def size(self, a: A) -> None:
+            memory = {"a": 1000, "b": 1500, "c": 2000}
+            self.configuration.container.memory = memory[a.baz[unwrap(self.index)]]
+"""
+
+GROWING = """
+    from laminar import Container, Flow, Layer, Retry
+    from laminar.configurations import hooks
+
+    class Growing(Flow): ...
+
+    @Growing.register(container=Container(cpu=1, memory=1000), retry=Retry(attempts=4, delay=0))
+    class Train(Layer):
+        def __call__(self) -> None:
+            self.memory = self.configuration.container.memory
+            if self.memory < 4000:
+                raise MemoryError(f"out of memory at {self.memory}")
+
+        @hooks.retry
+        def more_memory(self) -> None:
+            self.configuration.container.memory = self.configuration.container.memory * 2
+"""
+
+
+def run_flow(source: str, bucket: S3Bucket, tmp_path: Path) -> tuple[str, Path]:
+    flow = write_flow(tmp_path, source)
+    return compile_argo(str(flow), tmp_path, bucket), flow
+
+
+def test_a_submission_hook_sizes_each_pod_of_a_foreach(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    manifest, flow = run_flow(SIZED, s3_bucket, tmp_path)
+    run = harness(tmp_path / "run", s3_bucket, tmp_path).run(manifest, name="sized-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    pods = {leg.attempts[0].env["LAMINAR_LEG"]: leg.attempts[0] for leg in run["b"].children}
+    asked = {leg: pod.resources["requests"] for leg, pod in sorted(pods.items())}
+    assert asked == {
+        "0": {"cpu": "1", "memory": "1000M"},
+        "1": {"cpu": "1", "memory": "1500M"},
+        "2": {"cpu": "1", "memory": "2000M"},
+    }
+    assert all(pod.resources["limits"] == pod.resources["requests"] for pod in pods.values())
+    # What travelled through Argo: the count, and per leg and attempt the quantities.
+    assert json.loads(run["b-plan"].outputs["resources"]) == [
+        [{"cpu": "1", "memory": "1000M"}], [{"cpu": "1", "memory": "1500M"}],
+        [{"cpu": "1", "memory": "2000M"}],
+    ]  # fmt: skip
+    assert list(s3_snapshot(flow, "sized-e2e", s3_bucket)["B"]["memory"]) == [1000, 1500, 2000]
+
+
+def test_a_leg_of_several_tasks_asks_for_its_largest(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    write_flow(tmp_path, SIZED)
+    capped = compile_argo(str(tmp_path / "flow.py"), tmp_path, s3_bucket, "--max-legs", "2")
+    run = harness(tmp_path / "run", s3_bucket, tmp_path).run(capped, name="capped-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    memory = sorted(leg.attempts[0].resources["requests"]["memory"] for leg in run["b"].children)
+    assert memory == ["1000M", "2000M"]  # tasks [0] and [1, 2]
+
+
+def test_a_retry_hook_grows_the_pod_on_each_retry(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    manifest, flow = run_flow(GROWING, s3_bucket, tmp_path)
+    run = harness(tmp_path / "run", s3_bucket, tmp_path).run(manifest, name="growing-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    (leg,) = run["train"].children
+    memory = [attempt.resources["limits"]["memory"] for attempt in leg.attempts]
+    assert memory == ["1000M", "2000M", "4000M"]  # out of memory twice, then it fits
+    assert [a.phase for a in leg.attempts] == ["Failed", "Failed", SUCCEEDED]
+    assert s3_snapshot(flow, "growing-e2e", s3_bucket)["Train"]["memory"] == 4000
+
+
+def test_a_layer_without_resource_hooks_has_no_patch(s3_bucket: S3Bucket, tmp_path: Path) -> None:
+    plain = SIZED.replace("@hooks.submission", "@staticmethod").replace(
+        "def size(self,", "def size("
+    )
+    manifest, _ = run_flow(plain, s3_bucket, tmp_path)
+    assert "podSpecPatch" not in manifest
+    templates = yaml.safe_load(manifest)["spec"]["templates"]
+    assert [t["name"] for t in templates if "resources" in json.dumps(t.get("outputs", {}))] == []

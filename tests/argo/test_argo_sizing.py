@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import yaml
+from runtime.test_resource_hooks import GROWING
 
 from .nodes import SUCCEEDED
 from .s3 import S3Bucket
@@ -36,24 +37,6 @@ SIZED = """
         def size(self, a: A) -> None:
             memory = {"a": 1000, "b": 1500, "c": 2000}
             self.configuration.container.memory = memory[a.baz[unwrap(self.index)]]
-"""
-
-GROWING = """
-    from laminar import Container, Flow, Layer, Retry
-    from laminar.configurations import hooks
-
-    class Growing(Flow): ...
-
-    @Growing.register(container=Container(cpu=1, memory=1000), retry=Retry(attempts=4, delay=0))
-    class Train(Layer):
-        def __call__(self) -> None:
-            self.memory = self.configuration.container.memory
-            if self.memory < 4000:
-                raise MemoryError(f"out of memory at {self.memory}")
-
-        @hooks.retry
-        def more_memory(self) -> None:
-            self.configuration.container.memory = self.configuration.container.memory * 2
 """
 
 

@@ -41,7 +41,7 @@ from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
 from laminar.backends.traits import Traits
 from laminar.configurations.schedule import Schedule
-from laminar.contract import EXIT, PLAN, TASK, check_datastore_url, shim_argv
+from laminar.contract import EXIT, PLAN, TASK, PlanFormat, check_datastore_url, shim_argv
 from laminar.errors import CompileError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import deciders
@@ -217,9 +217,13 @@ class Shape:
         """A layer's entry hooks (the user's code: everything the layer's tasks get), or a
         fan-out's plan, which only counts: the cluster's default resources, no secrets or
         placement, and the compile options' image (never a heavy layer image pulled to
-        count)."""
+        count). Where the target sizes pods from the layer's hooks, the plan also writes what
+        each leg's pod asks for per attempt: an output of its own, or (where a job's outputs
+        share one file) inside the legs (``--format sized``)."""
         legs = self.legs[spec.name]
-        sizes = self.resources_output(spec.name) if self.traits.sized_pods and sized(spec) else None
+        sizing = self.traits.sized_pods and sized(spec)
+        own = sizing and not self.traits.outputs_share_file
+        sizes = self.resources_output(spec.name) if own else None
         outputs = (legs, sizes) if sizes else (legs,)
         job = replace(
             base,
@@ -230,18 +234,21 @@ class Shape:
             apart=apart(self.ir, spec, self.waits, self.traits, self.fused) or "",
         )
         command = laminar_command(spec, self.options)
-        if not (spec.has_entry or sizes):  # neither runs the user's hooks
+        if not (spec.has_entry or sizing):  # neither runs the user's hooks
             job = replace(job, resources=None, secrets=(), placement=Placement())
             default = self.options.image
             if default is not None and job.image != default:
                 command = self.options.laminar
                 job = replace(job, image=default, workdir=None, executable=len(command))
+        fmt = self.plan_format()
+        if sizing and sizes is None:
+            fmt[1] = PlanFormat.SIZED.value
         argv = shim_argv(
-            command, PLAN, self.options.flow_ref, spec.name,
-            *self.plan_format(), "--output", legs.path,
-        )  # fmt: skip
-        if sizes:
+            command, PLAN, self.options.flow_ref, spec.name, *fmt, "--output", legs.path
+        )
+        if sizes is not None:
             argv += ("--resources-output", sizes.path)
+        if sizing:
             argv += (f"--gpu-resource={self.traits.gpu_resource}",)
         return replace(job, argv=argv)
 

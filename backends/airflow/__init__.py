@@ -46,6 +46,7 @@ import jinja2
 from laminar.backends.airflow.options import DEFAULT_START_DATE, AirflowOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
+from laminar.backends.fusion import sized
 from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
 from laminar.backends.lowering import check_schedulable
@@ -88,6 +89,9 @@ class AirflowTask:
     max_active_tis_per_dagrun: int | None = None
     #: A pod's requests and limits (cpu, memory, GPUs under ``--gpu-resource``).
     container_resources: dict[str, str] = field(default_factory=dict)
+    #: Whether its pods ask for what the layer's hooks decide, per leg and try (a mapped
+    #: task over a ``--format sized`` plan: ``SizedPodOperator``).
+    sized: bool = False
     #: A pod's ``node_selector`` and ``tolerations`` (``k8s.V1Toleration`` keyword arguments).
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, Any], ...] = ()
@@ -124,7 +128,14 @@ class AirflowDialect(Dialect):
     def traits(self) -> Traits:
         if not self.kubernetes:
             return self.TRAITS
-        return replace(self.TRAITS, needs_image=True, output_path=K8S_XCOM_PATH)
+        # A pod asks for what the layer's hooks decide (the plan's legs carry it).
+        return replace(
+            self.TRAITS,
+            needs_image=True,
+            output_path=K8S_XCOM_PATH,
+            sized_pods=True,
+            gpu_resource=self.settings.gpu_resource,
+        )
 
     @property
     def kubernetes(self) -> bool:
@@ -173,6 +184,7 @@ class AirflowDialect(Dialect):
             upstream=tuple(self.variables[u] for u in upstream),
             expand_over=self.variables[expand_over] if expand_over else None,
             plans=bool(job.outputs_of(OutputKind.LEGS)),
+            sized=job.kind is JobKind.MAPPED and self.traits.sized_pods and sized(job.spec),
             retries=0 if retry is None else retry.attempts - 1,
             retry_delay=0.0 if retry is None else float(retry.delay),
             retry_exponential_backoff=backoff,

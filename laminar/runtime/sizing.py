@@ -103,3 +103,9 @@ def leg_sizes(runtime: Runtime, layer: str, record: PlanRecord, gpu: str) -> lis
 def render_sizes(legs: list[list[Sizes]]) -> str:
     """The ``--resources-output`` text: compact JSON, keys sorted (byte-stable)."""
     return json.dumps(legs, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def render_sized(legs: list[list[Sizes]]) -> str:
+    """``laminar plan --format sized``: each leg's number with its resources per attempt."""
+    found = [{"leg": leg, "resources": sizes} for leg, sizes in enumerate(legs)]
+    return json.dumps(found, sort_keys=True, separators=(",", ":")) + "\n"

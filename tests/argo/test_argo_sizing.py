@@ -8,36 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
+from conftest import ROOT
 from runtime.test_resource_hooks import GROWING
 
 from .nodes import SUCCEEDED
 from .s3 import S3Bucket
 from .test_argo_e2e import compile_argo, harness, s3_snapshot, write_flow
 
-SIZED = """
-    from laminar import Container, Flow, ForEach, Layer, Parameter
-    from laminar.configurations import hooks
-    from laminar.types import unwrap
-
-    class Sized(Flow): ...
-
-    @Sized.register
-    class A(Layer):
-        def __call__(self) -> None:
-            self.shard(baz=["a", "b", "c"])
-
-    @Sized.register(foreach=ForEach(parameters=[Parameter(layer=A, attribute="baz")]),
-                    container=Container(cpu=1, memory=500))
-    class B(Layer):
-        def __call__(self, a: A) -> None:
-            self.memory = self.configuration.container.memory
-
-        @hooks.submission
-        def size(self, a: A) -> None:
-            memory = {"a": 1000, "b": 1500, "c": 2000}
-            self.configuration.container.memory = memory[a.baz[unwrap(self.index)]]
-"""
+FLOW = ROOT / "tests" / "flows" / "sized.py"
 
 
 def run_flow(source: str, bucket: S3Bucket, tmp_path: Path) -> tuple[str, Path]:
@@ -46,32 +24,32 @@ def run_flow(source: str, bucket: S3Bucket, tmp_path: Path) -> tuple[str, Path]:
 
 
 def test_a_submission_hook_sizes_each_pod_of_a_foreach(s3_bucket: S3Bucket, tmp_path: Path) -> None:
-    manifest, flow = run_flow(SIZED, s3_bucket, tmp_path)
-    run = harness(tmp_path / "run", s3_bucket, tmp_path).run(manifest, name="sized-e2e")
+    manifest = compile_argo(str(FLOW.relative_to(ROOT)), ROOT, s3_bucket)
+    run = harness(tmp_path, s3_bucket, ROOT).run(manifest, name="sized-e2e")
     assert run.phase == SUCCEEDED, run.describe()
     pods = {leg.attempts[0].env["LAMINAR_LEG"]: leg.attempts[0] for leg in run["b"].children}
     asked = {leg: pod.resources["requests"] for leg, pod in sorted(pods.items())}
     assert asked == {
         "0": {"cpu": "1", "memory": "1000M"},
-        "1": {"cpu": "1", "memory": "1500M"},
-        "2": {"cpu": "1", "memory": "2000M"},
+        "1": {"cpu": "1", "memory": "2000M"},
+        "2": {"cpu": "1", "memory": "3000M"},
     }
     assert all(pod.resources["limits"] == pod.resources["requests"] for pod in pods.values())
-    # What travelled through Argo: the count, and per leg and attempt the quantities.
-    assert json.loads(run["b-plan"].outputs["resources"]) == [
-        [{"cpu": "1", "memory": "1000M"}], [{"cpu": "1", "memory": "1500M"}],
-        [{"cpu": "1", "memory": "2000M"}],
+    # What travelled through Argo: the count, and per leg and try the quantities.
+    planned = json.loads(run["b-plan"].outputs["resources"])
+    assert [[size["memory"] for size in leg] for leg in planned] == [
+        ["1000M", "2000M", "4000M"], ["2000M", "4000M", "8000M"], ["3000M", "6000M", "12000M"],
     ]  # fmt: skip
-    assert list(s3_snapshot(flow, "sized-e2e", s3_bucket)["B"]["memory"]) == [1000, 1500, 2000]
+    assert list(s3_snapshot(FLOW, "sized-e2e", s3_bucket)["B"]["memory"]) == [1000, 2000, 3000]
 
 
 def test_a_leg_of_several_tasks_asks_for_its_largest(s3_bucket: S3Bucket, tmp_path: Path) -> None:
-    write_flow(tmp_path, SIZED)
-    capped = compile_argo(str(tmp_path / "flow.py"), tmp_path, s3_bucket, "--max-legs", "2")
-    run = harness(tmp_path / "run", s3_bucket, tmp_path).run(capped, name="capped-e2e")
+    flow = str(FLOW.relative_to(ROOT))
+    manifest = compile_argo(flow, ROOT, s3_bucket, "--max-legs", "2")
+    run = harness(tmp_path, s3_bucket, ROOT).run(manifest, name="capped-e2e")
     assert run.phase == SUCCEEDED, run.describe()
     memory = sorted(leg.attempts[0].resources["requests"]["memory"] for leg in run["b"].children)
-    assert memory == ["1000M", "2000M"]  # tasks [0] and [1, 2]
+    assert memory == ["1000M", "3000M"]  # tasks [0] and [1, 2]
 
 
 def test_a_retry_hook_grows_the_pod_on_each_retry(s3_bucket: S3Bucket, tmp_path: Path) -> None:
@@ -83,13 +61,3 @@ def test_a_retry_hook_grows_the_pod_on_each_retry(s3_bucket: S3Bucket, tmp_path:
     assert memory == ["1000M", "2000M", "4000M"]  # out of memory twice, then it fits
     assert [a.phase for a in leg.attempts] == ["Failed", "Failed", SUCCEEDED]
     assert s3_snapshot(flow, "growing-e2e", s3_bucket)["Train"]["memory"] == 4000
-
-
-def test_a_layer_without_resource_hooks_has_no_patch(s3_bucket: S3Bucket, tmp_path: Path) -> None:
-    plain = SIZED.replace("@hooks.submission", "@staticmethod").replace(
-        "def size(self,", "def size("
-    )
-    manifest, _ = run_flow(plain, s3_bucket, tmp_path)
-    assert "podSpecPatch" not in manifest
-    templates = yaml.safe_load(manifest)["spec"]["templates"]
-    assert [t["name"] for t in templates if "resources" in json.dumps(t.get("outputs", {}))] == []

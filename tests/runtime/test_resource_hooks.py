@@ -1,7 +1,8 @@
 """``@hooks.submission`` and ``@hooks.retry`` (issue 25), as the original laminar library's docs
 use them: a submission hook sizes each task of a ForEach from its upstream layer, a retry hook
 doubles memory before each retry. The values are what ``__call__`` sees and what the task's log
-records, locally and in a task an orchestrator retries; targets say they do not apply them."""
+records, locally and in a task an orchestrator retries; targets that cannot give them to the
+pods say so at compile time."""
 
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ from pathlib import Path
 import pytest
 from conftest import laminar
 
-from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
+from laminar import Container, Flow, Layer
 from laminar.backends import generate
 from laminar.cli.inprocess import call
 from laminar.configurations import hooks
 from laminar.contract import ENV_ATTEMPT
 from laminar.errors import CompileWarning, FlowDefinitionError
 from laminar.model.loader import load_flow
-from laminar.types import unwrap
 
 SIZED = """
 from laminar import Flow, Layer
@@ -173,8 +173,7 @@ def test_a_generator_submission_hook_is_refused() -> None:
 @pytest.mark.parametrize(
     ("target", "options"),
     [
-        ("airflow", {}),
-        ("airflow", {"operator": "kubernetes", "image": "i:1", "datastore": "s3://b/p"}),
+        ("airflow", {}),  # the python operator: tasks run on the workers
         ("github", {}),
     ],
 )
@@ -192,24 +191,7 @@ def test_targets_that_keep_declared_resources_say_so(target: str, options: dict[
 
 
 def _sized_flow() -> type[Flow]:
-    class Sized(Flow): ...
-
-    @Sized.register
-    class A(Layer):
-        def __call__(self) -> None:
-            self.shard(baz=["a", "b"])
-
-    @Sized.register(foreach=ForEach(parameters=[Parameter(layer=A, attribute="baz")]),
-                    retry=Retry(attempts=2))  # fmt: skip
-    class B(Layer):
-        def __call__(self, a: A) -> None: ...
-
-        @hooks.submission
-        def size(self, a: A) -> None:
-            self.configuration.container.memory = len(a.baz[unwrap(self.index)]) * 1000
-
-        @hooks.retry
-        def grow(self) -> None: ...
+    from flows.sized import Sized
 
     return Sized
 
@@ -221,8 +203,18 @@ def _compiled(target: str, flow: type[Flow], options: dict[str, str]) -> tuple[l
     return [str(w.message) for w in caught if w.category is CompileWarning], text
 
 
-def test_argo_sizes_the_pods_so_it_does_not_warn() -> None:
-    """Argo's plan decides the resources and podSpecPatch applies them (tests/argo)."""
-    told, text = _compiled("argo", _sized_flow(), {"image": "i:1", "datastore": "s3://b/p"})
+@pytest.mark.parametrize(
+    ("target", "options", "applied"),
+    [
+        ("argo", {}, "podSpecPatch"),
+        ("airflow", {"operator": "kubernetes"}, "SizedPodOperator"),
+    ],
+)
+def test_targets_that_size_pods_do_not_warn(
+    target: str, options: dict[str, str], applied: str
+) -> None:
+    """Their plans decide the resources and each pod gets its own (tests/argo, tests/airflow)."""
+    options = {**options, "image": "i:1", "datastore": "s3://b/p"}
+    told, text = _compiled(target, _sized_flow(), options)
     assert not [m for m in told if "@hooks." in m], told
-    assert "podSpecPatch" in text and "--resources-output" in text
+    assert applied in text

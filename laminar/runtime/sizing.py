@@ -1,6 +1,7 @@
 """What ``laminar plan --resources-output`` writes: the resources each leg's pod asks for on
 each attempt, as the layer's ``@hooks.submission`` and ``@hooks.retry`` hooks decide them
-(issue 25), for targets that size pods when they start them (Argo's ``podSpecPatch``).
+(issue 25), for targets that size pods when they start them (Argo's ``podSpecPatch``, the
+``SizedPodOperator`` of Airflow's Kubernetes DAGs).
 
 The plan runs each task's submission hooks, then its retry hooks once per retry the layer's
 ``Retry`` allows: attempt ``k`` (1-based) gets what the hooks decided before it, as the task

@@ -63,10 +63,11 @@ def apart(
         return f"its upstream {upstream.name} is planned itself (legs, or entry hooks)"
     if waits[upstream.name] or (not traits.native_skips and decides(upstream)):
         return f"its upstream {upstream.name} may be skipped"
-    if traits.sized_pods and sized(spec):
-        return "its hooks size its pods: the plan writes their resources (not fused yet)"
-    if spec.has_entry and spec.settings.container != upstream.settings.container:
-        return f"its entry hooks run in its own container, not {upstream.name}'s"
+    sizing = traits.sized_pods and sized(spec)
+    if sizing and traits.outputs_share_file:
+        return "its plan's one output carries its pods' resources with the legs (--format sized)"
+    if (spec.has_entry or sizing) and spec.settings.container != upstream.settings.container:
+        return f"its hooks run in its own container, not {upstream.name}'s"
     if traits.outputs_share_file and upstream.name in fused.values():
         return f"{upstream.name}'s job already plans a fan-out (one output file per job)"
     return None

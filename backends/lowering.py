@@ -208,6 +208,12 @@ class Shape:
             extra += ["--format", self.traits.plan_format.value]
         for name in fused:
             extra += [f"--then-plan={name}", f"--plan-output={self.legs[name].path}"]
+        sizes = [self.resources_output(name) for name in fused if self.sizing(name)]
+        for name in (name for name in fused if self.sizing(name)):
+            extra.append(f"--plan-resources={name}={self.resources_output(name).path}")
+        if sizes:
+            extra.append(f"--gpu-resource={self.traits.gpu_resource}")
+        plans += sizes
         if finished is not None:
             extra.append(f"--finished-output={finished.path}")
         outputs = (*plans, *([finished] if finished else []))
@@ -221,7 +227,7 @@ class Shape:
         each leg's pod asks for per attempt: an output of its own, or (where a job's outputs
         share one file) inside the legs (``--format sized``)."""
         legs = self.legs[spec.name]
-        sizing = self.traits.sized_pods and sized(spec)
+        sizing = self.sizing(spec.name)
         own = sizing and not self.traits.outputs_share_file
         sizes = self.resources_output(spec.name) if own else None
         outputs = (legs, sizes) if sizes else (legs,)
@@ -252,10 +258,19 @@ class Shape:
             argv += (f"--gpu-resource={self.traits.gpu_resource}",)
         return replace(job, argv=argv)
 
+    def sizing(self, name: str) -> bool:
+        """Whether layer ``name``'s plan decides its pods' resources (its hooks, a target
+        that sizes pods)."""
+        return self.traits.sized_pods and sized(self.ir.spec(name))
+
     def resources_output(self, name: str) -> Output:
-        """Where the plan of sized layer ``name`` writes its pods' resources."""
+        """Where the plan of sized layer ``name`` writes its pods' resources (named like its
+        legs: ``resources-<mapped>`` where a job plans several)."""
         mapped, kind = self.ids[name], OutputKind.RESOURCES.value
-        return Output(OutputKind.RESOURCES, kind, self.traits.output(kind, mapped), feeds=mapped)
+        own = name not in self.fused
+        output_name = kind if own else f"{kind}-{mapped}"
+        path = self.traits.output(kind, mapped)
+        return Output(OutputKind.RESOURCES, output_name, path, feeds=mapped)
 
     def mapped_job(self, spec: LayerSpec, base: Job) -> Job:
         """The legs of a planned layer, fanned out over what its plan printed."""

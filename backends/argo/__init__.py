@@ -65,6 +65,8 @@ from laminar.errors import CompileError, CompileWarning
 #: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
 ENTRYPOINT = "main"
 VOLUME = "laminar-datastore"
+#: The input parameter of a sized layer's legs: per leg and try, what its pod asks for.
+RESOURCES = "resources"
 #: Keys of the ``--s3-secret`` secret, each exposed as the env var of the same name.
 S3_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
@@ -133,15 +135,14 @@ class ArgoDialect(Dialect):
         count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{name}}}}}")
         leg = argo.EnvVar(ENV_LEG, Expression("{{inputs.parameters.leg}}"))
         sizes = graph.resources_of(job.id)
-        inputs = (argo.Parameter("leg"), *((argo.Parameter(sizes.name),) if sizes else ()))
+        inputs = (argo.Parameter("leg"), *((argo.Parameter(RESOURCES),) if sizes else ()))
         template = self.template(graph, job, inputs=argo.Inputs(inputs), extra_env=(leg,))
         arguments = [argo.Parameter("leg", Expression("{{item}}"))]
         if sizes is not None:  # what each leg's pod asks for, as the plan decided
             planned = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{sizes.name}}}}}")
-            arguments.append(argo.Parameter(sizes.name, planned))
-            template = replace(
-                template, pod_spec_patch=pod_spec_patch(sizes.name, job.retry is not None)
-            )
+            arguments.append(argo.Parameter(RESOURCES, planned))
+            patch = pod_spec_patch(RESOURCES, retried=job.retry is not None)
+            template = replace(template, pod_spec_patch=patch)
         fan_out = argo.DAGTask(
             job.id,
             job.id,

@@ -103,6 +103,23 @@ SHIM_OPTIONS: dict[str, tuple[Option, ...]] = {
             "--plan-output", "plan_output", APPEND, "see --then-plan", metavar="FILE", default=[]
         ),
         Option(
+            "--plan-resources",
+            "plan_resources",
+            APPEND,
+            "LAYER=FILE: also write the resources per leg and attempt that the hooks of "
+            "--then-plan layer LAYER decide (see laminar plan --resources-output)",
+            metavar="LAYER=FILE",
+            default=[],
+        ),
+        Option(
+            "--gpu-resource",
+            "gpu_resource",
+            TEXT,
+            "the Kubernetes resource name of GPUs in --plan-resources (default nvidia.com/gpu)",
+            metavar="NAME",
+            default="nvidia.com/gpu",
+        ),
+        Option(
             "--skipped-status",
             "skipped_status",
             WHOLE,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from laminar.configurations import serde
 from laminar.contract import (
@@ -137,6 +137,8 @@ def task(
     fmt: PlanFormat = PlanFormat.JSON,
     skipped_status: int = 0,
     finished_output: str | None = None,
+    plan_resources: Mapping[str, str] | None = None,
+    gpu_resource: str = "nvidia.com/gpu",
 ) -> int:
     """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed,
     ``skipped_status`` when it was skipped (Airflow marks a task skipped by its exit status).
@@ -148,6 +150,8 @@ def task(
     layer's only upstream is this layer, its planning needs no task of its own.
     ``finished_output`` receives ``finished`` = ``true`` or ``false`` in ``fmt``: whether the
     layer finished, for orchestrators that skip the layers after one whose error was caught.
+    ``plan_resources`` maps a planned layer to the file that receives its pods' resources
+    (``laminar plan --resources-output``).
     """
     runtime = open_runtime(ir, "task", execution, datastore)
     runtime.start(inputs.from_environment())
@@ -166,7 +170,13 @@ def task(
     try:
         skipped = runtime.run_leg(layer, leg, owns_attempts=owns_attempts)
         for planned, output in then_plan:
-            emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
+            record = emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
+            if plan_resources and planned in plan_resources:  # what its pods ask for
+                from laminar.runtime.sizing import leg_sizes, render_sizes
+
+                text = render_sizes(leg_sizes(runtime, planned, record, gpu_resource))
+                command = "laminar task --plan-resources"
+                _write_output(plan_resources[planned], text, PlanFormat.JSON, command)
     except TaskFailed as failure:
         _report(failure)
         return 1

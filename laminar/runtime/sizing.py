@@ -79,10 +79,9 @@ def task_sizes(
     retry = spec.settings.retry
     attempts = retry.attempts if retry is not None else 1
     configuration = adjustable(spec.settings)
-    first = runtime.first_attempt
-    runtime.run_resource_hooks(SUBMISSION, spec, index, plan, first, configuration)
+    runtime.run_resource_hooks(SUBMISSION, spec, index, plan, 1, configuration)
     sizes = [requested(configuration, gpu)]
-    for number in range(first, first + attempts - 1):
+    for number in range(1, attempts):  # before attempt number + 1
         runtime.run_resource_hooks(RETRY, spec, index, plan, number, configuration)
         sizes.append(requested(configuration, gpu))
     return sizes

@@ -61,3 +61,22 @@ def test_a_retry_hook_grows_the_pod_on_each_retry(s3_bucket: S3Bucket, tmp_path:
     assert memory == ["1000M", "2000M", "4000M"]  # out of memory twice, then it fits
     assert [a.phase for a in leg.attempts] == ["Failed", "Failed", SUCCEEDED]
     assert s3_snapshot(flow, "growing-e2e", s3_bucket)["Train"]["memory"] == 4000
+
+
+def test_a_fan_out_over_a_layer_in_the_same_container_is_sized_by_its_upstreams_pod(
+    s3_bucket: S3Bucket, tmp_path: Path
+) -> None:
+    """No planning pod (issue 24): A's pod plans B, its hooks included, as it ends; a capped
+    fan-out (ForEach(concurrency=...)) hands each leg its resources through its wrapper."""
+    source = FLOW.read_text(encoding="utf-8").replace(
+        "    container=Container(cpu=1, memory=500),\n", ""
+    )
+    source = source.replace("ForEach(parameters=", "ForEach(concurrency=2, parameters=")
+    manifest, _ = run_flow(source, s3_bucket, tmp_path)
+    assert "b-plan" not in manifest and "--plan-resources=B=" in manifest
+    run = harness(tmp_path / "run", s3_bucket, tmp_path).run(manifest, name="fused-e2e")
+    assert run.phase == SUCCEEDED, run.describe()
+    assert set(run.nodes) == {"a", "b"}
+    legs = [leg for node in run["b"].walk() for leg in [node] if leg.attempts]
+    memory = sorted(leg.attempts[0].resources["limits"]["memory"] for leg in legs)
+    assert memory == ["1000M", "2000M", "3000M"]

@@ -8,22 +8,16 @@ legs from it (``Traits.fuse_plans``). Decided here once; dialects only read ``Jo
 
 from __future__ import annotations
 
+from laminar.backends.sizing import sizes_pods
 from laminar.backends.traits import Traits
-from laminar.configurations.hooks import RETRY, SUBMISSION
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import decides
 
 
 def planned(spec: LayerSpec, traits: Traits) -> bool:
     """Whether the layer has a plan: a ForEach layer, one whose entry hooks decide, or (where
-    the target sizes pods) one whose hooks decide its resources."""
-    return spec.is_foreach or spec.has_entry or (traits.sized_pods and sized(spec))
-
-
-def sized(spec: LayerSpec) -> bool:
-    """Whether the layer's ``@hooks.submission`` or ``@hooks.retry`` hooks decide its tasks'
-    resources."""
-    return bool(spec.hooks_of(SUBMISSION) or spec.hooks_of(RETRY))
+    the target sizes pods) one whose hooks decide its resources (``backends/sizing.py``)."""
+    return spec.is_foreach or spec.has_entry or sizes_pods(spec, traits)
 
 
 def fused_plans(ir: FlowIR, waits: dict[str, tuple[str, ...]], traits: Traits) -> dict[str, str]:
@@ -63,7 +57,7 @@ def apart(
         return f"its upstream {upstream.name} is planned itself (legs, or entry hooks)"
     if waits[upstream.name] or (not traits.native_skips and decides(upstream)):
         return f"its upstream {upstream.name} may be skipped"
-    sizing = traits.sized_pods and sized(spec)
+    sizing = sizes_pods(spec, traits)
     if sizing and traits.outputs_share_file:
         return "its plan's one output carries its pods' resources with the legs (--format sized)"
     if (spec.has_entry or sizing) and spec.settings.container != upstream.settings.container:

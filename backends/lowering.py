@@ -35,13 +35,19 @@ from laminar.backends.container import (
     secrets_of,
     timeout_of,
 )
-from laminar.backends.fusion import apart, fused_plans, planned, sized
+from laminar.backends.fusion import apart, fused_plans, planned
 from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind, Placement
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
+from laminar.backends.sizing import (
+    plan_arguments,
+    resources_output,
+    sizes_pods,
+    then_plan_arguments,
+)
 from laminar.backends.traits import Traits
 from laminar.configurations.schedule import Schedule
-from laminar.contract import EXIT, PLAN, TASK, PlanFormat, check_datastore_url, shim_argv
+from laminar.contract import EXIT, PLAN, TASK, check_datastore_url, shim_argv
 from laminar.errors import CompileError, LaminarError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import deciders
@@ -119,22 +125,19 @@ class Shape:
         self.ids = assign_ids(layers, traits.name_rule, reserved=traits.reserved)
         self.waits = deciders(ir)
         self.fused = fused_plans(ir, self.waits, traits)
+        self.planned = [name for name in layers if planned(ir.spec(name), traits)]
         self.plan_ids = assign_ids(
-            [name for name in layers if planned(ir.spec(name), traits) and name not in self.fused],
+            [name for name in self.planned if name not in self.fused],
             traits.name_rule,
             reserved=[*traits.reserved, *self.ids.values()],
             suffix=traits.plan_suffix,
         )
         self.plan_ids.update((name, self.ids[up]) for name, up in self.fused.items())
-        self.legs = {
-            name: self.legs_output(name) for name in layers if planned(ir.spec(name), traits)
-        }
+        self.legs = {name: self.legs_output(name) for name in self.planned}
         self.gates = {name: self.gates_of(name) for name in layers}
         reporters = {g.layer for gates in self.gates.values() for g in gates}
         self.finished = {
-            name: self.finished_output(name)
-            for name in reporters
-            if not planned(ir.spec(name), traits)
+            name: self.finished_output(name) for name in reporters if name not in self.planned
         }
 
     # -- outputs and gates ------------------------------------------------------------------
@@ -208,12 +211,13 @@ class Shape:
             extra += ["--format", self.traits.plan_format.value]
         for name in fused:
             extra += [f"--then-plan={name}", f"--plan-output={self.legs[name].path}"]
-        sizes = [self.resources_output(name) for name in fused if self.sizing(name)]
-        for name in (name for name in fused if self.sizing(name)):
-            extra.append(f"--plan-resources={name}={self.resources_output(name).path}")
-        if sizes:
-            extra.append(f"--gpu-resource={self.traits.gpu_resource}")
-        plans += sizes
+        sizes = {
+            name: resources_output(self.traits, self.ids[name], own=False)
+            for name in fused
+            if sizes_pods(self.ir.spec(name), self.traits)
+        }
+        extra += then_plan_arguments(self.traits, sizes)
+        plans += sizes.values()
         if finished is not None:
             extra.append(f"--finished-output={finished.path}")
         outputs = (*plans, *([finished] if finished else []))
@@ -227,9 +231,9 @@ class Shape:
         each leg's pod asks for per attempt: an output of its own, or (where a job's outputs
         share one file) inside the legs (``--format sized``)."""
         legs = self.legs[spec.name]
-        sizing = self.sizing(spec.name)
+        sizing = sizes_pods(spec, self.traits)
         own = sizing and not self.traits.outputs_share_file
-        sizes = self.resources_output(spec.name) if own else None
+        sizes = resources_output(self.traits, self.ids[spec.name], own=True) if own else None
         outputs = (legs, sizes) if sizes else (legs,)
         job = replace(
             base,
@@ -246,31 +250,13 @@ class Shape:
             if default is not None and job.image != default:
                 command = self.options.laminar
                 job = replace(job, image=default, workdir=None, executable=len(command))
-        fmt = self.plan_format()
-        if sizing and sizes is None:
-            fmt[1] = PlanFormat.SIZED.value
+        fmt, after = self.plan_format(), tuple[str, ...]()
+        if sizing:  # what each leg's pod asks for, too
+            fmt, after = plan_arguments(self.traits, fmt, sizes)
         argv = shim_argv(
-            command, PLAN, self.options.flow_ref, spec.name, *fmt, "--output", legs.path
+            command, PLAN, self.options.flow_ref, spec.name, *fmt, "--output", legs.path, *after
         )
-        if sizes is not None:
-            argv += ("--resources-output", sizes.path)
-        if sizing:
-            argv += (f"--gpu-resource={self.traits.gpu_resource}",)
         return replace(job, argv=argv)
-
-    def sizing(self, name: str) -> bool:
-        """Whether layer ``name``'s plan decides its pods' resources (its hooks, a target
-        that sizes pods)."""
-        return self.traits.sized_pods and sized(self.ir.spec(name))
-
-    def resources_output(self, name: str) -> Output:
-        """Where the plan of sized layer ``name`` writes its pods' resources (named like its
-        legs: ``resources-<mapped>`` where a job plans several)."""
-        mapped, kind = self.ids[name], OutputKind.RESOURCES.value
-        own = name not in self.fused
-        output_name = kind if own else f"{kind}-{mapped}"
-        path = self.traits.output(kind, mapped)
-        return Output(OutputKind.RESOURCES, output_name, path, feeds=mapped)
 
     def mapped_job(self, spec: LayerSpec, base: Job) -> Job:
         """The legs of a planned layer, fanned out over what its plan printed."""

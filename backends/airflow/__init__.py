@@ -46,12 +46,12 @@ import jinja2
 from laminar.backends.airflow.options import DEFAULT_START_DATE, AirflowOptions
 from laminar.backends.dialect import Dialect
 from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
-from laminar.backends.fusion import sized
 from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
 from laminar.backends.lowering import check_schedulable
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.options import valid_cron
+from laminar.backends.sizing import sizes_pods
 from laminar.backends.traits import Traits
 from laminar.contract import ENV_MAX_LEGS, ENV_OUTPUT, SKIPPED_STATUS, PlanFormat, file_named_by
 from laminar.errors import CompileError, CompileWarning
@@ -184,7 +184,7 @@ class AirflowDialect(Dialect):
             upstream=tuple(self.variables[u] for u in upstream),
             expand_over=self.variables[expand_over] if expand_over else None,
             plans=bool(job.outputs_of(OutputKind.LEGS)),
-            sized=job.kind is JobKind.MAPPED and self.traits.sized_pods and sized(job.spec),
+            sized=job.kind is JobKind.MAPPED and sizes_pods(job.spec, self.traits),
             retries=0 if retry is None else retry.attempts - 1,
             retry_delay=0.0 if retry is None else float(retry.delay),
             retry_exponential_backoff=backoff,

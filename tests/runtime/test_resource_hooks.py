@@ -218,3 +218,49 @@ def test_targets_that_size_pods_do_not_warn(
     told, text = _compiled(target, _sized_flow(), options)
     assert not [m for m in told if "@hooks." in m], told
     assert applied in text
+
+
+BAD_SIZE = GROWING.replace(
+    "self.configuration.container.memory * 2", '"lots" if self.attempt else 0'
+)
+
+
+def test_a_plan_whose_hook_sets_a_bad_size_fails_naming_the_layer_and_hook(
+    write_flow: Callable[[str, str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan runs the retry hooks ahead for every try: a value no pod could ask for fails it."""
+    path = write_flow(BAD_SIZE, "bad.py")
+    env = {"LAMINAR_EXECUTION": "run-1", "LAMINAR_DATASTORE": str(tmp_path / "store")}
+    sizes = tmp_path / "sizes.json"
+    argv = ["plan", str(path), "--layer=Train", "--resources-output", str(sizes)]
+    assert call(argv, env=env) != 0
+    err = capsys.readouterr().err
+    assert "Layer Train: its @hooks.retry hook more_memory set a resource" in err
+    assert "Container(memory='lots') must be megabytes" in err
+    assert not sizes.exists()
+
+
+def test_the_plan_writes_each_try_s_resources(
+    write_flow: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    path = write_flow(GROWING, "growing.py")
+    env = {"LAMINAR_EXECUTION": "run-1", "LAMINAR_DATASTORE": str(tmp_path / "store")}
+    sizes = tmp_path / "sizes.json"
+    argv = ["plan", str(path), "--layer=Train", "--format", "sized", "--output", str(sizes)]
+    assert call(argv, env=env) == 0
+    assert sizes.read_text() == (
+        '[{"leg":0,"resources":[{"cpu":"1","memory":"1000M"},{"cpu":"1","memory":"2000M"},'
+        '{"cpu":"1","memory":"4000M"}]}]\n'
+    )
+
+
+def test_plan_resources_must_name_a_layer_and_a_file(
+    write_flow: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    path = write_flow(GROWING, "growing.py")
+    done = laminar(
+        "task", str(path), "--layer=Train", "--then-plan=B", "--plan-output=x", "--plan-resources=x",
+        "--execution", "e", "--datastore", str(tmp_path), cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "--plan-resources=x must be LAYER=FILE" in done.stderr

@@ -259,7 +259,8 @@ def test_plan_resources_must_name_a_layer_and_a_file(
 ) -> None:
     path = write_flow(GROWING, "growing.py")
     done = laminar(
-        "task", str(path), "--layer=Train", "--then-plan=B", "--plan-output=x", "--plan-resources=x",
+        "task", str(path), "--layer=Train",
+        "--then-plan=B", "--plan-output=x", "--plan-resources=x",
         "--execution", "e", "--datastore", str(tmp_path), cwd=tmp_path, check=False,
     )  # fmt: skip
     assert done.returncode != 0

@@ -7,6 +7,8 @@ A ``RUN`` job is a DAG task; a ``PLAN`` job's pod writes its leg count to a file
 the output parameter ``legs``; the ``MAPPED`` job fans out with ``withSequence.count`` over it,
 each pod getting its leg as the input parameter ``leg`` (the plan of a fan-out of any size is a
 number, far under Argo's 256 KB output limit). Argo retries pods itself (``retryStrategy``).
+A layer whose hooks decide its resources also gets, from its plan, each leg's resources per
+try (``backends/sizing.py``), which the template's ``podSpecPatch`` picks per pod.
 
 Branching: a job's gates (``Job.gates``) become the task's ``when:``, so Argo itself skips a
 layer whose decider decided against it: the node shows ``Skipped`` and its dependants still

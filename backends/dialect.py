@@ -86,13 +86,13 @@ class Dialect:
         where = f" {self.where()}" if self.where() else ""
         for spec in ir.specs():
             for kind in (SUBMISSION, RETRY):
-                if spec.hooks_of(kind):
+                if spec.hooks_of(kind) and not self.traits.sized_pods:
                     warnings.warn(
                         f"Layer {spec.name}: {self.target} does not give its tasks the "
                         f"resources its @hooks.{kind} hook decides{where}: they get the "
                         "declared Container(cpu=..., memory=...), so declare what the largest "
-                        "task needs. The hook still runs in each task: __call__ and the "
-                        "task's log see its values.",
+                        "task needs (Argo sizes each pod as the hooks decide). The hook still "
+                        "runs in each task: __call__ and the task's log see its values.",
                         CompileWarning,
                         stacklevel=3,
                     )

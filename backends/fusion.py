@@ -8,16 +8,18 @@ legs from it (``Traits.fuse_plans``). Decided here once; dialects only read ``Jo
 
 from __future__ import annotations
 
+from laminar.backends.sizing import sizes_pods
 from laminar.backends.traits import Traits
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import decides
 
 
 def planned(spec: LayerSpec, traits: Traits) -> bool:
-    """Whether the layer has a plan: a ForEach layer, or one whose entry hooks decide where
-    the target skips jobs itself (its gates read the plan's legs). Where the shim says a skip
-    by its exit status (Airflow), such a layer's own task runs its hooks first: no plan."""
-    return spec.is_foreach or (spec.has_entry and traits.native_skips)
+    """Whether the layer has a plan: a ForEach layer, one whose entry hooks decide where the
+    target skips jobs itself (its gates read the plan's legs; where the shim says a skip by
+    its exit status, Airflow, the layer's own task runs its hooks first), or, where the target
+    sizes pods, one whose hooks decide its resources (``backends/sizing.py``)."""
+    return spec.is_foreach or (spec.has_entry and traits.native_skips) or sizes_pods(spec, traits)
 
 
 def leaders(ir: FlowIR, traits: Traits) -> dict[str, str]:
@@ -67,8 +69,11 @@ def apart(
         return f"its upstream {upstream.name} is planned itself (legs, or entry hooks)"
     if waits[upstream.name] or (not traits.native_skips and decides(upstream)):
         return f"its upstream {upstream.name} may be skipped"
-    if spec.has_entry and spec.settings.container != upstream.settings.container:
-        return f"its entry hooks run in its own container, not {upstream.name}'s"
+    sizing = sizes_pods(spec, traits)
+    if sizing and traits.outputs_share_file:
+        return "its plan's one output carries its pods' resources with the legs (--format sized)"
+    if (spec.has_entry or sizing) and spec.settings.container != upstream.settings.container:
+        return f"its hooks run in its own container, not {upstream.name}'s"
     if traits.outputs_share_file and upstream.name in fused.values():
         return f"{upstream.name}'s job already plans a fan-out (one output file per job)"
     return None

@@ -34,6 +34,9 @@ class OutputKind(enum.Enum):
     LEGS = "legs"
     #: Whether a ``Catch`` layer finished: ``true`` or ``false``.
     FINISHED = "finished"
+    #: Per leg and attempt, the resources the layer's hooks decide (``laminar.runtime.sizing``):
+    #: a JSON list of lists of {resource name: quantity}.
+    RESOURCES = "resources"
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,14 @@ class JobGraph:
     def legs_of(self, mapped: str) -> Output:
         """The output holding the legs of ``MAPPED`` job ``mapped``, on the job that plans it."""
         planner = self.job(self.job(mapped).plan or "")
-        return next(output for output in planner.outputs if mapped in output.feeds)
+        return next(o for o in planner.outputs_of(OutputKind.LEGS) if mapped in o.feeds)
+
+    def resources_of(self, mapped: str) -> Output | None:
+        """The output holding what each leg's pod of ``MAPPED`` job ``mapped`` asks for per
+        attempt, where the plan writes it (the target sizes pods and the layer has hooks)."""
+        planner = self.job(self.job(mapped).plan or "")
+        found = (o for o in planner.outputs_of(OutputKind.RESOURCES) if mapped in o.feeds)
+        return next(found, None)
 
     def skippable(self, job_id: str) -> bool:
         """Whether ``job_id`` may end skipped on a run where its layer ran (a ForEach fan-out

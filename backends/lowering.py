@@ -39,6 +39,12 @@ from laminar.backends.fusion import apart, fused_plans, leaders, planned
 from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind, Placement
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
+from laminar.backends.sizing import (
+    plan_arguments,
+    resources_output,
+    sizes_pods,
+    then_plan_arguments,
+)
 from laminar.backends.traits import Traits
 from laminar.contract import EXIT, PLAN, TASK, check_datastore_url, shim_argv
 from laminar.errors import CompileError
@@ -181,6 +187,13 @@ class Shape:
             extra += ["--format", self.traits.plan_format.value]
         for name in fused:
             extra += [f"--then-plan={name}", f"--plan-output={self.legs[name].path}"]
+        sizes = {
+            name: resources_output(self.traits, self.ids[name], own=False)
+            for name in fused
+            if sizes_pods(self.ir.spec(name), self.traits)
+        }
+        extra += then_plan_arguments(self.traits, sizes)
+        plans += sizes.values()
         if finished is not None:
             extra.append(f"--finished-output={finished.path}")
         outputs = (*plans, *([finished] if finished else []))
@@ -190,27 +203,35 @@ class Shape:
         """A layer's entry hooks (the user's code: everything the layer's tasks get), or a
         fan-out's plan, which only counts: the cluster's default resources, no secrets or
         placement, and the compile options' image (never a heavy layer image pulled to
-        count)."""
+        count). Where the target sizes pods from the layer's hooks, the plan also writes what
+        each leg's pod asks for per attempt: an output of its own, or (where a job's outputs
+        share one file) inside the legs (``--format sized``)."""
         legs = self.legs[spec.name]
+        sizing = sizes_pods(spec, self.traits)
+        own = sizing and not self.traits.outputs_share_file
+        sizes = resources_output(self.traits, self.ids[spec.name], own=True) if own else None
+        outputs = (legs, sizes) if sizes else (legs,)
         job = replace(
             base,
             id=self.plan_ids[spec.name],
             kind=JobKind.PLAN,
-            outputs=(legs,),
+            outputs=outputs,
             after_skips=spec.has_entry,
             apart=apart(self.ir, spec, self.waits, self.traits, self.fused) or "",
         )
         command = laminar_command(spec, self.options)
-        if not spec.has_entry:
+        if not (spec.has_entry or sizing):  # neither runs the user's hooks
             job = replace(job, resources=None, secrets=(), placement=Placement())
             default = self.options.image
             if default is not None and job.image != default:
                 command = self.options.laminar
                 job = replace(job, image=default, workdir=None, executable=len(command))
+        fmt, after = self.plan_format(), tuple[str, ...]()
+        if sizing:  # what each leg's pod asks for, too
+            fmt, after = plan_arguments(self.traits, fmt, sizes)
         argv = shim_argv(
-            command, PLAN, self.options.flow_ref, spec.name,
-            *self.plan_format(), "--output", legs.path,
-        )  # fmt: skip
+            command, PLAN, self.options.flow_ref, spec.name, *fmt, "--output", legs.path, *after
+        )
         return replace(job, argv=argv)
 
     def mapped_job(self, spec: LayerSpec, base: Job) -> Job:

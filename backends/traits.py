@@ -47,6 +47,12 @@ class Traits:
     #: At most this many legs per fan-out (``None``: one leg per task, or the cap the
     #: orchestrator hands over when the job runs, ``$LAMINAR_MAX_LEGS``).
     max_legs: int | None = None
+    #: True when the target gives a layer's pods the resources its ``@hooks.submission`` and
+    #: ``@hooks.retry`` hooks decide: the layer is planned, and its plan writes them per leg
+    #: and attempt (``laminar plan --resources-output``) for the pod spec to read.
+    sized_pods: bool = False
+    #: The Kubernetes resource name of GPUs in the plan's resources (``sized_pods``).
+    gpu_resource: str = "nvidia.com/gpu"
 
     @property
     def outputs_share_file(self) -> bool:

@@ -95,6 +95,10 @@ class PlanFormat(str, enum.Enum):
     GITHUB = "github"
     #: The whole plan as one JSON object, for people and scripts.
     JSON = "json"
+    #: A JSON list, one object per leg: its number and what its pod asks for on each attempt
+    #: as the layer's hooks decide (``[{"leg": 0, "resources": [{"memory": "2000M"}]}]``):
+    #: Airflow's ``expand_kwargs`` over the plan's one XCom (``laminar.runtime.sizing``).
+    SIZED = "sized"
 
     @property
     def appends(self) -> bool:

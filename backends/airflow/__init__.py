@@ -51,6 +51,7 @@ from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
 from laminar.backends.naming import NameRule, assign_ids
 from laminar.backends.options import valid_cron
+from laminar.backends.sizing import sizes_pods
 from laminar.backends.traits import Traits
 from laminar.contract import (
     ENV_MAX_LEGS,
@@ -95,6 +96,9 @@ class AirflowTask:
     max_active_tis_per_dagrun: int | None = None
     #: A pod's requests and limits (cpu, memory, GPUs under ``--gpu-resource``).
     container_resources: dict[str, str] = field(default_factory=dict)
+    #: Whether its pods ask for what the layer's hooks decide, per leg and try (a mapped
+    #: task over a ``--format sized`` plan: ``SizedPodOperator``).
+    sized: bool = False
     #: A pod's ``node_selector`` and ``tolerations`` (``k8s.V1Toleration`` keyword arguments).
     node_selector: dict[str, str] = field(default_factory=dict)
     tolerations: tuple[dict[str, Any], ...] = ()
@@ -135,7 +139,14 @@ class AirflowDialect(Dialect):
     def traits(self) -> Traits:
         if not self.kubernetes:
             return self.TRAITS
-        return replace(self.TRAITS, needs_image=True, output_path=K8S_XCOM_PATH)
+        # A pod asks for what the layer's hooks decide (the plan's legs carry it).
+        return replace(
+            self.TRAITS,
+            needs_image=True,
+            output_path=K8S_XCOM_PATH,
+            sized_pods=True,
+            gpu_resource=self.settings.gpu_resource,
+        )
 
     @property
     def kubernetes(self) -> bool:
@@ -187,6 +198,7 @@ class AirflowDialect(Dialect):
             upstream=tuple(self.variables[u] for u in upstream),
             expand_over=self.variables[expand_over] if expand_over else None,
             plans=bool(job.outputs_of(OutputKind.LEGS)),
+            sized=job.kind is JobKind.MAPPED and sizes_pods(job.spec, self.traits),
             retries=0 if retry is None else retry.attempts - 1,
             retry_delay=0.0 if retry is None else float(retry.delay),
             retry_exponential_backoff=backoff,

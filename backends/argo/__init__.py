@@ -7,6 +7,8 @@ A ``RUN`` job is a DAG task; a ``PLAN`` job's pod writes its leg count to a file
 the output parameter ``legs``; the ``MAPPED`` job fans out with ``withSequence.count`` over it,
 each pod getting its leg as the input parameter ``leg`` (the plan of a fan-out of any size is a
 number, far under Argo's 256 KB output limit). Argo retries pods itself (``retryStrategy``).
+A layer whose hooks decide its resources also gets, from its plan, each leg's resources per
+try (``backends/sizing.py``), which the template's ``podSpecPatch`` picks per pod.
 
 Branching: a job's gates (``Job.gates``) become the task's ``when:``, so Argo itself skips a
 layer whose decider decided against it: the node shows ``Skipped`` and its dependants still
@@ -36,6 +38,7 @@ from laminar.backends.argo.fields import (
     argo_text,
     container_text,
     description,
+    pod_spec_patch,
     retry_strategy,
     whole_seconds,
 )
@@ -66,6 +69,8 @@ from laminar.errors import CompileError, CompileWarning
 #: The DAG template (the workflow's entrypoint); reserved so no layer takes its name.
 ENTRYPOINT = "main"
 VOLUME = "laminar-datastore"
+#: The input parameter of a sized layer's legs: per leg and try, what its pod asks for.
+RESOURCES = "resources"
 #: Keys of the ``--s3-secret`` secret, each exposed as the env var of the same name.
 S3_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
@@ -91,6 +96,9 @@ class ArgoDialect(Dialect):
         # A ForEach layer whose only upstream runs once is planned in that upstream's pod.
         fuse_plans=True,
         needs_image=True,
+        # A layer's hooks decide its pods' resources: its plan writes them, podSpecPatch
+        # reads them per leg and attempt.
+        sized_pods=True,
     )
     # etcd keeps a Workflow object under about 1 MB, its status included.
     max_output_bytes: ClassVar[int | None] = 1_000_000
@@ -101,7 +109,8 @@ class ArgoDialect(Dialect):
 
     @property
     def traits(self) -> Traits:
-        return replace(self.TRAITS, max_legs=self.settings.max_legs)
+        gpu = self.settings.gpu_resource
+        return replace(self.TRAITS, max_legs=self.settings.max_legs, gpu_resource=gpu)
 
     # -- one method per kind of job: (DAG task, template) ----------------------------------
     def dropped(self) -> dict[str, str]:
@@ -133,29 +142,41 @@ class ArgoDialect(Dialect):
         name = graph.legs_of(job.id).name
         count = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{name}}}}}")
         leg = argo.EnvVar(ENV_LEG, Expression("{{inputs.parameters.leg}}"))
-        template = self.template(
-            graph, job, inputs=argo.Inputs((argo.Parameter("leg"),)), extra_env=(leg,)
-        )
+        sizes = graph.resources_of(job.id)
+        inputs = (argo.Parameter("leg"), *((argo.Parameter(RESOURCES),) if sizes else ()))
+        template = self.template(graph, job, inputs=argo.Inputs(inputs), extra_env=(leg,))
+        arguments = [argo.Parameter("leg", Expression("{{item}}"))]
+        if sizes is not None:  # what each leg's pod asks for, as the plan decided
+            planned = Expression(f"{{{{tasks.{job.plan}.outputs.parameters.{sizes.name}}}}}")
+            arguments.append(argo.Parameter(RESOURCES, planned))
+            patch = pod_spec_patch(RESOURCES, retried=job.retry is not None)
+            template = replace(template, pod_spec_patch=patch)
         fan_out = argo.DAGTask(
             job.id,
             job.id,
             dependencies=job.after,
             when=when(job),
             with_sequence=argo.Sequence(count),
-            arguments=argo.Arguments((argo.Parameter("leg", Expression("{{item}}")),)),
+            arguments=argo.Arguments(tuple(arguments)),
         )
         if job.concurrency is None:
             return fan_out, template
         capped = self.capped_names[job.id]
+        # The wrapper takes the plan's outputs as inputs and hands them to each leg.
+        passed = [argo.Parameter("legs", count), *arguments[1:]]
+        relayed = tuple(
+            replace(p, value=Expression(f"{{{{inputs.parameters.{p.name}}}}}")) for p in passed[1:]
+        )
         inner = replace(
             fan_out,
             dependencies=(),
             when=None,
             with_sequence=argo.Sequence(Expression("{{inputs.parameters.legs}}")),
+            arguments=argo.Arguments((arguments[0], *relayed)),
         )
         wrapper = argo.Template(
             capped,
-            inputs=argo.Inputs((argo.Parameter("legs"),)),
+            inputs=argo.Inputs(tuple(argo.Parameter(p.name) for p in passed)),
             parallelism=job.concurrency,
             dag=argo.DAGTemplate((inner,)),
         )
@@ -163,7 +184,7 @@ class ArgoDialect(Dialect):
             fan_out,
             template=capped,
             with_sequence=None,
-            arguments=argo.Arguments((argo.Parameter("legs", count),)),
+            arguments=argo.Arguments(tuple(passed)),
         )
         return task, wrapper, template
 

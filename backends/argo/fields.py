@@ -8,6 +8,7 @@ import math
 import re
 
 from laminar.backends.argo import spec as argo
+from laminar.backends.document import Expression
 from laminar.backends.jobs import Job
 from laminar.backends.kubernetes import kubernetes_text
 from laminar.errors import CompileError
@@ -68,3 +69,15 @@ def retry_strategy(job: Job) -> argo.RetryStrategy | None:
         duration = f"{int(delay)}s" if delay == int(delay) else f"{max(1, round(delay * 1000))}ms"
         backoff = argo.Backoff(duration, str(int(retry.backoff)))
     return argo.RetryStrategy(str(retry.attempts - 1), backoff=backoff)
+
+
+def pod_spec_patch(parameter: str, retried: bool) -> Expression:
+    """The ``podSpecPatch`` giving a leg's pod the resources its plan decided for this
+    attempt: input ``parameter`` holds, per leg, one object per attempt (``[leg][retries]``,
+    ``laminar.runtime.sizing``), which Argo evaluates when it creates each pod. Built from
+    laminar's own names: the values stay data in the parameter."""
+    attempt = "' + retries + '" if retried else "0"  # no retries: no {{retries}}
+    path = f"'$[' + inputs.parameters.leg + '][{attempt}]'"
+    found = f"{{{{=jsonpath(inputs.parameters.{parameter}, {path})}}}}"
+    resources = f'{{"requests":{found},"limits":{found}}}'
+    return Expression(f'{{"containers":[{{"name":"main","resources":{resources}}}]}}')

@@ -143,6 +143,9 @@ class Template(Spec):
     tolerations: tuple[Toleration, ...] = ()
     dag: DAGTemplate | None = None
     container: Container | None = None
+    #: A patch Argo applies to each pod's spec when it creates the pod; an expression in it
+    #: is evaluated per pod (``retries``: the attempt), so what the pod asks for may vary.
+    pod_spec_patch: str | None = None
 
 
 @dataclass(frozen=True)

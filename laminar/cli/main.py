@@ -20,7 +20,7 @@ from laminar.contract import (
     PlanFormat,
 )
 from laminar.errors import LaminarError
-from laminar.text import printable_lines
+from laminar.text import printable, printable_lines
 
 if TYPE_CHECKING:
     import argparse
@@ -264,6 +264,8 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
             max_legs=args.max_legs,
             fmt=PlanFormat(args.format),
             output=args.output,
+            resources_output=args.resources_output,
+            gpu_resource=args.gpu_resource,
         )
     if len(args.then_plan) != len(args.plan_output):
         raise LaminarError("laminar task: give one --plan-output FILE per --then-plan LAYER.")
@@ -275,11 +277,24 @@ def _dispatch(args: argparse.Namespace | SimpleNamespace) -> int:
         leg=args.leg,
         owns_attempts=args.owns_attempts,
         then_plan=list(zip(args.then_plan, args.plan_output, strict=True)),
+        plan_resources=dict(_layer_file(text) for text in args.plan_resources),
+        gpu_resource=args.gpu_resource,
         max_legs=args.max_legs,
         fmt=PlanFormat(args.format),
         skipped_status=args.skipped_status,
         finished_output=args.finished_output,
     )
+
+
+def _layer_file(text: str) -> tuple[str, str]:
+    """``--plan-resources=LAYER=FILE`` as (layer, file): a layer name is an identifier."""
+    layer, equals, path = text.partition("=")
+    if not (equals and layer.isidentifier() and path):
+        raise LaminarError(
+            f"laminar task: --plan-resources={printable(text)} must be LAYER=FILE, such as "
+            "--plan-resources=Train=/tmp/laminar/resources/train."
+        )
+    return layer, path
 
 
 def _sync(args: argparse.Namespace | SimpleNamespace) -> int:

@@ -65,6 +65,22 @@ SHIM_OPTIONS: dict[str, tuple[Option, ...]] = {
         Option(
             "--output", "output", TEXT, "write there (github: append) not stdout", metavar="FILE"
         ),
+        Option(
+            "--resources-output",
+            "resources_output",
+            TEXT,
+            "also write each leg's resources per attempt, as the layer's submission and retry "
+            "hooks decide them (JSON)",
+            metavar="FILE",
+        ),
+        Option(
+            "--gpu-resource",
+            "gpu_resource",
+            TEXT,
+            "the Kubernetes resource name of GPUs there (default nvidia.com/gpu)",
+            metavar="NAME",
+            default="nvidia.com/gpu",
+        ),
     ),
     TASK: (
         *_COMMON,
@@ -85,6 +101,23 @@ SHIM_OPTIONS: dict[str, tuple[Option, ...]] = {
         ),
         Option(
             "--plan-output", "plan_output", APPEND, "see --then-plan", metavar="FILE", default=[]
+        ),
+        Option(
+            "--plan-resources",
+            "plan_resources",
+            APPEND,
+            "LAYER=FILE: also write the resources per leg and attempt that the hooks of "
+            "--then-plan layer LAYER decide (see laminar plan --resources-output)",
+            metavar="LAYER=FILE",
+            default=[],
+        ),
+        Option(
+            "--gpu-resource",
+            "gpu_resource",
+            TEXT,
+            "the Kubernetes resource name of GPUs in --plan-resources (default nvidia.com/gpu)",
+            metavar="NAME",
+            default="nvidia.com/gpu",
         ),
         Option(
             "--skipped-status",

@@ -86,11 +86,11 @@ class LayerSpec:
     def follows(self) -> str | None:
         """The ForEach layer whose legs this one's tasks follow, task i after task i: it fans
         out 1:1 over that layer only, its only upstream, and no hook of its own decides its
-        tasks (entry) or their pods (submission). Its task count and legs are that layer's,
-        so no step plans it (issue 24); ``None`` otherwise."""
+        tasks (entry) or their pods (submission, retry). Its task count and legs are that
+        layer's, so no step plans it (issue 24); ``None`` otherwise."""
         if not self.foreach or len(self.dependencies) != 1:
             return None
-        if any(hook.kind in ("entry", "submission") for hook in self.hooks):
+        if any(hook.kind in ("entry", "submission", "retry") for hook in self.hooks):
             return None
         upstream = self.dependencies[0]
         mapped = all(param.mapped and param.layer == upstream for param in self.foreach)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from laminar.configurations.settings import LayerSettings
+from laminar.errors import ConfigurationError
 from laminar.ir import FlowIR, LayerSpec
 from laminar.model.layer import Layer
 from laminar.runtime.context import TaskContext, user_code
@@ -81,7 +82,14 @@ def run_resource_hooks(attempt: Attempt, kind: str, views: dict[str, Layer]) -> 
     layer = attempt.instance("")
     with user_code(attempt.spec.name, attempt.task_index), running(attempt.running()):
         for hook in attempt.spec.hooks_of(kind):
-            returned = hook.function(layer, **arguments_of(views, hook.arguments))
+            try:
+                returned = hook.function(layer, **arguments_of(views, hook.arguments))
+            except ConfigurationError as error:  # a value no pod could ask for: say whose,
+                error.args = (  # keeping the traceback to the user's line
+                    f"Layer {attempt.spec.name}: its @hooks.{kind} hook {hook.name} set a "
+                    f"resource the task's pod cannot ask for: {error}",
+                )
+                raise
             refuse_awaitable(attempt.spec.name, f"{kind} hook {hook.name}", returned)
 
 

@@ -7,8 +7,9 @@ recovery).
 The hooks run in the task itself, on every target, so what they decide is what ``__call__``
 sees in ``self.configuration`` and what the task's log records. Where an orchestrator retries
 the task by starting it again (Airflow, Argo), attempt N replays the retry hooks N - 1 times,
-so the values grow per attempt as in a local run. Applying them to the pod is the target's
-business: the compiler warns where it does not (``backends/dialect.py``).
+so the values grow per attempt as in a local run. Where the target sizes pods (Argo, Airflow's
+Kubernetes operator) the layer's plan runs them ahead for every task and try
+(``laminar.runtime.sizing``); elsewhere the compiler warns (``backends/dialect.py``).
 """
 
 from __future__ import annotations

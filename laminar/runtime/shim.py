@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ParamSpec
 
 from laminar.configurations import serde
@@ -35,7 +35,7 @@ from laminar.runtime.decisions import layer_state
 from laminar.runtime.task import Runtime, say
 from laminar.settings import deployed
 from laminar.store.datastore import Datastore
-from laminar.store.execution import Execution
+from laminar.store.execution import Execution, PlanRecord
 from laminar.text import printable, printable_lines
 
 P = ParamSpec("P")
@@ -80,13 +80,28 @@ def plan(
     max_legs: int | None = None,
     fmt: PlanFormat = PlanFormat.JSON,
     output: str | None = None,
+    resources_output: str | None = None,
+    gpu_resource: str = "nvidia.com/gpu",
 ) -> int:
     """Plan ``layer`` (count a ForEach layer's tasks; run a layer's entry hooks), commit the
-    plan and print its legs as ``fmt``; 0, or 1 when an entry hook raised."""
+    plan and print its legs as ``fmt``; 0, or 1 when an entry or resource hook raised.
+    ``resources_output`` receives what each leg's pod asks for on each attempt, as the
+    layer's submission and retry hooks decide it (``laminar.runtime.sizing``)."""
     runtime = open_runtime(ir, "plan", execution, datastore)
     runtime.start(inputs.from_environment())
     try:
-        emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
+        if fmt is PlanFormat.SIZED or resources_output is not None:
+            from laminar.runtime.sizing import leg_sizes, render_sized, render_sizes
+
+        if fmt is PlanFormat.SIZED:  # the legs and their resources in one output
+            record = runtime.plan(layer, max_legs=max_legs or max_legs_from_environment())
+            text = render_sized(leg_sizes(runtime, layer, record, gpu_resource))
+            _write_output(output, text, fmt, "laminar plan")
+        else:
+            record = emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
+        if resources_output is not None:
+            text = render_sizes(leg_sizes(runtime, layer, record, gpu_resource))
+            _write_output(resources_output, text, PlanFormat.JSON, "laminar plan")
     except TaskFailed as failure:
         _report(failure)
         return 1
@@ -100,12 +115,13 @@ def emit_plan(
     fmt: PlanFormat,
     output: str | None,
     command: str,
-) -> None:
+) -> PlanRecord:
     """Plan ``layer`` (or reuse its committed plan) and print its legs as ``fmt``."""
     if max_legs is None:
         max_legs = max_legs_from_environment()
     record = runtime.plan(layer, max_legs=max_legs)
     _write_output(output, render_plan(record.count, record.legs, fmt), fmt, command)
+    return record
 
 
 def _write_output(output: str | None, text: str, fmt: PlanFormat, command: str) -> None:
@@ -140,6 +156,8 @@ def task(
     fmt: PlanFormat = PlanFormat.JSON,
     skipped_status: int = 0,
     finished_output: str | None = None,
+    plan_resources: Mapping[str, str] | None = None,
+    gpu_resource: str = "nvidia.com/gpu",
 ) -> int:
     """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed,
     ``skipped_status`` when it was skipped (Airflow marks a task skipped by its exit status).
@@ -151,6 +169,8 @@ def task(
     layer's only upstream is this layer, its planning needs no task of its own.
     ``finished_output`` receives ``finished`` = ``true`` or ``false`` in ``fmt``: whether the
     layer finished, for orchestrators that skip the layers after one whose error was caught.
+    ``plan_resources`` maps a planned layer to the file that receives its pods' resources
+    (``laminar plan --resources-output``).
     """
     runtime = open_runtime(ir, "task", execution, datastore)
     runtime.start(inputs.from_environment())
@@ -169,7 +189,13 @@ def task(
     try:
         skipped = runtime.run_leg(layer, leg, owns_attempts=owns_attempts)
         for planned, output in then_plan:
-            emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
+            record = emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
+            if plan_resources and planned in plan_resources:  # what its pods ask for
+                from laminar.runtime.sizing import leg_sizes, render_sizes
+
+                text = render_sizes(leg_sizes(runtime, planned, record, gpu_resource))
+                command = "laminar task --plan-resources"
+                _write_output(plan_resources[planned], text, PlanFormat.JSON, command)
     except TaskFailed as failure:
         _report(failure)
         return 1

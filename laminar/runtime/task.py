@@ -157,7 +157,7 @@ class Runtime:
 
     def _plannable(self, layer: str) -> LayerSpec:
         spec = self.ir.spec(layer)
-        if not (spec.is_foreach or spec.has_entry):
+        if not (spec.is_foreach or spec.has_entry or self.sized(spec)):
             raise ExecutionError(
                 f"Layer {layer} has no ForEach, so it has no tasks to plan; run it with "
                 f"laminar task ... {shell_word('--layer=' + layer)} (without --leg)."
@@ -273,12 +273,17 @@ class Runtime:
                     raise  # the last attempt, or the run's time is up: no retry
                 assert policy is not None
                 if configuration is not None:  # before the wait, as in the original library
-                    self._resource_hooks(RETRY, spec, index, plan, number, configuration)
+                    self.run_resource_hooks(RETRY, spec, index, plan, number, configuration)
                 wait = policy.wait_before(attempt)
                 message = f"{failure} (attempt {attempt} of {attempts}); retrying in {wait:g}s"
                 (on_retry or say)(message)
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
+
+    @staticmethod
+    def sized(spec: LayerSpec) -> bool:
+        """Whether the layer's hooks decide its tasks' resources (its plan may size pods)."""
+        return bool(spec.hooks_of(SUBMISSION) or spec.hooks_of(RETRY))
 
     def resources(
         self, spec: LayerSpec, index: int | None, plan: PlanRecord | None
@@ -286,15 +291,15 @@ class Runtime:
         """The task's settings as its submission hooks decide them, with its retry hooks
         replayed once per attempt the orchestrator already made (``laminar.runtime.resources``);
         None when the layer has neither kind of hook."""
-        if not (spec.hooks_of(SUBMISSION) or spec.hooks_of(RETRY)):
+        if not self.sized(spec):
             return None
         configuration = adjustable(spec.settings)
-        self._resource_hooks(SUBMISSION, spec, index, plan, self.first_attempt, configuration)
+        self.run_resource_hooks(SUBMISSION, spec, index, plan, self.first_attempt, configuration)
         for _ in range(self.first_attempt - 1):
-            self._resource_hooks(RETRY, spec, index, plan, self.first_attempt, configuration)
+            self.run_resource_hooks(RETRY, spec, index, plan, self.first_attempt, configuration)
         return configuration
 
-    def _resource_hooks(
+    def run_resource_hooks(
         self,
         kind: str,
         spec: LayerSpec,

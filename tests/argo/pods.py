@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import templating
 
 ERROR = "Error"
@@ -42,6 +44,8 @@ class Attempt:
     message: str = ""
     stdout: str = ""
     stderr: str = ""
+    #: What the pod's main container asked for (``resources``, after ``podSpecPatch``).
+    resources: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -228,9 +232,28 @@ def prepare(
         cwd = str(root / cwd.lstrip("/")) if cwd else str(root)
     Path(cwd).mkdir(parents=True, exist_ok=True)
     attempt = Attempt(node, template["name"], number, argv, env, cwd, sandbox)
+    attempt.resources = pod_resources(container, template.get("podSpecPatch"), scope)
     if "activeDeadlineSeconds" in template:
         attempt.deadline = float(template["activeDeadlineSeconds"])
     return attempt, rewrite, outputs
+
+
+def pod_resources(
+    container: dict[str, Any], patch: str | None, scope: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The main container's resources once the template's ``podSpecPatch`` (substituted and
+    evaluated for this attempt, as Argo does when it creates the pod) is merged over them:
+    a strategic merge of the container named ``main``, key by key."""
+    resources = {key: dict(value) for key, value in container.get("resources", {}).items()}
+    if patch is None:
+        return resources
+    patched = yaml.safe_load(templating.substitute(patch, scope))  # JSON or YAML, as Argo
+    for entry in patched.get("containers", []):
+        if entry.get("name") != "main":
+            raise NotImplementedError(f"podSpecPatch of container {entry.get('name')!r}")
+        for key, value in entry.get("resources", {}).items():
+            resources.setdefault(key, {}).update(value)
+    return resources
 
 
 def _substitute(node: Any, scope: Mapping[str, Any]) -> Any:

@@ -111,8 +111,31 @@ def _as_int(value: Any) -> int:
     return int(float(value)) if isinstance(value, str) and "." in value else int(value)
 
 
+_JSONPATH_STEP = re.compile(r"\[(\d+)\]|\.([A-Za-z_][\w-]*)")
+
+
+def _jsonpath(document: Any, path: str) -> Any:
+    """Argo's ``jsonpath(json, path)`` for the paths laminar writes: ``$`` then ``[N]``
+    indexes and ``.key`` members (anything else raises, so an unsupported path shows)."""
+    value = json.loads(document) if isinstance(document, str) else document
+    if not path.startswith("$"):
+        raise NotImplementedError(f"jsonpath {path!r}: only paths from $")
+    pos = 1
+    while pos < len(path):
+        step = _JSONPATH_STEP.match(path, pos)
+        if step is None:
+            raise NotImplementedError(f"jsonpath {path!r} at {path[pos:]!r}")
+        try:
+            value = value[int(step.group(1))] if step.group(1) else value[step.group(2)]
+        except (IndexError, KeyError, TypeError) as exc:
+            raise UnresolvedError(f"jsonpath {path!r}: nothing at {step.group(0)!r}") from exc
+        pos = step.end()
+    return value
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "asInt": _as_int,
+    "jsonpath": _jsonpath,
     "asFloat": float,
     "int": _as_int,
     "float": float,

@@ -66,6 +66,8 @@ def harness(workdir: Path, bucket: S3Bucket, image_workdir: Path, **options: Any
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     secret = {"AWS_ACCESS_KEY_ID": bucket.access_key, "AWS_SECRET_ACCESS_KEY": bucket.secret_key}
     env = {"PATH": path, **options.pop("env", {})}
+    if os.environ.get("PYTHONPATH"):  # the pods run the laminar this test process imports
+        env.setdefault("PYTHONPATH", os.environ["PYTHONPATH"])
     options.setdefault("concurrency", 2)
     return ArgoHarness(
         workdir, env=env, secrets={SECRET: secret}, image_workdir=image_workdir, **options

@@ -1,7 +1,8 @@
 """``@hooks.submission`` and ``@hooks.retry`` (issue 25), as the original laminar library's docs
 use them: a submission hook sizes each task of a ForEach from its upstream layer, a retry hook
 doubles memory before each retry. The values are what ``__call__`` sees and what the task's log
-records, locally and in a task an orchestrator retries; targets say they do not apply them."""
+records, locally and in a task an orchestrator retries; targets that cannot give them to the
+pods say so at compile time."""
 
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ from pathlib import Path
 import pytest
 from conftest import laminar
 
-from laminar import Container, Flow, ForEach, Layer, Parameter, Retry
+from laminar import Container, Flow, Layer
 from laminar.backends import generate
 from laminar.cli.inprocess import call
 from laminar.configurations import hooks
 from laminar.contract import ENV_ATTEMPT
 from laminar.errors import CompileWarning, FlowDefinitionError
 from laminar.model.loader import load_flow
-from laminar.types import unwrap
 
 SIZED = """
 from laminar import Flow, Layer
@@ -141,6 +141,7 @@ def test_what_a_hook_sets_is_checked_and_the_task_fails_at_the_users_line(
         setattr(self.configuration.container, field, value)
 
     flow = _flow_with(resize)
+    message = rf"Layer Work: its @hooks\.submission hook resize set a resource .*{message}"
     with pytest.raises(Exception, match=message) as info:
         flow(datastore=str(tmp_path))()
     assert any(entry.name == "resize" for entry in info.traceback)  # the user's hook
@@ -172,38 +173,13 @@ def test_a_generator_submission_hook_is_refused() -> None:
 @pytest.mark.parametrize(
     ("target", "options"),
     [
-        ("argo", {"image": "i:1", "datastore": "s3://b/p"}),
-        ("airflow", {}),
-        ("airflow", {"operator": "kubernetes", "image": "i:1", "datastore": "s3://b/p"}),
+        ("airflow", {}),  # the python operator: tasks run on the workers
         ("github", {}),
     ],
 )
-def test_every_target_says_it_does_not_apply_hook_resources(
-    target: str, options: dict[str, str]
-) -> None:
-    class Sized(Flow): ...
-
-    @Sized.register
-    class A(Layer):
-        def __call__(self) -> None:
-            self.shard(baz=["a", "b"])
-
-    @Sized.register(foreach=ForEach(parameters=[Parameter(layer=A, attribute="baz")]),
-                    retry=Retry(attempts=2))  # fmt: skip
-    class B(Layer):
-        def __call__(self, a: A) -> None: ...
-
-        @hooks.submission
-        def size(self, a: A) -> None:
-            self.configuration.container.memory = len(a.baz[unwrap(self.index)]) * 1000
-
-        @hooks.retry
-        def grow(self) -> None: ...
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        generate(target, Sized.ir(), flow_ref="sized.py", **options)
-    told = [str(w.message) for w in caught if w.category is CompileWarning]
+def test_targets_that_keep_declared_resources_say_so(target: str, options: dict[str, str]) -> None:
+    Sized = _sized_flow()
+    told, _ = _compiled(target, Sized, options)
     for kind in ("submission", "retry"):
         assert any(
             m.startswith(
@@ -212,3 +188,80 @@ def test_every_target_says_it_does_not_apply_hook_resources(
             )
             for m in told
         ), told
+
+
+def _sized_flow() -> type[Flow]:
+    from flows.sized import Sized
+
+    return Sized
+
+
+def _compiled(target: str, flow: type[Flow], options: dict[str, str]) -> tuple[list[str], str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        text = generate(target, flow.ir(), flow_ref="sized.py", **options)
+    return [str(w.message) for w in caught if w.category is CompileWarning], text
+
+
+@pytest.mark.parametrize(
+    ("target", "options", "applied"),
+    [
+        ("argo", {}, "podSpecPatch"),
+        ("airflow", {"operator": "kubernetes"}, "SizedPodOperator"),
+    ],
+)
+def test_targets_that_size_pods_do_not_warn(
+    target: str, options: dict[str, str], applied: str
+) -> None:
+    """Their plans decide the resources and each pod gets its own (tests/argo, tests/airflow)."""
+    options = {**options, "image": "i:1", "datastore": "s3://b/p"}
+    told, text = _compiled(target, _sized_flow(), options)
+    assert not [m for m in told if "@hooks." in m], told
+    assert applied in text
+
+
+BAD_SIZE = GROWING.replace(
+    "self.configuration.container.memory * 2", '"lots" if self.attempt else 0'
+)
+
+
+def test_a_plan_whose_hook_sets_a_bad_size_fails_naming_the_layer_and_hook(
+    write_flow: Callable[[str, str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The plan runs the retry hooks ahead for every try: a value no pod could ask for fails it."""
+    path = write_flow(BAD_SIZE, "bad.py")
+    env = {"LAMINAR_EXECUTION": "run-1", "LAMINAR_DATASTORE": str(tmp_path / "store")}
+    sizes = tmp_path / "sizes.json"
+    argv = ["plan", str(path), "--layer=Train", "--resources-output", str(sizes)]
+    assert call(argv, env=env) != 0
+    err = capsys.readouterr().err
+    assert "Layer Train: its @hooks.retry hook more_memory set a resource" in err
+    assert "Container(memory='lots') must be megabytes" in err
+    assert not sizes.exists()
+
+
+def test_the_plan_writes_each_try_s_resources(
+    write_flow: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    path = write_flow(GROWING, "growing.py")
+    env = {"LAMINAR_EXECUTION": "run-1", "LAMINAR_DATASTORE": str(tmp_path / "store")}
+    sizes = tmp_path / "sizes.json"
+    argv = ["plan", str(path), "--layer=Train", "--format", "sized", "--output", str(sizes)]
+    assert call(argv, env=env) == 0
+    assert sizes.read_text() == (
+        '[{"leg":0,"resources":[{"cpu":"1","memory":"1000M"},{"cpu":"1","memory":"2000M"},'
+        '{"cpu":"1","memory":"4000M"}]}]\n'
+    )
+
+
+def test_plan_resources_must_name_a_layer_and_a_file(
+    write_flow: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    path = write_flow(GROWING, "growing.py")
+    done = laminar(
+        "task", str(path), "--layer=Train",
+        "--then-plan=B", "--plan-output=x", "--plan-resources=x",
+        "--execution", "e", "--datastore", str(tmp_path), cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "--plan-resources=x must be LAYER=FILE" in done.stderr

@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 from runtime.test_resource_hooks import GROWING
 
 from .nodes import SUCCEEDED
 from .s3 import S3Bucket
 from .test_argo_e2e import compile_argo, harness, s3_snapshot, write_flow
+
+pytestmark = pytest.mark.e2e  # run on the Argo harness, like test_argo_e2e.py
 
 FLOW = ROOT / "tests" / "flows" / "sized.py"
 

@@ -12,20 +12,13 @@ from __future__ import annotations
 
 from laminar.backends.jobs import Output, OutputKind
 from laminar.backends.traits import Traits
-from laminar.configurations.hooks import RETRY, SUBMISSION
 from laminar.contract import PlanFormat
 from laminar.ir import LayerSpec
 
 
-def sized(spec: LayerSpec) -> bool:
-    """Whether the layer's ``@hooks.submission`` or ``@hooks.retry`` hooks decide its tasks'
-    resources."""
-    return bool(spec.hooks_of(SUBMISSION) or spec.hooks_of(RETRY))
-
-
 def sizes_pods(spec: LayerSpec, traits: Traits) -> bool:
     """Whether the layer's plan decides its pods' resources on this target."""
-    return traits.sized_pods and sized(spec)
+    return traits.sized_pods and spec.sized
 
 
 def resources_output(traits: Traits, mapped: str, own: bool) -> Output:

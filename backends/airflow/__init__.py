@@ -251,7 +251,6 @@ class AirflowDialect(Dialect):
             tags=settings.tags(),
             default_args=settings.default_args(),
             tasks=tasks,
-            has_foreach=any(job.kind is JobKind.MAPPED for job in graph.jobs),
             flow_cwd=settings.flow_cwd,
             datastore=graph.datastore,
             max_map_length=settings.max_map_length,

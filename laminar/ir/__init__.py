@@ -83,6 +83,11 @@ class LayerSpec:
         return any(hook.kind == "entry" for hook in self.hooks)
 
     @property
+    def sized(self) -> bool:
+        """Whether ``@hooks.submission`` or ``@hooks.retry`` hooks decide its tasks' resources."""
+        return any(hook.kind in ("submission", "retry") for hook in self.hooks)
+
+    @property
     def follows(self) -> str | None:
         """The ForEach layer whose legs this one's tasks follow, task i after task i: it fans
         out 1:1 over that layer only, its only upstream, and no hook of its own decides its
@@ -90,7 +95,7 @@ class LayerSpec:
         layer's, so no step plans it (issue 24); ``None`` otherwise."""
         if not self.foreach or len(self.dependencies) != 1:
             return None
-        if any(hook.kind in ("entry", "submission", "retry") for hook in self.hooks):
+        if self.has_entry or self.sized:
             return None
         upstream = self.dependencies[0]
         mapped = all(param.mapped and param.layer == upstream for param in self.foreach)

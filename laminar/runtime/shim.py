@@ -90,18 +90,20 @@ def plan(
     runtime = open_runtime(ir, "plan", execution, datastore)
     runtime.start(inputs.from_environment())
     try:
+        if fmt is PlanFormat.SIZED:  # the legs and their resources in one output, below
+            cap = max_legs if max_legs is not None else max_legs_from_environment()
+            record = runtime.plan(layer, max_legs=cap)
+        else:
+            record = emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
         if fmt is PlanFormat.SIZED or resources_output is not None:
             from laminar.runtime.sizing import leg_sizes, render_sized, render_sizes
 
-        if fmt is PlanFormat.SIZED:  # the legs and their resources in one output
-            record = runtime.plan(layer, max_legs=max_legs or max_legs_from_environment())
-            text = render_sized(leg_sizes(runtime, layer, record, gpu_resource))
-            _write_output(output, text, fmt, "laminar plan")
-        else:
-            record = emit_plan(runtime, layer, max_legs, fmt, output, "laminar plan")
-        if resources_output is not None:
-            text = render_sizes(leg_sizes(runtime, layer, record, gpu_resource))
-            _write_output(resources_output, text, PlanFormat.JSON, "laminar plan")
+            sizes = leg_sizes(runtime, layer, record, gpu_resource)  # the hooks run once
+            if fmt is PlanFormat.SIZED:
+                _write_output(output, render_sized(sizes), fmt, "laminar plan")
+            if resources_output is not None:
+                text = render_sizes(sizes)
+                _write_output(resources_output, text, PlanFormat.JSON, "laminar plan")
     except TaskFailed as failure:
         _report(failure)
         return 1

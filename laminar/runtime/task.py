@@ -157,7 +157,7 @@ class Runtime:
 
     def _plannable(self, layer: str) -> LayerSpec:
         spec = self.ir.spec(layer)
-        if not (spec.is_foreach or spec.has_entry or self.sized(spec)):
+        if not (spec.is_foreach or spec.has_entry or spec.sized):
             raise ExecutionError(
                 f"Layer {layer} has no ForEach, so it has no tasks to plan; run it with "
                 f"laminar task ... {shell_word('--layer=' + layer)} (without --leg)."
@@ -178,9 +178,8 @@ class Runtime:
             manifest = self.execution.commits.read_manifest(layer, MAIN)
             return manifest is not None and manifest.status == SKIPPED
         plan = self.execution.commits.read_plan(layer)
-        if plan is None:  # a layer following another's legs is planned by its first leg
-            leader = spec.follows and self.execution.commits.read_plan(spec.follows)
-            plan = self.plan(layer, leader.legs or None if leader else None)
+        if plan is None:
+            plan = self.plan(layer, self._leader_legs(spec))
         if plan.skipped:
             return True
         indices = range(plan.count) if leg is None else plan.leg_indices(leg)
@@ -193,6 +192,14 @@ class Runtime:
         tasks = [str(i) for i in indices]
         ended = self.execution.commits.read_manifests(layer, tasks)
         return bool(tasks) and all(m is not None and m.status == SKIPPED for m in ended)
+
+    def _leader_legs(self, spec: LayerSpec) -> int | None:
+        """The cap on legs a layer following another's (``LayerSpec.follows``) is planned with
+        by its first leg: the legs its leader was planned in, so both split tasks alike."""
+        if spec.follows is None:
+            return None
+        leader = self.execution.commits.read_plan(spec.follows)
+        return leader.legs if leader is not None and leader.legs > 0 else None
 
     def pending(self, layer: str, indices: Iterable[int]) -> list[int]:
         """The tasks among ``indices`` not committed yet, from one listing (not one read each)."""
@@ -280,18 +287,13 @@ class Runtime:
                 time.sleep(wait)
         return True  # pragma: no cover - the loop returns or raises
 
-    @staticmethod
-    def sized(spec: LayerSpec) -> bool:
-        """Whether the layer's hooks decide its tasks' resources (its plan may size pods)."""
-        return bool(spec.hooks_of(SUBMISSION) or spec.hooks_of(RETRY))
-
     def resources(
         self, spec: LayerSpec, index: int | None, plan: PlanRecord | None
     ) -> LayerSettings | None:
         """The task's settings as its submission hooks decide them, with its retry hooks
         replayed once per attempt the orchestrator already made (``laminar.runtime.resources``);
         None when the layer has neither kind of hook."""
-        if not self.sized(spec):
+        if not spec.sized:
             return None
         configuration = adjustable(spec.settings)
         self.run_resource_hooks(SUBMISSION, spec, index, plan, self.first_attempt, configuration)

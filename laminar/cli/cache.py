@@ -49,7 +49,7 @@ def cache_command(flow: type[Flow], args: argparse.Namespace) -> int:
         if damaged:
             print(f"  {damaged} damaged or unsigned entry files (their entries are misses)")
         for key in keys:
-            entry = index.read(spec.name, key, None)
+            entry = index.read(spec.name, [key], None)[0]
             if entry is None:
                 print(f"  {key[:16]}  unreadable (a miss)")
                 continue
@@ -95,7 +95,7 @@ def _why(ir: FlowIR, execution: Execution, target: str | None) -> int:
     print(f"{printable(label)} in execution {printable(execution.id)}: key {key}")
     for part, digest in parts:
         print(f"  {printable(part)}: {printable(digest)}")
-    entry = runtime.cache.index.read(spec.name, key, None)
+    entry = runtime.cache.index.read(spec.name, [key], None)[0]
     task = MAIN if index is None else str(index)
     manifest = execution.commits.read_manifest(spec.name, task)
     if manifest is not None and manifest.cached_from:

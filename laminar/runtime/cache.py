@@ -22,15 +22,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
+import itertools
 import json
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from laminar.configurations.layers import Cache
 from laminar.configurations.settings import to_data
 from laminar.ir import FlowIR, LayerSpec
-from laminar.runtime.fanout import positions
+from laminar.runtime.fanout import fanned_positions
 from laminar.runtime.views import element
 from laminar.store.accessor import Accessor
 from laminar.store.codec import FILE, REF, SERDE, VALUE, Entry
@@ -39,6 +40,8 @@ from laminar.store.sources import SHARD
 
 #: What went into a key: (part name, its digest or value), in order.
 Parts = list[tuple[str, str]]
+#: One part of the keys of several tasks: the same for all, or one per task.
+Column = tuple[str, str] | Parts
 
 
 def _sha(data: bytes | str) -> str:
@@ -64,19 +67,26 @@ class TaskKeys:
     def key(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> tuple[str, Parts]:
         """The key of task ``index`` of ``spec`` and what went into it; raises ``KeyError``
         when a part cannot be digested (the task then runs uncached)."""
-        static = self._static_parts(spec)
-        parts = [("task", MAIN if index is None else str(index))]
-        if spec.reads_inputs:
-            if self._inputs is None:  # the execution's inputs: the same for every task
-                self._inputs = _sha(json.dumps(self.inputs(), sort_keys=True, default=repr))
-            parts.append(("inputs", self._inputs))
-        fanned = positions(plan, index) if plan is not None and index is not None else {}
-        for upstream in spec.dependencies:
-            parts.extend(self._upstream_parts(upstream, fanned))
-        # The static parts' digest, then one line per part: names of layers and attributes
-        # (identifiers) and digests, so no two lists of parts make the same text.
-        text = self._heads[spec.name] + "".join(f"\n{name}\t{value}" for name, value in parts)
-        return _sha(text), [*static, *parts]
+        parts = [column if isinstance(column, tuple) else column[0] for column in
+                 self._columns(spec, [index], plan)]  # fmt: skip
+        text = self._heads[spec.name] + "".join([f"\n{name}\t{value}" for name, value in parts])
+        return _sha(text), [*self._static_parts(spec), *parts]
+
+    def keys(self, spec: LayerSpec, indices: Sequence[int], plan: PlanRecord) -> list[str]:
+        """The keys of tasks ``indices`` of ForEach layer ``spec``, as ``key`` computes them
+        one by one, in one pass: each upstream's manifests and the elements the tasks fan out
+        over are read a batch at a time (a shard's chunk once, not an element per task), so
+        a key costs a couple of microseconds. Raises ``KeyError`` as ``key`` does."""
+        lines = [  # per part, its line of the key's text: shared, or one per task
+            itertools.repeat(f"\n{column[0]}\t{column[1]}", len(indices))
+            if isinstance(column, tuple)
+            else [f"\n{name}\t{value}" for name, value in column]
+            for column in self._columns(spec, indices, plan)
+        ]
+        head, sha = self._heads[spec.name], hashlib.sha256  # the loop runs once per task
+        return [
+            sha((head + "".join(task)).encode()).hexdigest() for task in zip(*lines, strict=True)
+        ]
 
     def _static_parts(self, spec: LayerSpec) -> Parts:
         """What is the same for every task of the layer: its code, version and settings."""
@@ -96,41 +106,90 @@ class TaskKeys:
             self._heads[spec.name] = _sha(json.dumps(self._static[spec.name]))
         return self._static[spec.name]
 
-    def _upstream_parts(
-        self, upstream: str, fanned: dict[tuple[str, str], tuple[int, bool]]
-    ) -> Parts:
-        spec = self.ir.spec(upstream)
-        mine = {attr: pos for (layer, attr), pos in fanned.items() if layer == upstream}
-        mapped = [position for position, is_mapped in mine.values() if is_mapped]
-        if mapped:  # 1:1 onto one task of a ForEach upstream: that task, whole
-            task = str(mapped[0])
-            manifest = self.execution.commits.read_manifest(upstream, task)
-            return [(f"{upstream}[{task}]", self._manifest(manifest, frozenset()))]
-        parts = [(upstream, self._layer(spec, frozenset(mine)))]
-        for attribute, (position, _) in sorted(mine.items()):
-            parts.append(
-                (f"{upstream}.{attribute}[{position}]", self._element(spec, attribute, position))
-            )
-        return parts
+    def _columns(
+        self, spec: LayerSpec, indices: Sequence[int | None], plan: PlanRecord | None
+    ) -> list[Column]:
+        """The parts of the tasks' keys but the static ones, in the key's order (the task,
+        the inputs, then each upstream's), each part a column: one (name, digest) every task
+        shares, or a list of one per task. The key's text is the static parts' digest, then a
+        line per part: names of layers and attributes (identifiers) and digests, so no two
+        lists of parts make the same text."""
+        self._static_parts(spec)
+        columns: list[Column] = [[("task", MAIN if i is None else str(i)) for i in indices]]
+        if spec.reads_inputs:
+            if self._inputs is None:  # the execution's inputs: the same for every task
+                self._inputs = _sha(json.dumps(self.inputs(), sort_keys=True, default=repr))
+            columns.append(("inputs", self._inputs))
+        fanned = (
+            fanned_positions(plan, [i for i in indices if i is not None])
+            if plan is not None and None not in indices
+            else {}
+        )
+        for upstream in spec.dependencies:
+            columns.extend(self._upstream_columns(upstream, fanned))
+        return columns
 
-    def _element(self, spec: LayerSpec, attribute: str, position: int) -> str:
-        """The digest of element ``position`` of ``spec.attribute``, from its stored bytes
-        where they are kept (a ForEach task's value, a shard's element), else re-pickled."""
+    def _upstream_columns(
+        self, upstream: str, fanned: dict[tuple[str, str], tuple[list[int], bool]]
+    ) -> list[Column]:
+        """``upstream``'s parts (``fanned``: per attribute the tasks fan out over, each task's
+        element position, and whether it maps 1:1)."""
+        spec = self.ir.spec(upstream)
+        mine = {attr: found for (layer, attr), found in fanned.items() if layer == upstream}
+        mapped = [positions for positions, is_mapped in mine.values() if is_mapped]
+        if mapped:  # 1:1 onto one task of a ForEach upstream: that task, whole
+            tasks = [str(position) for position in mapped[0]]
+            manifests = self.execution.commits.read_manifests(upstream, tasks)
+            return [
+                [
+                    (f"{upstream}[{task}]", self._manifest(manifest, frozenset()))
+                    for task, manifest in zip(tasks, manifests, strict=True)
+                ]
+            ]
+        columns: list[Column] = [(upstream, self._layer(spec, frozenset(mine)))]
+        for attribute, (positions, _) in sorted(mine.items()):
+            digests = self._elements(spec, attribute, positions)
+            label = f"{upstream}.{attribute}"
+            columns.append([(f"{label}[{p}]", d) for p, d in zip(positions, digests, strict=True)])
+        return columns
+
+    def _elements(self, spec: LayerSpec, attribute: str, positions: list[int]) -> list[str]:
+        """The digests of elements ``positions`` of ``spec.attribute``, from their stored
+        bytes where they are kept (a ForEach task's value, a shard's element), else
+        re-pickled."""
         if spec.is_foreach:
-            task = position
+            tasks = positions
             plan = self.execution.commits.read_plan(spec.name)
             if plan is not None and plan.sparse:
-                task = self.execution.finished_tasks(spec.name, plan.count)[position]
-            entry = self.execution.entry(spec.name, str(task), attribute, reader="")
-            return self.entry(spec.name, str(task), attribute, entry)
+                finished = self.execution.finished_tasks(spec.name, plan.count)
+                tasks = [finished[position] for position in positions]
+            names = [str(task) for task in tasks]
+            manifests = self.execution.commits.read_manifests(spec.name, names)
+            digests = []
+            for task, manifest in zip(names, manifests, strict=True):
+                if (
+                    manifest is None
+                    or not manifest.finished
+                    or attribute not in manifest.attributes
+                ):
+                    entry = self.execution.entry(spec.name, task, attribute, reader="")  # raises
+                else:
+                    entry = manifest.attributes[attribute]
+                digests.append(self.entry(spec.name, task, attribute, entry))
+            return digests
         known = (spec.name, attribute)
         if known not in self._wholes:  # one Accessor for every task's element
             read = self.execution.attribute(spec.name, attribute, reader="", foreach=False)
             self._wholes[known] = read
         whole = self._wholes[known]
-        stored = whole.stored(position) if isinstance(whole, Accessor) else None
+        stored = whole.stored_many(positions) if isinstance(whole, Accessor) else None
         if stored is not None:
-            return _sha(stored)
+            sha = hashlib.sha256
+            return [sha(data).hexdigest() for data in stored]
+        return [self._pickled(spec, attribute, position) for position in positions]
+
+    def _pickled(self, spec: LayerSpec, attribute: str, position: int) -> str:
+        """The digest of an element kept only inside its whole value: pickled again."""
         try:
             value = element(self.execution, spec, attribute, position)
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)

@@ -157,10 +157,11 @@ def _run_layer(
     if spec.is_foreach:
         plan = runtime.plan(spec.name)
         before = len(failures or ())
-        ran = _run_tasks(runtime, spec, plan, workers, progress, started, failures)
+        ran, served = _run_tasks(runtime, spec, plan, workers, progress, started, failures)
         if failures:  # workers report in any order; the summary lists tasks in index order
             failures[before:] = sorted(failures[before:], key=lambda f: f.index or 0)
-        return _foreach_detail(execution, spec, plan, ran, len(failures or ()) - before)
+        failed = len(failures or ()) - before
+        return _foreach_detail(execution, spec, plan, (ran, served, failed))
     try:
         ran = runtime.run_task(spec, None, None, owns_attempts=True, on_retry=progress.say)
     except TaskFailed as failure:
@@ -179,8 +180,11 @@ def _layer_detail(execution: Execution, layer: str, ran: int) -> str:
 
 
 def _foreach_detail(
-    execution: Execution, spec: LayerSpec, plan: PlanRecord, ran: int, failed: int = 0
+    execution: Execution, spec: LayerSpec, plan: PlanRecord, counts: tuple[int, int, int]
 ) -> str:
+    """What the progress line says of a ForEach layer; ``counts``: how many of its tasks this
+    run ran (served from the cache included), served from the cache, and saw fail."""
+    ran, served, failed = counts
     if plan.skipped:
         return f"skipped ({printable(plan.skipped)})"
     state = layer_summary(execution, spec)  # which tasks were skipped or caught, as show says
@@ -188,11 +192,7 @@ def _foreach_detail(
     for tasks, status in ((state.skipped, SKIPPED), (state.caught, CAUGHT)):
         detail += f", {len(tasks)} {status}" if tasks else ""
     detail += f", {failed} failed" if failed else ""
-    if spec.settings.cache is not None:
-        names = [str(t) for t in range(plan.count)]
-        found = execution.commits.read_manifests(spec.name, names)
-        cached = sum(bool(m and m.cached_from) for m in found)
-        detail += f", {cached} served from the cache" if cached else ""
+    detail += f", {served} served from the cache" if served else ""
     done_before = plan.count - ran - failed
     return detail + (f", {done_before} already committed" if done_before > 0 else "")
 
@@ -236,14 +236,16 @@ def _run_tasks(
     progress: Progress,
     started: float,
     failures: list[TaskFailed] | None = None,
-) -> int:
-    """Run the pending tasks of a ForEach layer; returns how many ran (and succeeded)."""
+) -> tuple[int, int]:
+    """Run the pending tasks of a ForEach layer; returns how many ran (and succeeded), and
+    how many of those were served from the cache."""
     pending = runtime.pending(spec.name, range(plan.count))
     foreach = spec.settings.foreach
     if foreach is not None and foreach.concurrency is not None:
         workers = min(workers, foreach.concurrency)  # ForEach(concurrency=N): N at once
     if workers <= 1 or len(pending) <= 1:
-        ran = 0
+        ran, served = 0, runtime.served(spec.name)
+        runtime.expect(spec, pending)
         with runtime.committing() as group:
             for done, index in enumerate(pending, start=1):
                 try:
@@ -255,5 +257,5 @@ def _run_tasks(
                 except TaskFailed as failure:
                     kept(failure, failures, progress)
                 progress.tasks(spec.name, done, len(pending), started)
-        return ran
+        return ran, runtime.served(spec.name) - served
     return run_parallel(runtime, spec, plan, pending, workers, progress, started, failures)

@@ -10,6 +10,7 @@ fastest, which is the seed's grid order: (1,"a"), (2,"a"), (3,"a"), (1,"b"), ...
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
@@ -66,6 +67,23 @@ def positions(plan: PlanRecord, index: int) -> dict[tuple[str, str], tuple[int, 
         rest, position = divmod(rest, size)
         for layer, attribute, mapped in params:
             out[(layer, attribute)] = (position, mapped)
+    return out
+
+
+def fanned_positions(
+    plan: PlanRecord, indices: Sequence[int]
+) -> dict[tuple[str, str], tuple[list[int], bool]]:
+    """``positions`` for many tasks at once: (layer, attribute) -> (each task's element
+    position, mapped?), one pass per axis instead of a dict per task."""
+    for index in (min(indices), max(indices)) if indices else ():
+        positions(plan, index)  # raises for an index out of range
+    out: dict[tuple[str, str], tuple[list[int], bool]] = {}
+    stride = 1
+    for size, params in plan.axes:
+        found = [index // stride % size for index in indices]
+        for layer, attribute, mapped in params:
+            out[(layer, attribute)] = (found, mapped)
+        stride *= size
     return out
 
 

@@ -45,7 +45,9 @@ def run_parallel(
     progress: Progress,
     started: float,
     failures: list[TaskFailed] | None,
-) -> int:
+) -> tuple[int, int]:
+    """Run tasks ``pending`` in ``workers`` forked processes; returns how many ran (and
+    succeeded), and how many of those were served from the cache."""
     global _WORKER
     _WORKER = runtime  # inherited by forked workers: the flow is already loaded there
     size = max(1, min(256, len(pending) // (workers * 8)))
@@ -53,10 +55,10 @@ def run_parallel(
     context = multiprocessing.get_context("fork")
     sys.stdout.flush()  # a forked child must not inherit (and print again) buffered output
     sys.stderr.flush()
-    done = 0
+    done = served = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         keep_going = failures is not None
-        futures: dict[Future[tuple[int, list[tuple[int, str, str]]]], list[int]] = {
+        futures: dict[Future[tuple[int, int, list[tuple[int, str, str]]]], list[int]] = {
             pool.submit(_worker_batch, spec.name, batch, plan.to_json(), keep_going): batch
             for batch in batches
         }
@@ -65,7 +67,7 @@ def run_parallel(
             finished, remaining = wait(remaining, return_when=FIRST_EXCEPTION, timeout=0.2)
             for future in finished:
                 try:
-                    count, failed = future.result()
+                    count, cached, failed = future.result()
                 except BrokenProcessPool:
                     lost = sorted(i for f in (finished | remaining) for i in futures[f])
                     raise WorkerDied(
@@ -74,13 +76,14 @@ def run_parallel(
                         f"committed before are kept; the others run again on resume."
                     ) from None
                 done += count
+                served += cached
                 for index, error, user_traceback in failed:
                     if not keep_going:
                         for other in remaining:
                             other.cancel()
                     kept(TaskFailed(spec.name, index, error, user_traceback), failures, progress)
             progress.tasks(spec.name, done, len(pending), started)
-    return done
+    return done, served
 
 
 def _ranges(indices: list[int]) -> str:
@@ -97,15 +100,17 @@ def _ranges(indices: list[int]) -> str:
 
 def _worker_batch(
     layer: str, indices: list[int], plan_json: bytes, keep_going: bool
-) -> tuple[int, list[tuple[int, str, str]]]:
-    """Run tasks ``indices`` in a worker; returns how many succeeded and the failures (the
-    first ends the batch unless ``keep_going``)."""
+) -> tuple[int, int, list[tuple[int, str, str]]]:
+    """Run tasks ``indices`` in a worker; returns how many succeeded, how many of those were
+    served from the cache, and the failures (the first ends the batch unless
+    ``keep_going``)."""
     assert _WORKER is not None
     runtime = _WORKER
     spec = runtime.ir.spec(layer)
     plan = PlanRecord.from_json(plan_json)
-    ran = 0
+    ran, served = 0, runtime.served(layer)
     failures: list[tuple[int, str, str]] = []
+    runtime.expect(spec, indices)
     with runtime.committing() as group:
         for index in indices:
             captured = io.StringIO()
@@ -117,11 +122,11 @@ def _worker_batch(
             except TaskFailed as failure:
                 failures.append((index, failure.error, failure.user_traceback))
                 if not keep_going:
-                    return ran, failures
+                    return ran, runtime.served(layer) - served, failures
                 continue
             finally:
                 # One write per task, so lines of concurrent tasks never interleave.
                 sys.stdout.write(captured.getvalue())
                 sys.stdout.flush()
             ran += 1
-    return ran, failures
+    return ran, runtime.served(layer) - served, failures

@@ -16,7 +16,7 @@ import contextlib
 import functools
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from laminar.configurations.hooks import RETRY, SUBMISSION
@@ -184,6 +184,7 @@ class Runtime:
             return True
         indices = range(plan.count) if leg is None else plan.leg_indices(leg)
         pending = self.pending(layer, indices)
+        self.expect(spec, pending)
         with in_layer(layer), self.committing() as group:
             for i in pending:
                 self.run_task(spec, i, plan, owns_attempts=owns_attempts, pending=True, group=group)
@@ -205,6 +206,16 @@ class Runtime:
         """The tasks among ``indices`` not committed yet, from one listing (not one read each)."""
         committed = self.execution.commits.committed_tasks(layer)
         return [i for i in indices if str(i) not in committed]
+
+    def served(self, layer: str) -> int:
+        """How many tasks of ``layer`` this process served from the cache."""
+        return self.cache.served.get(layer, 0) if "cache" in self.__dict__ else 0
+
+    def expect(self, spec: LayerSpec, indices: Sequence[int]) -> None:
+        """Tasks ``indices`` of ``spec`` run next, in increasing order: a cached layer
+        computes their keys a window at a time (``TaskCache.expect``)."""
+        if spec.settings.cache is not None:
+            self.cache.expect(spec.name, indices)
 
     @contextlib.contextmanager
     def committing(self) -> Iterator[TaskGroup]:

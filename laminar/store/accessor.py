@@ -69,6 +69,14 @@ class Accessor(Sequence[Any]):
         raw = getattr(self._source, "stored", None)
         return None if raw is None else bytes(raw(index))
 
+    def stored_many(self, indices: Sequence[int]) -> list[bytes] | None:
+        """``stored`` for many elements, read together (a shard chunk's span once)."""
+        for index in (min(indices), max(indices)) if indices else ():
+            if not 0 <= index < self._length:
+                raise IndexError(f"Accessor index out of range ({self._source.label})")
+        raw = getattr(self._source, "stored_many", None)
+        return None if raw is None else list(raw(indices))
+
     def __iter__(self) -> Iterator[Any]:
         return self._source.iterate()
 

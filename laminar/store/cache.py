@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,15 +101,17 @@ class CacheIndex:
         except (LaminarError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
-    def read(self, layer: str, key: str, max_age: float | None) -> CacheEntry | None:
-        """The entry of ``key``, or None: missing, damaged, unsigned, or older than
+    def read(
+        self, layer: str, keys: Sequence[str], max_age: float | None
+    ) -> list[CacheEntry | None]:
+        """The entry of each of ``keys``, or None: missing, damaged, unsigned, or older than
         ``max_age`` seconds."""
-        entry = self._entries(layer).get(key)
-        if entry is None:
-            return None
-        if max_age is not None and time.time() - entry.created > max_age:
-            return None
-        return entry
+        known = self._entries(layer)
+        found = [known.get(key) for key in keys]
+        if max_age is None:
+            return found
+        now = time.time()
+        return [e if e is not None and now - e.created <= max_age else None for e in found]
 
     def record(self, layer: str, key: str, task: str) -> None:
         """Note that this execution's committed ``task`` of ``layer`` holds the outputs of
@@ -120,10 +123,12 @@ class CacheIndex:
         entries stands: it is the same file)."""
         pending, self._pending = self._pending, {}
         for layer, entries in pending.items():
-            body = {"execution": self.objects.id, "created": time.time(), "entries": entries}
-            what = json.dumps([self.objects.id, sorted(entries.items())]).encode()
-            name = hashlib.sha256(what).hexdigest()[:40] + ENTRIES
-            sealed = self.objects.seal.seal(json.dumps(body).encode(), self._place(layer, name))
+            listed = json.dumps(entries)  # the tasks' order: the same whenever they are
+            what = json.dumps(self.objects.id) + listed
+            name = hashlib.sha256(what.encode()).hexdigest()[:40] + ENTRIES
+            head = json.dumps({"execution": self.objects.id, "created": time.time()})
+            body = head[:-1] + ', "entries": ' + listed + "}"  # one encoding of the entries
+            sealed = self.objects.seal.seal(body.encode(), self._place(layer, name))
             path = f"{self.objects.layout.cache_dir(layer)}/{name}"
             with contextlib.suppress(AlreadyCommitted):
                 self.store.write_atomic(path, sealed, exclusive=True)

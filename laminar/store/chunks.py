@@ -95,6 +95,11 @@ def element_range(header: bytes) -> tuple[int, int]:
     return start, end
 
 
+def offsets(data: bytes) -> tuple[int, ...]:
+    """The offsets packed in ``data`` (a span of a chunk's offset table)."""
+    return struct.unpack(f"<{len(data) // 8}Q", data)
+
+
 def offset_span(index: int) -> tuple[int, int]:
     """Byte range of the two offsets that bound element ``index`` of a chunk."""
     begin = _HEAD + 8 * index

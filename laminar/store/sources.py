@@ -75,6 +75,32 @@ class ShardSource:
         base = chunks.data_start(count)
         return self._range(k, base + start, base + stop)
 
+    def stored_many(self, indices: Sequence[int]) -> list[bytes]:
+        """Elements ``indices`` as stored, in order: per chunk, one read of the offsets and
+        one of the bytes that span them (the cache keys of a leg's tasks: no read per task)."""
+        out: list[bytes] = []
+        at = 0
+        while at < len(indices):  # a run of indices in one chunk at a time, read together
+            k = bisect.bisect_right(self.starts, indices[at]) - 1
+            end = self.starts[k] + self.chunks[k][1]
+            stop = at + 1
+            while stop < len(indices) and self.starts[k] <= indices[stop] < end:
+                stop += 1
+            out.extend(self._stored_run(k, indices[at:stop]))
+            at = stop
+        return out
+
+    def _stored_run(self, k: int, run: Sequence[int]) -> list[bytes]:
+        """Elements ``run`` (all in chunk ``k``) as stored."""
+        low, high = min(run) - self.starts[k], max(run) - self.starts[k]
+        begin, end = chunks.offset_span(low)[0], chunks.offset_span(high)[1]
+        offsets = chunks.offsets(self._range(k, begin, end))
+        base = chunks.data_start(self.chunks[k][1])
+        data = self._range(k, base + offsets[0], base + offsets[-1])
+        shift = self.starts[k] + low  # element i's offsets: offsets[i - shift], the next
+        first = offsets[0]
+        return [data[offsets[i - shift] - first : offsets[i - shift + 1] - first] for i in run]
+
     def _range(self, k: int, start: int, stop: int) -> bytes:
         """Bytes ``start:stop`` of chunk ``k``, from checked blocks (the last few cached)."""
         relative, _, size, tags = self.chunks[k]

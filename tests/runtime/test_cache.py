@@ -109,6 +109,14 @@ def test_second_execution_runs_no_cached_layer_and_gives_the_same_results(flow: 
     assert results(flow, "two") == results(flow, "one")
 
 
+def test_workers_say_how_many_tasks_they_served(flow: Path) -> None:
+    run(flow, "one")
+    ran(flow)
+    log = run(flow, "two", "--workers", "2", ITEMS="a,B,c")  # tasks in forked workers
+    assert ran(flow) == {"Each-B": 1, "Join": 1}
+    assert "Each: 3 tasks, 2 served from the cache" in log
+
+
 def test_one_changed_element_reruns_one_task(flow: Path) -> None:
     run(flow, "one")
     ran(flow)

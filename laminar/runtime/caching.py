@@ -83,7 +83,7 @@ class TaskCache:
         if entry.execution not in self.originals:
             self.originals[entry.execution] = original_commits(objects, entry.execution)
         original = self.originals[entry.execution]
-        manifest = served(objects, spec.name, task, entry, original)
+        manifest = served(objects, spec.name, task, key, entry, original)
         if manifest is None:
             return "", key
         commit(manifest)

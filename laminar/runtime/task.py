@@ -281,7 +281,7 @@ class Runtime:
         for attempt in range(1, attempts + 1):
             number = self.first_attempt + attempt - 1
             try:
-                if self._attempt(spec, index, plan, group, number, configuration) and key:
+                if self._attempt(spec, index, plan, group, number, configuration, key) and key:
                     self.cache.record(spec, task, key)
                     if group is None:  # committed already
                         self.cache.flush()
@@ -380,8 +380,10 @@ class Runtime:
         group: TaskGroup | None,
         number: int,
         configuration: LayerSettings | None = None,
+        key: str = "",
     ) -> bool:
-        """Run one attempt and commit what it left; returns whether the task finished."""
+        """Run one attempt and commit what it left (``key``: the task's cache key, kept in its
+        manifest); returns whether the task finished."""
         attempt = Attempt(self.ir, self.execution, spec, index, plan, number, configuration)
         grouped = group is not None
         with self.recorder.attempt(spec.name, attempt.task, number, grouped=grouped) as record:
@@ -397,6 +399,7 @@ class Runtime:
         if manifest.status == CAUGHT and index is None:
             self.commit_skip(spec, manifest.reason, status=CAUGHT)
         else:
+            manifest.cache_key = key if manifest.finished else ""
             self._commit(manifest, group)
         return manifest.finished
 

@@ -156,14 +156,15 @@ def original_commits(objects: Objects, execution: str) -> Commits:
 
 
 def served(
-    objects: Objects, layer: str, task: str, entry: CacheEntry, original: Commits
+    objects: Objects, layer: str, task: str, key: str, entry: CacheEntry, original: Commits
 ) -> Manifest | None:
     """The manifest committing ``task`` of ``layer`` in the execution of ``objects`` from the
-    task ``entry`` names (``original``: that execution's commits), or None when that task's
-    manifest or files are missing or damaged (a miss)."""
+    task ``entry`` of ``key`` names (``original``: that execution's commits), or None when
+    that task's manifest or files are missing or damaged, or it was committed under another
+    key (run again since the entry was written): a miss."""
     try:
         found = original.read_manifest(layer, entry.task)
-        if found is None or not found.finished:
+        if found is None or not found.finished or found.cache_key != key:
             return None
         prefix = f"../{safe_key(entry.execution)}/"
         attributes = {name: _rebased(value, prefix) for name, value in found.attributes.items()}

@@ -229,6 +229,7 @@ def _manifest(raw: dict[str, Any]) -> Manifest:
         status=raw.get("status", FINISHED),
         reason=raw.get("reason", ""),
         cached_from=raw.get("cached_from", ""),
+        cache_key=raw.get("cache_key", ""),
     )
 
 
@@ -238,6 +239,8 @@ def _raw(manifest: Manifest) -> dict[str, Any]:
         raw.update(status=manifest.status, reason=manifest.reason)
     if manifest.cached_from:
         raw["cached_from"] = manifest.cached_from
+    if manifest.cache_key:
+        raw["cache_key"] = manifest.cache_key
     return raw
 
 

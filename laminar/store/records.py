@@ -82,6 +82,10 @@ class Manifest:
     reason: str = ""
     #: The execution whose committed task this one was served from (the cache), or "".
     cached_from: str = ""
+    #: The cache key the task ran under (a task of a cached layer), or "": a cache entry is
+    #: served only if the manifest it points at names its key (a task run again, ``--rerun``,
+    #: has another, and its old entry is then a miss).
+    cache_key: str = ""
 
     @property
     def finished(self) -> bool:

@@ -272,3 +272,12 @@ def test_an_entry_not_served_gives_way_to_the_next_runs(flow: Path) -> None:
     assert ran(flow) == {"Each-a": 1, "Each-b": 1, "Each-c": 1}
     run(flow, "three", "-p", "scale=2")  # two's entries, the newest, are used
     assert ran(flow) == {}
+
+
+def test_a_rerun_task_is_not_served_under_its_old_key(flow: Path) -> None:
+    run(flow, "one")
+    run(flow, "one", "--rerun", "Start", ITEMS="a,B,c")  # Each[1] of "one" now holds B's value
+    ran(flow)
+    run(flow, "two")  # b again: its old entry points at a task that holds B's value now
+    assert ran(flow) == {"Each-b": 1, "Join": 1}
+    assert results(flow, "two")["out"] == [x * 40000 for x in "abc"]

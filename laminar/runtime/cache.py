@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
-import itertools
 import json
 import pickle
 from collections.abc import Callable, Sequence
@@ -40,8 +39,9 @@ from laminar.store.sources import SHARD
 
 #: What went into a key: (part name, its digest or value), in order.
 Parts = list[tuple[str, str]]
-#: One part of the keys of several tasks: the same for all, or one per task.
-Column = tuple[str, str] | Parts
+#: One part of the keys of several tasks, as its line of the key's text ("\\nname\\tvalue"):
+#: one line every task shares, or a list of one per task.
+Column = str | list[str]
 
 
 def _sha(data: bytes | str) -> str:
@@ -67,9 +67,9 @@ class TaskKeys:
     def key(self, spec: LayerSpec, index: int | None, plan: PlanRecord | None) -> tuple[str, Parts]:
         """The key of task ``index`` of ``spec`` and what went into it; raises ``KeyError``
         when a part cannot be digested (the task then runs uncached)."""
-        parts = [column if isinstance(column, tuple) else column[0] for column in
-                 self._columns(spec, [index], plan)]  # fmt: skip
-        text = self._heads[spec.name] + "".join([f"\n{name}\t{value}" for name, value in parts])
+        lines = [c if isinstance(c, str) else c[0] for c in self._columns(spec, [index], plan)]
+        text = self._heads[spec.name] + "".join(lines)
+        parts = [(name, value) for name, value in (line[1:].split("\t", 1) for line in lines)]
         return _sha(text), [*self._static_parts(spec), *parts]
 
     def keys(self, spec: LayerSpec, indices: Sequence[int], plan: PlanRecord) -> list[str]:
@@ -77,16 +77,17 @@ class TaskKeys:
         one by one, in one pass: each upstream's manifests and the elements the tasks fan out
         over are read a batch at a time (a shard's chunk once, not an element per task), so
         a key costs a couple of microseconds. Raises ``KeyError`` as ``key`` does."""
-        lines = [  # per part, its line of the key's text: shared, or one per task
-            itertools.repeat(f"\n{column[0]}\t{column[1]}", len(indices))
-            if isinstance(column, tuple)
-            else [f"\n{name}\t{value}" for name, value in column]
-            for column in self._columns(spec, indices, plan)
-        ]
-        head, sha = self._heads[spec.name], hashlib.sha256  # the loop runs once per task
-        return [
-            sha((head + "".join(task)).encode()).hexdigest() for task in zip(*lines, strict=True)
-        ]
+        columns = self._columns(spec, indices, plan)
+        texts = [""] * len(indices)  # each task's text so far, but for the shared lines after
+        shared = self._heads[spec.name]
+        for column in columns:
+            if isinstance(column, str):
+                shared += column
+            else:
+                texts = [f"{text}{shared}{line}" for text, line in zip(texts, column, strict=True)]
+                shared = ""
+        sha = hashlib.sha256  # the loop runs once per task
+        return [sha(f"{text}{shared}".encode()).hexdigest() for text in texts]
 
     def _static_parts(self, spec: LayerSpec) -> Parts:
         """What is the same for every task of the layer: its code, version and settings."""
@@ -110,16 +111,16 @@ class TaskKeys:
         self, spec: LayerSpec, indices: Sequence[int | None], plan: PlanRecord | None
     ) -> list[Column]:
         """The parts of the tasks' keys but the static ones, in the key's order (the task,
-        the inputs, then each upstream's), each part a column: one (name, digest) every task
+        the inputs, then each upstream's), each part a column of its lines: one every task
         shares, or a list of one per task. The key's text is the static parts' digest, then a
-        line per part: names of layers and attributes (identifiers) and digests, so no two
-        lists of parts make the same text."""
+        line per part, "\\n" name "\\t" digest: names of layers and attributes (identifiers)
+        and digests, so no two lists of parts make the same text."""
         self._static_parts(spec)
-        columns: list[Column] = [[("task", MAIN if i is None else str(i)) for i in indices]]
+        columns: list[Column] = [[f"\ntask\t{MAIN if i is None else i}" for i in indices]]
         if spec.reads_inputs:
             if self._inputs is None:  # the execution's inputs: the same for every task
                 self._inputs = _sha(json.dumps(self.inputs(), sort_keys=True, default=repr))
-            columns.append(("inputs", self._inputs))
+            columns.append(f"\ninputs\t{self._inputs}")
         fanned = (
             fanned_positions(plan, [i for i in indices if i is not None])
             if plan is not None and None not in indices
@@ -142,15 +143,17 @@ class TaskKeys:
             manifests = self.execution.commits.read_manifests(upstream, tasks)
             return [
                 [
-                    (f"{upstream}[{task}]", self._manifest(manifest, frozenset()))
+                    f"\n{upstream}[{task}]\t{self._manifest(manifest, frozenset())}"
                     for task, manifest in zip(tasks, manifests, strict=True)
                 ]
             ]
-        columns: list[Column] = [(upstream, self._layer(spec, frozenset(mine)))]
+        columns: list[Column] = [f"\n{upstream}\t{self._layer(spec, frozenset(mine))}"]
         for attribute, (positions, _) in sorted(mine.items()):
             digests = self._elements(spec, attribute, positions)
             label = f"{upstream}.{attribute}"
-            columns.append([(f"{label}[{p}]", d) for p, d in zip(positions, digests, strict=True)])
+            columns.append(
+                [f"\n{label}[{p}]\t{d}" for p, d in zip(positions, digests, strict=True)]
+            )
         return columns
 
     def _elements(self, spec: LayerSpec, attribute: str, positions: list[int]) -> list[str]:

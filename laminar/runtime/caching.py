@@ -125,11 +125,12 @@ class TaskCache:
         self._ahead = dict(zip(window, zip(keys, entries, strict=True), strict=True))
         self._ahead_layer = spec.name
 
-    def record(self, spec: LayerSpec, task: str, key: str) -> None:
-        """Point ``key`` at this execution's ``task``, once committed: written by ``flush``."""
-        self.index.record(spec.name, key, task)
-
-    def flush(self) -> None:
-        """Write the entries recorded since the last flush, one file per layer: call it once
-        their tasks' manifests are committed (after each commit group)."""
-        self.index.flush()
+    def committed(self, manifests: Sequence[Manifest]) -> None:
+        """Write the entries of tasks just committed, one file per layer: each manifest that
+        names the key its task ran under (``Manifest.cache_key``) points that key at it."""
+        entries: dict[str, dict[str, str]] = {}
+        for manifest in manifests:
+            if manifest.cache_key:
+                entries.setdefault(manifest.layer, {})[manifest.cache_key] = manifest.task
+        for layer, keyed in entries.items():
+            self.index.write(layer, keyed)

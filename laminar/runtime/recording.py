@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from laminar.errors import LaminarError
 from laminar.model.loader import FLOW_MODULE_PREFIX
@@ -24,7 +24,7 @@ from laminar.runtime.capture import Output, captured
 from laminar.runtime.context import TaskFailed, user_traceback
 from laminar.store.attempts import FAILED, LOG_LIMIT, AttemptRecord, write_records
 from laminar.store.commits import TaskGroup
-from laminar.store.execution import CAUGHT, FINISHED, Execution
+from laminar.store.execution import CAUGHT, FINISHED, Execution, Manifest
 from laminar.text import printable_lines
 
 
@@ -160,15 +160,19 @@ class RecordingGroup(TaskGroup):
     committed task's record is never lost to a crash between the two writes."""
 
     def __init__(
-        self, execution: Execution, recorder: Recorder, then: Callable[[], None] | None = None
+        self,
+        execution: Execution,
+        recorder: Recorder,
+        then: Callable[[Sequence[Manifest]], None] | None = None,
     ) -> None:
         super().__init__(execution.commit_group)
         self.recorder = recorder
-        #: Called after each group is committed (the cache entries of its tasks).
+        #: Called with each group's manifests once committed (the cache entries of its tasks).
         self.then = then
 
     def flush(self) -> None:
+        committed = self.pending
         self.recorder.flush()
         super().flush()
-        if self.then is not None:
-            self.then()
+        if self.then is not None and committed:
+            self.then(committed)

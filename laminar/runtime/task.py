@@ -90,10 +90,10 @@ class Runtime:
 
         return TaskCache(self.ir, self.execution, self.inputs)
 
-    def flush_cache(self) -> None:
-        """Write the cache entries recorded since the last flush, if any task used the cache."""
+    def cache_committed(self, manifests: Sequence[Manifest]) -> None:
+        """Write the cache entries of tasks just committed, if any task used the cache."""
         if "cache" in self.__dict__:  # made on first use (``cache``)
-            self.cache.flush()
+            self.cache.committed(manifests)
 
     def start(self, given: dict[str, Any] | None) -> None:
         """Commit the execution's inputs, or check ``given`` against the committed ones.
@@ -222,13 +222,12 @@ class Runtime:
         """Commit the tasks run inside in groups; on leaving, even by an error, the tasks that
         succeeded are committed."""
         # Cache entries follow the manifests of their tasks, a file per commit group.
-        group = RecordingGroup(self.execution, self.recorder, then=self.flush_cache)
+        group = RecordingGroup(self.execution, self.recorder, then=self.cache_committed)
         try:
             with capturing():  # descriptors redirected once for all the tasks inside
                 yield group
         finally:
             group.flush()
-            self.flush_cache()  # entries of the group's last tasks
 
     def run_task(
         self,
@@ -281,10 +280,7 @@ class Runtime:
         for attempt in range(1, attempts + 1):
             number = self.first_attempt + attempt - 1
             try:
-                if self._attempt(spec, index, plan, group, number, configuration, key) and key:
-                    self.cache.record(spec, task, key)
-                    if group is None:  # committed already
-                        self.cache.flush()
+                self._attempt(spec, index, plan, group, number, configuration, key)
                 return True
             except TaskFailed as failure:
                 if attempt == attempts or (self.deadline and self.deadline.left() <= 0):
@@ -367,10 +363,14 @@ class Runtime:
         return task_views(self.ir, self.execution, inputs, spec, index, plan)
 
     def _commit(self, manifest: Manifest, group: TaskGroup | None) -> None:
+        """Commit ``manifest`` now, or with ``group``; its cache entry, if it has a key,
+        follows (the group's, once the group is written)."""
         if group is not None:
             group.add(manifest)
         else:
             self.execution.commit(manifest)
+            if manifest.cache_key:
+                self.cache_committed([manifest])
 
     def _attempt(
         self,
@@ -383,7 +383,7 @@ class Runtime:
         key: str = "",
     ) -> bool:
         """Run one attempt and commit what it left (``key``: the task's cache key, kept in its
-        manifest); returns whether the task finished."""
+        manifest: the cache's entry is made from it); returns whether the task finished."""
         attempt = Attempt(self.ir, self.execution, spec, index, plan, number, configuration)
         grouped = group is not None
         with self.recorder.attempt(spec.name, attempt.task, number, grouped=grouped) as record:

@@ -49,8 +49,8 @@ class CacheEntry:
 
 class CacheIndex:
     """The cache entries of one flow, read and written through the objects (store, seal) of
-    the execution asking: the entries themselves belong to no execution. Entries to write are
-    kept (``record``) until ``flush``: after the commit group holding their tasks."""
+    the execution asking: the entries themselves belong to no execution. Entries are written
+    (``write``) once the commit group holding their tasks is."""
 
     def __init__(self, objects: Objects) -> None:
         self.objects = objects
@@ -58,7 +58,6 @@ class CacheIndex:
         #: Per layer, the entries of the files read, by key, and how many files were damaged.
         self._known: dict[str, dict[str, CacheEntry]] = {}
         self._damaged: dict[str, int] = {}
-        self._pending: dict[str, dict[str, str]] = {}
 
     def _place(self, layer: str, name: str) -> tuple[str, ...]:
         return (self.objects.layout.flow, "@cache", layer, name, "cache")
@@ -113,25 +112,19 @@ class CacheIndex:
         now = time.time()
         return [e if e is not None and now - e.created <= max_age else None for e in found]
 
-    def record(self, layer: str, key: str, task: str) -> None:
-        """Note that this execution's committed ``task`` of ``layer`` holds the outputs of
-        ``key``; written by the next ``flush``."""
-        self._pending.setdefault(layer, {})[key] = task
-
-    def flush(self) -> None:
-        """Write the recorded entries, one file per layer (a file already there with the same
-        entries stands: it is the same file)."""
-        pending, self._pending = self._pending, {}
-        for layer, entries in pending.items():
-            listed = json.dumps(entries)  # the tasks' order: the same whenever they are
-            what = json.dumps(self.objects.id) + listed
-            name = hashlib.sha256(what.encode()).hexdigest()[:40] + ENTRIES
-            head = json.dumps({"execution": self.objects.id, "created": time.time()})
-            body = head[:-1] + ', "entries": ' + listed + "}"  # one encoding of the entries
-            sealed = self.objects.seal.seal(body.encode(), self._place(layer, name))
-            path = f"{self.objects.layout.cache_dir(layer)}/{name}"
-            with contextlib.suppress(AlreadyCommitted):
-                self.store.write_atomic(path, sealed, exclusive=True)
+    def write(self, layer: str, entries: dict[str, str]) -> None:
+        """Write one file of entries (key -> task) pointing at tasks of ``layer`` this
+        execution has committed (a file already there with the same entries stands: it is
+        the same file, written again by a task that ran again)."""
+        listed = json.dumps(entries)  # the tasks' order: the same whenever they are
+        what = json.dumps(self.objects.id) + listed
+        name = hashlib.sha256(what.encode()).hexdigest()[:40] + ENTRIES
+        head = json.dumps({"execution": self.objects.id, "created": time.time()})
+        body = head[:-1] + ', "entries": ' + listed + "}"  # one encoding of the entries
+        sealed = self.objects.seal.seal(body.encode(), self._place(layer, name))
+        path = f"{self.objects.layout.cache_dir(layer)}/{name}"
+        with contextlib.suppress(AlreadyCommitted):
+            self.store.write_atomic(path, sealed, exclusive=True)
 
     def entries(self, layer: str) -> list[str]:
         """The keys cached for ``layer`` (read again: the files there now)."""

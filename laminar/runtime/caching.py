@@ -17,9 +17,10 @@ from typing import Any
 from laminar.contract import ENV_NO_CACHE
 from laminar.ir import FlowIR, LayerSpec
 from laminar.runtime.cache import TaskKeys
-from laminar.store.cache import CacheEntry, CacheIndex, original_commits, served
+from laminar.store.cache import CacheEntry, CacheIndex
 from laminar.store.commits import Commits
 from laminar.store.execution import MAIN, Execution, Manifest, PlanRecord
+from laminar.store.served import original_commits, served
 
 
 def cache_disabled() -> bool:
@@ -68,16 +69,17 @@ class TaskCache:
     ) -> tuple[str, str]:
         """(served from, key): served from an execution, the task is committed from the
         cache (``commit``); else ``key`` is what to record once it finished ("" when the layer
-        is not cached, the cache is switched off, or the task has no key)."""
+        is not cached or the task has no key). Switched off (``$LAMINAR_NO_CACHE``), nothing
+        is served but the key is still computed: what runs is recorded for later runs."""
         cache = spec.settings.cache
         if self.disabled is None:  # read once: the switch is the run's
             self.disabled = cache_disabled()
-        if cache is None or self.disabled:
+        if cache is None:
             return "", ""
         ahead = self._ahead.pop(index, None) if self._ahead_layer == spec.name else None
         key, entry = ahead or self._find(spec, index, plan)
-        if entry is None or entry.execution == self.execution.id:
-            return "", key
+        if self.disabled or entry is None or entry.execution == self.execution.id:
+            return "", key  # switched off, the task runs and its entry is written
         task = MAIN if index is None else str(index)
         objects = self.execution.objects
         if entry.execution not in self.originals:
@@ -134,3 +136,5 @@ class TaskCache:
                 entries.setdefault(manifest.layer, {})[manifest.cache_key] = manifest.task
         for layer, keyed in entries.items():
             self.index.write(layer, keyed)
+            cache = self.keys.ir.spec(layer).settings.cache
+            self.index.tidy(layer, cache.max_age if cache is not None else None)

@@ -8,9 +8,14 @@ and written once, exclusively (never replaced). Two files may hold one key: exec
 racing, or a task that ran again because the older entry was not served (expired, its files
 gone); the newest entry is used. A reader lists and reads a layer's entry files once (per
 process) and looks keys up in memory. Anything wrong with a file, or with what an entry
-points at, is a miss: the task runs, and a wrong value is never served. A hit commits the task
-with the original's entries, their paths rewritten to point into the original execution
-(``../<execution>/...``), so no value is copied.
+points at, is a miss: the task runs, and a wrong value is never served (``served.py``).
+
+A flow run every night adds files every night, and every task of a cached layer reads them
+all, so they are merged (``tidy``): when a layer has more than ``MERGE_FILES`` of them, a
+task that writes entries writes one ``merged-<name>.entries`` holding the newest entry of
+each key (those older than the layer's ``max_age`` dropped) and naming the files it replaces.
+Readers skip the files a merged file replaces; those are deleted ``GRACE`` seconds later, so
+a reader that listed them just before the merge still finds them.
 """
 
 from __future__ import annotations
@@ -20,22 +25,22 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from laminar.errors import LaminarError
-from laminar.store.codec import FILE, REF, SERDE, Entry
-from laminar.store.commits import Commits
-from laminar.store.datastore import safe_key
 from laminar.store.files import AlreadyCommitted
-from laminar.store.layout import Layout
 from laminar.store.objects import Objects
-from laminar.store.records import Manifest
-from laminar.store.sources import SHARD
 
 _FIX = "it is ignored (a cache miss)"
-#: The suffix of an entry file (one commit group's entries).
+#: The suffix of an entry file (one commit group's entries, or a merge of files).
 ENTRIES = ".entries"
+#: The prefix of a merged file's name: merged files are read first (they say what to skip).
+MERGED = "merged-"
+#: A layer's entry files are merged into one when a task writing entries finds more.
+MERGE_FILES = 64
+#: How long (seconds) the files a merge replaced are kept before they are deleted.
+GRACE = 3600.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,29 @@ class CacheEntry:
     created: float
 
 
+@dataclass
+class EntryFile:
+    """One entry file, read: its entries, when it was written, and what it replaces."""
+
+    entries: dict[str, CacheEntry]
+    created: float
+    replaces: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Layer:
+    """What a process read of one layer's entry files."""
+
+    #: The newest entry of each key.
+    known: dict[str, CacheEntry]
+    #: The files read whose entries count (none replaced by a merged file).
+    live: list[str]
+    #: Files a merged file replaced more than ``GRACE`` seconds ago: to delete.
+    stale: list[str]
+    #: How many files could not be read (damaged or unsigned).
+    damaged: int
+
+
 class CacheIndex:
     """The cache entries of one flow, read and written through the objects (store, seal) of
     the execution asking: the entries themselves belong to no execution. Entries are written
@@ -55,48 +83,86 @@ class CacheIndex:
     def __init__(self, objects: Objects) -> None:
         self.objects = objects
         self.store = objects.store
-        #: Per layer, the entries of the files read, by key, and how many files were damaged.
-        self._known: dict[str, dict[str, CacheEntry]] = {}
-        self._damaged: dict[str, int] = {}
+        self._layers: dict[str, _Layer] = {}
+        self._tidied: set[str] = set()
 
     def _place(self, layer: str, name: str) -> tuple[str, ...]:
         return (self.objects.layout.flow, "@cache", layer, name, "cache")
 
-    def _entries(self, layer: str) -> dict[str, CacheEntry]:
+    def _directory(self, layer: str) -> str:
+        return self.objects.layout.cache_dir(layer)
+
+    def _read(self, layer: str) -> _Layer:
         """Every readable entry of ``layer``, read once: a file written since is not seen (a
         miss, never a wrong value)."""
-        if layer not in self._known:
-            directory = self.objects.layout.cache_dir(layer)
-            names = [n for n in self.store.list_files(directory) if n.endswith(ENTRIES)]
-            datas = self.store.read_many([f"{directory}/{name}" for name in names])
-            known: dict[str, CacheEntry] = {}
-            damaged = 0
-            for name, data in zip(names, datas, strict=True):
-                group = self._unsealed(layer, name, data) if data is not None else {}
-                if group is None:
-                    damaged += 1
+        if layer not in self._layers:
+            names = [
+                n for n in self.store.list_files(self._directory(layer)) if n.endswith(ENTRIES)
+            ]
+            merged = [n for n in names if n.startswith(MERGED)]
+            files = self._files(layer, merged)  # first: they say which files to skip
+            replaced: dict[str, float] = {}  # file -> when it was first merged away
+            for found in files.values():
+                if found is not None:
+                    for name in found.replaces:
+                        replaced[name] = min(found.created, replaced.get(name, found.created))
+            skipped = set(files) | set(replaced)
+            files.update(self._files(layer, [n for n in names if n not in skipped]))
+            read = _Layer({}, [], [], 0)
+            for name, found in files.items():
+                if name in replaced:
                     continue
-                for key, entry in group.items():
-                    old = known.get(key)
+                if found is None:
+                    read.damaged += 1
+                    continue
+                read.live.append(name)
+                for key, entry in found.entries.items():
+                    old = read.known.get(key)
                     if old is None or (entry.created, entry.execution) > (
                         old.created,
                         old.execution,
                     ):
-                        known[key] = entry  # the newest: an older one was not served
-            self._known[layer], self._damaged[layer] = known, damaged
-        return self._known[layer]
+                        read.known[key] = entry  # the newest: an older one was not served
+            now = time.time()
+            stale = [n for n, when in replaced.items() if now - when > GRACE]
+            # Merged files last: deleted first, the files they replaced would count again.
+            read.stale = sorted(stale, key=lambda n: (n.startswith(MERGED), n))
+            self._layers[layer] = read
+        return self._layers[layer]
 
-    def _unsealed(self, layer: str, name: str, data: bytes) -> dict[str, CacheEntry] | None:
+    def _files(self, layer: str, names: list[str]) -> dict[str, EntryFile | None]:
+        """The files ``names`` of ``layer``, read: None for a damaged or unsigned one (a
+        file deleted since it was listed is left out: a miss)."""
+        directory = self._directory(layer)
+        datas = self.store.read_many([f"{directory}/{name}" for name in names])
+        return {
+            name: self._unsealed(layer, name, data)
+            for name, data in zip(names, datas, strict=True)
+            if data is not None
+        }
+
+    def _unsealed(self, layer: str, name: str, data: bytes) -> EntryFile | None:
         """The entries of one file, or None when it is damaged or unsigned."""
         try:
-            place = self._place(layer, name)
-            payload = self.objects.seal.unseal(data, "cache entries", _FIX, place)
+            payload = self.objects.seal.unseal(
+                data, "cache entries", _FIX, self._place(layer, name)
+            )
             raw = json.loads(bytes(payload))
-            execution, created = str(raw["execution"]), float(raw["created"])
-            return {
-                str(key): CacheEntry(execution, str(task), created)
-                for key, task in raw["entries"].items()
-            }
+            created = float(raw["created"])
+            if name.startswith(MERGED):  # key -> [execution, task, created]
+                return EntryFile(
+                    {
+                        str(k): CacheEntry(str(e), str(t), float(c))
+                        for k, (e, t, c) in raw["entries"].items()
+                    },
+                    created,
+                    [str(n) for n in raw["replaces"]],
+                )
+            execution = str(raw["execution"])  # a commit group's: key -> task
+            return EntryFile(
+                {str(k): CacheEntry(execution, str(t), created) for k, t in raw["entries"].items()},
+                created,
+            )
         except (LaminarError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -105,7 +171,7 @@ class CacheIndex:
     ) -> list[CacheEntry | None]:
         """The entry of each of ``keys``, or None: missing, damaged, unsigned, or older than
         ``max_age`` seconds."""
-        known = self._entries(layer)
+        known = self._read(layer).known
         found = [known.get(key) for key in keys]
         if max_age is None:
             return found
@@ -121,84 +187,50 @@ class CacheIndex:
         name = hashlib.sha256(what.encode()).hexdigest()[:40] + ENTRIES
         head = json.dumps({"execution": self.objects.id, "created": time.time()})
         body = head[:-1] + ', "entries": ' + listed + "}"  # one encoding of the entries
+        self._put(layer, name, body)
+
+    def _put(self, layer: str, name: str, body: str) -> None:
         sealed = self.objects.seal.seal(body.encode(), self._place(layer, name))
-        path = f"{self.objects.layout.cache_dir(layer)}/{name}"
-        with contextlib.suppress(AlreadyCommitted):
-            self.store.write_atomic(path, sealed, exclusive=True)
+        with contextlib.suppress(AlreadyCommitted):  # the same name: the same entries
+            self.store.write_atomic(f"{self._directory(layer)}/{name}", sealed, exclusive=True)
+
+    def tidy(self, layer: str, max_age: float | None) -> int:
+        """Once per process and layer: delete the files a merge replaced over ``GRACE``
+        seconds ago, and merge the layer's files into one when there are more than
+        ``MERGE_FILES`` (entries older than ``max_age`` dropped). Returns how many files the
+        merge replaced (0: none)."""
+        if layer in self._tidied:
+            return 0
+        self._tidied.add(layer)
+        read = self._read(layer)
+        directory = self._directory(layer)
+        self.store.remove_files([f"{directory}/{name}" for name in read.stale])
+        if len(read.live) <= MERGE_FILES:
+            return 0
+        now = time.time()
+        kept: dict[str, Any] = {
+            key: [entry.execution, entry.task, entry.created]
+            for key, entry in sorted(read.known.items())
+            if max_age is None or now - entry.created <= max_age
+        }
+        replaces = sorted(read.live)  # two processes merging the same files: one file
+        name = MERGED + hashlib.sha256(json.dumps(replaces).encode()).hexdigest()[:40] + ENTRIES
+        self._put(layer, name, json.dumps({"created": now, "replaces": replaces, "entries": kept}))
+        return len(replaces)
 
     def entries(self, layer: str) -> list[str]:
         """The keys cached for ``layer`` (read again: the files there now)."""
-        self._known.pop(layer, None)
-        return sorted(self._entries(layer))
+        self._layers.pop(layer, None)
+        return sorted(self._read(layer).known)
+
+    def files(self, layer: str) -> int:
+        """How many entry files of ``layer`` are read (those a merge replaced left out)."""
+        return len(self._read(layer).live)
 
     def damaged(self, layer: str) -> int:
         """How many of ``layer``'s entry files could not be read (their entries are misses)."""
-        self._entries(layer)
-        return self._damaged[layer]
+        return self._read(layer).damaged
 
     def clear(self, layer: str) -> None:
-        self.store.remove_tree(self.objects.layout.cache_dir(layer))
-        self._known.pop(layer, None)
-
-
-def original_commits(objects: Objects, execution: str) -> Commits:
-    """The commits of another execution of the same flow, read with this one's seal (keep
-    it for the next task: it caches the listings and groups a fan-out's tasks share)."""
-    layout = Layout(objects.store, objects.layout.flow, execution)
-    return Commits(Objects(objects.store, layout, objects.seal))
-
-
-def served(
-    objects: Objects, layer: str, task: str, key: str, entry: CacheEntry, original: Commits
-) -> Manifest | None:
-    """The manifest committing ``task`` of ``layer`` in the execution of ``objects`` from the
-    task ``entry`` of ``key`` names (``original``: that execution's commits), or None when
-    that task's manifest or files are missing or damaged, or it was committed under another
-    key (run again since the entry was written): a miss."""
-    try:
-        found = original.read_manifest(layer, entry.task)
-        if found is None or not found.finished or found.cache_key != key:
-            return None
-        prefix = f"../{safe_key(entry.execution)}/"
-        attributes = {name: _rebased(value, prefix) for name, value in found.attributes.items()}
-        for name, value in attributes.items():
-            _verify(objects, value, f"{layer}.{name}[{task}]")
-    except (LaminarError, OSError, ValueError, TypeError):
-        return None
-    return Manifest(layer, task, attributes, cached_from=entry.execution)
-
-
-def _path(relative: str, prefix: str) -> str:
-    return relative if relative.startswith("../") else prefix + relative
-
-
-def _rebased(entry: Entry, prefix: str) -> Entry:
-    """``entry`` with every file path it names made relative to another execution."""
-    kind, payload = entry
-    if kind == FILE:
-        return (FILE, (_path(payload[0], prefix), payload[1]))
-    if kind == SHARD:
-        return (SHARD, _chunks(payload, prefix))
-    if kind == SERDE and isinstance(payload[1], tuple):
-        return (SERDE, (payload[0], (_path(payload[1][0], prefix), payload[1][1])))
-    if kind == REF and payload[0] == SHARD:
-        return (REF, (SHARD, _chunks(payload[1], prefix), *payload[2:]))
-    return entry  # inline values, and joins (of upstream layers whose digests the key holds)
-
-
-def _chunks(chunks: Any, prefix: str) -> tuple[Any, ...]:
-    return tuple((_path(c[0], prefix), *c[1:]) for c in chunks)
-
-
-def _verify(objects: Objects, entry: Entry, label: str) -> None:
-    """Raise unless the files ``entry`` names are there and match their tags."""
-    kind, payload = entry
-    if kind == FILE:
-        objects.read_checked(payload[0], payload[1], label)
-    elif kind == SERDE and isinstance(payload[1], tuple):
-        objects.read_checked(payload[1][0], payload[1][1], label)
-    elif kind in (SHARD, REF):
-        chunks = payload if kind == SHARD else payload[1] if payload[0] == SHARD else ()
-        for chunk in chunks:
-            if not objects.store.exists(objects.layout.absolute(chunk[0])):
-                raise FileNotFoundError(chunk[0])
+        self.store.remove_tree(self._directory(layer))
+        self._layers.pop(layer, None)

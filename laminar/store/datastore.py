@@ -208,6 +208,16 @@ class Datastore:
             self.fs.rm(path, recursive=True)
         self.fs.invalidate_cache(path)
 
+    def remove_files(self, paths: Sequence[str]) -> None:
+        """Delete files ``paths``, in order (missing ones: nothing to do)."""
+        for path in paths:
+            if self.local:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                continue
+            with contextlib.suppress(FileNotFoundError), reaching(self.url, self.shown, path):
+                self.fs.rm_file(path)
+
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: str) -> bytes:
         if self.local:

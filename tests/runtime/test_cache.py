@@ -175,6 +175,9 @@ def test_no_cache_runs_everything(flow: Path) -> None:
     assert ran(flow) == everything
     run(flow, "four", LAMINAR_NO_CACHE="0")
     assert ran(flow) == {}
+    # What a run without the cache ran is recorded: the newest entries are execution three's.
+    shown = laminar("show", "flow.py", "--execution", "four", cwd=flow.parent).stdout
+    assert "cached from execution three" in shown and "execution one" not in shown
 
 
 def test_show_says_where_cached_tasks_came_from(flow: Path) -> None:

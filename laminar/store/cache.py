@@ -198,10 +198,17 @@ class CacheIndex:
         """Once per process and layer: delete the files a merge replaced over ``GRACE``
         seconds ago, and merge the layer's files into one when there are more than
         ``MERGE_FILES`` (entries older than ``max_age`` dropped). Returns how many files the
-        merge replaced (0: none)."""
+        merge replaced (0: none). Housekeeping: a store that refuses it loses nothing (the
+        files stay as they were), so it never fails the task."""
         if layer in self._tidied:
             return 0
         self._tidied.add(layer)
+        try:
+            return self._tidy(layer, max_age)
+        except (LaminarError, OSError):
+            return 0
+
+    def _tidy(self, layer: str, max_age: float | None) -> int:
         read = self._read(layer)
         directory = self._directory(layer)
         self.store.remove_files([f"{directory}/{name}" for name in read.stale])

@@ -17,6 +17,7 @@ from laminar.store.cache import GRACE, MERGE_FILES, MERGED, CacheIndex
 from laminar.store.datastore import Datastore
 from laminar.store.execution import Execution
 from laminar.store.integrity import Seal
+from laminar.store.refusals import refused
 
 LAYER = "Train"
 
@@ -192,3 +193,20 @@ class Train(Layer):
     def __call__(self, start: Start) -> None:
         self.model = start.items * 2
 """
+
+
+def test_a_store_refusing_the_merge_fails_nothing(tmp_path: Path) -> None:
+    """Merging is housekeeping: a store that refuses the write (full, read-only) leaves the
+    files as they were, and the task that tried goes on."""
+    for number in range(MERGE_FILES + 1):
+        night(tmp_path, number)
+    keys = index(tmp_path).entries(LAYER)
+    refusing = index(tmp_path)
+
+    def full(path: str, data: bytes, *, exclusive: bool = False) -> None:
+        raise refused(OSError(28, "No space left on device"), "file://", path, len(data))
+
+    refusing.store.write_atomic = full  # type: ignore[method-assign]
+    assert refusing.tidy(LAYER, None) == 0
+    assert len(files(tmp_path)) == MERGE_FILES + 1
+    assert index(tmp_path).entries(LAYER) == keys

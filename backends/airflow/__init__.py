@@ -1,5 +1,8 @@
 """Apache Airflow: one DAG file per flow, one task per job, dynamic task mapping for ForEach.
 
+Each job's operator in Airflow's terms is an ``AirflowTask`` (``tasks.py``); the DAG file is
+rendered from its template, with the schedule and catch-up, in ``dagfile.py``.
+
 What differs from the other targets, and why:
 
 * Airflow imports every DAG file again and again (scheduler, DAG processor, each task), so the
@@ -36,72 +39,22 @@ What differs from the other targets, and why:
 
 from __future__ import annotations
 
-import importlib.resources
-import warnings
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
-import jinja2
-
-from laminar.backends.airflow.options import DEFAULT_START_DATE, AirflowOptions
-from laminar.backends.checks import check_schedulable
+from laminar.backends.airflow.dagfile import dag_file
+from laminar.backends.airflow.options import AirflowOptions
+from laminar.backends.airflow.tasks import AirflowTask, in_workdir, task_variables
 from laminar.backends.dialect import Dialect
-from laminar.backends.escaping import PYTHON_RESERVED, comment_text, python_literal
 from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
-from laminar.backends.kubernetes import kubernetes_text, quantities, toleration_fields
-from laminar.backends.naming import NameRule, assign_ids
-from laminar.backends.options import valid_cron
+from laminar.backends.kubernetes import quantities, toleration_fields
+from laminar.backends.naming import NameRule
 from laminar.backends.sizing import sizes_pods
 from laminar.backends.traits import Traits
-from laminar.contract import (
-    ENV_MAX_LEGS,
-    ENV_OUTPUT,
-    NO_CACHE_SWITCH,
-    SKIPPED_STATUS,
-    PlanFormat,
-    file_named_by,
-)
-from laminar.errors import CompileError, CompileWarning
+from laminar.contract import ENV_MAX_LEGS, ENV_OUTPUT, SKIPPED_STATUS, PlanFormat, file_named_by
+from laminar.errors import CompileError
 
 #: Where a KubernetesPodOperator's container writes its XCom (read by the xcom sidecar).
 K8S_XCOM_PATH = "/airflow/xcom/return.json"
-
-
-@dataclass(frozen=True)
-class AirflowTask:
-    """One operator of the DAG file: its job, and the job's parts in Airflow's own terms."""
-
-    job: Job
-    #: The Python variable holding the operator.
-    var: str
-    #: The shim's arguments after the laminar executable (the python operator's command).
-    args: tuple[str, ...]
-    #: The whole command a pod runs (its image's laminar, then ``args``); in ``workdir``.
-    pod_command: tuple[str, ...]
-    #: Variables of the tasks this one waits for (a mapped task: none, it expands over its plan).
-    upstream: tuple[str, ...]
-    #: A mapped task's planning task variable.
-    expand_over: str | None
-    #: Whether the task returns legs as its XCom (a plan, or a layer planning the fan-out
-    #: after it).
-    plans: bool = False
-    #: ``Retry`` as the operator's ``retries``, ``retry_delay`` (seconds) and
-    #: ``retry_exponential_backoff`` (the factor; ``None`` for a fixed delay).
-    retries: int = 0
-    retry_delay: float = 0.0
-    retry_exponential_backoff: float | None = None
-    #: ``execution_timeout`` in seconds (per try, as Airflow counts it).
-    execution_timeout: float | None = None
-    #: ``max_active_tis_per_dagrun``: at most this many of a mapped task's instances at once.
-    max_active_tis_per_dagrun: int | None = None
-    #: A pod's requests and limits (cpu, memory, GPUs under ``--gpu-resource``).
-    container_resources: dict[str, str] = field(default_factory=dict)
-    #: Whether its pods ask for what the layer's hooks decide, per leg and try (a mapped
-    #: task over a ``--format sized`` plan: ``SizedPodOperator``).
-    sized: bool = False
-    #: A pod's ``node_selector`` and ``tolerations`` (``k8s.V1Toleration`` keyword arguments).
-    node_selector: dict[str, str] = field(default_factory=dict)
-    tolerations: tuple[dict[str, Any], ...] = ()
 
 
 class AirflowDialect(Dialect):
@@ -194,7 +147,7 @@ class AirflowDialect(Dialect):
             job=job,
             var=self.variables[job.id],
             args=job.argv[job.executable :],
-            pod_command=_in_workdir(job.argv, job.workdir),
+            pod_command=in_workdir(job.argv, job.workdir),
             upstream=tuple(self.variables[u] for u in upstream),
             expand_over=self.variables[expand_over] if expand_over else None,
             plans=bool(job.outputs_of(OutputKind.LEGS)),
@@ -211,7 +164,7 @@ class AirflowDialect(Dialect):
 
     # -- the DAG file -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:
-        self.variables = _variables(graph)
+        self.variables = task_variables(graph)
         tasks = [self.translate(graph, job) for job in graph.jobs]
         if graph.exit is not None:  # after every task, whatever happened (all_done)
             tasks.append(self.task(graph.exit, upstream=tuple(j.id for j in graph.jobs)))
@@ -220,95 +173,7 @@ class AirflowDialect(Dialect):
                 "Kubernetes pods need a datastore they can all reach: pass --datastore, such "
                 "as s3://BUCKET/PREFIX."
             )
-        settings = self.settings
-        # --schedule overrides the flow's Schedule; either is checked as a schedule is.
-        schedule = settings.schedule or (graph.schedule.cron if graph.schedule else None)
-        if schedule is not None:
-            valid_cron(schedule, "--schedule" if settings.schedule else "Schedule")
-            check_schedulable(graph.flow, graph.inputs, f"schedule {schedule!r}")
-        catchup = bool(settings.catchup or (graph.schedule and graph.schedule.catchup))
-        if catchup and settings.start_date == DEFAULT_START_DATE:
-            warnings.warn(
-                f"Flow {graph.flow} catches up from the default start date "
-                f"{DEFAULT_START_DATE}: Airflow will start a run for every interval since; "
-                "pass --start-date with the first date to process.",
-                CompileWarning,
-                stacklevel=2,
-            )
-        template = _environment().get_template(f"airflow/{settings.operator}.py.j2")
-        text = template.render(
-            header=graph.header,
-            flow=graph.flow,
-            dagrun_timeout=graph.timeout,
-            description=graph.description,
-            dag_id=settings.dag_id or assign_ids([graph.flow], self.TRAITS.name_rule)[graph.flow],
-            schedule=schedule,
-            timezone=graph.schedule.timezone if graph.schedule else None,
-            max_active_runs=graph.max_active_runs,
-            logical_dates=graph.logical_dates,
-            start_date=settings.start(),
-            catchup=catchup,
-            tags=settings.tags(),
-            default_args=settings.default_args(),
-            tasks=tasks,
-            flow_cwd=settings.flow_cwd,
-            datastore=graph.datastore,
-            max_map_length=settings.max_map_length,
-            inputs=graph.inputs,
-            no_cache=NO_CACHE_SWITCH if graph.cached else None,
-            signing_key_secret=settings.signing_key_secret,
-            in_process=settings.shim == "in-process",
-            skipped_status=SKIPPED_STATUS,
-            env_secret=settings.env_secret,
-        )
-        return text if text.endswith("\n") else text + "\n"
-
-
-def _in_workdir(argv: tuple[str, ...], workdir: str | None) -> tuple[str, ...]:
-    """``argv`` run in ``workdir``: KubernetesPodOperator has no working-directory setting,
-    so a fixed shell script changes directory; the directory and the command travel as its
-    arguments, never inside the script."""
-    if workdir is None:
-        return argv
-    return ("sh", "-c", 'cd "$0" && exec "$@"', workdir, *argv)
-
-
-def _variables(graph: JobGraph) -> dict[str, str]:
-    """A readable, unique Python variable name for each task id: never a keyword, a soft
-    keyword, a builtin or a name the file itself defines."""
-    rule = NameRule(allowed="A-Za-z0-9_", max_length=60, separator="_", first="[A-Za-z]")
-    reserved = (*_NAMES_IN_FILE, *PYTHON_RESERVED)
-    ids = [job.id for job in (*graph.jobs, *([graph.exit] if graph.exit else []))]
-    return assign_ids(ids, rule, reserved=reserved)
-
-
-#: Names the generated files define or import; no task variable may shadow them.
-_NAMES_IN_FILE = (
-    "DAG", "AIRFLOW_2", "FLOW_CWD", "DATASTORE", "COMMANDS", "ENV", "ENV_VARS", "MAX_LEGS",
-    "INPUTS", "Param", "Secret", "SECRETS", "IN_PROCESS", "call", "argv", "arguments",
-    "annotations", "conf", "datetime", "json", "os", "subprocess", "sys", "tempfile", "dag",
-    "k8s", "literal", "KubernetesPodOperator", "PythonOperator", "run_layer", "plan_layer",
-    "shim", "max_legs", "leg_arguments", "leg_kwargs", "AirflowSkipException", "SKIPPED",
-    "ENV_SECRET", "LAYER_SECRETS", "secret_values", "Variable",
-)  # fmt: skip
-
-_ENV: jinja2.Environment | None = None
-
-
-def _environment() -> jinja2.Environment:
-    global _ENV
-    if _ENV is None:
-        root = importlib.resources.files("laminar.templates")
-        _ENV = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(root)),
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        _ENV.filters.update(py=python_literal, comment=comment_text, k8s=kubernetes_text)
-    return _ENV
+        return dag_file(self.settings, graph, tasks, self.TRAITS.name_rule)
 
 
 __all__ = ["AirflowDialect", "AirflowOptions"]

@@ -1,7 +1,8 @@
 """GitHub Actions: one job per job of the lowered graph, a dynamic matrix per ForEach layer.
 
-(Over 300 lines: the job every kind shares, its artifact steps and the workflow around them
-read best together; the triggers live in ``dispatch.py``, the expressions in ``spec.py``.)
+What differs from the defaults is here; a job's steps are built in ``steps.py`` (the artifact
+steps around the shim in ``artifacts.py``), the triggers in ``dispatch.py``, the expressions
+in ``spec.py``.
 
 What differs from the other targets, and why:
 
@@ -26,14 +27,10 @@ What differs from the other targets, and why:
   plan (``after_skips``) runs when its needs succeeded or were skipped, with ``!failure()``
   (any ancestor failed) instead of the per-need ``success``: its hooks decide.
 * GitHub has no step retry: the shim honours ``Retry`` itself (``retries_in_shim``).
-* Data travels between jobs as workflow artifacts unless ``--datastore`` names a remote store.
-  Each job downloads its ancestors' artifacts (and its own from earlier attempts) into a local
-  datastore, snapshots it (``laminar sync snapshot``), runs the shim, and uploads the files
-  that are new or changed (``laminar sync changed``) under a name unique to the job, leg and
-  attempt; a leg never downloads its siblings', which keeps a wide fan-out linear. Downloads
-  go through the REST API (``github-token`` + ``run-id``, hence ``actions: read``) because
-  only that path sees earlier attempts' artifacts: "Re-run failed jobs" keeps
-  ``github.run_id``, the execution id, so a re-run resumes from every committed task.
+* Data travels between jobs as workflow artifacts unless ``--datastore`` names a remote store
+  (``artifacts.py``): each job downloads its ancestors' artifacts (and its own from earlier
+  attempts) and uploads the files it wrote. "Re-run failed jobs" keeps ``github.run_id``, the
+  execution id, so a re-run resumes from every committed task.
 * Nothing from user code or from another job is pasted into a ``run:`` script: run-time values
   reach the shim through ``env:``; every expression is built in ``spec.py`` from legal ids and
   every other string is escaped for ``${{`` (``github_text``) and for YAML when written.
@@ -43,8 +40,6 @@ What differs from the other targets, and why:
 
 from __future__ import annotations
 
-import hashlib
-import math
 import warnings
 from dataclasses import replace
 from typing import ClassVar
@@ -53,6 +48,7 @@ from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.escaping import github_text, shell_command, shell_word
 from laminar.backends.github import spec as gh
+from laminar.backends.github.artifacts import Inputs, download_ids
 from laminar.backends.github.dispatch import (
     concurrency_of,
     dispatch_inputs,
@@ -60,34 +56,12 @@ from laminar.backends.github.dispatch import (
     schedule_of,
 )
 from laminar.backends.github.options import GitHubOptions, workflow_name
+from laminar.backends.github.steps import SHIM, minutes, steps
 from laminar.backends.jobs import Job, JobGraph, JobKind, OutputKind
 from laminar.backends.naming import NameRule
 from laminar.backends.traits import Traits
-from laminar.contract import (
-    ENV_ATTEMPT,
-    ENV_DATASTORE,
-    ENV_EXECUTION,
-    ENV_INPUTS,
-    ENV_LEG,
-    ENV_RUN_STATUS,
-    ENV_SIGNING_KEY,
-    SYNC_CHANGED,
-    SYNC_SNAPSHOT,
-    PlanFormat,
-    file_named_by,
-    sync_argv,
-)
-from laminar.errors import CompileError, CompileWarning
-
-#: Where a job keeps its copy of the datastore when artifacts carry the data.
-LOCAL_DATASTORE = gh.in_temp("laminar-datastore")
-UPLOAD = "laminar-upload"
-#: At most this many job ids in one download pattern (see ``download_ids``).
-PATTERN_IDS = 32
-#: The shim step's id (a planning job's outputs read it) and the snapshot step's.
-SHIM, BEFORE = "shim", "before"
-
-Inputs = list[tuple[str, bool]]
+from laminar.contract import ENV_DATASTORE, ENV_EXECUTION, ENV_INPUTS, PlanFormat, file_named_by
+from laminar.errors import CompileWarning
 
 
 class GitHubDialect(Dialect):
@@ -116,7 +90,9 @@ class GitHubDialect(Dialect):
     output_limit = "GitHub's 500 KB limit for a workflow file"
     limit_fix = ", or use a remote --datastore (its jobs have no artifact steps)"
     settings: GitHubOptions
-    _inputs: tuple[JobGraph, dict[str, Inputs | None]] | None = None
+    #: Per job, the artifacts it downloads (``artifacts.download_ids``; none: a remote
+    #: datastore), made once per graph by ``render``.
+    downloads: dict[str, Inputs | None]
 
     @property
     def traits(self) -> Traits:
@@ -189,116 +165,16 @@ class GitHubDialect(Dialect):
                 job.image,
                 options=None if job.workdir is None else f"--workdir {shell_word(job.workdir)}",
             ),
-            steps=self.steps(graph, job, step, command),
-        )
-
-    def steps(self, graph: JobGraph, job: Job, name: str, command: str) -> tuple[gh.Step, ...]:
-        setup = [gh.Step(uses=gh.CHECKOUT, with_={"persist-credentials": False})]
-        if job.image is None:
-            version = {"python-version": self.settings.python_version}
-            setup.append(gh.Step(uses=gh.SETUP_PYTHON, with_=version))
-        setup.append(self.pip_cache())
-        setup.append(gh.Step(name="Install", run=self.settings.install))
-        shim = gh.Step(
-            name=name,
-            id=SHIM,
-            # Every attempt the shim makes on this runner (the shim stops each one itself).
-            timeout_minutes=minutes(job.timeout),
-            env=self.shim_env(graph, job),
-            run=command,
-        )
-        if graph.datastore is not None:
-            return (*setup, shim)
-        local: dict[str, str] = {ENV_DATASTORE: LOCAL_DATASTORE}
-        snapshot = '"$RUNNER_TEMP/laminar-snapshot.json"'
-        laminar = self.options.laminar
-        after = gh.step_succeeded(BEFORE)
-        mapped = job.kind is JobKind.MAPPED
-        return (
-            *setup,
-            gh.Step(
-                name="Download the run's results so far",
-                uses=gh.DOWNLOAD_ARTIFACT,
-                with_={
-                    "pattern": self.downloads(graph, job),
-                    "path": LOCAL_DATASTORE,
-                    "merge-multiple": True,
-                    "github-token": gh.token(),
-                    "run-id": gh.run_id(),
-                },
-            ),
-            gh.Step(
-                name="List the datastore's files",
-                id=BEFORE,
-                env=local,
-                run=f"{shell_command(sync_argv(laminar, SYNC_SNAPSHOT, '--to'))} {snapshot}",
-            ),
-            shim,
-            gh.Step(
-                name="Collect the files this job wrote",
-                if_=after,
-                env=local,
-                run=f"{shell_command(sync_argv(laminar, SYNC_CHANGED, '--since'))} {snapshot} "
-                f'--into "$RUNNER_TEMP/{UPLOAD}"',
-            ),
-            gh.Step(
-                name="Upload them",
-                if_=after,
-                uses=gh.UPLOAD_ARTIFACT,
-                with_={
-                    "name": gh.artifact(job.id, leg=mapped),
-                    "path": gh.in_temp(UPLOAD),
-                    "if-no-files-found": "ignore",
-                    "include-hidden-files": True,
-                },
+            steps=steps(
+                self.settings,
+                self.options.laminar,
+                graph,
+                job,
+                step,
+                command,
+                self.downloads.get(job.id),  # the exit job: None, every artifact
             ),
         )
-
-    def pip_cache(self) -> gh.Step:
-        """Reuse pip's downloads across runs: keyed on the install command, the Python
-        version and the lock files, so a change to any of them starts a new cache."""
-        settings = self.settings
-        fingerprint = hashlib.sha256(
-            f"{settings.install}\0{settings.python_version}".encode()
-        ).hexdigest()[:12]
-        key, prefix = gh.pip_cache_key(fingerprint)
-        return gh.Step(
-            name="Cache pip's downloads",
-            uses=gh.CACHE,
-            with_={"path": "~/.cache/pip", "key": key, "restore-keys": prefix},
-        )
-
-    def shim_env(self, graph: JobGraph, job: Job) -> dict[str, str]:
-        """The shim step's environment: the layer's own (escaped as data when written), the
-        secrets, and what laminar hands over at run time."""
-        env: dict[str, str] = dict(job.env)
-        for name in job.secrets:  # this layer's own, in this job only
-            env[name] = gh.secret(name)
-        for name in self.settings.secret:
-            if name in env:
-                raise CompileError(
-                    f"--secret {name}: layer {job.layer} already sets {name} in "
-                    "Container(env=...) or Container(secrets=...); pass it once."
-                )
-            env[name] = gh.secret(name)
-        if self.settings.signing_key:
-            env[ENV_SIGNING_KEY] = gh.secret(ENV_SIGNING_KEY)
-        if graph.datastore is None:
-            env[ENV_DATASTORE] = LOCAL_DATASTORE
-        if job.kind is JobKind.MAPPED:
-            env[ENV_LEG] = gh.matrix_leg()
-        if job.kind is not JobKind.EXIT:  # "Re-run jobs" starts a job again: its try number
-            env[ENV_ATTEMPT] = gh.run_attempt()
-        if job.kind is JobKind.EXIT:
-            env[ENV_RUN_STATUS] = gh.run_status()
-        return env
-
-    def downloads(self, graph: JobGraph, job: Job) -> Expression:
-        """The ``pattern`` of the artifacts a job reads: its ancestors' (a layer's data may
-        point at its inputs' files) and its own from earlier attempts (so a re-run resumes)."""
-        if self._inputs is None or self._inputs[0] is not graph:
-            self._inputs = (graph, download_ids(graph))  # once per graph, not per job
-        return gh.artifacts(self._inputs[1].get(job.id))  # the exit job: every artifact
 
     # -- the workflow -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:
@@ -313,6 +189,7 @@ class GitHubDialect(Dialect):
                 stacklevel=2,
             )
         artifacts = graph.datastore is None
+        self.downloads = download_ids(graph) if artifacts else {}
         on: dict[str, object] = dict.fromkeys(settings.on)
         dispatched = "workflow_dispatch" in on
         if (graph.inputs or graph.cached) and dispatched:
@@ -345,33 +222,3 @@ class GitHubDialect(Dialect):
         if graph.description:
             comments = (*comments, "", *graph.description.splitlines())
         return to_yaml(workflow, comments=comments, text=github_text, plain_keys=frozenset({"on"}))
-
-
-def minutes(timeout: float | None) -> int | None:
-    """A limit in GitHub's whole minutes, rounded up (never shorter than the flow says)."""
-    return None if timeout is None else math.ceil(timeout / 60)
-
-
-def download_ids(graph: JobGraph) -> dict[str, Inputs | None]:
-    """Per job, the (job id, own leg only) pairs whose artifacts it downloads, in the graph's
-    order; ``None`` past ``PATTERN_IDS`` ids: the job then downloads every artifact.
-
-    Capping the ancestors keeps compiling a long chain linear (and its workflow under GitHub's
-    500 KB): no job carries more than a few dozen, and a job below a capped one is capped too.
-    """
-    position = {job.id: index for index, job in enumerate(graph.jobs)}
-    above: dict[str, set[str] | None] = {}
-    found: dict[str, Inputs | None] = {}
-    for job in graph.jobs:
-        parents = [above[need] for need in job.after]
-        union: set[str] | None = None
-        if all(parent is not None for parent in parents):
-            union = set(job.after).union(*(p for p in parents if p is not None))
-            union = union if len(union) < PATTERN_IDS else None
-        above[job.id] = union
-        if union is None:
-            found[job.id] = None
-            continue
-        ancestors = [(need, False) for need in sorted(union, key=position.__getitem__)]
-        found[job.id] = [*ancestors, (job.id, job.kind is JobKind.MAPPED)]
-    return found

@@ -177,34 +177,52 @@ def write_output(text: str, output: str, check: bool, command: str) -> int:
     directory or a Python module the compile just imported (the flow file itself: ``-o
     flow.py``), and leaves nothing behind when it fails.
     """
-    import tempfile
-
     from laminar.text import printable
 
     shown = printable(output)
     if output != "-":
         _check_output_path(output)
     if check:
-        if output == "-":
-            raise LaminarError("--check compares with a file: pass -o FILE.")
-        try:
-            with open(output, encoding="utf-8") as handle:
-                current: str | None = handle.read()
-        except FileNotFoundError:
-            current = None
-        except (OSError, UnicodeDecodeError) as error:
-            raise LaminarError(f"--check cannot read -o {shown}: {_reason(error)}.") from None
-        if current == text:
-            print(f"laminar: {shown} is up to date", file=sys.stderr)
-            return 0
-        state = "missing" if current is None else "stale"
-        print(
-            f"laminar: {shown} is {state}; regenerate with: {printable(command)}", file=sys.stderr
-        )
-        return 1
+        return _compare(text, output, command)
     if output == "-":
         sys.stdout.write(text)
         return 0
+    _write_atomically(text, output)
+    print(f"laminar: wrote {shown}", file=sys.stderr)
+    return 0
+
+
+def _compare(text: str, output: str, command: str) -> int:
+    """``--check``: 0 when ``output`` holds ``text``, else 1 with the command that
+    regenerates it."""
+    from laminar.text import printable
+
+    shown = printable(output)
+    if output == "-":
+        raise LaminarError("--check compares with a file: pass -o FILE.")
+    try:
+        with open(output, encoding="utf-8") as handle:
+            current: str | None = handle.read()
+    except FileNotFoundError:
+        current = None
+    except (OSError, UnicodeDecodeError) as error:
+        raise LaminarError(f"--check cannot read -o {shown}: {_reason(error)}.") from None
+    if current == text:
+        print(f"laminar: {shown} is up to date", file=sys.stderr)
+        return 0
+    state = "missing" if current is None else "stale"
+    print(f"laminar: {shown} is {state}; regenerate with: {printable(command)}", file=sys.stderr)
+    return 1
+
+
+def _write_atomically(text: str, output: str) -> None:
+    """``text`` into ``output`` through a temporary file beside it and a rename: never a
+    half-written workflow file, and no temporary file left when it fails."""
+    import tempfile
+
+    from laminar.text import printable
+
+    shown = printable(output)
     directory = os.path.dirname(output) or "."
     try:
         os.makedirs(directory, exist_ok=True)
@@ -228,8 +246,6 @@ def write_output(text: str, output: str, check: bool, command: str) -> int:
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
-    print(f"laminar: wrote {shown}", file=sys.stderr)
-    return 0
 
 
 def _check_output_path(output: str) -> None:

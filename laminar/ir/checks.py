@@ -1,7 +1,7 @@
 """What the IR refuses in a flow's names: empty class names, the built-in layer's name,
 a layer registered twice, two layers of one name, names differing only in case.
 
-Apart from ``laminar/ir/__init__.py`` so that building the graph reads top to bottom.
+Apart from ``build.py`` so that building the graph reads top to bottom.
 """
 
 from __future__ import annotations

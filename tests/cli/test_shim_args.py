@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from laminar.cli.main import build_parser
+from laminar.cli.arguments import build_parser
 from laminar.cli.shim_args import SHIM_OPTIONS, parse_shim_arguments
 
 READ_DIRECTLY = [

@@ -87,6 +87,8 @@ class AirflowDialect(Dialect):
         # ($LAMINAR_MAX_LEGS): no --max-legs in the commands.
     )
     settings: AirflowOptions
+    #: Each job's Python variable in the DAG file (set by ``render``, read by each job).
+    variables: dict[str, str]
 
     @property
     def traits(self) -> Traits:

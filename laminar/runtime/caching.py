@@ -79,7 +79,7 @@ class TaskCache:
         ahead = self._ahead.pop(index, None) if self._ahead_layer == spec.name else None
         key, entry = ahead or self._find(spec, index, plan)
         if self.disabled or entry is None or entry.execution == self.execution.id:
-            return "", key  # switched off, the task runs and its entry is written
+            return "", key  # nothing to serve, or switched off: the task runs
         task = MAIN if index is None else str(index)
         objects = self.execution.objects
         if entry.execution not in self.originals:

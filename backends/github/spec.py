@@ -272,24 +272,32 @@ def needs_succeeded(
     ``after_skips`` (a planning job whose entry hooks decide): each need may also have been
     skipped, and ``!failure()`` (true when any ancestor failed) stops it after a failure.
     """
+    return expression(" && ".join(_terms(checks, gates, after_skips)))
+
+
+def _terms(
+    checks: Sequence[tuple[str, str | None]], gates: Sequence[Gate], after_skips: bool
+) -> list[str]:
     terms = ["!cancelled()"]
     if after_skips:
         terms.append("!failure()")
         terms += [_settled(job) for job, _ in checks]
     else:
         terms += [_succeeded(job, plan) for job, plan in checks]
-    terms += [_gate(gate) for gate in gates]
-    return expression(" && ".join(terms))
+    return terms + [_gate(gate) for gate in gates]
 
 
-def has_legs(plan: str, gates: Sequence[Gate] = ()) -> Expression:
+def has_legs(
+    plan: str,
+    gates: Sequence[Gate] = (),
+    checks: Sequence[tuple[str, str | None]] = (),
+    *,
+    after_skips: bool = False,
+) -> Expression:
     """A fan-out's ``if:``: its plan succeeded with legs (an empty dynamic matrix would fail
-    the run), whatever was skipped further up, and its gates (as ``needs_succeeded``)."""
+    the run), whatever was skipped further up, and its gates (as ``needs_succeeded``).
+    ``checks``: its other needs, where an earlier job planned it (as ``needs_succeeded``)."""
     plan = _id(plan)
-    terms = [
-        "!cancelled()",
-        f"needs.{plan}.result == 'success'",
-        f"needs.{plan}.outputs.legs != '0'",
-        *(_gate(gate) for gate in gates),
-    ]
-    return expression(" && ".join(terms))
+    terms = _terms(checks, gates, after_skips)
+    terms[1:1] = [f"needs.{plan}.result == 'success'", f"needs.{plan}.outputs.legs != '0'"]
+    return expression(" && ".join(dict.fromkeys(terms)))

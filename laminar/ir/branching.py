@@ -44,6 +44,14 @@ def skips_with(spec: LayerSpec, upstream: str) -> bool:
     return any(p.layer == upstream for p in spec.foreach)  # nothing to fan out over
 
 
+def skip_upstreams(spec: LayerSpec) -> tuple[str, ...]:
+    """The upstreams that skip ``spec`` when one did not finish: all of them without an entry
+    hook; with one, only what a ForEach fans out over (the hook decides the rest)."""
+    if not spec.has_entry:
+        return spec.dependencies
+    return tuple(sorted({p.layer for p in spec.foreach}))
+
+
 def skip_closure(ir: FlowIR, name: str) -> list[str]:
     """The layers after ``name`` that are skipped for sure when ``name`` did not finish, in
     run order: committing their skips at once lets an orchestrator skip their jobs unrun."""

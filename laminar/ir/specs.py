@@ -77,6 +77,17 @@ class LayerSpec:
         return any(hook.kind in ("submission", "retry") for hook in self.hooks)
 
     @property
+    def plan_reads(self) -> tuple[str, ...]:
+        """The layers the layer's plan reads, sorted: what a ForEach fans out over, and the
+        arguments of the hooks a plan runs (the entry hooks of a layer without ForEach, the
+        hooks that size its pods). Its plan needs nothing else, so it can be made as soon as
+        these have run (``backends/fusion.py``); the built-in ``Parameters`` is no layer."""
+        kinds = ("submission", "retry") if self.is_foreach else ("entry", "submission", "retry")
+        found = {param.layer for param in self.foreach}
+        found.update(up for hook in self.hooks if hook.kind in kinds for _, up in hook.arguments)
+        return tuple(sorted(found - {PARAMETERS}))
+
+    @property
     def follows(self) -> str | None:
         """The ForEach layer whose legs this one's tasks follow, task i after task i: it fans
         out 1:1 over that layer only, its only upstream, and no hook of its own decides its

@@ -137,14 +137,6 @@ def require_started(ir: FlowIR, execution: Execution, spec: LayerSpec) -> None:
         blocked_by(ir, execution, spec, spec.dependencies)  # raises for a layer not run
 
 
-def skip_upstreams(spec: LayerSpec) -> tuple[str, ...]:
-    """The upstreams that skip ``spec`` when one did not finish: all of them without an entry
-    hook; with one, only what a ForEach fans out over (the hook decides the rest)."""
-    if not spec.has_entry:
-        return spec.dependencies
-    return tuple(sorted({p.layer for p in spec.foreach}))
-
-
 def blocked_task(
     execution: Execution, spec: LayerSpec, index: int, plan: PlanRecord
 ) -> Skip | None:

@@ -117,11 +117,13 @@ def emit_plan(
     fmt: PlanFormat,
     output: str | None,
     command: str,
+    early: bool = False,
 ) -> PlanRecord:
-    """Plan ``layer`` (or reuse its committed plan) and print its legs as ``fmt``."""
+    """Plan ``layer`` (or reuse its committed plan) and print its legs as ``fmt``; ``early``:
+    see ``Runtime.plan``."""
     if max_legs is None:
         max_legs = max_legs_from_environment()
-    record = runtime.plan(layer, max_legs=max_legs)
+    record = runtime.plan(layer, max_legs=max_legs, early=early)
     _write_output(output, render_plan(record.count, record.legs, fmt), fmt, command)
     return record
 
@@ -167,8 +169,8 @@ def task(
     ``owns_attempts`` (``--retry``): this process makes the layer's ``Retry`` attempts (for
     targets without retries of their own). A failing layer prints the user's traceback and
     the error on stderr. ``then_plan`` lists
-    (ForEach layer, output file) pairs to plan once the layer is committed: where a ForEach
-    layer's only upstream is this layer, its planning needs no task of its own.
+    (planned layer, output file) pairs to plan once the layer is committed: where what a
+    plan reads is this layer, it needs no task of its own (``backends/fusion.py``).
     ``finished_output`` receives ``finished`` = ``true`` or ``false`` in ``fmt``: whether the
     layer finished, for orchestrators that skip the layers after one whose error was caught.
     ``plan_resources`` maps a planned layer to the file that receives its pods' resources
@@ -191,7 +193,8 @@ def task(
     try:
         skipped = runtime.run_leg(layer, leg, owns_attempts=owns_attempts)
         for planned, output in then_plan:
-            record = emit_plan(runtime, planned, max_legs, fmt, output, "laminar task --then-plan")
+            command = "laminar task --then-plan"
+            record = emit_plan(runtime, planned, max_legs, fmt, output, command, early=True)
             if plan_resources and planned in plan_resources:  # what its pods ask for
                 from laminar.runtime.sizing import leg_sizes, render_sizes
 

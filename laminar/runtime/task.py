@@ -23,7 +23,7 @@ from laminar.configurations.hooks import RETRY, SUBMISSION
 from laminar.configurations.settings import LayerSettings
 from laminar.errors import ExecutionError
 from laminar.ir import FlowIR, LayerSpec
-from laminar.ir.branching import sparse
+from laminar.ir.branching import skip_upstreams, sparse
 from laminar.model.layer import Layer
 from laminar.runtime.attempt import Attempt, run_attempt, run_entry_hooks, run_resource_hooks
 from laminar.runtime.capture import capturing
@@ -40,7 +40,6 @@ from laminar.runtime.decisions import (
     blocked_task,
     commit_skip,
     require_started,
-    skip_upstreams,
 )
 from laminar.runtime.fanout import plan_fanout
 from laminar.runtime.inputs import start
@@ -111,20 +110,27 @@ class Runtime:
         return self._inputs
 
     # -- planning --------------------------------------------------------------------------
-    def plan(self, layer: str, max_legs: int | None = None) -> PlanRecord:
+    def plan(self, layer: str, max_legs: int | None = None, early: bool = False) -> PlanRecord:
         """Decide a layer's tasks and commit the plan; an existing plan is reused.
 
         A ForEach layer's plan counts its tasks (none when what it fans out over was
         skipped). A layer with an entry hook and no ForEach is planned too: its hooks decide
-        whether it has its one task or none.
+        whether it has its one task or none. ``early`` (``laminar task --then-plan``): the
+        plan is made at the end of the job of what it reads (``LayerSpec.plan_reads``),
+        before the layer's other upstreams ran; the lowering plans it there only when none of
+        those may skip it, so only what it reads is checked.
         """
         spec = self._plannable(layer)
         existing = self.execution.commits.read_plan(layer)
         if existing is not None:
             return existing
         self.execution.ensure_created()
-        require_started(self.ir, self.execution, spec)
-        skipped = blocked_by(self.ir, self.execution, spec, skip_upstreams(spec))
+        upstreams = skip_upstreams(spec)
+        if early:
+            upstreams = tuple(name for name in upstreams if name in spec.plan_reads)
+        else:
+            require_started(self.ir, self.execution, spec)
+        skipped = blocked_by(self.ir, self.execution, spec, upstreams)
         if skipped is None and not spec.is_foreach:
             try:
                 verdict = self.entry_verdict(spec, None, None)

@@ -419,7 +419,8 @@ def test_hostile_names_stay_names(airflow: dict[str, Any]) -> None:
     """Keywords, builtins and options as layer names, code in the flow's name: the DAG
     parses, runs every task, and no line of the flow's name ran as code."""
     states = {t["task_id"]: t["state"] for t in airflow["runs"]["hostile"]["tasks"]}
-    assert set(states) == {"x_--help", "Items", "dict", "if-plan", "if", "match", "print"}
+    # ïif fans out over Items and waits for dict too: Items's task plans it (issue 24).
+    assert set(states) == {"x_--help", "Items", "dict", "if", "match", "print"}
     assert set(states.values()) == {"success"}
     assert not Path("/tmp/laminar-pwned").exists()
     flow = load_flow(str(ROOT / "tests" / "flows" / "hostile.py"))

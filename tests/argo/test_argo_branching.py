@@ -92,8 +92,9 @@ def test_conditional_flow_on_argo(branching: Callable[[str], Ran]) -> None:
     assert run["b"].phase == SKIPPED and run["b"].message == EMPTY and run["b"].children == []
     # D after the skipped B: Argo skips it from its when, no pod starts.
     assert skipped_by_when(run["d"], "0 != 0") and run["d"].attempts == []
-    # E has its own entry hook: it runs after a skipped dependency.
-    assert run["e-plan"].phase == SUCCEEDED and run["e-plan"].outputs["legs"] == "1"
+    # E has its own entry hook, which reads no layer: C's pod (C always runs) decided it,
+    # and E runs after its skipped dependency D.
+    assert "e-plan" not in run.nodes and run["c"].outputs["legs-e"] == "1"
     assert run["e"].phase == SUCCEEDED and len(run["e"].children) == 1
     assert run["c"].phase == SUCCEEDED
     assert ran.records == ran.local
@@ -111,10 +112,13 @@ def test_branches_on_argo(branching: Callable[[str], Ran]) -> None:
     assert run["publish-plan"].outputs["legs"] == "0"
     assert phases["publish"] == SKIPPED and run["publish"].message == EMPTY
     # Everything skipped for sure after Publish is skipped by Argo, from one gate.
-    for task in ("announce", "notify-plan", "archive"):
+    for task in ("announce", "archive"):
         assert skipped_by_when(run[task], "0 != 0"), run.describe()
-    # Notify's plan was skipped, so its count cannot resolve: Argo's lazy expansion.
+    # Notify is planned in Announce's pod (the same gate skips both), so Announce was
+    # skipped and Notify's count cannot resolve: Argo's lazy expansion of a false `when`.
+    assert "notify-plan" not in run.nodes
     assert phases["notify"] == SKIPPED and run["notify"].children == []
+    assert run["notify"].message == EMPTY
     # Lookup's error was caught: it says so, and UseLookup is skipped by Argo (Lookup
     # always runs, so its `finished` output can be read).
     assert phases["lookup"] == SUCCEEDED and run["lookup"].outputs["finished"] == "false"
@@ -122,8 +126,9 @@ def test_branches_on_argo(branching: Callable[[str], Ran]) -> None:
     # The branch inside a fan-out is decided per task by the shim: every leg runs.
     assert phases["square"] == SUCCEEDED and len(run["square"].children) == 5
     assert phases["halve"] == SUCCEEDED
-    # Report has an entry hook: it runs whatever was skipped before it.
-    assert run["report-plan"].outputs["legs"] == "1" and phases["report"] == SUCCEEDED
+    # Report has an entry hook that reads no layer: the pod of Lookup, the nearest layer
+    # before it that always runs, decided it; it runs whatever was skipped before it.
+    assert run["lookup"].outputs["legs-report"] == "1" and phases["report"] == SUCCEEDED
     (leg,) = run["report"].children
     assert leg.stdout.splitlines() == [
         "before Report",
@@ -153,6 +158,29 @@ def test_shapes_on_argo(branching: Callable[[str], Ran]) -> None:
     assert phases["end"] == SUCCEEDED
     assert ran.records == ran.local
     assert ran.records["Mend"]["attributes"] == {"mended": [1]}  # type: ignore[index]
+
+
+@pytest.mark.e2e
+def test_plans_made_by_earlier_pods_on_argo(branching: Callable[[str], Ran]) -> None:
+    """Issue 24: every plan of Early is made at the end of an earlier pod."""
+    ran = branching("Early")
+    run = ran.run
+    assert_clean(run)
+    assert not [task for task in run.nodes if task.endswith("-plan")], run.describe()
+    # Product fans out over Source's shards, planned in Source's pod, after Scale too.
+    assert run["source"].outputs["legs-product"] == "3" and len(run["product"].children) == 3
+    # Big's hook reads Scale only: Scale's pod said no, and Big was skipped unrun.
+    assert run["scale"].outputs["legs-big"] == "0" and run["big"].message == EMPTY
+    # Each is planned by Parts, skipped by the same gate: its count is never read.
+    assert skipped_by_when(run["parts"], "0 != 0")
+    assert run["each"].phase == SKIPPED and run["each"].children == []
+    # Summary's hook reads no layer: Scale's pod (nearest that always runs) decided it.
+    assert run["scale"].outputs["legs-summary"] == "1"
+    assert run["summary"].phase == SUCCEEDED and len(run["summary"].children) == 1
+    assert ran.records == ran.local
+    assert ran.records["Summary"]["attributes"] == {  # type: ignore[index]
+        "seen": [[10, 20, 30], False, False]
+    }
 
 
 @pytest.mark.parametrize("name", sorted(FLOWS))

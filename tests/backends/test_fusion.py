@@ -116,3 +116,111 @@ def test_a_layer_with_its_own_entry_hook_is_not_a_follower() -> None:
     assert flow.ir().spec("Second").follows == "First"
     plans = [job.layer for job in lowered(flow, "argo").jobs if job.kind is JobKind.PLAN]
     assert plans == ["Checked"]
+
+
+def early_plans(capped: bool = False) -> type[Flow]:
+    """A fan-out that also waits for a second layer, one whose other upstream may be
+    skipped, a fan-out over a layer after a gate, and hooks that read no layer."""
+    from laminar import hooks
+
+    flow: type[Flow] = type("Early", (Flow,), {})
+
+    @flow.register
+    class Gate(Layer):  # a root: no job runs before it to decide it
+        def __call__(self) -> None: ...
+
+        @hooks.entry
+        def open(self) -> bool:
+            return False
+
+    @flow.register
+    class Source(Layer):
+        def __call__(self) -> None:
+            self.shard(n=[1, 2])
+
+    @flow.register
+    class Other(Layer):
+        def __call__(self) -> None: ...
+
+    over = ForEach(parameters=[Parameter(layer=Source, attribute="n")])
+
+    @flow.register(foreach=over)
+    class Wide(Layer):
+        def __call__(self, source: Source, other: Other) -> None: ...
+
+    @flow.register(foreach=over)
+    class AfterGate(Layer):
+        def __call__(self, source: Source, gate: Gate) -> None: ...
+
+    @flow.register
+    class Behind(Layer):
+        def __call__(self, gate: Gate) -> None:
+            self.shard(m=[1])
+
+    behind = ForEach(
+        parameters=[Parameter(layer=Behind, attribute="m")], concurrency=2 if capped else None
+    )
+
+    @flow.register(foreach=behind)
+    class Over(Layer):
+        def __call__(self, behind: Behind) -> None: ...
+
+    @flow.register
+    class Join(Layer):
+        def __call__(self, wide: Wide, over: Over) -> None: ...
+
+        @hooks.entry
+        def anyway(self) -> bool:
+            return True
+
+    return flow
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_a_fan_out_is_planned_by_what_it_fans_out_over_whatever_else_it_waits_for(
+    target: str,
+) -> None:
+    graph = lowered(early_plans(), target)
+    jobs = {job.layer: job for job in graph.jobs if job.kind is not JobKind.PLAN}
+    plans = {job.layer: job.apart for job in graph.jobs if job.kind is JobKind.PLAN}
+    wide = jobs["Wide"]
+    assert "Wide" not in plans and graph.job(wide.plan or "").layer == "Source"
+    assert set(wide.after) == {jobs["Source"].id, jobs["Other"].id}
+    # Gate may skip AfterGate, and only a plan after Gate can say so.
+    assert plans["AfterGate"] == "Gate, which it also waits for, may be skipped"
+    assert "Source's job already plans" not in plans["AfterGate"]
+
+
+@pytest.mark.parametrize("target", ["argo", "github"])
+def test_hooks_that_read_no_layer_are_decided_by_the_nearest_job_that_always_runs(
+    target: str,
+) -> None:
+    graph = lowered(early_plans(), target)
+    jobs = {job.layer: job for job in graph.jobs if job.kind is not JobKind.PLAN}
+    plans = {job.layer: job.apart for job in graph.jobs if job.kind is JobKind.PLAN}
+    assert plans["Gate"] == "it reads no layer, and no layer before it always runs once"
+    assert "Join" not in plans and graph.job(jobs["Join"].plan or "").layer == "Other"
+    # It waits for its upstreams as before, any of which may have been skipped.
+    assert {jobs["Wide"].id, jobs["Over"].id} <= set(jobs["Join"].after)
+    assert jobs["Join"].after_skips
+
+
+@pytest.mark.parametrize("target", ["argo", "github"])
+def test_a_fan_out_over_a_layer_a_gate_may_skip_is_planned_by_that_layer(target: str) -> None:
+    """Over's gate is Behind's: when Behind is skipped, so is Over, unread. Airflow starts
+    every task and lets the shim decide, so a skipped task hands no legs there."""
+    graph = lowered(early_plans(), target)
+    jobs = {job.layer: job for job in graph.jobs if job.kind is not JobKind.PLAN}
+    over = jobs["Over"]
+    assert graph.job(over.plan or "").layer == "Behind"
+    assert [gate.layer for gate in over.gates] == ["Gate"]
+    airflow = lowered(early_plans(), "airflow")
+    assert airflow.job("Over-plan").apart == "its upstream Behind may be skipped"
+    # A capped fan-out hands its count on as an argument, which Argo resolves even for a
+    # skipped task: it keeps a plan of its own.
+    capped = lowered(early_plans(capped=True), target)
+    assert capped.job(assign(target, "Over-plan")).apart == "its upstream Behind may be skipped"
+
+
+def assign(target: str, name: str) -> str:
+    return name.lower() if target == "argo" else name

@@ -17,7 +17,10 @@ TARGETS = ("argo", "airflow", "github")
 SAME_DAY = {"LAMINAR_LOGICAL_DATE": "2026-11-25"}
 FLOWS = [
     *(str(p.relative_to(ROOT)) for p in sorted(EXAMPLES.glob("*.py"))),
-    *(f"tests/flows/branching.py:{name}" for name in ("ConditionalFlow", "Branches", "Shapes")),
+    *(
+        f"tests/flows/branching.py:{name}"
+        for name in ("ConditionalFlow", "Branches", "Shapes", "Early")
+    ),
     "tests/flows/guarded.py",
     *(f"tests/flows/following.py:{name}" for name in ("Following", "Nothing")),
 ]

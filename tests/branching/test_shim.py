@@ -180,3 +180,25 @@ def test_show_says_how_a_layer_ended_and_refuses_attributes_it_does_not_have(
         "so it has no attribute url.\n"
     )
     assert show("Square.value").stdout == "[0] 1\n[1] 9\n[2] 25\n"
+
+
+def test_a_plan_at_the_end_of_an_earlier_job_checks_only_what_it_reads(tmp_path: Path) -> None:
+    """Issue 24: Product fans out over Source and also waits for Scale; Source's job plans
+    it (--then-plan) before Scale has run, and Scale's plans Big before Product has run. A
+    planning job of its own still refuses to plan before every upstream ran."""
+    product = tmp_path / "product"
+    code, _, err = shim(
+        tmp_path, "task", "--layer=Source", "--format", "count", "--then-plan=Product",
+        f"--plan-output={product}", flow="Early",
+    )  # fmt: skip
+    assert code == 0 and product.read_text() == "3\n", err
+    code, _, err = shim(tmp_path, "plan", "--layer=Big", "--format", "count", flow="Early")
+    assert code == 2 and "its upstream Scale has not run yet" in err
+    legs = tmp_path / "legs"
+    code, _, err = shim(
+        tmp_path, "task", "--layer=Scale", "--format", "count", "--then-plan=Big",
+        f"--plan-output={legs}", flow="Early",
+    )  # fmt: skip
+    # Big's hook reads Scale alone: decided now, though Product (an upstream) has not run.
+    assert code == 0 and legs.read_text() == "0\n", err
+    assert "Big skipped: entry hook large returned False" in err

@@ -50,12 +50,12 @@ def test_graph_for_a_target_shows_its_jobs_and_why_a_plan_stays_apart(tmp_path: 
     flow = str(EXAMPLES / "branching.py")
     jobs = laminar("graph", flow, "--target", "github", cwd=tmp_path).stdout
     assert jobs.startswith("Retraining on github: 7 jobs\n")
-    # Retrain is planned in Measure's job (no job of its own); Report reads several layers.
+    # Retrain is planned in Measure's job (no job of its own). Report's hook reads no layer,
+    # so Measure could decide it too, but a GitHub job has one set of legs outputs.
     assert "Retrain-plan" not in jobs and "--then-plan=Retrain" in jobs
     report = jobs[jobs.index("  Report-plan ") :]
-    assert (
-        report.splitlines()[2]
-        == "    planned apart: it reads several layers, which may finish in any order"
+    assert report.splitlines()[2] == (
+        "    planned apart: Measure's job already plans a fan-out (one output file per job)"
     )
     assert jobs == laminar("run", flow, "--target", "github", "--dry-run", cwd=tmp_path).stdout
 

@@ -321,8 +321,79 @@ class End(Layer):
         self.mended = list(mend.mended)
 
 
+class Early(Flow):
+    """Plans made at the end of an earlier job (issue 24): a fan-out that also waits for a
+    second layer, a hook that reads one of its layer's upstreams, a fan-out over a layer that
+    a gate skips, and a join whose hook reads no layer."""
+
+
+@Early.register
+class Source(Layer):
+    def __call__(self) -> None:
+        self.shard(n=[1, 2, 3])
+
+
+@Early.register
+class Scale(Layer):
+    def __call__(self) -> None:
+        self.k = 10
+
+
+@Early.register(foreach=ForEach(parameters=[Parameter(layer=Source, attribute="n")]))
+class Product(Layer):
+    """Planned by Source's job; its tasks wait for Scale too."""
+
+    def __call__(self, source: Source, scale: Scale) -> None:
+        self.value = source.n * scale.k
+
+
+@Early.register
+class Big(Layer):
+    """Skipped: its hook reads Scale only, so Scale's job decides it."""
+
+    def __call__(self, scale: Scale, product: Product) -> None:
+        self.total = sum(product.value) * scale.k
+
+    @hooks.entry
+    def large(self, scale: Scale) -> bool:
+        return scale.k > 100
+
+
+@Early.register
+class Parts(Layer):
+    """Skipped with Big."""
+
+    def __call__(self, big: Big) -> None:
+        self.shard(part=[big.total, big.total + 1])
+
+
+@Early.register(foreach=ForEach(parameters=[Parameter(layer=Parts, attribute="part")]))
+class Each(Layer):
+    """Planned by Parts's job, and skipped with it by the same gate."""
+
+    def __call__(self, parts: Parts) -> None:
+        self.part = parts.part
+
+
+@Early.register
+class Summary(Layer):
+    """The join: its hook reads no layer, so an earlier job that always runs decides it."""
+
+    def __call__(self, product: Product, big: Big, each: Each) -> None:
+        self.seen = [list(product.value), big.state.finished, each.state.finished]
+
+    @hooks.entry
+    def always(self) -> bool:
+        return True
+
+
 #: The flows of this module, by name, for engine tests (``path:Flow`` references).
-FLOWS = {"ConditionalFlow": ConditionalFlow, "Branches": Branches, "Shapes": Shapes}
+FLOWS = {
+    "ConditionalFlow": ConditionalFlow,
+    "Branches": Branches,
+    "Shapes": Shapes,
+    "Early": Early,
+}
 
 
 def records(flow: type[Flow], execution: str, datastore: str) -> dict[str, object]:

@@ -83,38 +83,43 @@ def test_a_hook_layer_is_planned_and_its_skip_gates_the_layers_after_it() -> Non
     )
 
 
-def test_a_hook_layers_plan_runs_after_skips_but_not_after_a_failure() -> None:
+def test_a_hook_layers_legs_run_after_skips_but_not_after_a_failure() -> None:
+    """E's hook reads no layer: C's job (C always runs) decides it (issue 24). Its legs job
+    waits for C and D, runs after a skipped D, never after a failure."""
     jobs = jobs_of("ConditionalFlow")
-    assert jobs["E-plan"]["needs"] == ["C", "D"]
-    assert jobs["E-plan"]["if"] == (
-        "${{ !cancelled() && !failure() "
-        "&& (needs.C.result == 'success' || needs.C.result == 'skipped') "
-        "&& (needs.D.result == 'success' || needs.D.result == 'skipped') }}"
+    assert "E-plan" not in jobs
+    assert jobs["E"]["needs"] == ["C", "D"]
+    assert jobs["E"]["if"] == (
+        "${{ !cancelled() && needs.C.result == 'success' && needs.C.outputs.legs != '0' "
+        "&& !failure() && (needs.D.result == 'success' || needs.D.result == 'skipped') }}"
     )
-    # Its legs job waits for the plan alone (the hooks decided).
-    assert jobs["E"]["needs"] == ["E-plan"]
 
 
 def test_a_gate_reaches_every_job_after_the_decision_and_its_decider_is_a_need() -> None:
     jobs = jobs_of("Branches")
     gate = "needs.Publish-plan.outputs.legs != '0'"
-    for job_id in ("Announce", "Notify-plan", "Notify", "Archive"):
+    for job_id in ("Announce", "Notify", "Archive"):
         assert "Publish-plan" in jobs[job_id]["needs"], job_id
         assert jobs[job_id]["if"].endswith(f"&& {gate} }}}}"), job_id
+    # Notify is planned by Announce's job, skipped with it by the same gate (issue 24).
+    assert jobs["Notify"]["needs"] == ["Announce", "Publish-plan"]
     # Archive follows a ForEach: an empty fan-out is not a skip, so the plan's legs decide.
-    assert jobs["Archive"]["needs"] == ["Notify-plan", "Notify", "Publish-plan"]
-    # The join has an entry hook: it decides, so no gate, and skipped needs do not stop it.
-    assert "outputs" not in jobs["Report-plan"]["if"].replace("outputs.legs == '0'", "")
-    assert "!failure()" in jobs["Report-plan"]["if"]
+    assert jobs["Archive"]["needs"] == ["Announce", "Notify", "Publish-plan"]
+    # The join has an entry hook that reads no layer: Lookup's job decides it, and skipped
+    # needs do not stop it, a failure does.
+    report = jobs["Report"]["if"]
+    assert "needs.Lookup.outputs.legs != '0'" in report and "!failure()" in report
+    assert "Report-plan" not in jobs
 
 
 def test_a_catch_layer_reports_finished_and_gates_the_layers_after_it() -> None:
     jobs = jobs_of("Branches")
     lookup = jobs["Lookup"]
-    assert lookup["outputs"] == {"finished": "${{ steps.shim.outputs.finished }}"}
+    assert lookup["outputs"]["finished"] == "${{ steps.shim.outputs.finished }}"
     shim = next(s for s in lookup["steps"] if s.get("id") == "shim")
     assert shim["run"] == (
         "laminar task tests/flows/branching.py:Branches --layer=Lookup --format github "
+        "--max-legs 256 --then-plan=Report '--plan-output=$GITHUB_OUTPUT' "
         "'--finished-output=$GITHUB_OUTPUT'"  # the shim reads the variable: no shell expands it
     )
     assert jobs["UseLookup"]["needs"] == ["Lookup"]

@@ -77,8 +77,6 @@ class Fusion:
         foreach = spec.settings.foreach
         if not self.traits.native_skips or foreach is None or foreach.concurrency is not None:
             return False
-        if planned(self.ir.spec(upstream), self.traits):
-            return False
         gates = self.waits[spec.name]
         return all(d in gates and self.ir.spec(d).has_entry for d in self.waits[upstream])
 

@@ -104,7 +104,7 @@ class Job:
     #: values come from the contract's env vars, outputs go to ``outputs``' paths).
     argv: tuple[str, ...]
     #: For a ``MAPPED`` job: the id of the job whose legs it fans out over (its ``PLAN`` job,
-    #: or the ``RUN`` job of its only upstream when plans are fused).
+    #: or the ``RUN`` job of the earlier layer that planned it when plans are fused).
     plan: str | None = None
     #: What the job hands to the orchestrator (legs of the fan-outs it plans, ``finished``).
     outputs: tuple[Output, ...] = ()
@@ -131,10 +131,11 @@ class Job:
     #: The decisions this job waits on (``lowering`` leaves them out for targets where the
     #: shim decides alone); all must be "run" for the job to start.
     gates: tuple[Gate, ...] = ()
-    #: Whether the job runs even when jobs it waits for were skipped: a planning job whose
-    #: entry hooks decide (a layer after a skipped one may still run).
+    #: Whether the job runs even when jobs it waits for were skipped: the job of a layer
+    #: whose entry hooks decide (a layer after a skipped one may still run): its planning
+    #: job, or its legs where an earlier job planned it.
     after_skips: bool = False
-    #: For a ``PLAN`` job: why the job before it could not plan it (``backends/fusion.py``).
+    #: For a ``PLAN`` job: why no earlier job could plan it (``backends/fusion.py``).
     apart: str = ""
 
     @property

@@ -241,24 +241,20 @@ class Shape:
         foreach = spec.settings.foreach
         concurrency = foreach.concurrency if foreach is not None else None
         # A layer following another's legs waits for that layer's tasks, whose job already
-        # waits for the plan; its legs are that plan's. A plan made by an earlier job comes
-        # before the layer's own upstreams, which may have been skipped where its hooks decide.
-        after: tuple[str, ...]
+        # waits for the plan. One planned by an earlier job waits for its own upstreams too,
+        # and where its hooks decide, runs even when those were skipped.
+        after: tuple[str, ...] = (plan_id,)
         if spec.follows is not None:
             after = (self.ids[spec.follows],)
         elif spec.name in self.fused:
             after = tuple(dict.fromkeys((*base.after, plan_id)))
-        else:
-            after = (plan_id,)
-        # Its hooks decide even when the upstreams it waits for besides its plan were skipped.
-        fused = spec.has_entry and after != (plan_id,)
         return replace(
             base,
             kind=JobKind.MAPPED,
             after=after,
             plan=plan_id,
             concurrency=concurrency,
-            after_skips=fused,
+            after_skips=spec.has_entry and after != (plan_id,),
         )
 
     def exit_job(self, jobs: list[Job]) -> Job | None:

@@ -29,8 +29,8 @@ class Traits:
     plan_suffix: str = "-plan"
     #: True when the target cannot retry a job: the shim runs the attempts (``--retry``).
     retries_in_shim: bool = False
-    #: True when a fan-out whose only upstream runs once is planned at the end of that
-    #: upstream's job, instead of by a planning job of its own (``backends/fusion.py``).
+    #: True when a plan that reads one layer that runs once is made at the end of that
+    #: layer's job, instead of by a planning job of its own (``backends/fusion.py``).
     fuse_plans: bool = False
     #: True when the target skips jobs itself from their gates (``when:``, ``if:``); False
     #: when every job starts and the shim says it skipped by its exit status.

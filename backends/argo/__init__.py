@@ -67,7 +67,7 @@ class ArgoDialect(Dialect):
         # One file per output (legs of each fan-out a pod plans, whether a Catch layer
         # finished), which Argo reads as an output parameter.
         output_path="/tmp/laminar/{kind}/{job}",
-        # A ForEach layer whose only upstream runs once is planned in that upstream's pod.
+        # A plan that reads one layer that runs once is made in that layer's pod.
         fuse_plans=True,
         needs_image=True,
         # A layer's hooks decide its pods' resources: its plan writes them, podSpecPatch

@@ -13,8 +13,11 @@ the nearest layer before it that runs once and always runs does.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from laminar.backends.sizing import sizes_pods
 from laminar.backends.traits import Traits
+from laminar.configurations.layers import Container
 from laminar.ir import FlowIR, LayerSpec
 from laminar.ir.branching import decides, skip_upstreams
 
@@ -35,6 +38,17 @@ def leaders(ir: FlowIR, traits: Traits) -> dict[str, str]:
         if planned(spec, traits):
             leader[spec.name] = spec.name if spec.follows is None else leader[spec.follows]
     return leader
+
+
+def runs_like(ours: Container | None, theirs: Container | None) -> bool:
+    """Whether hooks see the same code and surroundings in either container: the same image,
+    command, environment, secrets, GPUs and placement. Only the CPU and memory a pod asks
+    for may differ: a hook's decision does not depend on them, and deciding is small."""
+
+    def seen(container: Container | None) -> Container:
+        return replace(container or Container(), cpu=None, memory=None)
+
+    return seen(ours) == seen(theirs)
 
 
 class Fusion:
@@ -108,10 +122,10 @@ class Fusion:
     def refusal(self, spec: LayerSpec, upstream: str) -> str:
         """Why the job of ``upstream`` cannot plan ``spec``, which it may otherwise; "" if it can.
 
-        Entry hooks are the user's code: they are planned there only when that job has the
-        layer's own container. Where a job's outputs all go to one file (``$LAMINAR_OUTPUT``'s
-        XCom, ``$GITHUB_OUTPUT``'s fixed ``legs``/``matrix`` lines), a job plans one fan-out
-        at most: the first in run order.
+        Entry hooks are the user's code: they are planned there only when that job's
+        container runs them as the layer's own would (``runs_like``). Where a job's outputs
+        all go to one file (``$LAMINAR_OUTPUT``'s XCom, ``$GITHUB_OUTPUT``'s fixed
+        ``legs``/``matrix`` lines), a job plans one fan-out at most: the first in run order.
         """
         sizing = sizes_pods(spec, self.traits)
         if sizing and self.traits.outputs_share_file:
@@ -119,7 +133,9 @@ class Fusion:
                 "its plan's one output carries its pods' resources with the legs (--format sized)"
             )
         hooks = (spec.has_entry and not spec.is_foreach) or sizing
-        if hooks and spec.settings.container != self.ir.spec(upstream).settings.container:
+        if hooks and not runs_like(
+            spec.settings.container, self.ir.spec(upstream).settings.container
+        ):
             return f"its hooks run in its own container, not {upstream}'s"
         if self.traits.outputs_share_file and upstream in self.fused.values():
             return f"{upstream}'s job already plans a fan-out (one output file per job)"

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from laminar import Catch, Flow, ForEach, Layer, Parameter
+from laminar import Catch, Container, Flow, ForEach, Layer, Parameter
 from laminar.backends import TARGETS, dialect_class
 from laminar.backends.jobs import JobGraph, JobKind
 from laminar.backends.lowering import CompileOptions, lower
 from laminar.backends.rehearse import describe
+from laminar.configurations import hooks
 
 
 def two_fan_outs(catch: bool = False) -> type[Flow]:
@@ -224,3 +225,43 @@ def test_a_fan_out_over_a_layer_a_gate_may_skip_is_planned_by_that_layer(target:
 
 def assign(target: str, name: str) -> str:
     return name.lower() if target == "argo" else name
+
+
+def hooked_after(container: Container) -> type[Flow]:
+    """Source runs once in the default container; Checked's entry hook reads it, and runs in
+    ``container``."""
+    flow: type[Flow] = type("Hooked", (Flow,), {})
+
+    @flow.register
+    class Source(Layer):
+        def __call__(self) -> None:
+            self.n = 3
+
+    @flow.register(container=container)
+    class Checked(Layer):
+        def __call__(self, source: Source) -> None: ...
+
+        @hooks.entry
+        def enough(self, source: Source) -> bool:
+            return source.n > 2
+
+    return flow
+
+
+@pytest.mark.parametrize("target", ["argo", "github"])
+def test_hooks_are_decided_in_an_earlier_job_only_where_they_run_as_in_their_own(
+    target: str,
+) -> None:
+    # Only the pod's size differs: Source's job runs the hook as Checked's would.
+    graph = lowered(hooked_after(Container(cpu=4, memory=8000)), target)
+    checked = next(job for job in graph.jobs if job.layer == "Checked")
+    assert checked.kind is JobKind.MAPPED and graph.job(checked.plan or "").layer == "Source"
+    # Another image, environment or secret is other code or surroundings: a job of its own.
+    for other in (
+        Container(image="gpu:1"),
+        Container(env={"MODE": "fast"}),
+        Container(secrets=["TOKEN"]),
+    ):
+        graph = lowered(hooked_after(other), target)
+        plan = graph.job(assign(target, "Checked-plan"))
+        assert plan.apart == "its hooks run in its own container, not Source's"

@@ -124,8 +124,8 @@ class Fusion:
 
         Entry hooks are the user's code: they are planned there only when that job's
         container runs them as the layer's own would (``runs_like``). Where a job's outputs
-        all go to one file (``$LAMINAR_OUTPUT``'s XCom, ``$GITHUB_OUTPUT``'s fixed
-        ``legs``/``matrix`` lines), a job plans one fan-out at most: the first in run order.
+        hold one value (``$LAMINAR_OUTPUT``'s XCom: ``Traits.one_plan_per_job``), a job plans
+        one fan-out at most: the first in run order.
         """
         sizing = sizes_pods(spec, self.traits)
         if sizing and self.traits.outputs_share_file:
@@ -137,8 +137,8 @@ class Fusion:
             spec.settings.container, self.ir.spec(upstream).settings.container
         ):
             return f"its hooks run in its own container, not {upstream}'s"
-        if self.traits.outputs_share_file and upstream in self.fused.values():
-            return f"{upstream}'s job already plans a fan-out (one output file per job)"
+        if self.traits.one_plan_per_job and upstream in self.fused.values():
+            return f"{upstream}'s job already plans a fan-out (a job's output holds one plan)"
         return ""
 
     def ancestors(self, name: str) -> list[str]:

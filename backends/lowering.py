@@ -124,7 +124,7 @@ class Shape:
         followers = [self.ids[f] for f, leader in self.leader.items() if leader == name != f]
         return Output(
             OutputKind.LEGS,
-            "legs" if own or self.traits.outputs_share_file else f"legs-{mapped}",
+            "legs" if own or self.traits.one_plan_per_job else f"legs-{mapped}",
             self.traits.output(OutputKind.LEGS.value, mapped),
             feeds=(mapped, *followers),
         )
@@ -188,6 +188,8 @@ class Shape:
             extra += ["--format", self.traits.plan_format.value]
         for name in fused:
             extra += [f"--then-plan={name}", f"--plan-output={self.legs[name].path}"]
+            if self.traits.plan_format.appends:  # named lines in one file: legs-<job>=...
+                extra.append(f"--plan-key={name}={self.ids[name]}")
         sizes = {
             name: resources_output(self.traits, self.ids[name], own=False)
             for name in fused

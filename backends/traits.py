@@ -59,6 +59,13 @@ class Traits:
         """Whether every output of a job goes to one file (``$VAR`` or a fixed path)."""
         return "{job}" not in self.output_path
 
+    @property
+    def one_plan_per_job(self) -> bool:
+        """Whether a job hands over the legs of one plan at most: its outputs share one file
+        that holds a single value (Airflow's XCom). ``$GITHUB_OUTPUT`` holds named lines
+        (``laminar task --plan-key``); Argo has a file per output."""
+        return self.outputs_share_file and not self.plan_format.appends
+
     def output(self, kind: str, job: str) -> str:
         """The path of output ``kind`` of job ``job`` (or the ``$VAR`` every output shares)."""
         return self.output_path.format(kind=kind, job=job)

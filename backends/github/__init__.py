@@ -9,7 +9,8 @@ What differs from the other targets, and why:
 * A ``PLAN`` job runs ``laminar plan --format github`` into ``$GITHUB_OUTPUT``; its
   ``MAPPED`` job takes ``strategy.matrix`` from it with ``fromJSON``. A fan-out after a layer
   that runs once is planned by that layer's job (``laminar task --then-plan``), which then
-  has the ``legs`` and ``matrix`` outputs: no job of its own (``backends/fusion.py``). The
+  has the ``legs-<job>`` and ``matrix-<job>`` outputs of each fan-out it plans (``--plan-key``
+  names their lines): no job of its own (``backends/fusion.py``). The
   shim batches tasks into at most ``--max-legs`` legs (GitHub allows 256 jobs per matrix), so
   any fan-out fits.
 * A dynamic matrix with no entries fails the whole run, so the ``MAPPED`` job runs only when
@@ -118,23 +119,23 @@ class GitHubDialect(Dialect):
         legs come with the ``matrix`` its mapped job reads."""
         names: list[str] = []
         for output in job.outputs:
-            names += [output.name, "matrix"] if output.kind is OutputKind.LEGS else [output.name]
+            names.append(output.name)
+            if output.kind is OutputKind.LEGS:
+                names.append(gh.Legs(job.id, output.name).matrix_name)
         return {name: gh.step_output(SHIM, name) for name in names} or None
 
     def mapped_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
-        assert job.plan is not None  # lowering gives every MAPPED job its plan
+        legs = self.legs(graph, job.id)
         built = self.job(graph, job, job.layer, f"Run {job.layer}", shell_command(job.argv))
         caps = [cap for cap in (self.settings.max_parallel, job.concurrency) if cap is not None]
-        strategy = gh.Strategy(
-            max_parallel=min(caps, default=None), matrix=gh.plan_matrix(job.plan)
-        )
+        strategy = gh.Strategy(max_parallel=min(caps, default=None), matrix=legs.matrix)
         # Its other needs: those that fan out over the same legs ran, since it has legs.
         others = [
-            (need, None if plan == job.plan else plan)
-            for need, plan in self.checks(graph, job)
-            if need != job.plan
+            (need, None if theirs == legs else theirs)
+            for need, theirs in self.checks(graph, job)
+            if need != legs.job
         ]
-        condition = gh.has_legs(job.plan, job.gates, others, after_skips=job.after_skips)
+        condition = gh.has_legs(legs, job.gates, others, after_skips=job.after_skips)
         return job.id, replace(built, if_=condition, strategy=strategy)
 
     def exit_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
@@ -151,7 +152,7 @@ class GitHubDialect(Dialect):
         outputs of its direct needs only.
         """
         checks = self.checks(graph, job)
-        needs = [name for need, plan in checks for name in ((plan, need) if plan else (need,))]
+        needs = [n for need, legs in checks for n in ((legs.job, need) if legs else (need,))]
         needs += [gate.job for gate in job.gates if gate.job not in needs]
         return gh.Job(
             name=title,
@@ -178,12 +179,18 @@ class GitHubDialect(Dialect):
             ),
         )
 
-    def checks(self, graph: JobGraph, job: Job) -> list[tuple[str, str | None]]:
-        """Each job ``job`` waits for, with the plan of those that are fan-outs (an empty one
+    def checks(self, graph: JobGraph, job: Job) -> list[tuple[str, gh.Legs | None]]:
+        """Each job ``job`` waits for, with the legs of those that are fan-outs (an empty one
         is skipped, and its plan is needed to tell that skip from one after a failure)."""
         return [
-            (need, graph.job(need).plan if graph.skippable(need) else None) for need in job.after
+            (need, self.legs(graph, need) if graph.skippable(need) else None)
+            for need in job.after
         ]
+
+    @staticmethod
+    def legs(graph: JobGraph, mapped: str) -> gh.Legs:
+        """Where ``MAPPED`` job ``mapped`` reads its legs: an output of the job that plans it."""
+        return gh.Legs(graph.job(mapped).plan or "", graph.legs_of(mapped).name)
 
     # -- the workflow -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:

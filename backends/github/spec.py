@@ -187,8 +187,29 @@ def step_output(step: str, output: str) -> Expression:
     return expression(f"steps.{_id(step)}.outputs.{_id(output)}")
 
 
-def plan_matrix(plan: str) -> Expression:
-    return expression(f"fromJSON(needs.{_id(plan)}.outputs.matrix)")
+@dataclass(frozen=True)
+class Legs:
+    """Where a fan-out's plan is read: output ``name`` of job ``job`` (``legs``, or
+    ``legs-<fan-out>`` on a job that plans several), with its ``matrix`` beside it."""
+
+    job: str
+    name: str
+
+    @property
+    def count(self) -> str:
+        return f"needs.{_id(self.job)}.outputs.{_id(self.name)}"
+
+    @property
+    def matrix_name(self) -> str:
+        return "matrix" + self.name.removeprefix("legs")
+
+    @property
+    def matrix(self) -> Expression:
+        return expression(f"fromJSON(needs.{_id(self.job)}.outputs.{_id(self.matrix_name)})")
+
+    @property
+    def succeeded(self) -> str:
+        return f"needs.{_id(self.job)}.result == 'success'"
 
 
 def in_temp(name: str) -> Expression:
@@ -226,15 +247,15 @@ def step_succeeded(step: str) -> Expression:
     return expression(f"always() && steps.{_id(step)}.outcome == 'success'")
 
 
-def _succeeded(job: str, plan: str | None) -> str:
-    """Need ``job`` succeeded; ``plan`` given (a fan-out), or was skipped because ``plan``
+def _succeeded(job: str, legs: Legs | None) -> str:
+    """Need ``job`` succeeded; ``legs`` given (a fan-out), or was skipped because its plan
     succeeded with zero legs."""
     succeeded = f"needs.{_id(job)}.result == 'success'"
-    if plan is None:
+    if legs is None:
         return succeeded
     return (
         f"({succeeded} || (needs.{job}.result == 'skipped' && "
-        f"needs.{_id(plan)}.result == 'success' && needs.{plan}.outputs.legs == '0'))"
+        f"{legs.succeeded} && {legs.count} == '0'))"
     )
 
 
@@ -256,7 +277,7 @@ def _gate(gate: Gate) -> str:
 
 
 def needs_succeeded(
-    checks: Sequence[tuple[str, str | None]],
+    checks: Sequence[tuple[str, Legs | None]],
     gates: Sequence[Gate] = (),
     *,
     after_skips: bool = False,
@@ -276,28 +297,27 @@ def needs_succeeded(
 
 
 def _terms(
-    checks: Sequence[tuple[str, str | None]], gates: Sequence[Gate], after_skips: bool
+    checks: Sequence[tuple[str, Legs | None]], gates: Sequence[Gate], after_skips: bool
 ) -> list[str]:
     terms = ["!cancelled()"]
     if after_skips:
         terms.append("!failure()")
         terms += [_settled(job) for job, _ in checks]
     else:
-        terms += [_succeeded(job, plan) for job, plan in checks]
+        terms += [_succeeded(job, legs) for job, legs in checks]
     return terms + [_gate(gate) for gate in gates]
 
 
 def has_legs(
-    plan: str,
+    legs: Legs,
     gates: Sequence[Gate] = (),
-    checks: Sequence[tuple[str, str | None]] = (),
+    checks: Sequence[tuple[str, Legs | None]] = (),
     *,
     after_skips: bool = False,
 ) -> Expression:
     """A fan-out's ``if:``: its plan succeeded with legs (an empty dynamic matrix would fail
     the run), whatever was skipped further up, and its gates (as ``needs_succeeded``).
     ``checks``: its other needs, where an earlier job planned it (as ``needs_succeeded``)."""
-    plan = _id(plan)
     terms = _terms(checks, gates, after_skips)
-    terms[1:1] = [f"needs.{plan}.result == 'success'", f"needs.{plan}.outputs.legs != '0'"]
+    terms[1:1] = [legs.succeeded, f"{legs.count} != '0'"]
     return expression(" && ".join(dict.fromkeys(terms)))

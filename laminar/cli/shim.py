@@ -54,7 +54,11 @@ def shim_command(flow: type[Flow], args: argparse.Namespace | SimpleNamespace) -
         leg=args.leg,
         owns_attempts=args.owns_attempts,
         then_plan=list(zip(args.then_plan, args.plan_output, strict=True)),
-        plan_resources=dict(_layer_file(text) for text in args.plan_resources),
+        plan_resources=dict(
+            _layer_pair("--plan-resources", text, "Train=/tmp/laminar/resources/train")
+            for text in args.plan_resources
+        ),
+        plan_keys=dict(_layer_pair("--plan-key", text, "Train=train") for text in args.plan_keys),
         gpu_resource=args.gpu_resource,
         max_legs=args.max_legs,
         fmt=PlanFormat(args.format),
@@ -63,15 +67,18 @@ def shim_command(flow: type[Flow], args: argparse.Namespace | SimpleNamespace) -
     )
 
 
-def _layer_file(text: str) -> tuple[str, str]:
-    """``--plan-resources=LAYER=FILE`` as (layer, file): a layer name is an identifier."""
-    layer, equals, path = text.partition("=")
-    if not (equals and layer.isidentifier() and path):
+def _layer_pair(option: str, text: str, example: str) -> tuple[str, str]:
+    """``--OPTION=LAYER=VALUE`` as (layer, value): a layer name is an identifier; a key
+    (``--plan-key``) names output lines, so it is letters, digits, ``_`` and ``-`` only."""
+    layer, equals, value = text.partition("=")
+    key_ok = option != "--plan-key" or (value.isascii() and value.replace("-", "_").isidentifier())
+    if not (equals and layer.isidentifier() and value and key_ok):
+        what = "LAYER=KEY (letters, digits, _ and -)" if option == "--plan-key" else "LAYER=FILE"
         raise LaminarError(
-            f"laminar task: --plan-resources={printable(text)} must be LAYER=FILE, such as "
-            "--plan-resources=Train=/tmp/laminar/resources/train."
+            f"laminar task: {option}={printable(text)} must be {what}, such as "
+            f"{option}={example}."
         )
-    return layer, path
+    return layer, value
 
 
 def sync_command(args: argparse.Namespace | SimpleNamespace) -> int:

@@ -103,6 +103,15 @@ SHIM_OPTIONS: dict[str, tuple[Option, ...]] = {
             "--plan-output", "plan_output", APPEND, "see --then-plan", metavar="FILE", default=[]
         ),
         Option(
+            "--plan-key",
+            "plan_keys",
+            APPEND,
+            "LAYER=KEY: with --format github, name the lines of --then-plan layer LAYER "
+            "legs-KEY, count-KEY and matrix-KEY (for a job that plans several)",
+            metavar="LAYER=KEY",
+            default=[],
+        ),
+        Option(
             "--plan-resources",
             "plan_resources",
             APPEND,

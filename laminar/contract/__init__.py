@@ -121,15 +121,19 @@ def attempt_number(text: str | None) -> int:
     return int(text)
 
 
-def render_plan(count: int, legs: int, fmt: PlanFormat) -> str:
-    """The text ``laminar plan --format fmt`` prints for ``count`` tasks in ``legs`` legs."""
+def render_plan(count: int, legs: int, fmt: PlanFormat, key: str | None = None) -> str:
+    """The text ``laminar plan --format fmt`` prints for ``count`` tasks in ``legs`` legs.
+
+    ``key`` names a plan's lines in ``$GITHUB_OUTPUT`` (``legs-KEY=``...), where one job
+    writes the plans of several fan-outs (``laminar task --plan-key``)."""
     if fmt is PlanFormat.COUNT:
         return f"{legs}\n"
     if fmt is PlanFormat.LIST:
         return json.dumps(list(range(legs))) + "\n"
     if fmt is PlanFormat.GITHUB:
         matrix = json.dumps({"leg": list(range(legs))}, separators=(",", ":"))
-        return f"legs={legs}\ncount={count}\nmatrix={matrix}\n"
+        end = "" if key is None else f"-{key}"
+        return f"legs{end}={legs}\ncount{end}={count}\nmatrix{end}={matrix}\n"
     return json.dumps({"count": count, "legs": legs}) + "\n"
 
 

@@ -118,13 +118,14 @@ def emit_plan(
     output: str | None,
     command: str,
     early: bool = False,
+    key: str | None = None,
 ) -> PlanRecord:
     """Plan ``layer`` (or reuse its committed plan) and print its legs as ``fmt``; ``early``:
-    see ``Runtime.plan``."""
+    see ``Runtime.plan``; ``key``: see ``render_plan``."""
     if max_legs is None:
         max_legs = max_legs_from_environment()
     record = runtime.plan(layer, max_legs=max_legs, early=early)
-    _write_output(output, render_plan(record.count, record.legs, fmt), fmt, command)
+    _write_output(output, render_plan(record.count, record.legs, fmt, key), fmt, command)
     return record
 
 
@@ -162,6 +163,7 @@ def task(
     finished_output: str | None = None,
     plan_resources: Mapping[str, str] | None = None,
     gpu_resource: str = "nvidia.com/gpu",
+    plan_keys: Mapping[str, str] | None = None,
 ) -> int:
     """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed,
     ``skipped_status`` when it was skipped (Airflow marks a task skipped by its exit status).
@@ -174,7 +176,8 @@ def task(
     ``finished_output`` receives ``finished`` = ``true`` or ``false`` in ``fmt``: whether the
     layer finished, for orchestrators that skip the layers after one whose error was caught.
     ``plan_resources`` maps a planned layer to the file that receives its pods' resources
-    (``laminar plan --resources-output``).
+    (``laminar plan --resources-output``). ``plan_keys`` maps a planned layer to the key
+    that names its lines in ``$GITHUB_OUTPUT`` (``render_plan``).
     """
     runtime = open_runtime(ir, "task", execution, datastore)
     runtime.start(inputs.from_environment())
@@ -194,7 +197,10 @@ def task(
         skipped = runtime.run_leg(layer, leg, owns_attempts=owns_attempts)
         for planned, output in then_plan:
             command = "laminar task --then-plan"
-            record = emit_plan(runtime, planned, max_legs, fmt, output, command, early=True)
+            key = (plan_keys or {}).get(planned)
+            record = emit_plan(
+                runtime, planned, max_legs, fmt, output, command, early=True, key=key
+            )
             if plan_resources and planned in plan_resources:  # what its pods ask for
                 from laminar.runtime.sizing import leg_sizes, render_sizes
 

@@ -202,3 +202,33 @@ def test_a_plan_at_the_end_of_an_earlier_job_checks_only_what_it_reads(tmp_path:
     # Big's hook reads Scale alone: decided now, though Product (an upstream) has not run.
     assert code == 0 and legs.read_text() == "0\n", err
     assert "Big skipped: entry hook large returned False" in err
+
+
+def test_a_job_writes_several_plans_into_one_github_output_by_key(tmp_path: Path) -> None:
+    """Issue 24: Measure's job plans Retrain and decides Report; each plan's lines are
+    named by its --plan-key, so GitHub reads both from one $GITHUB_OUTPUT."""
+    github = tmp_path / "github_output"
+    github.write_text("earlier=1\n")
+    code, _, err = shim(
+        tmp_path, "task", "--layer=Measure", "--format", "github",
+        "--then-plan=Retrain", f"--plan-output={github}", "--plan-key=Retrain=Retrain",
+        "--then-plan=Report", f"--plan-output={github}", "--plan-key=Report=the-report",
+        flow="Branches",
+    )  # fmt: skip
+    assert code == 0, err
+    lines = github.read_text().splitlines()
+    assert lines[0] == "earlier=1"
+    assert dict(line.split("=", 1) for line in lines[1:]) == {
+        "legs-Retrain": "1",
+        "count-Retrain": "1",
+        "matrix-Retrain": '{"leg":[0]}',
+        "legs-the-report": "1",
+        "count-the-report": "1",
+        "matrix-the-report": '{"leg":[0]}',
+    }
+    for bad in ("Retrain", "Retrain=", "Retrain=a b", "Retrain=x;y"):
+        code, _, err = shim(
+            tmp_path, "task", "--layer=Measure", "--format", "github", "--then-plan=Retrain",
+            f"--plan-output={github}", f"--plan-key={bad}", flow="Branches",
+        )  # fmt: skip
+        assert code == 2 and "must be LAYER=KEY (letters, digits, _ and -)" in err, err

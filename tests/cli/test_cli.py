@@ -49,13 +49,14 @@ def test_graph_formats(tmp_path: Path) -> None:
 def test_graph_for_a_target_shows_its_jobs_and_why_a_plan_stays_apart(tmp_path: Path) -> None:
     flow = str(EXAMPLES / "branching.py")
     jobs = laminar("graph", flow, "--target", "github", cwd=tmp_path).stdout
-    assert jobs.startswith("Retraining on github: 7 jobs\n")
-    # Retrain is planned in Measure's job (no job of its own). Report's hook reads no layer,
-    # so Measure could decide it too, but a GitHub job has one set of legs outputs.
+    assert jobs.startswith("Retraining on github: 6 jobs\n")
+    # Retrain is planned in Measure's job (no job of its own); Report's hook reads no layer,
+    # so Measure decides it too, into lines of its own (--plan-key).
     assert "Retrain-plan" not in jobs and "--then-plan=Retrain" in jobs
-    report = jobs[jobs.index("  Report-plan ") :]
-    assert report.splitlines()[2] == (
-        "    planned apart: Measure's job already plans a fan-out (one output file per job)"
+    assert "Report-plan" not in jobs and "--plan-key=Report=Report" in jobs
+    publish = jobs[jobs.index("  Publish-plan ") :]
+    assert publish.splitlines()[2] == (
+        "    planned apart: its upstream Retrain is planned itself (legs, or entry hooks)"
     )
     assert jobs == laminar("run", flow, "--target", "github", "--dry-run", cwd=tmp_path).stdout
 

@@ -116,24 +116,25 @@ def test_a_foreach_layer_is_planned_by_the_job_before_it_into_a_guarded_dynamic_
     jobs = load(render(Chain))["jobs"]
     assert list(jobs) == ["Source", "Fan", "After"]
     plan, fan = jobs["Source"], jobs["Fan"]
+    # Named for the fan-out: a job may plan several (--plan-key).
     assert plan["outputs"] == {
-        "legs": "${{ steps.shim.outputs.legs }}",
-        "matrix": "${{ steps.shim.outputs.matrix }}",
+        "legs-Fan": "${{ steps.shim.outputs.legs-Fan }}",
+        "matrix-Fan": "${{ steps.shim.outputs.matrix-Fan }}",
     }
     shim = next(s for s in plan["steps"] if s.get("id") == "shim")
-    assert shim["run"] == (
+    assert shim["run"] == (  # the shim reads the variable
         "laminar task flow.py:F --layer=Source --format github --max-legs 256 "
-        "--then-plan=Fan '--plan-output=$GITHUB_OUTPUT'"  # the shim reads the variable
+        "--then-plan=Fan '--plan-output=$GITHUB_OUTPUT' --plan-key=Fan=Fan"
     )
     assert fan["needs"] == ["Source"]
     # Runs only when its plan succeeded with legs, even if a job further up was skipped.
     assert fan["if"] == (
         "${{ !cancelled() && needs.Source.result == 'success' "
-        "&& needs.Source.outputs.legs != '0' }}"
+        "&& needs.Source.outputs.legs-Fan != '0' }}"
     )
     assert fan["strategy"] == {
         "fail-fast": False,
-        "matrix": "${{ fromJSON(needs.Source.outputs.matrix) }}",
+        "matrix": "${{ fromJSON(needs.Source.outputs.matrix-Fan) }}",
     }
     leg = next(s for s in fan["steps"] if s.get("id") == "shim")
     assert leg["env"]["LAMINAR_LEG"] == "${{ matrix.leg }}"
@@ -151,7 +152,7 @@ def test_a_job_after_a_foreach_layer_runs_after_an_empty_fan_out_but_not_a_failu
     assert after["needs"] == ["Source", "Fan"]
     assert after["if"] == (
         "${{ !cancelled() && (needs.Fan.result == 'success' || (needs.Fan.result == 'skipped' "
-        "&& needs.Source.result == 'success' && needs.Source.outputs.legs == '0')) "
+        "&& needs.Source.result == 'success' && needs.Source.outputs.legs-Fan == '0')) "
         "&& needs.Source.result == 'success' }}"
     )
 
@@ -190,7 +191,7 @@ def test_every_job_with_needs_breaks_githubs_transitive_skip() -> None:
     assert "Empty-plan" not in jobs  # planned by Nothing's job
     assert jobs["Empty"]["if"] == (
         "${{ !cancelled() && needs.Nothing.result == 'success' "
-        "&& needs.Nothing.outputs.legs != '0' }}"
+        "&& needs.Nothing.outputs.legs-Empty != '0' }}"
     )
 
 

@@ -183,8 +183,7 @@ class GitHubDialect(Dialect):
         """Each job ``job`` waits for, with the legs of those that are fan-outs (an empty one
         is skipped, and its plan is needed to tell that skip from one after a failure)."""
         return [
-            (need, self.legs(graph, need) if graph.skippable(need) else None)
-            for need in job.after
+            (need, self.legs(graph, need) if graph.skippable(need) else None) for need in job.after
         ]
 
     @staticmethod

@@ -75,8 +75,7 @@ def _layer_pair(option: str, text: str, example: str) -> tuple[str, str]:
     if not (equals and layer.isidentifier() and value and key_ok):
         what = "LAYER=KEY (letters, digits, _ and -)" if option == "--plan-key" else "LAYER=FILE"
         raise LaminarError(
-            f"laminar task: {option}={printable(text)} must be {what}, such as "
-            f"{option}={example}."
+            f"laminar task: {option}={printable(text)} must be {what}, such as {option}={example}."
         )
     return layer, value
 

@@ -40,8 +40,7 @@ RAN = {
     | {f"Grid-{leg}" for leg in range(1, 7)},
     # Every plan of Early is made by an earlier job: Scale's plans Big and decides Summary,
     # each plan's lines named by --plan-key.
-    "Early": {"Source", "Scale", "Summary"}
-    | {f"Product-{leg}" for leg in (1, 2, 3)},
+    "Early": {"Source", "Scale", "Summary"} | {f"Product-{leg}" for leg in (1, 2, 3)},
 }
 
 #: Per flow: the layers that did not finish, and a layer with an entry hook after them.

@@ -62,6 +62,9 @@ class Fusion:
         self.ir, self.waits, self.traits = ir, waits, traits
         #: Planned layer -> the layer whose job plans it at its end.
         self.fused: dict[str, str] = {}
+        #: Fused layer -> the layers whose jobs plan it instead when the layer it reads was
+        #: skipped (``fallbacks``); absent when that layer's job always plans it.
+        self.otherwise: dict[str, tuple[str, ...]] = {}
         #: Planned layer (not fused, not a follower) -> why it is planned apart.
         self.apart: dict[str, str] = {}
         for spec in ir.specs():  # run order: "already plans a fan-out" sees earlier choices
@@ -69,8 +72,10 @@ class Fusion:
                 planner, why = self.planner(spec)
                 if planner is None:
                     self.apart[spec.name] = why
-                else:
-                    self.fused[spec.name] = planner
+                    continue
+                self.fused[spec.name] = planner
+                if not self.reliable(spec, planner):
+                    self.otherwise[spec.name] = self.fallbacks(spec, planner) or ()
 
     def always_runs(self, name: str) -> bool:
         """Whether a layer that runs once always finishes when the run goes on: no decision
@@ -109,15 +114,44 @@ class Fusion:
             chosen = [name for name, why in zip(candidates, reasons, strict=True) if not why]
             return (chosen[0], "") if chosen else (None, reasons[0])
         (upstream,) = reads
-        if planned(self.ir.spec(upstream), self.traits):
-            return None, f"its upstream {upstream} is planned itself (legs, or entry hooks)"
-        if not (self.always_runs(upstream) or self.gated_with(spec, upstream)):
+        source = self.ir.spec(upstream)
+        if not self.reliable(spec, upstream) and self.fallbacks(spec, upstream) is None:
+            if source.is_foreach or planned(source, self.traits):
+                return None, f"its upstream {upstream} is planned itself (legs, or entry hooks)"
             return None, f"its upstream {upstream} may be skipped"
         for other in skip_upstreams(spec):
             if other != upstream and not self.always_runs(other):
                 return None, f"{other}, which it also waits for, may be skipped"
         why = self.refusal(spec, upstream)
         return (None, why) if why else (upstream, "")
+
+    def reliable(self, spec: LayerSpec, upstream: str) -> bool:
+        """Whether the job of ``upstream`` (a layer that runs once, read by the plan of
+        ``spec``) always runs to plan ``spec``, or is skipped only with ``spec``'s job."""
+        if planned(self.ir.spec(upstream), self.traits):
+            return False
+        return self.always_runs(upstream) or self.gated_with(spec, upstream)
+
+    def fallbacks(self, spec: LayerSpec, upstream: str) -> tuple[str, ...] | None:
+        """Where a skipped job's outputs read as empty (GitHub: ``a || b``), a plan reading
+        ``upstream``, a layer that runs once but may be skipped, is made by ``upstream``'s job
+        when it runs, and otherwise by the job that skipped it: the layers whose jobs make
+        the decisions that may skip it (its own entry hooks, a gate, a caught error). Each
+        plans it as it ends if ``upstream`` was skipped (``laminar task --plan-if-ended``).
+        ``None`` where one of them is a planning job of its own or may itself be skipped
+        (then nobody might plan it), or cannot run the hooks of ``spec``."""
+        source = self.ir.spec(upstream)
+        if not self.traits.reads_skipped_outputs or source.is_foreach or source.sized:
+            return None
+        deciders = (*self.waits[upstream], *([upstream] if source.has_entry else []))
+        found: list[str] = []
+        for decider in deciders:
+            # Entry hooks decide at the end of the job that plans them; a Catch, in its own.
+            where = self.fused.get(decider) if self.ir.spec(decider).has_entry else decider
+            if where is None or not self.always_runs(where) or self.refusal(spec, where):
+                return None
+            found.append(where)
+        return tuple(dict.fromkeys(found)) if found else None
 
     def refusal(self, spec: LayerSpec, upstream: str) -> str:
         """Why the job of ``upstream`` cannot plan ``spec``, which it may otherwise; "" if it can.

@@ -62,6 +62,8 @@ class Gate:
     layer: str
     job: str
     output: Output
+    #: Jobs that write ``output`` instead when ``job`` was skipped (``Job.plan_otherwise``).
+    otherwise: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,10 @@ class Job:
     #: For a ``MAPPED`` job: the id of the job whose legs it fans out over (its ``PLAN`` job,
     #: or the ``RUN`` job of the earlier layer that planned it when plans are fused).
     plan: str | None = None
+    #: For a ``MAPPED`` job whose ``plan`` job may be skipped: the jobs that skip it, and
+    #: plan this one then, into the same output (``backends/fusion.py``). Only on targets
+    #: that read a skipped job's outputs as empty (``Traits.reads_skipped_outputs``).
+    plan_otherwise: tuple[str, ...] = ()
     #: What the job hands to the orchestrator (legs of the fan-outs it plans, ``finished``).
     outputs: tuple[Output, ...] = ()
     image: str | None = None

@@ -96,6 +96,7 @@ class Shape:
         self.waits = deciders(ir)
         self.fusion = Fusion(ir, self.waits, traits)
         self.fused = self.fusion.fused
+        self.otherwise = self.fusion.otherwise
         self.leader = leaders(ir, traits)
         own = [name for name, leader in self.leader.items() if leader == name]
         self.plan_ids = assign_ids(
@@ -147,7 +148,8 @@ class Shape:
         gates: list[Gate] = []
         for decider in self.waits[name]:
             if self.ir.spec(decider).has_entry:
-                gates.append(Gate(decider, self.plan_ids[decider], self.legs[decider]))
+                otherwise = self.plan_otherwise(decider)
+                gates.append(Gate(decider, self.plan_ids[decider], self.legs[decider], otherwise))
             elif self.traits.reads_skipped_outputs or not self.waits[decider]:
                 output = self.finished_output(decider)
                 gates.append(Gate(decider, self.ids[decider], output))
@@ -176,23 +178,31 @@ class Shape:
         )
 
     def run_job(self, spec: LayerSpec, base: Job) -> Job:
-        """A layer that runs once; it also plans the fan-outs fused into it and reports
+        """A layer that runs once; it also plans the layers fused into it and reports
         whether it finished when a gate reads that."""
-        fused = [name for name, upstream in self.fused.items() if upstream == spec.name]
-        plans = [self.legs[name] for name in fused]
+        return self.then_plans(spec, base)
+
+    def then_plans(self, spec: LayerSpec, job: Job) -> Job:
+        """``job`` of a layer that runs once, planning at its end what is fused into it
+        (``--then-plan``; ``--plan-if-ended`` for a plan it makes only when what the plan
+        reads was skipped here), and writing ``finished`` when a gate reads that."""
+        made = self.plans_made_by(spec.name)
+        plans = [self.legs[name] for name, _ in made]
         finished = self.finished.get(spec.name)
         extra: list[str] = []
         if plans:
             extra += self.plan_format()
         elif finished is not None:  # the output's format only
             extra += ["--format", self.traits.plan_format.value]
-        for name in fused:
+        for name, if_ended in made:
             extra += [f"--then-plan={name}", f"--plan-output={self.legs[name].path}"]
             if self.traits.plan_format.appends:  # named lines in one file: legs-<job>=...
                 extra.append(f"--plan-key={name}={self.ids[name]}")
+            if if_ended:
+                extra.append(f"--plan-if-ended={name}")
         sizes = {
             name: resources_output(self.traits, self.ids[name], own=False)
-            for name in fused
+            for name, _ in made
             if sizes_pods(self.ir.spec(name), self.traits)
         }
         extra += then_plan_arguments(self.traits, sizes)
@@ -200,7 +210,14 @@ class Shape:
         if finished is not None:
             extra.append(f"--finished-output={finished.path}")
         outputs = (*plans, *([finished] if finished else []))
-        return replace(base, argv=base.argv + tuple(extra), outputs=outputs)
+        return replace(job, argv=job.argv + tuple(extra), outputs=outputs)
+
+    def plans_made_by(self, name: str) -> list[tuple[str, bool]]:
+        """The planned layers whose plans the job of ``name`` makes, in run order, each with
+        whether it makes it only when what the plan reads was skipped (``Fusion.otherwise``)."""
+        made = {planned: False for planned, up in self.fused.items() if up == name}
+        made.update({planned: True for planned, jobs in self.otherwise.items() if name in jobs})
+        return [(layer, made[layer]) for layer in self.ir.order if layer in made]
 
     def plan_job(self, spec: LayerSpec, base: Job) -> Job:
         """A layer's entry hooks (the user's code: everything the layer's tasks get), or a
@@ -245,19 +262,28 @@ class Shape:
         # A layer following another's legs waits for that layer's tasks, whose job already
         # waits for the plan. One planned by an earlier job waits for its own upstreams too,
         # and where its hooks decide, runs even when those were skipped.
+        otherwise = self.plan_otherwise(spec.name)
         after: tuple[str, ...] = (plan_id,)
         if spec.follows is not None:
             after = (self.ids[spec.follows],)
         elif spec.name in self.fused:
-            after = tuple(dict.fromkeys((*base.after, plan_id)))
-        return replace(
+            after = tuple(dict.fromkeys((*base.after, plan_id, *otherwise)))
+        job = replace(
             base,
             kind=JobKind.MAPPED,
             after=after,
             plan=plan_id,
+            plan_otherwise=otherwise,
             concurrency=concurrency,
             after_skips=spec.has_entry and after != (plan_id,),
         )
+        # A layer that runs once plans, at the end of its one leg, what is fused into it.
+        return job if spec.is_foreach else self.then_plans(spec, job)
+
+    def plan_otherwise(self, name: str) -> tuple[str, ...]:
+        """The jobs that plan layer ``name`` (or the layer whose legs it follows) when the
+        job of what its plan reads was skipped (``Fusion.otherwise``)."""
+        return tuple(self.ids[layer] for layer in self.otherwise.get(self.leader[name], ()))
 
     def exit_job(self, jobs: list[Job]) -> Job | None:
         """The flow's exit hooks (``laminar exit FLOW``), after every job, in the compile

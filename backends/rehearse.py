@@ -120,21 +120,27 @@ class Rehearsal:
         before = [ended[j] for j in job.after]
         if any(e.status in (FAILED, NOT_RUN) for e in before):
             return Ended(NOT_RUN)
-        if not all(self.gate_open(g.output, ended[g.job]) for g in job.gates):
+        if not all(
+            self.gate_open(g.output, self.written(g.output, g.job, g.otherwise, ended))
+            for g in job.gates
+        ):
             return Ended(SKIPPED)
         depth = 1 + max((e.depth for e in before), default=0)
         if job.kind is not JobKind.MAPPED:
             status, outputs = self.process(job, None)
             return Ended(status, outputs, processes=1, depth=depth)
         assert job.plan is not None
-        legs = self.legs(self.graph.legs_of(job.id), ended[job.plan])
+        output = self.graph.legs_of(job.id)
+        legs = self.legs(output, self.written(output, job.plan, job.plan_otherwise, ended))
         if legs == 0:
             return Ended(SKIPPED, depth=depth)  # an empty fan-out: no legs start
         cap = min(self.workers, job.concurrency or self.workers)
         done: list[str] = []
+        wrote: dict[str, str] = {}
 
         def leg_of(leg: int) -> str:
-            status = self.process(job, leg)[0]
+            status, written = self.process(job, leg)
+            wrote.update(written)  # a layer that runs once: its one leg plans what follows
             done.append(status)  # list.append is atomic: the count below is exact
             self.say(f"{job.id}[{len(done)}/{legs}] leg {leg} {status}")
             return status
@@ -144,7 +150,17 @@ class Rehearsal:
         status = FAILED if FAILED in statuses else SUCCEEDED
         if all(s == SKIPPED for s in statuses):
             status = SKIPPED
-        return Ended(status, legs=legs, processes=legs, depth=depth)
+        return Ended(status, wrote, legs=legs, processes=legs, depth=depth)
+
+    def written(
+        self, output: Output, job: str, otherwise: tuple[str, ...], ended: dict[str, Ended]
+    ) -> Ended:
+        """The job whose ``output`` the target reads: ``job``, or where it was skipped, the
+        first of ``otherwise`` that wrote it (GitHub's ``a || b`` over empty outputs)."""
+        for other in otherwise if ended[job].status == SKIPPED else ():
+            if ended[other].status == SUCCEEDED and self.value(output, ended[other]):
+                return ended[other]
+        return ended[job]
 
     def gate_open(self, output: Output, decider: Ended) -> bool:
         if decider.status != SUCCEEDED:
@@ -231,12 +247,20 @@ def describe(graph: JobGraph, target: str) -> str:
         lines.append(f"  {job.id} ({job.kind.value}{after})")
         lines.append(f"    runs: {' '.join(job.argv)}")
         if job.plan:
-            lines.append(f"    legs: as many as {job.plan} prints")
+            lines.append(
+                f"    legs: as many as {job.plan} prints{_otherwise(job.plan, job.plan_otherwise)}"
+            )
         if job.apart:
             lines.append(f"    planned apart: {job.apart}")
         for gate in job.gates:
-            lines.append(f"    only if: {gate.job} says {gate.layer} runs ({gate.output.name})")
+            says = f"{gate.job} says {gate.layer} runs ({gate.output.name})"
+            lines.append(f"    only if: {says}{_otherwise(gate.job, gate.otherwise)}")
         names = [name for name, _ in job.env] + [f"{name} (secret)" for name in job.secrets]
         if names:
             lines.append(f"    env: {', '.join(names)}")
     return "\n".join(lines) + "\n"
+
+
+def _otherwise(job: str, others: tuple[str, ...]) -> str:
+    """`` (or X, when JOB is skipped)``: who else writes a plan's output."""
+    return f" (or {', '.join(others)}, when {job} is skipped)" if others else ""

@@ -10,7 +10,9 @@ What differs from the other targets, and why:
   ``MAPPED`` job takes ``strategy.matrix`` from it with ``fromJSON``. A fan-out after a layer
   that runs once is planned by that layer's job (``laminar task --then-plan``), which then
   has the ``legs-<job>`` and ``matrix-<job>`` outputs of each fan-out it plans (``--plan-key``
-  names their lines): no job of its own (``backends/fusion.py``). The
+  names their lines): no job of its own (``backends/fusion.py``). Where that layer may be
+  skipped, the job that skips it plans it instead (``--plan-if-ended``), and the fan-out
+  reads ``a || b`` of the two jobs' outputs (``spec.Legs``): a skipped job's are empty. The
   shim batches tasks into at most ``--max-legs`` legs (GitHub allows 256 jobs per matrix), so
   any fan-out fits.
 * A dynamic matrix with no entries fails the whole run, so the ``MAPPED`` job runs only when
@@ -136,7 +138,8 @@ class GitHubDialect(Dialect):
             if need != legs.job
         ]
         condition = gh.has_legs(legs, job.gates, others, after_skips=job.after_skips)
-        return job.id, replace(built, if_=condition, strategy=strategy)
+        # A layer that runs once may plan what follows it in its one leg (``Fusion``).
+        return job.id, replace(built, if_=condition, strategy=strategy, outputs=self.outputs(job))
 
     def exit_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
         """The flow's exit hooks: a last job that needs every other and runs whatever
@@ -153,7 +156,7 @@ class GitHubDialect(Dialect):
         """
         checks = self.checks(graph, job)
         needs = [n for need, legs in checks for n in ((legs.job, need) if legs else (need,))]
-        needs += [gate.job for gate in job.gates if gate.job not in needs]
+        needs += [name for gate in job.gates for name in (gate.job, *gate.otherwise)]
         return gh.Job(
             name=title,
             needs=tuple(dict.fromkeys(needs)),
@@ -189,7 +192,8 @@ class GitHubDialect(Dialect):
     @staticmethod
     def legs(graph: JobGraph, mapped: str) -> gh.Legs:
         """Where ``MAPPED`` job ``mapped`` reads its legs: an output of the job that plans it."""
-        return gh.Legs(graph.job(mapped).plan or "", graph.legs_of(mapped).name)
+        job = graph.job(mapped)
+        return gh.Legs(job.plan or "", graph.legs_of(mapped).name, job.plan_otherwise)
 
     # -- the workflow -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:

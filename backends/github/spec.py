@@ -190,14 +190,20 @@ def step_output(step: str, output: str) -> Expression:
 @dataclass(frozen=True)
 class Legs:
     """Where a fan-out's plan is read: output ``name`` of job ``job`` (``legs``, or
-    ``legs-<fan-out>`` on a job that plans several), with its ``matrix`` beside it."""
+    ``legs-<fan-out>`` on a job that plans several), with its ``matrix`` beside it.
+
+    ``otherwise``: jobs that write the same outputs when ``job`` was skipped (they skipped
+    what the plan reads). A skipped job's outputs read as ``''``, so ``a || b`` reads
+    whichever wrote; ``!failure()`` rules out that neither did because something failed.
+    """
 
     job: str
     name: str
+    otherwise: tuple[str, ...] = ()
 
     @property
     def count(self) -> str:
-        return f"needs.{_id(self.job)}.outputs.{_id(self.name)}"
+        return _grouped(_first(self.job, self.otherwise, self.name))
 
     @property
     def matrix_name(self) -> str:
@@ -205,11 +211,26 @@ class Legs:
 
     @property
     def matrix(self) -> Expression:
-        return expression(f"fromJSON(needs.{_id(self.job)}.outputs.{_id(self.matrix_name)})")
+        return expression(f"fromJSON({_first(self.job, self.otherwise, self.matrix_name)})")
 
     @property
-    def succeeded(self) -> str:
-        return f"needs.{_id(self.job)}.result == 'success'"
+    def written(self) -> tuple[str, ...]:
+        """The terms that say the plan was written: its job succeeded; with ``otherwise``,
+        or was skipped by a decision (not after a failure: ``!failure()``)."""
+        if not self.otherwise:
+            return (f"needs.{_id(self.job)}.result == 'success'",)
+        return ("!failure()", _settled(self.job))
+
+
+def _first(job: str, otherwise: Sequence[str], output: str) -> str:
+    """Output ``output`` of ``job``, or where that job was skipped, of the first of
+    ``otherwise`` that wrote it."""
+    return " || ".join(f"needs.{_id(j)}.outputs.{_id(output)}" for j in (job, *otherwise))
+
+
+def _grouped(term: str) -> str:
+    """``term`` in parentheses where it is an ``||`` (``!=`` binds tighter)."""
+    return f"({term})" if " || " in term else term
 
 
 def in_temp(name: str) -> Expression:
@@ -255,7 +276,7 @@ def _succeeded(job: str, legs: Legs | None) -> str:
         return succeeded
     return (
         f"({succeeded} || (needs.{job}.result == 'skipped' && "
-        f"{legs.succeeded} && {legs.count} == '0'))"
+        f"{' && '.join(legs.written)} && {legs.count} == '0'))"
     )
 
 
@@ -273,7 +294,8 @@ _GATES = {OutputKind.LEGS: "!= '0'", OutputKind.FINISHED: "== 'true'"}
 
 
 def _gate(gate: Gate) -> str:
-    return f"needs.{_id(gate.job)}.outputs.{_id(gate.output.name)} {_GATES[gate.output.kind]}"
+    read = _grouped(_first(gate.job, gate.otherwise, gate.output.name))
+    return f"{read} {_GATES[gate.output.kind]}"
 
 
 def needs_succeeded(
@@ -319,5 +341,5 @@ def has_legs(
     the run), whatever was skipped further up, and its gates (as ``needs_succeeded``).
     ``checks``: its other needs, where an earlier job planned it (as ``needs_succeeded``)."""
     terms = _terms(checks, gates, after_skips)
-    terms[1:1] = [legs.succeeded, f"{legs.count} != '0'"]
+    terms[1:1] = [*legs.written, f"{legs.count} != '0'"]
     return expression(" && ".join(dict.fromkeys(terms)))

@@ -59,6 +59,7 @@ def shim_command(flow: type[Flow], args: argparse.Namespace | SimpleNamespace) -
             for text in args.plan_resources
         ),
         plan_keys=dict(_layer_pair("--plan-key", text, "Train=train") for text in args.plan_keys),
+        plan_if_ended=frozenset(args.plan_if_ended),
         gpu_resource=args.gpu_resource,
         max_legs=args.max_legs,
         fmt=PlanFormat(args.format),

@@ -112,6 +112,15 @@ SHIM_OPTIONS: dict[str, tuple[Option, ...]] = {
             default=[],
         ),
         Option(
+            "--plan-if-ended",
+            "plan_if_ended",
+            APPEND,
+            "plan --then-plan layer LAYER only if what its plan reads has ended (was skipped "
+            "by this job's decisions); otherwise write nothing: that layer's own job plans it",
+            metavar="LAYER",
+            default=[],
+        ),
+        Option(
             "--plan-resources",
             "plan_resources",
             APPEND,

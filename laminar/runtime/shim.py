@@ -164,6 +164,7 @@ def task(
     plan_resources: Mapping[str, str] | None = None,
     gpu_resource: str = "nvidia.com/gpu",
     plan_keys: Mapping[str, str] | None = None,
+    plan_if_ended: frozenset[str] = frozenset(),
 ) -> int:
     """Run layer ``layer`` (or leg ``leg`` of a ForEach layer); 0 on success, 1 if it failed,
     ``skipped_status`` when it was skipped (Airflow marks a task skipped by its exit status).
@@ -177,7 +178,9 @@ def task(
     layer finished, for orchestrators that skip the layers after one whose error was caught.
     ``plan_resources`` maps a planned layer to the file that receives its pods' resources
     (``laminar plan --resources-output``). ``plan_keys`` maps a planned layer to the key
-    that names its lines in ``$GITHUB_OUTPUT`` (``render_plan``).
+    that names its lines in ``$GITHUB_OUTPUT`` (``render_plan``). A layer in
+    ``plan_if_ended`` is planned only if what its plan reads has ended (this job's decisions
+    skipped it); otherwise nothing is written, and the job of what it reads plans it.
     """
     runtime = open_runtime(ir, "task", execution, datastore)
     runtime.start(inputs.from_environment())
@@ -196,6 +199,8 @@ def task(
     try:
         skipped = runtime.run_leg(layer, leg, owns_attempts=owns_attempts)
         for planned, output in then_plan:
+            if planned in plan_if_ended and not _reads_ended(runtime, planned):
+                continue
             command = "laminar task --then-plan"
             key = (plan_keys or {}).get(planned)
             record = emit_plan(
@@ -215,6 +220,13 @@ def task(
         finished = "true" if ended is not None and ended.finished else "false"
         _write_output(finished_output, render_output("finished", finished, fmt), fmt, "task")
     return skipped_status if skipped else 0
+
+
+def _reads_ended(runtime: Runtime, layer: str) -> bool:
+    """Whether every layer the plan of ``layer`` reads has ended (finished or skipped)."""
+    spec = runtime.ir.spec(layer)
+    reads = spec.plan_reads
+    return all(layer_state(runtime.ir, runtime.execution, read) is not None for read in reads)
 
 
 @_deployed

@@ -263,3 +263,109 @@ def test_hooks_are_decided_in_an_earlier_job_only_where_they_run_as_in_their_own
         graph = lowered(hooked_after(other), target)
         plan = graph.job(assign(target, "Checked-plan"))
         assert plan.apart == "its hooks run in its own container, not Source's"
+
+
+def read_after_skips() -> type[Flow]:
+    """Hooks that read a layer that may be skipped: by its own hook (Retrain), by a caught
+    error before it (After), or by a hook decided in a planning job of its own (Left)."""
+    flow: type[Flow] = type("Skips", (Flow,), {})
+
+    @flow.register
+    class Measure(Layer):
+        def __call__(self) -> None:
+            self.drift = 0.7
+
+    @flow.register
+    class Retrain(Layer):
+        def __call__(self, measure: Measure) -> None: ...
+
+        @hooks.entry
+        def drifted(self, measure: Measure) -> bool:
+            return measure.drift > 0.5
+
+    @flow.register
+    class Publish(Layer):
+        def __call__(self, retrain: Retrain) -> None: ...
+
+        @hooks.entry
+        def passed(self, retrain: Retrain) -> bool:
+            return retrain.state.finished
+
+    @flow.register(catch=Catch(KeyError))
+    class Caught(Layer):
+        def __call__(self) -> None: ...
+
+    @flow.register
+    class After(Layer):
+        def __call__(self, caught: Caught) -> None: ...
+
+    @flow.register
+    class Reads(Layer):
+        def __call__(self, after: After) -> None: ...
+
+        @hooks.entry
+        def seen(self, after: After) -> bool:
+            return not after.state.finished
+
+    @flow.register
+    class Gate(Layer):
+        def __call__(self) -> None: ...
+
+        @hooks.entry
+        def shut(self) -> bool:
+            return False
+
+    @flow.register
+    class Left(Layer):
+        def __call__(self, gate: Gate) -> None: ...
+
+    @flow.register
+    class Meet(Layer):
+        def __call__(self, left: Left) -> None: ...
+
+        @hooks.entry
+        def anyway(self, left: Left) -> bool:
+            return True
+
+    return flow
+
+
+def test_github_plans_a_hook_reading_a_skippable_layer_in_its_job_or_in_the_one_that_skips_it() -> (
+    None
+):
+    """A skipped job's outputs read as '' on GitHub, so the plan comes from whichever job
+    wrote it: the read layer's when it ran, the deciding job's when it skipped it."""
+    graph = lowered(read_after_skips(), "github")
+    jobs = {job.layer: job for job in graph.jobs if job.kind is not JobKind.PLAN}
+    plans = {job.layer: job.apart for job in graph.jobs if job.kind is JobKind.PLAN}
+    publish = jobs["Publish"]
+    assert graph.job(publish.plan or "").layer == "Retrain"
+    assert publish.plan_otherwise == (jobs["Measure"].id,)
+    assert {jobs["Retrain"].id, jobs["Measure"].id} <= set(publish.after)
+    # Measure's job plans Retrain, then Publish only if that skipped Retrain.
+    measure = list(jobs["Measure"].argv)
+    assert measure.index("--then-plan=Retrain") < measure.index("--then-plan=Publish")
+    assert "--plan-if-ended=Publish" in measure
+    assert "--then-plan=Publish" in jobs["Retrain"].argv
+    assert "--plan-if-ended=Publish" not in jobs["Retrain"].argv
+    # A caught error decides in its own job, which always runs.
+    assert jobs["Reads"].plan_otherwise == (jobs["Caught"].id,)
+    assert "--plan-if-ended=Reads" in jobs["Caught"].argv
+    # Gate decides in a planning job of its own, which writes one plan: Meet keeps its own.
+    assert plans["Meet"] == "its upstream Left may be skipped"
+    assert "Meet-plan" in describe(graph, "github")
+    text = describe(graph, "github")
+    assert "legs: as many as Retrain prints (or Measure, when Retrain is skipped)" in text
+
+
+@pytest.mark.parametrize("target", ["argo", "airflow"])
+def test_targets_that_cannot_read_a_skipped_jobs_outputs_plan_such_hooks_apart(
+    target: str,
+) -> None:
+    graph = lowered(read_after_skips(), target)
+    assert not any(job.plan_otherwise for job in graph.jobs)
+    assert not any("--plan-if-ended" in " ".join(job.argv) for job in graph.jobs)
+    if target == "argo":
+        plans = {job.layer: job.apart for job in graph.jobs if job.kind is JobKind.PLAN}
+        assert plans["Publish"] == "its upstream Retrain is planned itself (legs, or entry hooks)"
+        assert plans["Reads"] == "its upstream After may be skipped"

@@ -232,3 +232,26 @@ def test_a_job_writes_several_plans_into_one_github_output_by_key(tmp_path: Path
             f"--plan-output={github}", f"--plan-key={bad}", flow="Branches",
         )  # fmt: skip
         assert code == 2 and "must be LAYER=KEY (letters, digits, _ and -)" in err, err
+
+
+def test_a_job_plans_a_hook_reading_a_layer_only_once_that_layer_was_skipped(
+    tmp_path: Path,
+) -> None:
+    """Issue 24: Mended's hook reads Big. Scale's job plans it (--plan-if-ended) only after
+    it skipped Big; before Big is decided it writes nothing, for Big's job to plan it."""
+    early, late = tmp_path / "early", tmp_path / "late"
+    code, _, err = shim(
+        tmp_path, "task", "--layer=Scale", "--format", "github",
+        "--then-plan=Mended", f"--plan-output={early}", "--plan-if-ended=Mended", flow="Early",
+    )  # fmt: skip
+    assert code == 0 and not early.exists(), err
+    code, _, err = shim(
+        tmp_path, "task", "--layer=Scale", "--format", "github",
+        "--then-plan=Big", f"--plan-output={late}", "--plan-key=Big=Big",
+        "--then-plan=Mended", f"--plan-output={late}", "--plan-key=Mended=Mended",
+        "--plan-if-ended=Mended", flow="Early",
+    )  # fmt: skip
+    assert code == 0, err
+    lines = dict(line.split("=", 1) for line in late.read_text().splitlines())
+    assert (lines["legs-Big"], lines["legs-Mended"]) == ("0", "1")
+    assert "Big skipped: entry hook large returned False" in err

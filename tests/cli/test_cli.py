@@ -49,12 +49,16 @@ def test_graph_formats(tmp_path: Path) -> None:
 def test_graph_for_a_target_shows_its_jobs_and_why_a_plan_stays_apart(tmp_path: Path) -> None:
     flow = str(EXAMPLES / "branching.py")
     jobs = laminar("graph", flow, "--target", "github", cwd=tmp_path).stdout
-    assert jobs.startswith("Retraining on github: 6 jobs\n")
+    assert jobs.startswith("Retraining on github: 5 jobs\n")
     # Retrain is planned in Measure's job (no job of its own); Report's hook reads no layer,
-    # so Measure decides it too, into lines of its own (--plan-key).
-    assert "Retrain-plan" not in jobs and "--then-plan=Retrain" in jobs
-    assert "Report-plan" not in jobs and "--plan-key=Report=Report" in jobs
-    publish = jobs[jobs.index("  Publish-plan ") :]
+    # so Measure decides it too, into lines of its own (--plan-key). Publish's hook reads
+    # Retrain: Retrain's job decides it, or Measure's when it skipped Retrain.
+    assert "(plan" not in jobs and "--then-plan=Retrain" in jobs
+    assert "--plan-key=Report=Report" in jobs and "--plan-if-ended=Publish" in jobs
+    assert "    legs: as many as Retrain prints (or Measure, when Retrain is skipped)\n" in jobs
+    # Argo cannot read a skipped task's outputs: Publish keeps a planning pod, and says why.
+    argo = laminar("graph", flow, "--target", "argo", cwd=tmp_path).stdout
+    publish = argo[argo.index("  publish-plan ") :]
     assert publish.splitlines()[2] == (
         "    planned apart: its upstream Retrain is planned itself (legs, or entry hooks)"
     )

@@ -324,7 +324,7 @@ class End(Layer):
 class Early(Flow):
     """Plans made at the end of an earlier job (issue 24): a fan-out that also waits for a
     second layer, a hook that reads one of its layer's upstreams, a fan-out over a layer that
-    a gate skips, and a join whose hook reads no layer."""
+    a gate skips, a hook that reads a skipped layer, and a join whose hook reads no layer."""
 
 
 @Early.register
@@ -373,6 +373,19 @@ class Each(Layer):
 
     def __call__(self, parts: Parts) -> None:
         self.part = parts.part
+
+
+@Early.register
+class Mended(Layer):
+    """Runs: its hook reads Big, which may be skipped. Big's job decides it when Big runs;
+    Scale's, which skipped Big, decides it here (issue 24, GitHub)."""
+
+    def __call__(self, big: Big) -> None:
+        self.instead = not big.state.finished
+
+    @hooks.entry
+    def big_skipped(self, big: Big) -> bool:
+        return not big.state.finished
 
 
 @Early.register

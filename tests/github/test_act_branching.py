@@ -32,15 +32,16 @@ RAN = {
     # A's job runs B's entry hooks (issue 24): B has no planning job. E's hook reads no
     # layer: C's job, the nearest that always runs, runs it; so does Lookup's for Report.
     "ConditionalFlow": {"A", "C", "E"},
-    "Branches": {"Retrain", "Publish (plan)", "Lookup", "Report"},
+    # Retrain's job decides Publish (issue 24): Retrain ran, so Measure's wrote no plan.
+    "Branches": {"Retrain", "Lookup", "Report"},
     # Fan-outs decide per task: every matrix leg runs, and so do the layers after them.
     "Shapes": {"Gate (plan)", "Meet (plan)", "Meet", "AfterNone", "AfterFragile", "Mend (plan)"}
     | {"Enough (plan)", "Enough", "End"}
     | {f"{layer}-{leg}" for layer in ("OddOnly", "Fragile", "Mend") for leg in (1, 2, 3)}
     | {f"Grid-{leg}" for leg in range(1, 7)},
     # Every plan of Early is made by an earlier job: Scale's plans Big and decides Summary,
-    # each plan's lines named by --plan-key.
-    "Early": {"Source", "Scale", "Summary"} | {f"Product-{leg}" for leg in (1, 2, 3)},
+    # each plan's lines named by --plan-key, and Mended, since it skipped Big.
+    "Early": {"Source", "Scale", "Summary", "Mended"} | {f"Product-{leg}" for leg in (1, 2, 3)},
 }
 
 #: Per flow: the layers that did not finish, and a layer with an entry hook after them.

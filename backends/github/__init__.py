@@ -12,7 +12,7 @@ What differs from the other targets, and why:
   has the ``legs-<job>`` and ``matrix-<job>`` outputs of each fan-out it plans (``--plan-key``
   names their lines): no job of its own (``backends/fusion.py``). Where that layer may be
   skipped, the job that skips it plans it instead (``--plan-if-ended``), and the fan-out
-  reads ``a || b`` of the two jobs' outputs (``spec.Legs``): a skipped job's are empty. The
+  reads ``a || b`` of the two jobs' outputs (``conditions.Legs``): a skipped job's are empty. The
   shim batches tasks into at most ``--max-legs`` legs (GitHub allows 256 jobs per matrix), so
   any fan-out fits.
 * A dynamic matrix with no entries fails the whole run, so the ``MAPPED`` job runs only when
@@ -20,7 +20,7 @@ What differs from the other targets, and why:
   the implicit ``success()`` that has a skipped job ANYWHERE up its ``needs`` chain
   (actions/runner#2205), so every job that has needs states its own condition instead: each
   direct need succeeded, or is a fan-out skipped because its plan succeeded with zero legs
-  (``spec.needs_succeeded``). A failure anywhere upstream still stops every dependant.
+  (``conditions.needs_succeeded``). A failure anywhere upstream still stops every dependant.
 * Branching is decided by the shim; jobs only follow it. A layer with an entry hook is
   planned (1 leg or 0), so a skipped layer shows as a skipped job. Each ``Gate`` adds one
   term to the job's ``if:`` (``legs != '0'``; a ``Catch`` job's ``finished == 'true'``,
@@ -50,6 +50,7 @@ from typing import ClassVar
 from laminar.backends.dialect import Dialect
 from laminar.backends.document import Expression, to_yaml
 from laminar.backends.escaping import github_text, shell_command, shell_word
+from laminar.backends.github import conditions
 from laminar.backends.github import spec as gh
 from laminar.backends.github.artifacts import Inputs, download_ids
 from laminar.backends.github.dispatch import (
@@ -123,7 +124,7 @@ class GitHubDialect(Dialect):
         for output in job.outputs:
             names.append(output.name)
             if output.kind is OutputKind.LEGS:
-                names.append(gh.Legs(job.id, output.name).matrix_name)
+                names.append(conditions.Legs(job.id, output.name).matrix_name)
         return {name: gh.step_output(SHIM, name) for name in names} or None
 
     def mapped_job(self, graph: JobGraph, job: Job) -> tuple[str, gh.Job]:
@@ -137,7 +138,7 @@ class GitHubDialect(Dialect):
             for need, theirs in self.checks(graph, job)
             if need != legs.job
         ]
-        condition = gh.has_legs(legs, job.gates, others, after_skips=job.after_skips)
+        condition = conditions.has_legs(legs, job.gates, others, after_skips=job.after_skips)
         # A layer that runs once may plan what follows it in its one leg (``Fusion``).
         return job.id, replace(built, if_=condition, strategy=strategy, outputs=self.outputs(job))
 
@@ -160,7 +161,7 @@ class GitHubDialect(Dialect):
         return gh.Job(
             name=title,
             needs=tuple(dict.fromkeys(needs)),
-            if_=gh.needs_succeeded(checks, job.gates, after_skips=job.after_skips)
+            if_=conditions.needs_succeeded(checks, job.gates, after_skips=job.after_skips)
             if checks or job.gates
             else None,
             runs_on=job.placement.runs_on or self.settings.runs_on,
@@ -182,7 +183,7 @@ class GitHubDialect(Dialect):
             ),
         )
 
-    def checks(self, graph: JobGraph, job: Job) -> list[tuple[str, gh.Legs | None]]:
+    def checks(self, graph: JobGraph, job: Job) -> list[tuple[str, conditions.Legs | None]]:
         """Each job ``job`` waits for, with the legs of those that are fan-outs (an empty one
         is skipped, and its plan is needed to tell that skip from one after a failure)."""
         return [
@@ -190,10 +191,10 @@ class GitHubDialect(Dialect):
         ]
 
     @staticmethod
-    def legs(graph: JobGraph, mapped: str) -> gh.Legs:
+    def legs(graph: JobGraph, mapped: str) -> conditions.Legs:
         """Where ``MAPPED`` job ``mapped`` reads its legs: an output of the job that plans it."""
         job = graph.job(mapped)
-        return gh.Legs(job.plan or "", graph.legs_of(mapped).name, job.plan_otherwise)
+        return conditions.Legs(job.plan or "", graph.legs_of(mapped).name, job.plan_otherwise)
 
     # -- the workflow -----------------------------------------------------------------------
     def render(self, graph: JobGraph) -> str:

@@ -4,20 +4,19 @@ Only the keys laminar writes are declared. Field names are GitHub's in snake_cas
 (``runs_on`` is written ``runs-on``; ``if_`` and ``with_`` are ``if`` and ``with``); a reader
 who knows the workflow syntax recognises every one. ``backends/document.py`` serialises them.
 
-Every ``${{ }}`` expression of a workflow is built here, by the small functions at the end,
-from ids laminar made legal (``_id`` checks each one again); everything else is a plain
-``str`` that ``github_text`` escapes when it is written.
+Every ``${{ }}`` expression of a workflow is built here, by the small functions at the end
+(a job's ``if:`` in ``conditions.py``), from ids laminar made legal (``legal_id`` checks
+each one again); everything else is a plain ``str`` that ``github_text`` escapes when it is
+written.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from laminar.backends.document import Expression, Spec
-from laminar.backends.jobs import Gate, OutputKind
 
 #: The actions a generated job uses, by major version. Each runs on Node 24: GitHub removed
 #: Node 20 from its runners in September 2026, and actionlint flags the majors that used it.
@@ -115,7 +114,7 @@ class Workflow(GitHubSpec):
 _ID = re.compile(r"[_A-Za-z][A-Za-z0-9_-]*")
 
 
-def _id(text: str) -> str:
+def legal_id(text: str) -> str:
     """An id laminar made legal (job, step, output, secret); anything else is a bug."""
     if _ID.fullmatch(text) is None:
         raise AssertionError(f"not a legal GitHub id: {text!r}")  # pragma: no cover
@@ -155,7 +154,7 @@ def all_inputs() -> Expression:
 
 def dispatch_input(name: str) -> Expression:
     """One ``workflow_dispatch`` input (empty for other events: a schedule's runs)."""
-    return expression(f"inputs.{_id(name)}")
+    return expression(f"inputs.{legal_id(name)}")
 
 
 def workflow_group() -> Expression:
@@ -180,68 +179,22 @@ def matrix_leg() -> Expression:
 
 
 def secret(name: str) -> Expression:
-    return expression(f"secrets.{_id(name)}")
+    return expression(f"secrets.{legal_id(name)}")
 
 
 def step_output(step: str, output: str) -> Expression:
-    return expression(f"steps.{_id(step)}.outputs.{_id(output)}")
-
-
-@dataclass(frozen=True)
-class Legs:
-    """Where a fan-out's plan is read: output ``name`` of job ``job`` (``legs``, or
-    ``legs-<fan-out>`` on a job that plans several), with its ``matrix`` beside it.
-
-    ``otherwise``: jobs that write the same outputs when ``job`` was skipped (they skipped
-    what the plan reads). A skipped job's outputs read as ``''``, so ``a || b`` reads
-    whichever wrote; ``!failure()`` rules out that neither did because something failed.
-    """
-
-    job: str
-    name: str
-    otherwise: tuple[str, ...] = ()
-
-    @property
-    def count(self) -> str:
-        return _grouped(_first(self.job, self.otherwise, self.name))
-
-    @property
-    def matrix_name(self) -> str:
-        return "matrix" + self.name.removeprefix("legs")
-
-    @property
-    def matrix(self) -> Expression:
-        return expression(f"fromJSON({_first(self.job, self.otherwise, self.matrix_name)})")
-
-    @property
-    def written(self) -> tuple[str, ...]:
-        """The terms that say the plan was written: its job succeeded; with ``otherwise``,
-        or was skipped by a decision (not after a failure: ``!failure()``)."""
-        if not self.otherwise:
-            return (f"needs.{_id(self.job)}.result == 'success'",)
-        return ("!failure()", _settled(self.job))
-
-
-def _first(job: str, otherwise: Sequence[str], output: str) -> str:
-    """Output ``output`` of ``job``, or where that job was skipped, of the first of
-    ``otherwise`` that wrote it."""
-    return " || ".join(f"needs.{_id(j)}.outputs.{_id(output)}" for j in (job, *otherwise))
-
-
-def _grouped(term: str) -> str:
-    """``term`` in parentheses where it is an ``||`` (``!=`` binds tighter)."""
-    return f"({term})" if " || " in term else term
+    return expression(f"steps.{legal_id(step)}.outputs.{legal_id(output)}")
 
 
 def in_temp(name: str) -> Expression:
     """A path under the runner's temporary directory."""
-    return Expression(f"{runner_temp()}/{_id(name)}")
+    return Expression(f"{runner_temp()}/{legal_id(name)}")
 
 
 def artifact(job: str, leg: bool) -> Expression:
     """``laminar.<job>[.<leg>].<attempt>``: unique per job, leg and attempt (v4 artifacts are
     immutable); job ids hold no ``.``, so ``laminar.<job>.*`` matches that job's only."""
-    parts = ["laminar", _id(job), *([matrix_leg()] if leg else []), run_attempt()]
+    parts = ["laminar", legal_id(job), *([matrix_leg()] if leg else []), run_attempt()]
     return Expression(".".join(parts))
 
 
@@ -250,7 +203,7 @@ def artifacts(ids: list[tuple[str, bool]] | None) -> Expression:
     ``None``: every laminar artifact of the run."""
     if ids is None:
         return Expression("laminar.*")
-    names = [_id(job) + (f".{matrix_leg()}" if leg else "") for job, leg in ids]
+    names = [legal_id(job) + (f".{matrix_leg()}" if leg else "") for job, leg in ids]
     body = names[0] if len(names) == 1 else "{" + ",".join(names) + "}"
     return Expression(f"laminar.{body}.*")
 
@@ -265,81 +218,4 @@ def run_status() -> Expression:
 
 def step_succeeded(step: str) -> Expression:
     """For the steps after the shim: run even when it failed, once the snapshot exists."""
-    return expression(f"always() && steps.{_id(step)}.outcome == 'success'")
-
-
-def _succeeded(job: str, legs: Legs | None) -> str:
-    """Need ``job`` succeeded; ``legs`` given (a fan-out), or was skipped because its plan
-    succeeded with zero legs."""
-    succeeded = f"needs.{_id(job)}.result == 'success'"
-    if legs is None:
-        return succeeded
-    return (
-        f"({succeeded} || (needs.{job}.result == 'skipped' && "
-        f"{' && '.join(legs.written)} && {legs.count} == '0'))"
-    )
-
-
-def _settled(job: str) -> str:
-    """Need ``job`` succeeded or was skipped (by a decision: ``!failure()`` rules out a skip
-    caused by a failure)."""
-    job = _id(job)
-    return f"(needs.{job}.result == 'success' || needs.{job}.result == 'skipped')"
-
-
-#: A gate's kind of output -> the comparison that says its decider decided to run. A skipped
-#: job's outputs read as ``''``: ``finished`` is then not ``'true'``; ``legs`` is not ``'0'``,
-#: but a skipped plan also skips every job between it and the gated one (their needs fail).
-_GATES = {OutputKind.LEGS: "!= '0'", OutputKind.FINISHED: "== 'true'"}
-
-
-def _gate(gate: Gate) -> str:
-    read = _grouped(_first(gate.job, gate.otherwise, gate.output.name))
-    return f"{read} {_GATES[gate.output.kind]}"
-
-
-def needs_succeeded(
-    checks: Sequence[tuple[str, Legs | None]],
-    gates: Sequence[Gate] = (),
-    *,
-    after_skips: bool = False,
-) -> Expression:
-    """A job's ``if:``: its needs, then its gates.
-
-    Without a status function GitHub adds ``success()``, which is false when ANY job up the
-    ``needs`` chain was skipped (actions/runner#2205). ``!cancelled()`` replaces it, and each
-    direct need is checked instead: ``(job, None)`` must have succeeded; ``(job, plan)``, a
-    fan-out, must have succeeded or been skipped because ``plan`` succeeded with zero legs. A
-    failed need, or one skipped because something failed, still stops the job.
-
-    ``after_skips`` (a planning job whose entry hooks decide): each need may also have been
-    skipped, and ``!failure()`` (true when any ancestor failed) stops it after a failure.
-    """
-    return expression(" && ".join(_terms(checks, gates, after_skips)))
-
-
-def _terms(
-    checks: Sequence[tuple[str, Legs | None]], gates: Sequence[Gate], after_skips: bool
-) -> list[str]:
-    terms = ["!cancelled()"]
-    if after_skips:
-        terms.append("!failure()")
-        terms += [_settled(job) for job, _ in checks]
-    else:
-        terms += [_succeeded(job, legs) for job, legs in checks]
-    return terms + [_gate(gate) for gate in gates]
-
-
-def has_legs(
-    legs: Legs,
-    gates: Sequence[Gate] = (),
-    checks: Sequence[tuple[str, Legs | None]] = (),
-    *,
-    after_skips: bool = False,
-) -> Expression:
-    """A fan-out's ``if:``: its plan succeeded with legs (an empty dynamic matrix would fail
-    the run), whatever was skipped further up, and its gates (as ``needs_succeeded``).
-    ``checks``: its other needs, where an earlier job planned it (as ``needs_succeeded``)."""
-    terms = _terms(checks, gates, after_skips)
-    terms[1:1] = [*legs.written, f"{legs.count} != '0'"]
-    return expression(" && ".join(dict.fromkeys(terms)))
+    return expression(f"always() && steps.{legal_id(step)}.outcome == 'success'")

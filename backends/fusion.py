@@ -116,7 +116,7 @@ class Fusion:
         (upstream,) = reads
         source = self.ir.spec(upstream)
         if not self.reliable(spec, upstream) and self.fallbacks(spec, upstream) is None:
-            if source.is_foreach or planned(source, self.traits):
+            if planned(source, self.traits):
                 return None, f"its upstream {upstream} is planned itself (legs, or entry hooks)"
             return None, f"its upstream {upstream} may be skipped"
         for other in skip_upstreams(spec):

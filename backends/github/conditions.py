@@ -31,7 +31,7 @@ class Legs:
 
     @property
     def count(self) -> str:
-        return _grouped(_first(self.job, self.otherwise, self.name))
+        return _first(self.job, self.otherwise, self.name, grouped=True)
 
     @property
     def matrix_name(self) -> str:
@@ -50,15 +50,12 @@ class Legs:
         return ("!failure()", _settled(self.job))
 
 
-def _first(job: str, otherwise: Sequence[str], output: str) -> str:
+def _first(job: str, otherwise: Sequence[str], output: str, grouped: bool = False) -> str:
     """Output ``output`` of ``job``, or where that job was skipped, of the first of
-    ``otherwise`` that wrote it."""
-    return " || ".join(f"needs.{legal_id(j)}.outputs.{legal_id(output)}" for j in (job, *otherwise))
-
-
-def _grouped(term: str) -> str:
-    """``term`` in parentheses where it is an ``||`` (``!=`` binds tighter)."""
-    return f"({term})" if " || " in term else term
+    ``otherwise`` that wrote it; ``grouped``: in parentheses when there are several, for a
+    comparison after it (``!=`` binds tighter than ``||``)."""
+    read = " || ".join(f"needs.{legal_id(j)}.outputs.{legal_id(output)}" for j in (job, *otherwise))
+    return f"({read})" if grouped and otherwise else read
 
 
 def _succeeded(job: str, legs: Legs | None) -> str:
@@ -87,7 +84,7 @@ _GATES = {OutputKind.LEGS: "!= '0'", OutputKind.FINISHED: "== 'true'"}
 
 
 def _gate(gate: Gate) -> str:
-    read = _grouped(_first(gate.job, gate.otherwise, gate.output.name))
+    read = _first(gate.job, gate.otherwise, gate.output.name, grouped=True)
     return f"{read} {_GATES[gate.output.kind]}"
 
 
